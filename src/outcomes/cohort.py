@@ -1,0 +1,377 @@
+"""Vectorised generation of synthetic patients with leg or buttock pain.
+
+``generate(n, seed, setting)`` returns the ``patients`` table of DESIGN.md. Patients are drawn
+in fixed blocks of :data:`BLOCK_SIZE`; block ``b`` uses its own random stream
+``SeedSequence(seed, spawn_key=(b,))``. So patient ``i`` of a seed is the same patient whatever
+``n``, whatever ``chunk_size`` and however many processes draw the blocks, and patient ids
+derive from ``(seed, index)`` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.special import ndtr, ndtri
+
+from outcomes.knowledge import NO_SECONDARY, ONSETS, SEXES, SIDES, Knowledge, load_knowledge
+from outcomes.model import ODI_TRIALS, PAIN_NRS_TRIALS, PatientModel, build_model
+
+#: Patients per random-stream block. Changing it changes every cohort: it is part of the format.
+BLOCK_SIZE = 16_384
+#: Columns that hold the truth the generator knows and a triage method must not see.
+TRUTH_COLUMNS = ("condition", "secondary_condition", "pathway", "latent_severity")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the ``patients`` table: name, pandas dtype and meaning."""
+
+    name: str
+    dtype: str
+    meaning: str
+    categories: tuple[str, ...] | None = None
+
+
+def patient_columns(knowledge: Knowledge | None = None) -> list[Column]:
+    """The ``patients`` table's columns in order, with dtypes and meanings.
+
+    Examples
+    --------
+    >>> cols = patient_columns()
+    >>> cols[0].name, cols[0].dtype
+    ('patient_id', 'string')
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    cat = "category"
+    cols = [
+        Column("patient_id", "string", "Patient id, '<seed>-<index>' (8-digit zero-padded index)"),
+        Column("setting", cat, "Care setting the patient presented to", kb.setting_names),
+        Column("age", "int16", "Age in whole years"),
+        Column("sex", cat, "Sex", SEXES),
+        Column("occupation", cat, "Main occupation or activity", kb.occupations),
+        Column("onset", cat, "How symptoms began", ONSETS),
+        Column("trigger", cat, "What the patient links the onset to", kb.triggers),
+        Column("symptom_duration_weeks", "int16", "Weeks since symptoms began"),
+        Column(
+            "chronic",
+            "bool",
+            f"Symptoms for more than {int(kb.shared['chronic_threshold_weeks'])} weeks",
+        ),
+        Column("side", cat, "Side of the leg (or arm) symptoms", SIDES),
+    ]
+    for f in kb.findings:
+        if f.can_be_missing:
+            cols.append(Column(f.name, "boolean", f"{f.label} ({f.kind}; <NA> = not recorded)"))
+        else:
+            cols.append(Column(f.name, "bool", f"{f.label} ({f.kind})"))
+    cols += [
+        Column("pain_nrs", "int8", "Baseline pain, numeric rating scale 0-10"),
+        Column("odi", "int8", "Baseline Oswestry Disability Index 0-100 (steps of 2)"),
+        Column("condition", cat, "True condition (hidden from triage)", kb.condition_names),
+        Column(
+            "secondary_condition",
+            cat,
+            "Secondary contributor to the presentation, or 'none' (hidden from triage)",
+            (NO_SECONDARY, *kb.condition_names),
+        ),
+        Column("pathway", cat, "Care pathway that fits the true condition", kb.pathways),
+        Column("latent_severity", "float64", "Latent severity 0-1 (hidden from triage)"),
+    ]
+    return cols
+
+
+def feature_columns(knowledge: Knowledge | None = None) -> list[str]:
+    """Columns a triage method may use: everything recorded at presentation.
+
+    Examples
+    --------
+    >>> "exam_fair_test" in feature_columns() and "condition" not in feature_columns()
+    True
+    """
+    return [
+        c.name
+        for c in patient_columns(knowledge)
+        if c.name not in TRUTH_COLUMNS and c.name != "patient_id"
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Validation of arguments
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_seed(seed: Any) -> int:
+    return _check_int("seed", seed, 0)
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling one block
+
+
+def _categorical(u: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draw: row ``i`` picks from ``probabilities[i]`` using uniform ``u[i]``.
+
+    A zero-probability category is never chosen, even with rounding in the cumulative sum.
+    """
+    cum = np.cumsum(probabilities, axis=-1)
+    cum /= cum[..., -1:]
+    return (u[:, None] >= cum).sum(axis=1).astype(np.int8)
+
+
+def _draw_block(model: PatientModel, seed: int, block: int) -> dict[str, np.ndarray]:
+    """Draw :data:`BLOCK_SIZE` patients for ``block`` of ``seed``; raw arrays, fixed order."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
+    m = BLOCK_SIZE
+    n_findings = len(model.findings)
+
+    condition = _categorical(rng.random(m), model.prior[None, :])
+    secondary = _categorical(rng.random(m), model.secondary[condition])
+    severity = rng.beta(model.beta_a[condition], model.beta_b[condition])
+    chronic = rng.random(m) < model.chronic_fraction[condition]
+    threshold = model.chronic_threshold_weeks
+    acute_weeks = rng.integers(1, threshold + 1, size=m)
+    extra_weeks = rng.geometric(1.0 / model.chronic_extra_weeks_mean, size=m)
+    duration = np.where(chronic, threshold + extra_weeks, acute_weeks)
+
+    p_finding = model.finding_probability(condition, secondary, severity, chronic)
+    present = rng.random((m, n_findings)) < p_finding
+    missable = model.missable
+    missing = np.zeros((m, n_findings), dtype=bool)
+    missing[:, missable] = rng.random((m, int(missable.sum()))) < model.missing[missable]
+
+    u_side = rng.random(m)
+    both = model.bilateral[condition]
+    side = np.where(u_side < both, 2, np.where(u_side < both + (1 - both) / 2, 0, 1))
+
+    # Age: normal truncated to [age_min, age_max + 1) by inverse CDF, floored to years.
+    mu, sd = model.age_mean[condition], model.age_sd[condition]
+    lo = ndtr((model.age_min - mu) / sd)
+    hi = ndtr((model.age_max + 1 - mu) / sd)
+    age = np.floor(mu + sd * ndtri(lo + rng.random(m) * (hi - lo)))
+    age = np.clip(age, model.age_min, model.age_max)
+
+    female = rng.random(m) < model.female[condition]
+    occupation = _categorical(rng.random(m), model.occupation[condition])
+    sudden = rng.random(m) < model.onset_sudden[condition]
+    trigger = _categorical(rng.random(m), model.trigger[condition])
+    p_pain = (
+        model.pain_range[condition, 0] + np.diff(model.pain_range, axis=1)[condition, 0] * severity
+    )
+    p_odi = (
+        model.odi_range[condition, 0] + np.diff(model.odi_range, axis=1)[condition, 0] * severity
+    )
+    pain = rng.binomial(PAIN_NRS_TRIALS, p_pain)
+    odi = 2 * rng.binomial(ODI_TRIALS, p_odi)
+
+    return {
+        "condition": condition,
+        "secondary": secondary,
+        "severity": severity,
+        "chronic": chronic,
+        "duration": duration.astype(np.int16),
+        "present": present,
+        "missing": missing,
+        "side": side.astype(np.int8),
+        "age": age.astype(np.int16),
+        "female": female,
+        "occupation": occupation,
+        "sudden": sudden,
+        "trigger": trigger,
+        "pain": pain.astype(np.int8),
+        "odi": odi.astype(np.int8),
+    }
+
+
+def _raw_rows(model: PatientModel, seed: int, start: int, stop: int) -> Iterator[tuple[int, dict]]:
+    """Yield ``(offset, arrays)`` covering rows ``[start, stop)``, block by block."""
+    for block in range(start // BLOCK_SIZE, (stop - 1) // BLOCK_SIZE + 1):
+        block_start = block * BLOCK_SIZE
+        lo, hi = max(start, block_start), min(stop, block_start + BLOCK_SIZE)
+        raw = _draw_block(model, seed, block)
+        yield lo - start, {k: v[lo - block_start : hi - block_start] for k, v in raw.items()}
+
+
+def _patient_ids(seed: int, start: int, stop: int) -> pd.arrays.ArrowStringArray:
+    index = pa.array(np.arange(start, stop, dtype=np.int64))
+    digits = pc.utf8_lpad(pc.cast(index, pa.string()), width=8, padding="0")
+    ids = pc.binary_join_element_wise(pa.scalar(f"{seed}-"), digits, "")
+    return pd.array(ids, dtype="string[pyarrow]")
+
+
+def _frame(model: PatientModel, seed: int, start: int, stop: int) -> pd.DataFrame:
+    """Assemble rows ``[start, stop)`` into the ``patients`` table with explicit dtypes."""
+    n = stop - start
+    kb = model.knowledge
+    n_findings = len(model.findings)
+    buffers: dict[str, np.ndarray] = {}
+    for offset, raw in _raw_rows(model, seed, start, stop):
+        if not buffers:
+            buffers = {k: np.empty((n, *v.shape[1:]), dtype=v.dtype) for k, v in raw.items()}
+        length = len(raw["condition"])
+        for k, v in raw.items():
+            buffers[k][offset : offset + length] = v
+    b = buffers
+
+    def categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, categories=list(categories))
+
+    setting_code = np.full(n, kb.setting_names.index(model.setting), dtype=np.int8)
+    columns: dict[str, Any] = {
+        "patient_id": _patient_ids(seed, start, stop),
+        "setting": categorical(setting_code, kb.setting_names),
+        "age": b["age"],
+        "sex": categorical(np.where(b["female"], 0, 1).astype(np.int8), SEXES),
+        "occupation": categorical(b["occupation"], kb.occupations),
+        "onset": categorical(np.where(b["sudden"], 0, 1).astype(np.int8), ONSETS),
+        "trigger": categorical(b["trigger"], kb.triggers),
+        "symptom_duration_weeks": b["duration"],
+        "chronic": b["chronic"],
+        "side": categorical(b["side"], SIDES),
+    }
+    missable = model.missable
+    for j, finding in enumerate(kb.findings):
+        values = np.ascontiguousarray(b["present"][:, j])
+        if missable[j]:
+            mask = np.ascontiguousarray(b["missing"][:, j])
+            columns[finding.name] = pd.arrays.BooleanArray(values & ~mask, mask)
+        else:
+            columns[finding.name] = values
+    assert len(kb.findings) == n_findings
+    columns.update(
+        {
+            "pain_nrs": b["pain"],
+            "odi": b["odi"],
+            "condition": categorical(b["condition"], kb.condition_names),
+            "secondary_condition": categorical(b["secondary"], (NO_SECONDARY, *kb.condition_names)),
+            "pathway": categorical(
+                np.array([kb.pathways.index(c.pathway) for c in kb.conditions], dtype=np.int8)[
+                    b["condition"]
+                ],
+                kb.pathways,
+            ),
+            "latent_severity": b["severity"],
+        }
+    )
+    return pd.DataFrame(columns, index=pd.RangeIndex(start, stop))
+
+
+def _resolve(
+    n: Any, seed: Any, setting: str | None, knowledge: Knowledge | None, overrides: dict
+) -> tuple[int, int, PatientModel]:
+    n = _check_int("n", n, 1)
+    seed = _check_seed(seed)
+    return n, seed, build_model(setting, knowledge, **overrides)
+
+
+def generate(
+    n: int,
+    seed: int,
+    setting: str | None = None,
+    *,
+    chunk_size: int | None = None,
+    knowledge: Knowledge | None = None,
+    **overrides: Any,
+) -> pd.DataFrame:
+    """Generate ``n`` synthetic patients: the ``patients`` table.
+
+    Parameters
+    ----------
+    n
+        Number of patients (>= 1).
+    seed
+        Non-negative integer seed. Same ``(n, seed, setting, overrides)`` gives identical data.
+    setting
+        Care setting (``primary_care``, ``spine_clinic``, ``sports_clinic``, ...); ``None``
+        for the knowledge base's default.
+    chunk_size
+        If given, build the table from chunks of this many rows (less peak memory in
+        :func:`iter_chunks` pipelines). The result is identical to ``chunk_size=None``.
+    knowledge
+        A knowledge base other than the packaged one.
+    **overrides
+        Scenario overrides, see :data:`outcomes.model.OVERRIDES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per patient, columns as in :func:`patient_columns`.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument that is wrong (``n``, ``seed``, ``setting``, an override).
+
+    Examples
+    --------
+    >>> df = generate(1000, seed=7, setting="sports_clinic")
+    >>> len(df), df["pathway"].dtype.name
+    (1000, 'category')
+    >>> df.equals(generate(1000, seed=7, setting="sports_clinic", chunk_size=300))
+    True
+    """
+    n, seed, model = _resolve(n, seed, setting, knowledge, overrides)
+    if chunk_size is None:
+        return _frame(model, seed, 0, n)
+    chunks = list(_chunks(model, n, seed, _check_int("chunk_size", chunk_size, 1)))
+    return pd.concat(chunks)
+
+
+def _chunks(model: PatientModel, n: int, seed: int, chunk_size: int) -> Iterator[pd.DataFrame]:
+    for start in range(0, n, chunk_size):
+        yield _frame(model, seed, start, min(n, start + chunk_size))
+
+
+def iter_chunks(
+    n: int,
+    seed: int,
+    setting: str | None = None,
+    *,
+    chunk_size: int = 10 * BLOCK_SIZE,
+    knowledge: Knowledge | None = None,
+    **overrides: Any,
+) -> Iterator[pd.DataFrame]:
+    """Yield the cohort of :func:`generate` as consecutive DataFrames of ``chunk_size`` rows.
+
+    Concatenated, the chunks equal ``generate(n, seed, setting, **overrides)``.
+
+    Examples
+    --------
+    >>> sizes = [len(c) for c in iter_chunks(2500, seed=1, chunk_size=1000)]
+    >>> sizes
+    [1000, 1000, 500]
+    """
+    n, seed, model = _resolve(n, seed, setting, knowledge, overrides)
+    chunk_size = _check_int("chunk_size", chunk_size, 1)
+    return _chunks(model, n, seed, chunk_size)
+
+
+def generate_from_model(model: PatientModel, n: int, seed: int, start: int = 0) -> pd.DataFrame:
+    """Rows ``[start, start + n)`` of the cohort of ``seed`` under an already built model.
+
+    Used to split generation across processes: each worker draws its own range and the
+    concatenation equals :func:`generate`.
+
+    Examples
+    --------
+    >>> from outcomes.model import build_model
+    >>> m = build_model("primary_care")
+    >>> a = generate_from_model(m, 100, seed=3, start=50)
+    >>> a.equals(generate(150, seed=3, setting="primary_care").iloc[50:])
+    True
+    """
+    n = _check_int("n", n, 1)
+    start = _check_int("start", start, 0)
+    return _frame(model, _check_seed(seed), start, start + n)
