@@ -1,0 +1,158 @@
+"""The ``outcomes`` command line: one subcommand per verb of the project.
+
+Every subcommand turns a bad argument or bad input into one line on stderr and exit code 2,
+writes no partial output, and shows the traceback only with ``--debug``.
+
+Adding a subcommand: write ``_add_NAME(subparsers)`` that registers the parser with
+``set_defaults(handler=...)`` and add it to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from outcomes import __version__
+
+EXIT_BAD_INPUT = 2
+
+
+class CommandError(Exception):
+    """An error a user can fix; printed as one line, exit code 2."""
+
+
+def _json_mapping(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(
+            "must be a JSON object, e.g. '{\"chronic_fraction\": 0.4}'"
+        )
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# generate
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="generate a synthetic cohort (the patients table)",
+        description="Generate a synthetic cohort and write it atomically as Parquet or CSV.",
+        epilog="example: outcomes generate --n 100000 --seed 7 --setting primary_care "
+        "--out data/synthetic/x.parquet",
+    )
+    p.add_argument("--n", type=int, required=True, help="number of patients (>= 1)")
+    p.add_argument("--seed", type=int, required=True, help="random seed (>= 0)")
+    p.add_argument("--setting", default=None, help="care setting (default: primary_care)")
+    p.add_argument("--out", type=Path, required=True, help="output file (.parquet or .csv)")
+    p.add_argument(
+        "--format",
+        choices=("parquet", "csv"),
+        default=None,
+        help="file format (default: from the --out suffix)",
+    )
+    p.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        help="rows generated per step; bounds memory, never changes the data",
+    )
+    p.add_argument(
+        "--overrides",
+        type=_json_mapping,
+        default={},
+        help="scenario overrides as JSON, e.g. '{\"exam_missing_rate\": 0.6}'",
+    )
+    p.set_defaults(handler=_run_generate)
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    from outcomes.cohort import write_cohort
+
+    extra = {} if args.chunk_size is None else {"chunk_size": args.chunk_size}
+    path = write_cohort(
+        args.out, args.n, args.seed, args.setting, fmt=args.format, **extra, **args.overrides
+    )
+    print(f"wrote {args.n} patients to {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# report
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="execute every notebook and render an HTML report",
+        description="Execute the notebooks in order with the given parameters (papermill) and "
+        "render each to HTML with an index page.",
+        epilog="example: outcomes report --n 20000 --seed 3 --setting sports_clinic "
+        "--out reports/sports/",
+    )
+    p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")
+    p.add_argument("--n", type=int, default=None, help="cohort size passed to the notebooks")
+    p.add_argument("--seed", type=int, default=None, help="seed passed to the notebooks")
+    p.add_argument("--setting", default=None, help="care setting passed to the notebooks")
+    p.set_defaults(handler=_run_report)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from outcomes.report import run_report
+
+    parameters = {
+        k: v
+        for k, v in {"n": args.n, "seed": args.seed, "setting": args.setting}.items()
+        if v is not None
+    }
+    index = run_report(args.out, parameters)
+    print(f"report written: {index}")
+    return 0
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_generate, _add_report]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="outcomes",
+        description="Sciatica and its mimics: synthetic cohorts, triage and recovery timelines.",
+    )
+    parser.add_argument("--version", action="version", version=f"outcomes {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``outcomes`` command.
+
+    Examples
+    --------
+    >>> main(["generate", "--n", "0", "--seed", "1", "--out", "x.parquet"])
+    2
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (CommandError, ValueError, FileNotFoundError, UnicodeDecodeError) as exc:
+        if args.debug:
+            raise
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"outcomes {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

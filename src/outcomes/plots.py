@@ -1,0 +1,172 @@
+"""Every figure of the notebooks. Each function takes ``ax=None`` and returns the Axes.
+
+One module-level style (:data:`STYLE`, colour-blind-safe Okabe–Ito palette, fixed size and DPI
+so stored notebook outputs stay small and stable) is applied by :func:`use_style`. Computations
+live in other modules (``describe``, ``evaluate``, ``recovery``); these functions only draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from outcomes.knowledge import Knowledge, load_knowledge
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+STYLE = {
+    "figure.figsize": (7.0, 4.2),
+    "figure.dpi": 80,
+    "savefig.dpi": 100,
+    "axes.prop_cycle": mpl.cycler(color=PALETTE),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "legend.frameon": False,
+    "font.size": 9,
+    "image.cmap": "viridis",
+}
+
+
+def use_style() -> None:
+    """Apply the project's plot style (idempotent)."""
+    mpl.rcParams.update(STYLE)
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
+    if ax is not None:
+        return ax
+    use_style()
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def no_patients(ax: Axes, message: str = "no patients") -> Axes:
+    """Write ``message`` in the middle of an empty Axes (a figure with nothing to show)."""
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=12)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def finding_heatmap(
+    prevalence: pd.DataFrame, ax: Axes | None = None, knowledge: Knowledge | None = None
+) -> Axes:
+    """Heatmap of finding prevalence (rows findings, columns conditions), annotated in %.
+
+    Parameters
+    ----------
+    prevalence
+        Output of :func:`outcomes.describe.finding_prevalence`.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.describe import finding_prevalence
+    >>> ax = finding_heatmap(finding_prevalence(generate(500, seed=1)))
+    >>> ax.get_xlabel()
+    'True condition'
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    ax = _axes(ax, figsize=(7.5, 10))
+    values = prevalence.to_numpy(dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", vmin=0, vmax=1, cmap="viridis")
+    labels = {f.name: f.label for f in kb.findings}
+    ax.set_yticks(range(len(prevalence.index)), [labels.get(f, f) for f in prevalence.index])
+    ax.set_xticks(
+        range(len(prevalence.columns)),
+        [c.replace("_", " ") for c in prevalence.columns],
+        rotation=30,
+        ha="right",
+    )
+    for (i, j), v in np.ndenumerate(values):
+        text = "–" if np.isnan(v) else f"{100 * v:.0f}"
+        ax.text(
+            j,
+            i,
+            text,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if np.isnan(v) or v < 0.6 else "black",
+        )
+    ax.figure.colorbar(image, ax=ax, fraction=0.04, label="Share of patients with the finding")
+    ax.set_xlabel("True condition")
+    ax.set_title("Each condition has its own finding signature (% where recorded)")
+    return ax
+
+
+def case_mix_bars(mix: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Stacked bars: share of each condition per care setting.
+
+    Parameters
+    ----------
+    mix
+        Output of :func:`outcomes.describe.case_mix`; uses ``observed`` where present and not
+        missing, else ``expected``.
+
+    Examples
+    --------
+    >>> from outcomes.describe import case_mix
+    >>> case_mix_bars(case_mix()).get_ylabel()
+    'Share of patients (%)'
+    """
+    ax = _axes(ax)
+    column = "observed" if "observed" in mix and mix["observed"].notna().any() else "expected"
+    table = mix.pivot(index="setting", columns="condition", values=column)
+    table = table.reindex(columns=list(dict.fromkeys(mix["condition"])))
+    table = table.reindex(index=list(dict.fromkeys(mix["setting"])))
+    bottom = np.zeros(len(table))
+    for i, condition in enumerate(table.columns):
+        share = 100 * table[condition].fillna(0).to_numpy()
+        ax.bar(
+            table.index.str.replace("_", " "),
+            share,
+            bottom=bottom,
+            color=PALETTE[i % len(PALETTE)],
+            label=condition.replace("_", " "),
+        )
+        bottom += share
+    ax.set_ylabel("Share of patients (%)")
+    ax.set_xlabel("Care setting")
+    ax.set_ylim(0, 100)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title("Case mix differs by setting: sports clinics see more mimics")
+    return ax
+
+
+def bar_with_ci(
+    labels: Sequence[str],
+    estimates: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+    ax: Axes | None = None,
+    xlabel: str = "",
+    title: str = "",
+) -> Axes:
+    """Horizontal bars with 95% CI whiskers (e.g. accuracy per method).
+
+    Examples
+    --------
+    >>> ax = bar_with_ci(["rules", "oracle"], [0.8, 0.9], [0.78, 0.88], [0.82, 0.92],
+    ...                  xlabel="Accuracy")
+    >>> ax.get_xlabel()
+    'Accuracy'
+    """
+    ax = _axes(ax)
+    est = np.asarray(estimates, dtype=float)
+    err = np.vstack([est - np.asarray(lows, dtype=float), np.asarray(highs, dtype=float) - est])
+    ax.barh(list(labels), est, xerr=err, color=PALETTE[: len(est)], capsize=4)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    return ax
