@@ -1,0 +1,214 @@
+"""The generator: determinism, chunk invariance, dtypes, clear errors, and clinical behaviour.
+
+Statistical checks use fixed seeds and tolerances of about 5 binomial standard errors
+(sqrt(p (1 - p) / n)), so a correct generator fails them with probability below 1e-6.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from outcomes import cohort
+from outcomes.cohort import (
+    BLOCK_SIZE,
+    TRUTH_COLUMNS,
+    feature_columns,
+    generate,
+    generate_from_model,
+    iter_chunks,
+    patient_columns,
+    write_cohort,
+)
+from outcomes.io import read_metadata, read_table
+from outcomes.knowledge import load_knowledge
+from outcomes.model import build_model
+from outcomes.targets import check_targets
+
+
+def five_se(p: float, n: int) -> float:
+    return 5 * np.sqrt(p * (1 - p) / n)
+
+
+@pytest.fixture(scope="module")
+def big() -> pd.DataFrame:
+    return generate(60_000, seed=2024, setting="primary_care")
+
+
+def test_same_arguments_give_identical_data():
+    a = generate(3000, seed=7, setting="sports_clinic", exam_missing_rate=0.3)
+    b = generate(3000, seed=7, setting="sports_clinic", exam_missing_rate=0.3)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(generate(3000, seed=8, setting="sports_clinic", exam_missing_rate=0.3))
+
+
+@pytest.mark.parametrize("chunk_size", [1, 999, BLOCK_SIZE, BLOCK_SIZE + 1, 50_000])
+def test_chunked_generation_equals_generation_at_once(chunk_size):
+    n = 2 * BLOCK_SIZE + 123 if chunk_size > 1 else 300
+    whole = generate(n, seed=11)
+    pd.testing.assert_frame_equal(generate(n, seed=11, chunk_size=chunk_size), whole)
+    pd.testing.assert_frame_equal(pd.concat(iter_chunks(n, seed=11, chunk_size=chunk_size)), whole)
+
+
+def test_patient_i_is_the_same_whatever_n_and_however_the_rows_are_split():
+    model = build_model("primary_care")
+    small = generate(BLOCK_SIZE + 10, seed=5)
+    large = generate(2 * BLOCK_SIZE + 10, seed=5)
+    pd.testing.assert_frame_equal(large.iloc[: len(small)], small)
+    part = generate_from_model(model, 500, seed=5, start=BLOCK_SIZE - 200)
+    pd.testing.assert_frame_equal(part, large.iloc[BLOCK_SIZE - 200 : BLOCK_SIZE + 300])
+
+
+def test_patient_ids_derive_from_seed_and_index():
+    df = generate(12, seed=42)
+    assert df["patient_id"].tolist()[:2] == ["42-00000000", "42-00000001"]
+    assert df["patient_id"].is_unique
+
+
+def test_columns_and_dtypes_follow_the_declaration():
+    df = generate(200, seed=1)
+    declared = patient_columns()
+    assert list(df.columns) == [c.name for c in declared]
+    for column in declared:
+        assert df[column.name].dtype.name == column.dtype, column.name
+        if column.categories is not None:
+            assert list(df[column.name].cat.categories) == list(column.categories)
+    assert set(TRUTH_COLUMNS).isdisjoint(feature_columns())
+
+
+def test_values_stay_within_their_scales(big):
+    assert big["pain_nrs"].between(0, 10).all()
+    assert big["odi"].between(0, 100).all() and (big["odi"] % 2 == 0).all()
+    assert big["age"].between(18, 95).all()
+    assert big["latent_severity"].between(0, 1).all()
+    assert (big["chronic"] == (big["symptom_duration_weeks"] > 12)).all()
+    assert (big["symptom_duration_weeks"] >= 1).all()
+    kb = load_knowledge()
+    assert (big["pathway"].astype(str) == big["condition"].astype(str).map(kb.pathway_of())).all()
+
+
+def test_case_mix_matches_the_setting(big):
+    mix = load_knowledge().setting("primary_care").case_mix
+    observed = big["condition"].value_counts(normalize=True)
+    for condition, p in mix.items():
+        assert abs(observed[condition] - p) < five_se(p, len(big)), condition
+
+
+def test_missing_exam_findings_follow_the_setting_rates(big):
+    missing = load_knowledge().setting("primary_care").missing
+    for finding, rate in missing.items():
+        share = big[finding].isna().mean()
+        assert abs(share - rate) < five_se(rate, len(big)), finding
+    # History items are always recorded.
+    assert not big["agg_cough_sneeze"].isna().any()
+
+
+def test_more_severe_cases_have_more_neurological_deficits(big):
+    disc = big[big["condition"] == "disc_herniation"]
+    severe = disc["latent_severity"] > disc["latent_severity"].median()
+    weakness = disc["exam_weakness"].astype("float64")
+    assert weakness[severe].mean() > weakness[~severe].mean() + 0.1
+    assert disc.loc[severe, "pain_nrs"].mean() > disc.loc[~severe, "pain_nrs"].mean() + 1
+
+
+def test_combined_presentations_and_chronic_cases_exist_in_knowledge_proportions(big):
+    kb = load_knowledge()
+    disc = big[big["condition"] == "disc_herniation"]
+    p_none = kb.condition("disc_herniation").secondary["none"]
+    share_none = (disc["secondary_condition"] == "none").mean()
+    assert abs(share_none - p_none) < five_se(p_none, len(disc))
+    p_chronic = kb.condition("spinal_stenosis").chronic_fraction
+    stenosis = big[big["condition"] == "spinal_stenosis"]
+    assert abs(stenosis["chronic"].mean() - p_chronic) < five_se(p_chronic, len(stenosis))
+
+
+def test_piriformis_pain_rarely_goes_past_the_knee_while_disc_pain_does(big):
+    by = big.groupby("condition", observed=True)["pain_below_knee"].mean()
+    assert by["piriformis_syndrome"] < 0.2 < 0.6 < by["disc_herniation"]
+
+
+def test_overrides_change_the_scenario():
+    df = generate(20_000, seed=3, exam_missing_rate=0.9, chronic_fraction=0.5)
+    assert abs(df["exam_fair_test"].isna().mean() - 0.9) < five_se(0.9, 20_000)
+    assert abs(df["chronic"].mean() - 0.5) < five_se(0.5, 20_000)
+    mixed = generate(20_000, seed=3, case_mix={"piriformis_syndrome": 1.0})
+    assert (mixed["condition"] == "piriformis_syndrome").all()
+    alone = generate(5000, seed=3, combined_fraction=0.0)
+    assert (alone["secondary_condition"] == "none").all()
+
+
+def test_a_condition_with_zero_prevalence_is_never_drawn():
+    df = generate(
+        5000,
+        seed=1,
+        setting="sports_clinic",
+        case_mix={"disc_herniation": 0.5, "piriformis_syndrome": 0.5},
+    )
+    assert set(df["condition"].astype(str)) == {"disc_herniation", "piriformis_syndrome"}
+    assert len(df["condition"].cat.categories) == 6  # categories stay stable
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": 0}, "n must be an integer >= 1"),
+        ({"n": 2.5}, "n must be an integer"),
+        ({"n": True}, "n must be an integer"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"setting": "sport"}, "setting 'sport' is unknown; choose one of: primary_care"),
+        ({"exam_missing_rate": 1.5}, "override 'exam_missing_rate' must be a probability"),
+        ({"chronic_fraction": "high"}, "override 'chronic_fraction' must be a probability"),
+        ({"dropout": 0.1}, "override 'dropout' is unknown"),
+        ({"case_mix": {"disc_herniation": 0.5}}, "override 'case_mix' must sum to 1"),
+        ({"case_mix": {"flu": 1.0}}, "override 'case_mix' names unknown condition 'flu'"),
+        ({"chunk_size": 0}, "chunk_size must be an integer >= 1"),
+    ],
+)
+def test_bad_arguments_raise_a_clear_value_error(kwargs, message):
+    arguments = {"n": 10, "seed": 1, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        generate(**arguments)
+
+
+def test_written_parquet_round_trips_and_records_provenance(tmp_path):
+    path = write_cohort(
+        tmp_path / "c.parquet", 2000, seed=9, setting="spine_clinic", chronic_fraction=0.4
+    )
+    pd.testing.assert_frame_equal(
+        read_table(path), generate(2000, seed=9, setting="spine_clinic", chronic_fraction=0.4)
+    )
+    meta = read_metadata(path)
+    assert (meta["n"], meta["seed"], meta["setting"]) == (2000, 9, "spine_clinic")
+    assert meta["overrides"] == {"chronic_fraction": 0.4}
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_file_bytes_do_not_depend_on_chunk_size(tmp_path, fmt):
+    n = BLOCK_SIZE + 777
+    a = write_cohort(tmp_path / f"a.{fmt}", n, seed=4, chunk_size=1000)
+    b = write_cohort(tmp_path / f"b.{fmt}", n, seed=4, chunk_size=n)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
+    path = write_cohort(tmp_path / "c.parquet", 100, seed=1)
+    before = path.read_bytes()
+
+    def explode(*args, **kwargs):
+        yield generate(50, seed=1)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(cohort, "_chunks", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_cohort(path, 100, seed=2)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.parquet"]
+
+
+def test_published_targets_are_met_on_large_cohorts():
+    kb = load_knowledge()
+    cohorts = {s: generate(40_000, seed=99, setting=s) for s in kb.setting_names}
+    table = check_targets(cohorts)
+    missed = table[~table["met"]]
+    assert missed.empty, missed[["target", "published", "observed", "ci_low", "ci_high"]]

@@ -1,0 +1,216 @@
+"""The knowledge base loads, is complete, and rejects invalid files with a precise message."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
+
+REQUIRED_CONDITIONS = {
+    "disc_herniation",
+    "spinal_stenosis",
+    "piriformis_syndrome",
+    "hamstring_tightness",
+    "upper_limb_nerve",
+    "serious_pathology",
+}
+REQUIRED_FINDINGS = {
+    "pain_below_knee", "agg_cough_sneeze", "agg_sitting", "agg_bending_forward", "agg_stairs",
+    "agg_crossing_legs", "agg_lying_on_side", "agg_hip_rotation", "agg_walking_standing",
+    "exam_straight_leg_raise", "exam_fair_test", "exam_weakness", "exam_reflex_change",
+    "exam_sensory_loss", "exam_foot_drop", "exam_hamstring_tightness",
+    "exam_anterior_pelvic_tilt", "exam_posterior_pelvic_tilt", "exam_glute_inhibition",
+    "exam_hip_shift", "rf_bowel_bladder", "rf_saddle_numbness", "rf_progressive_weakness",
+}  # fmt: skip
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Path:
+    """A writable copy of the packaged knowledge base."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, target)
+    return target
+
+
+def edit(folder: Path, file: str, old: str, new: str) -> None:
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"test setup: {old!r} not in {file}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_packaged_knowledge_covers_the_clinical_picture():
+    kb = load_knowledge()
+    assert REQUIRED_CONDITIONS <= set(kb.condition_names)
+    assert REQUIRED_FINDINGS <= set(kb.finding_names)
+    assert {"primary_care", "spine_clinic", "sports_clinic"} <= set(kb.setting_names)
+    assert {"runner", "cyclist", "desk_based"} <= set(kb.occupations)
+    assert kb.pathway_of()["piriformis_syndrome"] == "hip"
+    assert kb.pathway_of()["serious_pathology"] == "emergency"
+
+
+def test_every_setting_case_mix_sums_to_one_and_missingness_covers_exam_findings():
+    kb = load_knowledge()
+    missable = {f.name for f in kb.findings if f.can_be_missing}
+    for setting in kb.settings.values():
+        assert sum(setting.case_mix.values()) == pytest.approx(1.0, abs=1e-12)
+        assert set(setting.missing) == missable
+
+
+def test_every_number_has_a_valid_source():
+    table = load_knowledge().provenance()
+    assert len(table) > 400
+    pattern = re.compile(r"^(seed:\d{3} §.+|study:[a-z0-9]+|assumption.*)$")
+    bad = table[~table["source"].str.match(pattern)]
+    assert bad.empty, bad.head()
+    # The seeds and the literature are both used, not only assumptions.
+    assert table["source"].str.startswith("seed:").sum() > 50
+    assert table["source"].str.startswith("study:").sum() > 10
+
+
+def test_sources_paraphrase_rather_than_copy_the_seed_texts():
+    seeds = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip("shared/seeds is not beside this checkout")
+    seed_text = " ".join(p.read_text(encoding="utf-8") for p in seeds.glob("*.txt"))
+    for toml in KNOWLEDGE_DIR.glob("*.toml"):
+        for line in toml.read_text(encoding="utf-8").splitlines():
+            # Any 12-word run shared with a seed text would be copying, not paraphrase.
+            words = re.findall(r"[A-Za-z']+", line)
+            for i in range(len(words) - 11):
+                phrase = " ".join(words[i : i + 12])
+                assert phrase not in seed_text, f"{toml.name} copies: {phrase!r}"
+
+
+def test_knowledge_objects_are_frozen():
+    kb = load_knowledge()
+    with pytest.raises(AttributeError):
+        kb.conditions[0].female = 0.9  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        kb.settings["primary_care"].case_mix["disc_herniation"] = 0.9  # type: ignore[index]
+
+
+def test_a_copy_loads_like_the_packaged_knowledge(kb_copy):
+    copy = load_knowledge(kb_copy)
+    assert copy.condition_names == load_knowledge().condition_names
+    assert copy.sources == load_knowledge().sources
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        (
+            "likelihoods.toml",
+            "exam_fair_test]\ndisc_herniation = { value = 0.15",
+            "exam_fair_test]\ndisc_herniation = { value = 1.3",
+            r"likelihoods.toml: \[exam_fair_test.disc_herniation\] value 1.3 is not a probability",
+        ),
+        (
+            "settings.toml",
+            "disc_herniation = { value = 0.45",
+            "disc_herniation = { value = 0.55",
+            r"settings.toml: \[settings.primary_care.case_mix\] probabilities sum to 1.1",
+        ),
+        (
+            "conditions.toml",
+            'female = { value = 0.45, source = "study:konstantinou2008" }',
+            'female = { value = 0.45, source = "study:nobody1999" }',
+            r"conditions.toml: \[conditions.disc_herniation.female\] source 'study:nobody1999'",
+        ),
+        (
+            "conditions.toml",
+            'female = { value = 0.45, source = "study:konstantinou2008" }',
+            "female = 0.45",
+            r"\[conditions.disc_herniation.female\] must be \{ value",
+        ),
+        (
+            "conditions.toml",
+            'pathway = "hip"',
+            'pathway = "knee"',
+            r"\[conditions.piriformis_syndrome.pathway\] 'knee' is not a pathway",
+        ),
+        (
+            "settings.toml",
+            "exam_hip_shift = { value = 0.85",
+            "exam_hips_shift = { value = 0.85",
+            r"\[settings.primary_care.missing.exam_hips_shift\] is not an exam finding",
+        ),
+        (
+            "conditions.toml",
+            "none = { value = 0.78",
+            "none = { value = 0.68",
+            r"\[conditions.disc_herniation.secondary\] probabilities sum to 0.9",
+        ),
+        (
+            "findings.toml",
+            'kind = "exam"\nlabel = "Positive FAIR test"',
+            'kind = "sign"\nlabel = "Positive FAIR test"',
+            r"findings.toml: \[exam_fair_test.kind\] 'sign' is not one of",
+        ),
+        (
+            "conditions.toml",
+            'severity_beta_a = { value = 2.5, source = "assumption: symmetric spread of severity" }',
+            'severity_beta_a = { value = 0.5, source = "assumption: symmetric spread of severity" }',
+            r"\[conditions.disc_herniation.severity_beta_a\] value 0.5 is not a Beta shape",
+        ),
+        (
+            "settings.toml",
+            'default = "primary_care"',
+            'default = "hospital"',
+            r"settings.toml: \[default\] 'hospital' is not a setting",
+        ),
+        (
+            "likelihoods.toml",
+            "[pain_neck]",
+            "[pain_knee]",
+            r"likelihoods.toml: \[pain_knee\] is not a finding",
+        ),
+    ],
+)
+def test_invalid_files_fail_naming_file_key_and_value(kb_copy, file, old, new, message):
+    edit(kb_copy, file, old, new)
+    with pytest.raises(KnowledgeError, match=message):
+        load_knowledge(kb_copy)
+
+
+def test_a_missing_likelihood_row_is_rejected(kb_copy):
+    text = (kb_copy / "likelihoods.toml").read_text(encoding="utf-8")
+    start = text.index("[pain_neck]")
+    end = text.index("[", start + 1)
+    (kb_copy / "likelihoods.toml").write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"\[pain_neck\] is missing"):
+        load_knowledge(kb_copy)
+
+
+def test_broken_toml_names_the_file(kb_copy):
+    (kb_copy / "settings.toml").write_text("default = [unclosed", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="settings.toml: not valid TOML"):
+        load_knowledge(kb_copy)
+
+
+def test_an_edited_prevalence_changes_the_generator_without_code_changes(kb_copy):
+    from outcomes.cohort import generate
+
+    edit(
+        kb_copy,
+        "settings.toml",
+        "disc_herniation = { value = 0.45",
+        "disc_herniation = { value = 0.35",
+    )
+    edit(
+        kb_copy,
+        "settings.toml",
+        "hamstring_tightness = { value = 0.15",
+        "hamstring_tightness = { value = 0.25",
+    )
+    kb = load_knowledge(kb_copy)
+    df = generate(20_000, seed=0, knowledge=kb)
+    share = (df["condition"] == "hamstring_tightness").mean()
+    # 5 binomial standard errors at p = 0.25, n = 20,000: 5 * sqrt(.25 * .75 / 20000) = 0.015
+    assert abs(share - 0.25) < 0.015
+    assert np.isclose(sum(kb.setting("primary_care").case_mix.values()), 1.0)
