@@ -154,8 +154,8 @@ def test_a_copy_loads_like_the_packaged_knowledge(kb_copy):
         ),
         (
             "conditions.toml",
-            'severity_beta_a = { value = 2.5, source = "assumption: symmetric spread of severity" }',
-            'severity_beta_a = { value = 0.5, source = "assumption: symmetric spread of severity" }',
+            "severity_beta_a = { value = 2.5,",
+            "severity_beta_a = { value = 0.5,",
             r"\[conditions.disc_herniation.severity_beta_a\] value 0.5 is not a Beta shape",
         ),
         (
