@@ -212,3 +212,13 @@ def test_published_targets_are_met_on_large_cohorts():
     table = check_targets(cohorts)
     missed = table[~table["met"]]
     assert missed.empty, missed[["target", "published", "observed", "ci_low", "ci_high"]]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    path = write_cohort(tmp_path / "c.csv", 10, seed=1)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

@@ -85,6 +85,35 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# datacard
+
+
+def _add_datacard(sub: argparse._SubParsersAction) -> None:
+    from outcomes.datacard import DEFAULT_COMMAND
+
+    p = sub.add_parser(
+        "datacard",
+        help="write the data card (provenance and column meanings) of a cohort file",
+        description="Render the Markdown data card of a Parquet cohort from its metadata.",
+        epilog="example: outcomes datacard --cohort data/synthetic/default_cohort.parquet "
+        "--out data/synthetic/DATACARD.md",
+    )
+    p.add_argument("--cohort", type=Path, required=True, help="Parquet cohort file")
+    p.add_argument("--out", type=Path, required=True, help="Markdown file to write")
+    p.add_argument("--command", default=DEFAULT_COMMAND, help="the command that made the cohort")
+    p.set_defaults(handler=_run_datacard)
+
+
+def _run_datacard(args: argparse.Namespace) -> int:
+    from outcomes.datacard import write_datacard
+
+    if not args.cohort.exists():
+        raise CommandError(f"no such cohort file: {args.cohort}")
+    print(f"wrote {write_datacard(args.cohort, args.out, args.command)}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # report
 
 
@@ -117,7 +146,11 @@ def _run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_generate, _add_report]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_generate,
+    _add_datacard,
+    _add_report,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -69,10 +69,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates the file private (0600); give it the mode a plain open() would.
+        if tmp.exists():
+            os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _metadata_bytes(metadata: Mapping[str, Any] | None) -> bytes | None:
