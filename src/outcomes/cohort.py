@@ -122,14 +122,9 @@ def _check_seed(seed: Any) -> int:
 # Sampling one block
 
 
-def _categorical(u: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """Inverse-CDF draw: row ``i`` picks from ``probabilities[i]`` using uniform ``u[i]``.
-
-    A zero-probability category is never chosen, even with rounding in the cumulative sum.
-    """
-    cum = np.cumsum(probabilities, axis=-1)
-    cum /= cum[..., -1:]
-    return (u[:, None] >= cum).sum(axis=1).astype(np.int8)
+def _categorical(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draw: row ``i`` picks a category from ``cdf[i]`` using uniform ``u[i]``."""
+    return (u[:, None] >= cdf).sum(axis=1, dtype=np.int8)
 
 
 def _draw_block(model: PatientModel, seed: int, block: int) -> dict[str, np.ndarray]:
@@ -138,8 +133,8 @@ def _draw_block(model: PatientModel, seed: int, block: int) -> dict[str, np.ndar
     m = BLOCK_SIZE
     n_findings = len(model.findings)
 
-    condition = _categorical(rng.random(m), model.prior[None, :])
-    secondary = _categorical(rng.random(m), model.secondary[condition])
+    condition = np.searchsorted(model.cdf("prior"), rng.random(m), side="right").astype(np.int8)
+    secondary = _categorical(rng.random(m), np.take(model.cdf("secondary"), condition, axis=0))
     severity = rng.beta(model.beta_a[condition], model.beta_b[condition])
     chronic = rng.random(m) < model.chronic_fraction[condition]
     threshold = model.chronic_threshold_weeks
@@ -152,6 +147,7 @@ def _draw_block(model: PatientModel, seed: int, block: int) -> dict[str, np.ndar
     missable = model.missable
     missing = np.zeros((m, n_findings), dtype=bool)
     missing[:, missable] = rng.random((m, int(missable.sum()))) < model.missing[missable]
+    present &= ~missing  # values under a missing mask are irrelevant; keep them False
 
     u_side = rng.random(m)
     both = model.bilateral[condition]
@@ -165,9 +161,9 @@ def _draw_block(model: PatientModel, seed: int, block: int) -> dict[str, np.ndar
     age = np.clip(age, model.age_min, model.age_max)
 
     female = rng.random(m) < model.female[condition]
-    occupation = _categorical(rng.random(m), model.occupation[condition])
+    occupation = _categorical(rng.random(m), np.take(model.cdf("occupation"), condition, axis=0))
     sudden = rng.random(m) < model.onset_sudden[condition]
-    trigger = _categorical(rng.random(m), model.trigger[condition])
+    trigger = _categorical(rng.random(m), np.take(model.cdf("trigger"), condition, axis=0))
     p_pain = (
         model.pain_range[condition, 0] + np.diff(model.pain_range, axis=1)[condition, 0] * severity
     )
@@ -183,8 +179,9 @@ def _draw_block(model: PatientModel, seed: int, block: int) -> dict[str, np.ndar
         "severity": severity,
         "chronic": chronic,
         "duration": duration.astype(np.int16),
-        "present": present,
-        "missing": missing,
+        # Findings are stored one row per finding so that each column is contiguous.
+        "present": present.T,
+        "missing": missing.T,
         "side": side.astype(np.int8),
         "age": age.astype(np.int16),
         "female": female,
@@ -202,7 +199,7 @@ def _raw_rows(model: PatientModel, seed: int, start: int, stop: int) -> Iterator
         block_start = block * BLOCK_SIZE
         lo, hi = max(start, block_start), min(stop, block_start + BLOCK_SIZE)
         raw = _draw_block(model, seed, block)
-        yield lo - start, {k: v[lo - block_start : hi - block_start] for k, v in raw.items()}
+        yield lo - start, {k: v[..., lo - block_start : hi - block_start] for k, v in raw.items()}
 
 
 def _patient_ids(seed: int, start: int, stop: int) -> pd.arrays.StringArray:
@@ -221,10 +218,11 @@ def _frame(model: PatientModel, seed: int, start: int, stop: int) -> pd.DataFram
     buffers: dict[str, np.ndarray] = {}
     for offset, raw in _raw_rows(model, seed, start, stop):
         if not buffers:
-            buffers = {k: np.empty((n, *v.shape[1:]), dtype=v.dtype) for k, v in raw.items()}
+            # Rows last: the (findings, rows) buffers give contiguous per-finding columns.
+            buffers = {k: np.empty((*v.shape[:-1], n), dtype=v.dtype) for k, v in raw.items()}
         length = len(raw["condition"])
         for k, v in raw.items():
-            buffers[k][offset : offset + length] = v
+            buffers[k][..., offset : offset + length] = v
     b = buffers
 
     def categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
@@ -245,10 +243,9 @@ def _frame(model: PatientModel, seed: int, start: int, stop: int) -> pd.DataFram
     }
     missable = model.missable
     for j, finding in enumerate(kb.findings):
-        values = np.ascontiguousarray(b["present"][:, j])
+        values = b["present"][j]
         if missable[j]:
-            mask = np.ascontiguousarray(b["missing"][:, j])
-            columns[finding.name] = pd.arrays.BooleanArray(values & ~mask, mask)
+            columns[finding.name] = pd.arrays.BooleanArray(values, b["missing"][j])
         else:
             columns[finding.name] = values
     assert len(kb.findings) == n_findings
@@ -267,7 +264,8 @@ def _frame(model: PatientModel, seed: int, start: int, stop: int) -> pd.DataFram
             "latent_severity": b["severity"],
         }
     )
-    return pd.DataFrame(columns, index=pd.RangeIndex(start, stop))
+    # copy=False: the columns are fresh arrays owned by this frame; no need to copy them again.
+    return pd.DataFrame(columns, index=pd.RangeIndex(start, stop), copy=False)
 
 
 def _resolve(

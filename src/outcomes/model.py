@@ -132,18 +132,30 @@ class PatientModel:
         secondary = np.asarray(secondary)
         # Findings whose probability ignores severity and chronicity are a table lookup;
         # only the others need the logistic transform (most of the generator's time).
-        p = self._typical_table[condition, secondary]
+        pair = condition * (len(self.conditions) + 1) + secondary
+        p = np.take(self._typical_table.reshape(-1, len(self.findings)), pair, axis=0)
         dynamic = self._dynamic
         if dynamic.size:
-            centred = np.asarray(severity, dtype=float) - self.mean_severity[condition]
-            z = self._typical_logit[:, dynamic][condition]
+            centred = np.asarray(severity, dtype=float) - np.take(self.mean_severity, condition)
+            z = np.take(self._typical_logit[:, dynamic], condition, axis=0)
             z += centred[..., None] * self.severity_slope[dynamic]
             z += np.asarray(chronic, dtype=float)[..., None] * self.chronic_shift[dynamic]
-            primary = expit(z)
-            p[..., dynamic] = 1.0 - (1.0 - primary) * (
-                1.0 - self.secondary_p[:, dynamic][secondary]
-            )
+            primary = expit(z, out=z)
+            secondary_part = np.take(self.secondary_p[:, dynamic], secondary, axis=0)
+            p[..., dynamic] = 1.0 - (1.0 - primary) * (1.0 - secondary_part)
         return p
+
+    def cdf(self, name: str) -> np.ndarray:
+        """Cumulative distribution of ``prior``, ``secondary``, ``occupation`` or ``trigger``.
+
+        Normalised so the last entry is exactly 1: a zero-probability category can never be
+        drawn by inverse-CDF sampling, even with rounding in the cumulative sum.
+        """
+        key = f"cdf:{name}"
+        if key not in self._cache:
+            cum = np.cumsum(getattr(self, name), axis=-1)
+            self._cache[key] = cum / cum[..., -1:]
+        return self._cache[key]
 
     @property
     def _dynamic(self) -> np.ndarray:
