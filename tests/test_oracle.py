@@ -197,3 +197,17 @@ def test_condition_target_and_pathway_target_agree():
     for i, c in enumerate(kb.conditions):
         summed[:, pathways.index(c.pathway)] += by_condition[:, i]
     np.testing.assert_allclose(summed, by_pathway, atol=1e-12)
+
+
+def test_ceiling_reports_every_pathway_and_says_no_patients_when_empty():
+    from outcomes.oracle import ceiling
+
+    df = generate(400, seed=5, case_mix={"disc_herniation": 0.6, "piriformis_syndrome": 0.4})
+    table = ceiling(df)
+    assert list(table.index) == ["all patients", *load_knowledge().pathways]
+    assert table.loc["emergency", "patients"] == 0
+    assert table.loc["emergency", "summary"] == "no patients"
+    assert table.loc["all patients", "patients"] == 400
+    assert table.loc["spinal", "patients"] + table.loc["hip", "patients"] == 400
+    acc = table.loc["all patients", "accuracy"]
+    assert table.loc["all patients", "ci_low"] <= acc <= table.loc["all patients", "ci_high"]

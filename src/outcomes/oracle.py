@@ -310,3 +310,46 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
         in_acute = (d >= 1) & (d <= threshold)
         out[known] += np.where(in_acute, acute, np.where(d > threshold, chronic, LOG_ZERO))
         return out
+
+
+def ceiling(patients: pd.DataFrame, oracle: BayesOracle | None = None) -> pd.DataFrame:
+    """The best achievable triage accuracy on a cohort: the oracle's, overall and per pathway.
+
+    Parameters
+    ----------
+    patients
+        A generated ``patients`` table (needs the true ``pathway``).
+    oracle
+        A fitted oracle; by default ``BayesOracle()`` using each row's setting.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row for all patients and one per true pathway: ``patients``, ``correct``,
+        ``accuracy`` with a 95% Wilson interval (``ci_low``, ``ci_high``), and ``summary``
+        formatted as "0.96 (0.95–0.97)" or "no patients".
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> table = ceiling(generate(2000, seed=3))
+    >>> table.index[0], bool(table.loc["all patients", "accuracy"] > 0.9)
+    ('all patients', True)
+    """
+    from outcomes.describe import format_estimate, proportion_ci
+
+    oracle = oracle if oracle is not None else BayesOracle().fit(patients)
+    truth = patients["pathway"].astype(str).to_numpy()
+    correct = oracle.predict(patients) == truth
+    groups = [("all patients", np.ones(len(truth), dtype=bool))]
+    groups += [(p, truth == p) for p in oracle.knowledge_.pathways]
+    rows = []
+    for name, rows_in in groups:
+        n, k = int(rows_in.sum()), int(correct[rows_in].sum())
+        low, high = proportion_ci(k, n)
+        accuracy = k / n if n else np.nan
+        rows.append((name, n, k, accuracy, low, high, format_estimate(accuracy, low, high)))
+    table = pd.DataFrame(
+        rows, columns=["group", "patients", "correct", "accuracy", "ci_low", "ci_high", "summary"]
+    )
+    return table.set_index("group")

@@ -110,8 +110,8 @@ def case_mix_bars(mix: pd.DataFrame, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     mix
-        Output of :func:`outcomes.describe.case_mix`; uses ``observed`` where present and not
-        missing, else ``expected``.
+        Output of :func:`outcomes.describe.case_mix`. Each setting's ``expected`` mix gets a
+        bar; where ``observed`` shares are present, the cohort gets its own bar beside it.
 
     Examples
     --------
@@ -120,15 +120,19 @@ def case_mix_bars(mix: pd.DataFrame, ax: Axes | None = None) -> Axes:
     'Share of patients (%)'
     """
     ax = _axes(ax)
-    column = "observed" if "observed" in mix and mix["observed"].notna().any() else "expected"
-    table = mix.pivot(index="setting", columns="condition", values=column)
-    table = table.reindex(columns=list(dict.fromkeys(mix["condition"])))
-    table = table.reindex(index=list(dict.fromkeys(mix["setting"])))
+    conditions = list(dict.fromkeys(mix["condition"]))
+    bars: dict[str, pd.Series] = {}
+    for setting, rows in mix.groupby("setting", sort=False):
+        rows = rows.set_index("condition")
+        bars[setting.replace("_", " ")] = rows["expected"]
+        if "observed" in rows and rows["observed"].notna().any():
+            bars[f"{setting.replace('_', ' ')}\n(this cohort)"] = rows["observed"].fillna(0)
+    table = pd.DataFrame(bars).T.reindex(columns=conditions).fillna(0)
     bottom = np.zeros(len(table))
-    for i, condition in enumerate(table.columns):
-        share = 100 * table[condition].fillna(0).to_numpy()
+    for i, condition in enumerate(conditions):
+        share = 100 * table[condition].to_numpy()
         ax.bar(
-            table.index.str.replace("_", " "),
+            table.index,
             share,
             bottom=bottom,
             color=PALETTE[i % len(PALETTE)],
