@@ -1,0 +1,70 @@
+"""Cohort description tables: correct numbers, stable layout, and 'no patients' when empty."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from outcomes.cohort import generate
+from outcomes.describe import (
+    NO_PATIENTS,
+    case_mix,
+    finding_prevalence,
+    format_estimate,
+    proportion_ci,
+    table_one,
+)
+from outcomes.knowledge import load_knowledge
+
+
+@pytest.fixture(scope="module")
+def two_conditions() -> pd.DataFrame:
+    return generate(600, seed=1, case_mix={"disc_herniation": 0.5, "hamstring_tightness": 0.5})
+
+
+def test_table_one_counts_and_marks_empty_conditions(two_conditions):
+    kb = load_knowledge()
+    table = table_one(two_conditions)
+    assert list(table.columns) == [c.label for c in kb.conditions] + ["All"]
+    disc = kb.condition("disc_herniation").label
+    n_disc = int((two_conditions["condition"] == "disc_herniation").sum())
+    assert table.loc["Patients, n", disc] == str(n_disc)
+    assert table.loc["Patients, n", "All"] == "600"
+    empty = kb.condition("serious_pathology").label
+    assert table.loc["Age, years: mean (SD)", empty] == NO_PATIENTS
+    mean_age = two_conditions.loc[two_conditions["condition"] == "disc_herniation", "age"].mean()
+    assert table.loc["Age, years: mean (SD)", disc].startswith(f"{mean_age:.1f} (")
+
+
+def test_finding_prevalence_uses_recorded_values_only(two_conditions):
+    prevalence = finding_prevalence(two_conditions)
+    disc = two_conditions[two_conditions["condition"] == "disc_herniation"]
+    recorded = disc["exam_fair_test"].dropna()
+    assert prevalence.loc["exam_fair_test", "disc_herniation"] == pytest.approx(recorded.mean())
+    assert np.isnan(prevalence.loc["exam_fair_test", "serious_pathology"])
+    assert list(prevalence.index) == list(load_knowledge().finding_names)
+
+
+def test_case_mix_expected_and_observed(two_conditions):
+    mix = case_mix(df=two_conditions)
+    assert np.allclose(mix.groupby("setting")["expected"].sum(), 1.0)
+    here = mix[mix["setting"] == "primary_care"].set_index("condition")["observed"]
+    assert here["disc_herniation"] + here["hamstring_tightness"] == pytest.approx(1.0)
+    assert mix.loc[mix["setting"] == "sports_clinic", "observed"].isna().all()
+
+
+def test_wilson_interval_properties():
+    lo, hi = proportion_ci(0, 50)
+    assert lo == pytest.approx(0.0, abs=1e-12) and 0 < hi < 0.1
+    lo, hi = proportion_ci(50, 50)
+    assert 0.9 < lo < 1 and hi == pytest.approx(1.0)
+    assert all(np.isnan(proportion_ci(0, 0)))
+    # Wider with fewer patients.
+    assert np.diff(proportion_ci(9, 10)) > np.diff(proportion_ci(900, 1000))
+
+
+def test_format_estimate():
+    assert format_estimate(0.9123, 0.8899, 0.9341) == "0.91 (0.89–0.93)"
+    assert format_estimate(0.5, 0.4, 0.6, digits=1) == "0.5 (0.4–0.6)"
+    assert format_estimate(np.nan, np.nan, np.nan) == NO_PATIENTS
