@@ -1,0 +1,105 @@
+"""The command line: working commands, one-line errors with exit code 2, and no partial files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from outcomes import cli
+from outcomes.cohort import generate
+
+
+def test_generate_writes_parquet_and_csv(tmp_path, capsys):
+    out = tmp_path / "x.parquet"
+    assert (
+        cli.main(
+            [
+                "generate",
+                "--n",
+                "300",
+                "--seed",
+                "7",
+                "--setting",
+                "spine_clinic",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    pd.testing.assert_frame_equal(pd.read_parquet(out), generate(300, 7, "spine_clinic"))
+    assert "wrote 300 patients" in capsys.readouterr().out
+    csv = tmp_path / "x.data"
+    assert (
+        cli.main(["generate", "--n", "10", "--seed", "7", "--format", "csv", "--out", str(csv)])
+        == 0
+    )
+    assert len(pd.read_csv(csv)) == 10
+
+
+def test_overrides_reach_the_generator(tmp_path):
+    out = tmp_path / "x.parquet"
+    cli.main(
+        [
+            "generate",
+            "--n",
+            "2000",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--overrides",
+            '{"exam_missing_rate": 1.0}',
+        ]
+    )
+    assert pd.read_parquet(out)["exam_fair_test"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--n", "0"], "n must be an integer >= 1"),
+        (["--setting", "sport"], "setting 'sport' is unknown"),
+        (["--overrides", '{"exam_missing_rate": 7}'], "'exam_missing_rate' must be a probability"),
+        (["--chunk-size", "0"], "chunk_size must be an integer >= 1"),
+    ],
+)
+def test_bad_arguments_print_one_line_exit_2_and_write_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "x.parquet"
+    base = ["generate", "--n", "10", "--seed", "1", "--out", str(out)]
+    assert cli.main(base + args) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_suffix_is_refused_before_any_work(tmp_path, capsys):
+    assert (
+        cli.main(["generate", "--n", "10", "--seed", "1", "--out", str(tmp_path / "x.xlsx")]) == 2
+    )
+    assert "cannot tell the format" in capsys.readouterr().err
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    with pytest.raises(ValueError, match="n must be"):
+        cli.main(
+            ["--debug", "generate", "--n", "0", "--seed", "1", "--out", str(tmp_path / "x.csv")]
+        )
+
+
+def test_every_subcommand_has_help_with_an_example():
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    assert {"generate", "datacard", "report"} <= set(subparsers.choices)
+    for name, sub in subparsers.choices.items():
+        assert "example: outcomes " + name in sub.format_help(), name
+
+
+def test_the_installed_entry_point_runs():
+    result = subprocess.run(
+        [sys.executable, "-m", "outcomes.cli", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.startswith("outcomes ")

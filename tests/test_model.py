@@ -1,0 +1,81 @@
+"""The shared patient model: the rules that both the generator and the oracle rely on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from outcomes.knowledge import load_knowledge
+from outcomes.model import OVERRIDES, build_model
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_model("primary_care")
+
+
+def idx(model, name):
+    return model.findings.index(name)
+
+
+def test_typical_case_reproduces_the_knowledge_base(model):
+    kb = load_knowledge()
+    for c, condition in enumerate(kb.conditions):
+        p = model.finding_probability(
+            np.array([c]), np.array([0]), model.mean_severity[[c]], np.array([False])
+        )[0]
+        expected = [condition.findings[f] for f in model.findings]
+        np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_deficits_rise_with_severity_and_chronicity(model):
+    disc = model.conditions.index("disc_herniation")
+    severities = np.linspace(0, 1, 11)
+    p = model.finding_probability(
+        np.full(11, disc), np.zeros(11, int), severities, np.zeros(11, bool)
+    )
+    assert np.all(np.diff(p[:, idx(model, "exam_weakness")]) > 0)
+    assert np.all(np.diff(p[:, idx(model, "agg_stairs")]) == 0)  # no severity slope
+    acute, chronic = (
+        model.finding_probability(np.array([disc]), np.array([0]), np.array([0.5]), np.array([c]))[
+            0
+        ]
+        for c in (False, True)
+    )
+    assert chronic[idx(model, "exam_foot_drop")] > acute[idx(model, "exam_foot_drop")]
+
+
+def test_a_secondary_contributor_adds_its_signs_by_noisy_or(model):
+    disc = model.conditions.index("disc_herniation")
+    hamstring = 1 + model.conditions.index("hamstring_tightness")
+    sev = model.mean_severity[[disc]]
+    alone = model.finding_probability(np.array([disc]), np.array([0]), sev, np.array([False]))[0]
+    mixed = model.finding_probability(
+        np.array([disc]), np.array([hamstring]), sev, np.array([False])
+    )[0]
+    assert np.all(mixed >= alone)
+    j = idx(model, "exam_hamstring_tightness")
+    added = model.secondary_weight * model.typical_p[hamstring - 1, j]
+    assert mixed[j] == pytest.approx(1 - (1 - alone[j]) * (1 - added))
+
+
+def test_cdfs_end_at_one_and_skip_impossible_categories():
+    m = build_model(case_mix={"disc_herniation": 0.5, "piriformis_syndrome": 0.5})
+    cdf = m.cdf("prior")
+    assert cdf[-1] == 1.0
+    assert np.all(np.diff(cdf)[m.prior[1:] == 0] == 0)
+
+
+def test_combined_fraction_rescales_only_conditions_with_secondaries():
+    m = build_model(combined_fraction=0.4)
+    has = build_model().secondary[:, 1:].sum(axis=1) > 0
+    np.testing.assert_allclose(m.secondary[has, 0], 0.6)
+    np.testing.assert_allclose(m.secondary[~has, 0], 1.0)
+    np.testing.assert_allclose(m.secondary.sum(axis=1), 1.0)
+
+
+def test_overrides_are_documented():
+    assert set(OVERRIDES) == {
+        "case_mix", "exam_missing_rate", "red_flag_missing_rate", "chronic_fraction",
+        "combined_fraction",
+    }  # fmt: skip
