@@ -1,0 +1,695 @@
+"""Recovery timelines: weekly pain and disability given the care pathway each patient receives.
+
+:func:`simulate` follows every patient for 52 weeks (``knowledge/recovery.toml`` holds every
+rate, multiplier and threshold with its source). A *policy* is just an array with one care
+pathway per patient, so any triage method — rules, a learned model, the Bayes oracle, a team's
+own clinicians — is compared in the same way.
+
+**Common random numbers.** Every random draw (adherence, individual rate, weekly noise,
+flare-ups, loss to follow-up) is made by :func:`draw_noise` from ``(seed, patient position)``
+alone, before the pathway is looked at. Simulating the same patients under two policies
+therefore differs only for patients whose pathway differs: the difference is the effect of
+triage alone.
+
+The model, per patient and per part of the presentation (the condition and, in a combined
+presentation, the secondary contributor)::
+
+    level(t) = floor + (1 - floor) * exp(-rate * max(t - delay, 0)) + aggravation bump(t)
+    rate     = ln 2 / half_life[condition] * fit multiplier * chronic * severity
+               * adherence * individual spread
+
+where the *fit* of the pathway to that part is ``matched``, ``mismatched``, ``aggravating``,
+``redirected`` (an unnecessary emergency referral, re-routed after a delay) or ``harmful``
+(serious pathology left on a routine pathway: symptoms progress, and the outcome is flagged as
+a harm). A combined presentation recovers fully only when both parts are on a fitting pathway.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from outcomes.cohort import BLOCK_SIZE, feature_columns
+from outcomes.knowledge import (
+    KNOWLEDGE_DIR,
+    NO_SECONDARY,
+    Knowledge,
+    _Reader,
+    _References,
+    load_knowledge,
+)
+
+FITS = ("matched", "mismatched", "aggravating", "redirected", "harmful")
+CENSORING = ("not_censored", "lost_to_follow_up", "end_of_follow_up")
+EMERGENCY = "emergency"
+#: First element of the random streams' spawn key: keeps them apart from the generator's.
+STREAM = 0x5EC0
+FIT_FIELDS = ("rate_multiplier", "floor", "delay_weeks", "aggravation")
+
+
+@dataclass(frozen=True)
+class RecoveryParams:
+    """The recovery knowledge base, validated. Build it with :func:`load_recovery`."""
+
+    pain_max: float
+    min_fall_points: float
+    min_fall_fraction: float
+    sustained_visits: int
+    follow_up_weeks: int
+    dropout: float
+    half_life_weeks: Mapping[str, float]
+    fit: Mapping[str, Mapping[str, float]]
+    aggravating: Mapping[str, tuple[str, ...]]
+    peak_week: float
+    modifiers: Mapping[str, float]
+    noise: Mapping[str, float]
+
+
+def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
+    """Read and validate ``recovery.toml`` against the knowledge base.
+
+    Raises :class:`~outcomes.knowledge.KnowledgeError` naming the file, the key and the value.
+
+    Examples
+    --------
+    >>> params = load_recovery()
+    >>> params.follow_up_weeks, params.aggravating["piriformis_syndrome"]
+    (52, ('spinal',))
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    directory = kb.directory if (kb.directory / "recovery.toml").exists() else KNOWLEDGE_DIR
+    reader = _Reader(directory / "recovery.toml", _References(directory / "references.toml"), {})
+    data = reader.data
+    num = reader.number
+    rec = reader.table(data.get("recovery"), "recovery")
+    sustained = num(rec, "recovery", "sustained_visits", low=1, high=12)
+    weeks = num(rec, "recovery", "follow_up_weeks", low=2, high=520)
+    for key, value in (("sustained_visits", sustained), ("follow_up_weeks", weeks)):
+        if value != int(value):
+            raise reader.fail(f"recovery.{key}", f"value {value!r} is not a whole number")
+
+    halves = reader.table(data.get("half_life_weeks"), "half_life_weeks")
+    missing = [c for c in kb.condition_names if c not in halves]
+    if missing:
+        raise reader.fail(f"half_life_weeks.{missing[0]}", "is missing")
+    extra = sorted(set(halves) - set(kb.condition_names))
+    if extra:
+        raise reader.fail(f"half_life_weeks.{extra[0]}", "is not a condition in conditions.toml")
+    half_life = {
+        c: num(halves, "half_life_weeks", c, low=0.1, high=520, what="a half-life in weeks")
+        for c in kb.condition_names
+    }
+
+    fit_node = reader.table(data.get("fit"), "fit")
+    fit = {}
+    for name in FITS:
+        key = f"fit.{name}"
+        node = reader.table(fit_node.get(name), key)
+        fit[name] = {
+            "rate_multiplier": num(node, key, "rate_multiplier", low=0.0, high=10.0),
+            "floor": num(node, key, "floor", low=0.0, high=3.0),
+            "delay_weeks": num(node, key, "delay_weeks", low=0.0, high=52.0),
+            "aggravation": num(node, key, "aggravation", low=0.0, high=2.0),
+        }
+    unknown_fits = sorted(set(fit_node) - set(FITS))
+    if unknown_fits:
+        raise reader.fail(f"fit.{unknown_fits[0]}", f"is not one of {', '.join(FITS)}")
+
+    aggravating = {}
+    for condition, node in reader.table(data.get("aggravating", {}), "aggravating").items():
+        key = f"aggravating.{condition}"
+        kb.condition(condition)
+        node = reader.table(node, key)
+        pathways = node.get("pathways")
+        if not isinstance(pathways, list) or not all(p in kb.pathways for p in pathways):
+            raise reader.fail(
+                f"{key}.pathways", f"{pathways!r} must list pathways from: {', '.join(kb.pathways)}"
+            )
+        reader.references.check(reader, key, node.get("source"))
+        aggravating[condition] = tuple(pathways)
+
+    agg = reader.table(data.get("aggravation"), "aggravation")
+    mods = reader.table(data.get("modifiers"), "modifiers")
+    noise = reader.table(data.get("noise"), "noise")
+    return RecoveryParams(
+        pain_max=num(rec, "recovery", "pain_max", low=0, high=10, what="a pain score"),
+        min_fall_points=num(rec, "recovery", "min_fall_points", low=0, high=10),
+        min_fall_fraction=reader.probability(rec, "recovery", "min_fall_fraction"),
+        sustained_visits=int(sustained),
+        follow_up_weeks=int(weeks),
+        dropout=reader.probability(rec, "recovery", "dropout"),
+        half_life_weeks=half_life,
+        fit=fit,
+        aggravating=aggravating,
+        peak_week=num(agg, "aggravation", "peak_week", low=0.5, high=52),
+        modifiers={
+            "chronic_rate_multiplier": num(
+                mods, "modifiers", "chronic_rate_multiplier", low=0, high=2
+            ),
+            "severity_slope": num(mods, "modifiers", "severity_slope", low=-5, high=5),
+            "adherence_beta_a": num(mods, "modifiers", "adherence_beta_a", low=0.1, high=100),
+            "adherence_beta_b": num(mods, "modifiers", "adherence_beta_b", low=0.1, high=100),
+            "adherence_floor": reader.probability(mods, "modifiers", "adherence_floor"),
+            "individual_rate_sd": num(mods, "modifiers", "individual_rate_sd", low=0, high=2),
+            "secondary_share": reader.probability(mods, "modifiers", "secondary_share"),
+        },
+        noise={
+            "pain_sd": num(noise, "noise", "pain_sd", low=0, high=5),
+            "odi_sd": num(noise, "noise", "odi_sd", low=0, high=50),
+            "flare_weekly_probability": reader.probability(
+                noise, "noise", "flare_weekly_probability"
+            ),
+            "flare_pain": num(noise, "noise", "flare_pain", low=0, high=10),
+            "flare_odi": num(noise, "noise", "flare_odi", low=0, high=100),
+            "flare_carryover": reader.probability(noise, "noise", "flare_carryover"),
+        },
+    )
+
+
+def fit_table(
+    knowledge: Knowledge | None = None, params: RecoveryParams | None = None
+) -> pd.DataFrame:
+    """How each pathway fits each condition (rows conditions, columns pathways).
+
+    Examples
+    --------
+    >>> table = fit_table()
+    >>> table.loc["piriformis_syndrome", "spinal"], table.loc["serious_pathology", "hip"]
+    ('aggravating', 'harmful')
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    params = params if params is not None else load_recovery(kb)
+    codes = _fit_codes(kb, params)
+    return pd.DataFrame(
+        np.asarray(FITS, dtype=object)[codes],
+        index=pd.Index(kb.condition_names, name="condition"),
+        columns=pd.Index(kb.pathways, name="pathway"),
+    )
+
+
+def _fit_codes(kb: Knowledge, params: RecoveryParams) -> np.ndarray:
+    codes = np.empty((len(kb.condition_names), len(kb.pathways)), dtype=np.int8)
+    for i, condition in enumerate(kb.conditions):
+        for j, pathway in enumerate(kb.pathways):
+            if pathway == condition.pathway:
+                fit = "matched"
+            elif condition.pathway == EMERGENCY:
+                fit = "harmful"
+            elif pathway == EMERGENCY:
+                fit = "redirected"
+            elif pathway in params.aggravating.get(condition.name, ()):
+                fit = "aggravating"
+            else:
+                fit = "mismatched"
+            codes[i, j] = FITS.index(fit)
+    return codes
+
+
+# --------------------------------------------------------------------------------------------
+# Random draws (pathway-independent)
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Every random draw the simulation needs; none depends on the pathway.
+
+    Arrays are per patient (``n``) or per patient and follow-up week (``n x weeks``, weeks
+    1..W). ``dropout_week`` is the first week a patient is no longer seen (> W: never lost).
+    """
+
+    adherence: np.ndarray
+    rate_z: np.ndarray
+    dropout_u: np.ndarray
+    pain_z: np.ndarray
+    odi_z: np.ndarray
+    flare_u: np.ndarray
+
+
+def draw_noise(n: int, seed: int, params: RecoveryParams | None = None) -> Noise:
+    """Draw the random numbers for ``n`` patients (row positions 0..n-1) and ``seed``.
+
+    Patients are drawn in blocks of :data:`outcomes.cohort.BLOCK_SIZE`, each from its own
+    stream, so patient ``i`` gets the same draws whatever ``n``.
+
+    Examples
+    --------
+    >>> a, b = draw_noise(10, seed=3), draw_noise(20_000, seed=3)
+    >>> bool(np.array_equal(a.pain_z, b.pain_z[:10]))
+    True
+    """
+    params = params if params is not None else load_recovery()
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    weeks = params.follow_up_weeks
+    mods = params.modifiers
+    parts: dict[str, list[np.ndarray]] = {f: [] for f in Noise.__dataclass_fields__}
+    for block in range(-(-n // BLOCK_SIZE)):
+        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(STREAM, block)))
+        m = min(BLOCK_SIZE, n - block * BLOCK_SIZE)
+        # Always draw a full block, then keep the first m rows: patient i's draws never
+        # depend on n.
+        draws = {
+            "adherence": rng.beta(mods["adherence_beta_a"], mods["adherence_beta_b"], BLOCK_SIZE),
+            "rate_z": rng.standard_normal(BLOCK_SIZE),
+            "dropout_u": rng.random(BLOCK_SIZE),
+            "pain_z": rng.standard_normal((BLOCK_SIZE, weeks), dtype=np.float32),
+            "odi_z": rng.standard_normal((BLOCK_SIZE, weeks), dtype=np.float32),
+            "flare_u": rng.random((BLOCK_SIZE, weeks), dtype=np.float32),
+        }
+        for name, values in draws.items():
+            parts[name].append(values[:m])
+    if n == 0:
+        empty = np.empty(0)
+        return Noise(*(empty, empty, empty, *(np.empty((0, weeks), np.float32),) * 3))
+    return Noise(**{name: np.concatenate(chunks) for name, chunks in parts.items()})
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Result of :func:`simulate`: the ``outcomes`` table (one row per patient) and the long
+    ``visits`` table (one row per patient and week seen, week 0 = baseline)."""
+
+    outcomes: pd.DataFrame
+    visits: pd.DataFrame | None
+
+
+def outcome_dtypes(knowledge: Knowledge | None = None) -> dict[str, Any]:
+    """Columns and dtypes of the ``outcomes`` table.
+
+    Examples
+    --------
+    >>> outcome_dtypes()["weeks_to_recovery"]
+    'int16'
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    path = pd.CategoricalDtype(kb.pathways)
+    return {
+        "patient_id": "string",
+        "condition": pd.CategoricalDtype(kb.condition_names),
+        "secondary_condition": pd.CategoricalDtype((NO_SECONDARY, *kb.condition_names)),
+        "chronic": "bool",
+        "true_pathway": path,
+        "pathway": path,
+        "fit": pd.CategoricalDtype(FITS),
+        "matched": "bool",
+        "baseline_pain": "int8",
+        "baseline_odi": "int8",
+        "final_pain": "int8",
+        "final_odi": "int8",
+        "last_visit_week": "int16",
+        "weeks_to_recovery": "int16",
+        "recovered": "bool",
+        "censoring": pd.CategoricalDtype(CENSORING),
+        "harm": "bool",
+    }
+
+
+def visit_dtypes(knowledge: Knowledge | None = None) -> dict[str, Any]:
+    """Columns and dtypes of the long ``visits`` table (``patient_id`` is categorical).
+
+    Examples
+    --------
+    >>> list(visit_dtypes())
+    ['patient_id', 'week', 'pain_nrs', 'odi', 'pathway']
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    return {
+        "patient_id": "category",
+        "week": "int16",
+        "pain_nrs": "int8",
+        "odi": "int8",
+        "pathway": pd.CategoricalDtype(kb.pathways),
+    }
+
+
+REQUIRED = (
+    "patient_id", "condition", "secondary_condition", "pathway", "latent_severity", "chronic",
+    "pain_nrs", "odi",
+)  # fmt: skip
+
+
+def _codes(values: Any, categories: tuple[str, ...], what: str) -> np.ndarray:
+    series = pd.Series(np.asarray(values, dtype=object))
+    codes = pd.Categorical(series, categories=categories).codes.astype(np.int64)
+    bad = np.flatnonzero(codes < 0)
+    if bad.size:
+        shown = ", ".join(str(i) for i in bad[:5])
+        raise ValueError(
+            f"{what} has unknown or missing values {sorted(set(series.iloc[bad].astype(str)))} "
+            f"at rows {shown}; choose from: {', '.join(categories)}"
+        )
+    return codes
+
+
+def simulate(
+    patients: pd.DataFrame,
+    pathways: Any,
+    seed: int,
+    *,
+    dropout: float | None = None,
+    visits: bool = True,
+    noise: Noise | None = None,
+    params: RecoveryParams | None = None,
+    knowledge: Knowledge | None = None,
+) -> Simulation:
+    """Simulate weekly follow-up of ``patients`` given the pathway each one receives.
+
+    Parameters
+    ----------
+    patients
+        The ``patients`` table (needs the columns in :data:`REQUIRED`); never modified.
+    pathways
+        One care pathway per patient, in row order (a policy).
+    seed
+        Seed of the pathway-independent draws (common random numbers across policies).
+    dropout
+        Share lost to follow-up by the end of follow-up (default from ``recovery.toml``).
+    visits
+        Also build the long ``visits`` table (skip it to save memory on large cohorts).
+    noise
+        Draws from :func:`draw_noise` to reuse across policies (drawn here if ``None``).
+
+    Returns
+    -------
+    Simulation
+        ``outcomes`` (dtypes :func:`outcome_dtypes`) and ``visits`` (:func:`visit_dtypes`).
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> patients = generate(300, seed=1)
+    >>> sim = simulate(patients, patients["pathway"], seed=0)
+    >>> len(sim.outcomes), sim.visits["week"].max()
+    (300, 52)
+    >>> bool(sim.outcomes["harm"].any())
+    False
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    params = params if params is not None else load_recovery(kb)
+    if not isinstance(patients, pd.DataFrame):
+        raise TypeError("patients must be a pandas DataFrame (the patients table)")
+    absent = [c for c in REQUIRED if c not in patients.columns]
+    if absent:
+        raise ValueError(f"the patients table lacks column(s): {', '.join(absent)}")
+    n = len(patients)
+    pathways = np.asarray(pathways, dtype=object)
+    if pathways.shape != (n,):
+        raise ValueError(f"pathways must hold one pathway per patient ({n}), got {pathways.shape}")
+    dropout = params.dropout if dropout is None else dropout
+    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a share in [0, 1), got {dropout!r}")
+    noise = noise if noise is not None else draw_noise(n, seed, params)
+    if noise.adherence.shape != (n,):
+        raise ValueError(f"noise was drawn for {noise.adherence.shape[0]} patients, not {n}")
+
+    cond = _codes(patients["condition"], kb.condition_names, "column 'condition'")
+    sec = _codes(
+        patients["secondary_condition"], (NO_SECONDARY, *kb.condition_names),
+        "column 'secondary_condition'",
+    ) - 1  # fmt: skip
+    path = _codes(pathways, kb.pathways, "pathways")
+    baseline_pain = patients["pain_nrs"].to_numpy(dtype=np.float32)
+    baseline_odi = patients["odi"].to_numpy(dtype=np.float32)
+    if np.isnan(baseline_pain).any() or np.isnan(baseline_odi).any():
+        raise ValueError("baseline pain_nrs and odi must be recorded for every patient")
+
+    level = _symptom_level(kb, params, noise, patients, cond, sec, path)
+    pain, odi = _scores(params, noise, level, baseline_pain, baseline_odi)
+    return _tables(kb, params, patients, path, cond, sec, pain, odi, noise, dropout, visits)
+
+
+def _symptom_level(
+    kb: Knowledge,
+    params: RecoveryParams,
+    noise: Noise,
+    patients: pd.DataFrame,
+    cond: np.ndarray,
+    sec: np.ndarray,
+    path: np.ndarray,
+) -> np.ndarray:
+    """Symptom level relative to baseline, shape (n, W): weeks 1..W."""
+    mods = params.modifiers
+    fit_codes = _fit_codes(kb, params)
+    fields = {f: np.array([params.fit[name][f] for name in FITS]) for f in FIT_FIELDS}
+    base_rate = np.log(2) / np.array([params.half_life_weeks[c] for c in kb.condition_names])
+    severity = patients["latent_severity"].to_numpy(dtype=float)
+    chronic = patients["chronic"].to_numpy(dtype=bool)
+    # Patient-level rate modifiers (pathway-independent).
+    modifier = (
+        np.where(chronic, mods["chronic_rate_multiplier"], 1.0)
+        * np.exp(-mods["severity_slope"] * (severity - 0.5))
+        * (mods["adherence_floor"] + (1 - mods["adherence_floor"]) * noise.adherence)
+        * np.exp(mods["individual_rate_sd"] * noise.rate_z)
+    )
+    t = np.arange(1, params.follow_up_weeks + 1, dtype=np.float32)
+    peak = params.peak_week
+    bump = (t / peak) * np.exp(1 - t / peak)  # 0 at t = 0, 1 at the peak, fades after
+
+    def part(condition: np.ndarray, pathway: np.ndarray, mod: np.ndarray) -> np.ndarray:
+        fit = fit_codes[condition, pathway]
+        rate = (base_rate[condition] * fields["rate_multiplier"][fit] * mod).astype(np.float32)
+        floor = fields["floor"][fit].astype(np.float32)[:, None]
+        delay = fields["delay_weeks"][fit].astype(np.float32)[:, None]
+        elapsed = np.maximum(t - delay, 0)
+        level = floor + (1 - floor) * np.exp(-rate[:, None] * elapsed)
+        agg = fields["aggravation"][fit].astype(np.float32)
+        if agg.any():
+            level += agg[:, None] * bump
+        return level
+
+    has_sec = sec >= 0
+    level = part(cond, path, modifier)
+    if has_sec.any():
+        # A combined presentation: each part follows its own fit; both must be addressed for
+        # the level to reach a low floor.
+        share = np.float32(mods["secondary_share"])
+        rows = np.flatnonzero(has_sec)
+        second = part(sec[rows], path[rows], modifier[rows])
+        level[rows] = (1 - share) * level[rows] + share * second
+    return level
+
+
+def _scores(
+    params: RecoveryParams,
+    noise: Noise,
+    level: np.ndarray,
+    baseline_pain: np.ndarray,
+    baseline_odi: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pain (0-10) and ODI (0-100, steps of 2) for weeks 0..W; week 0 is the baseline."""
+    nz = params.noise
+    flare = (noise.flare_u < nz["flare_weekly_probability"]).astype(np.float32)
+    flare[:, 1:] += np.float32(nz["flare_carryover"]) * flare[:, :-1]
+    pain = baseline_pain[:, None] * level + nz["flare_pain"] * flare + nz["pain_sd"] * noise.pain_z
+    odi = baseline_odi[:, None] * level + nz["flare_odi"] * flare + nz["odi_sd"] * noise.odi_z
+    pain = np.clip(np.rint(pain), 0, 10).astype(np.int8)
+    odi = (2 * np.clip(np.rint(odi / 2), 0, 50)).astype(np.int8)
+    pain = np.concatenate([baseline_pain.astype(np.int8)[:, None], pain], axis=1)
+    odi = np.concatenate([baseline_odi.astype(np.int8)[:, None], odi], axis=1)
+    return pain, odi
+
+
+def _first_sustained(qualifies: np.ndarray, run: int) -> np.ndarray:
+    """Index of the first week starting ``run`` consecutive True values (-1 if none)."""
+    n, w = qualifies.shape
+    if w < run:
+        return np.full(n, -1)
+    ok = qualifies[:, : w - run + 1].copy()
+    for k in range(1, run):
+        ok &= qualifies[:, k : w - run + 1 + k]
+    first = ok.argmax(axis=1)
+    return np.where(ok.any(axis=1), first, -1)
+
+
+def _tables(
+    kb: Knowledge,
+    params: RecoveryParams,
+    patients: pd.DataFrame,
+    path: np.ndarray,
+    cond: np.ndarray,
+    sec: np.ndarray,
+    pain: np.ndarray,
+    odi: np.ndarray,
+    noise: Noise,
+    dropout: float,
+    with_visits: bool,
+) -> Simulation:
+    n = len(patients)
+    weeks = params.follow_up_weeks
+    # Loss to follow-up: a constant weekly hazard h with (1 - h)^W = 1 - dropout. The first
+    # week not seen is geometric; > W means the patient is followed to the end.
+    if dropout > 0:
+        hazard = 1 - (1 - dropout) ** (1 / weeks)
+        gone = np.floor(np.log1p(-noise.dropout_u) / math.log1p(-hazard)).astype(np.int64) + 1
+        first_missed = np.minimum(gone, weeks + 1)
+    else:
+        first_missed = np.full(n, weeks + 1)
+    last_visit = first_missed - 1  # the baseline (week 0) is always seen
+
+    base = pain[:, :1].astype(np.int16)
+    fall = base - pain.astype(np.int16)
+    qualifies = (pain <= params.pain_max) | (
+        (fall >= params.min_fall_points) & (fall >= params.min_fall_fraction * base)
+    )
+    qualifies[:, 0] = False
+    run = params.sustained_visits
+    start = _first_sustained(qualifies, run)
+    confirmed = start + run - 1
+    recovered = (start >= 1) & (confirmed <= last_visit)
+    lost = first_missed <= weeks
+    weeks_to = np.where(recovered, start, last_visit).astype(np.int16)
+    censoring = np.where(recovered, 0, np.where(lost, 1, 2)).astype(np.int8)
+
+    fit_codes = _fit_codes(kb, params)
+    fit = fit_codes[cond, path]
+    true_path = np.array([kb.pathways.index(c.pathway) for c in kb.conditions])[cond]
+    rows = np.arange(n)
+    dtypes = outcome_dtypes(kb)
+
+    def cat(codes: np.ndarray, name: str) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, dtype=dtypes[name])
+
+    outcomes = pd.DataFrame(
+        {
+            "patient_id": patients["patient_id"].astype("string").to_numpy(),
+            "condition": cat(cond, "condition"),
+            "secondary_condition": cat(sec + 1, "secondary_condition"),
+            "chronic": patients["chronic"].to_numpy(dtype=bool),
+            "true_pathway": cat(true_path, "true_pathway"),
+            "pathway": cat(path, "pathway"),
+            "fit": cat(fit, "fit"),
+            "matched": path == true_path,
+            "baseline_pain": pain[:, 0],
+            "baseline_odi": odi[:, 0],
+            "final_pain": pain[rows, last_visit],
+            "final_odi": odi[rows, last_visit],
+            "last_visit_week": last_visit.astype(np.int16),
+            "weeks_to_recovery": weeks_to,
+            "recovered": recovered,
+            "censoring": cat(censoring, "censoring"),
+            "harm": fit == FITS.index("harmful"),
+        }
+    ).astype({k: v for k, v in dtypes.items() if isinstance(v, str)})
+    outcomes.index = pd.RangeIndex(n)
+
+    table = None
+    if with_visits:
+        seen = np.arange(weeks + 1)[None, :] <= last_visit[:, None]
+        flat = seen.ravel()
+        ids = pd.Categorical.from_codes(
+            np.repeat(np.arange(n, dtype=np.int32), weeks + 1)[flat],
+            categories=pd.Index(patients["patient_id"].astype(str).to_numpy()),
+        )
+        table = pd.DataFrame(
+            {
+                "patient_id": ids,
+                "week": np.tile(np.arange(weeks + 1, dtype=np.int16), n)[flat],
+                "pain_nrs": pain.ravel()[flat],
+                "odi": odi.ravel()[flat],
+                "pathway": pd.Categorical.from_codes(
+                    np.repeat(path, weeks + 1)[flat], dtype=visit_dtypes(kb)["pathway"]
+                ),
+            }
+        )
+    return Simulation(outcomes=outcomes, visits=table)
+
+
+# --------------------------------------------------------------------------------------------
+# Policies
+
+
+def policy_pathways(
+    patients: pd.DataFrame,
+    estimators: Mapping[str, Any] | None = None,
+    knowledge: Knowledge | None = None,
+) -> dict[str, np.ndarray]:
+    """Policies to compare: one pathway per patient for each triage approach.
+
+    Always includes ``perfect`` (the true pathway) and ``everyone_spinal``; each fitted
+    estimator (anything with ``predict`` returning pathways: rules, a learned model, the
+    oracle) adds a policy under its name. Estimators see only the columns a triage method
+    may use (:func:`outcomes.cohort.feature_columns`), never the truth.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.oracle import BayesOracle
+    >>> patients = generate(200, seed=1)
+    >>> policies = policy_pathways(patients, {"oracle": BayesOracle().fit(patients)})
+    >>> sorted(policies)
+    ['everyone_spinal', 'oracle', 'perfect']
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    features = patients[feature_columns(kb)]
+    policies = {name: np.asarray(est.predict(features), dtype=object)
+                for name, est in (estimators or {}).items()}  # fmt: skip
+    policies["perfect"] = patients["pathway"].astype(str).to_numpy(dtype=object)
+    policies["everyone_spinal"] = np.full(len(patients), "spinal", dtype=object)
+    return policies
+
+
+def simulate_policies(
+    patients: pd.DataFrame,
+    policies: Mapping[str, Any],
+    seed: int,
+    *,
+    dropout: float | None = None,
+    visits: bool = True,
+    knowledge: Knowledge | None = None,
+) -> dict[str, Simulation]:
+    """Simulate the same patients under each policy with common random numbers.
+
+    The draws are made once and shared, so differences between policies are the effect of
+    triage alone.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> patients = generate(200, seed=1)
+    >>> sims = simulate_policies(patients, policy_pathways(patients), seed=0, visits=False)
+    >>> a, b = sims["perfect"].outcomes, sims["everyone_spinal"].outcomes
+    >>> bool((a["weeks_to_recovery"] == b["weeks_to_recovery"])[a["pathway"] == "spinal"].all())
+    True
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    params = load_recovery(kb)
+    noise = draw_noise(len(patients), seed, params)
+    return {
+        name: simulate(
+            patients,
+            pathways,
+            seed,
+            dropout=dropout,
+            visits=visits,
+            noise=noise,
+            params=params,
+            knowledge=kb,
+        )  # fmt: skip
+        for name, pathways in policies.items()
+    }
+
+
+def stack(simulations: Mapping[str, Simulation], table: str = "outcomes") -> pd.DataFrame:
+    """One table with a ``policy`` column (categorical, in the given order) from many runs.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> patients = generate(100, seed=1)
+    >>> sims = simulate_policies(patients, policy_pathways(patients), seed=0, visits=False)
+    >>> stack(sims)["policy"].value_counts().sort_index().tolist()
+    [100, 100]
+    """
+    frames = [getattr(sim, table).assign(policy=name) for name, sim in simulations.items()]
+    out = pd.concat(frames, ignore_index=True)
+    out["policy"] = pd.Categorical(out["policy"], categories=list(simulations))
+    return out
