@@ -174,3 +174,106 @@ def bar_with_ci(
     if title:
         ax.set_title(title)
     return ax
+
+
+def km_curves(
+    km: pd.DataFrame,
+    ax: Axes | None = None,
+    title: str = "",
+    at_risk_weeks: Sequence[int] = (0, 13, 26, 39, 52),
+    labels: dict[str, str] | None = None,
+) -> Axes:
+    """Kaplan–Meier curves of the share not yet recovered, with 95% bands and at-risk counts.
+
+    Parameters
+    ----------
+    km
+        Output of :func:`outcomes.survival.kaplan_meier` (``group``, ``week``, ``survival``,
+        ``lower``, ``upper``, ``at_risk``).
+    at_risk_weeks
+        Weeks whose at-risk counts are printed under the axis, one row per group.
+    labels
+        Display names for groups (default: the group name with spaces).
+
+    Examples
+    --------
+    >>> km = pd.DataFrame({"group": "a", "week": [0, 1, 2], "survival": [1.0, 0.5, 0.2],
+    ...                    "lower": [1.0, 0.4, 0.1], "upper": [1.0, 0.6, 0.3],
+    ...                    "at_risk": [10, 5, 2]})
+    >>> km_curves(km, at_risk_weeks=(0, 2)).get_ylabel()
+    'Share not yet recovered'
+    """
+    if km.empty:
+        return no_patients(_axes(ax))
+    groups = list(dict.fromkeys(km["group"]))
+    height = 4.2 + 0.18 * len(groups)
+    ax = _axes(ax, figsize=(7.0, height))
+    names = labels or {}
+    for i, group in enumerate(groups):
+        rows = km[km["group"] == group]
+        colour = PALETTE[i % len(PALETTE)]
+        label = names.get(group, group.replace("_", " "))
+        ax.step(rows["week"], rows["survival"], where="post", color=colour, label=label)
+        ax.fill_between(
+            rows["week"], rows["lower"], rows["upper"], step="post", color=colour, alpha=0.18
+        )
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, km["week"].max())
+    ax.set_xlabel("Weeks since triage")
+    ax.set_ylabel("Share not yet recovered")
+    ax.legend(loc="upper right")
+    if title:
+        ax.set_title(title)
+    # At-risk table under the axis: one row per group, counts at the chosen weeks.
+    trans = ax.get_xaxis_transform()
+    ax.text(0, -0.2, "At risk", transform=trans, ha="right", va="top", fontsize=7, clip_on=False)
+    for i, group in enumerate(groups):
+        rows = km[km["group"] == group].set_index("week")["at_risk"]
+        y = -0.2 - 0.07 * (i + 1)
+        label = names.get(group, group.replace("_", " "))
+        ax.text(-1, y, label, transform=trans, ha="right", va="top", fontsize=7, clip_on=False,
+                color=PALETTE[i % len(PALETTE)])  # fmt: skip
+        for week in at_risk_weeks:
+            if week in rows.index:
+                ax.text(week, y, f"{int(rows[week])}", transform=trans, ha="center", va="top",
+                        fontsize=7, clip_on=False)  # fmt: skip
+    ax.figure.subplots_adjust(bottom=min(0.6, 0.2 + 0.05 * len(groups)))
+    return ax
+
+
+def trajectory_bands(
+    summary: pd.DataFrame,
+    ax: Axes | None = None,
+    ylabel: str = "Mean pain (NRS 0-10)",
+    title: str = "",
+) -> Axes:
+    """Mean score per week for each group with its 95% band.
+
+    Parameters
+    ----------
+    summary
+        Output of :func:`outcomes.survival.trajectory` (``group``, ``week``, ``mean``,
+        ``lower``, ``upper``).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"group": "a", "week": [0, 1], "mean": [6.0, 5.0],
+    ...                   "lower": [5.8, 4.7], "upper": [6.2, 5.3]})
+    >>> trajectory_bands(s).get_xlabel()
+    'Weeks since triage'
+    """
+    ax = _axes(ax)
+    if summary.empty:
+        return no_patients(ax)
+    for i, group in enumerate(dict.fromkeys(summary["group"])):
+        rows = summary[summary["group"] == group]
+        colour = PALETTE[i % len(PALETTE)]
+        ax.plot(rows["week"], rows["mean"], color=colour, label=group.replace("_", " "))
+        ax.fill_between(rows["week"], rows["lower"], rows["upper"], color=colour, alpha=0.2)
+    ax.set_xlabel("Weeks since triage")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper right")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -693,3 +693,69 @@ def stack(simulations: Mapping[str, Simulation], table: str = "outcomes") -> pd.
     out = pd.concat(frames, ignore_index=True)
     out["policy"] = pd.Categorical(out["policy"], categories=list(simulations))
     return out
+
+
+#: Policies the CLI knows: fixed ones, and ones that fit a triage method.
+FIXED_POLICIES = ("perfect", "everyone_spinal")
+FITTED_POLICIES = ("oracle", "rules", "logistic", "boosted")
+
+
+def fit_policy(name: str, patients: pd.DataFrame, seed: int = 0) -> Any:
+    """A fitted triage method for policy ``name`` (``oracle``, ``rules``, ``logistic``,
+    ``boosted``).
+
+    The oracle and the rules learn nothing from outcomes; learned models are trained on a
+    separate cohort of the same size and setting (seed ``seed + 1``), never on the patients
+    they triage.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> patients = generate(100, seed=1)
+    >>> fit_policy("oracle", patients).predict(patients).shape
+    (100,)
+    """
+    if name == "oracle":
+        from outcomes.oracle import BayesOracle
+
+        return BayesOracle().fit(patients)
+    if name == "rules":
+        try:
+            from outcomes.triage import RulesTriage
+        except ImportError:
+            raise ValueError(
+                "policy 'rules' needs outcomes.triage, which is not installed"
+            ) from None
+        return RulesTriage().fit(patients[feature_columns()], patients["pathway"].astype(str))
+    if name in ("logistic", "boosted"):
+        try:
+            from outcomes import models
+        except ImportError:
+            raise ValueError(
+                f"policy {name!r} needs outcomes.models, which is not installed"
+            ) from None
+        from outcomes.cohort import generate
+
+        setting = str(patients["setting"].iloc[0]) if len(patients) else None
+        train = generate(max(len(patients), 2000), seed=seed + 1, setting=setting)
+        return models.make_model(name).fit(train[feature_columns()], train["pathway"].astype(str))
+    choices = ", ".join((*FIXED_POLICIES, *FITTED_POLICIES))
+    raise ValueError(f"policy {name!r} is unknown; choose one of: {choices}")
+
+
+def policy(name: str, patients: pd.DataFrame, seed: int = 0) -> np.ndarray:
+    """The pathway each patient receives under policy ``name`` (fixed or fitted).
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> patients = generate(5, seed=1)
+    >>> policy("everyone_spinal", patients).tolist()
+    ['spinal', 'spinal', 'spinal', 'spinal', 'spinal']
+    """
+    if name == "perfect":
+        return patients["pathway"].astype(str).to_numpy(dtype=object)
+    if name == "everyone_spinal":
+        return np.full(len(patients), "spinal", dtype=object)
+    estimator = fit_policy(name, patients, seed)
+    return np.asarray(estimator.predict(patients[feature_columns()]), dtype=object)
