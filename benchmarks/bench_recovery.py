@@ -1,0 +1,55 @@
+"""Benchmark: simulating N patients x 52 weeks under one policy against its random draws.
+
+Prints, from one run on this machine (best of 3 repeats each):
+- the time of the random draws the simulation needs (:func:`outcomes.recovery.draw_noise`),
+- the time of the whole simulation under one policy (draws, trajectories, recovery, and the
+  ``outcomes`` and long ``visits`` tables),
+- their ratio, and the time with the draws reused (what each further policy costs under
+  common random numbers). Target: the whole simulation under 5 s for 100,000 patients.
+
+Usage: ``python benchmarks/bench_recovery.py [N]`` (default 100,000).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from outcomes.cohort import generate
+from outcomes.recovery import draw_noise, load_recovery, simulate
+
+TARGET_SECONDS = 5.0
+
+
+def best_of(fn, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(n: int = 100_000) -> None:
+    params = load_recovery()
+    patients = generate(n, seed=0)
+    pathways = patients["pathway"].astype(str).to_numpy(dtype=object)
+    simulate(patients.head(100), pathways[:100], seed=0)  # warm caches and imports
+    weeks = params.follow_up_weeks
+
+    draws = best_of(lambda: draw_noise(n, seed=0, params=params))
+    full = best_of(lambda: simulate(patients, pathways, seed=0, params=params))
+    noise = draw_noise(n, seed=0, params=params)
+    reused = best_of(lambda: simulate(patients, pathways, seed=0, noise=noise, params=params))
+    rows = len(simulate(patients, pathways, seed=0, noise=noise, params=params).visits)
+
+    print(f"patients x weeks          : {n:,} x {weeks} ({rows:,} visit rows)")
+    print(f"random draws only         : {draws:6.2f} s")
+    print(f"simulate one policy       : {full:6.2f} s  (target < {TARGET_SECONDS:.0f} s: "
+          f"{'met' if full < TARGET_SECONDS else 'MISSED'})")  # fmt: skip
+    print(f"ratio to the draws        : {full / draws:6.2f} x")
+    print(f"each further policy (CRN) : {reused:6.2f} s  (draws reused)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
