@@ -1,0 +1,431 @@
+"""Execute the notebooks and render them as an HTML report a person can open.
+
+:func:`run_report` runs every notebook with papermill (the notebooks' own ``parameters`` cells
+decide which parameters each receives), renders each executed copy to HTML and writes an
+``index.html`` and a ``manifest.json`` beside them. The whole report is built in a temporary
+folder and renamed into place only when every notebook succeeded, so a failure never leaves a
+partial report. :func:`execute_in_place` re-executes the committed notebooks themselves, with
+outputs, for ``make notebooks``.
+
+Kernels run with :data:`KERNEL_ENV` (fixed hash seed and thread counts, no progress bars), the
+same environment ``make test`` gives nbval, so a report shows what the committed notebooks show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import ExecutePreprocessor
+
+from outcomes import __version__
+from outcomes.io import atomic_path
+from outcomes.paths import notebooks_dir
+
+#: Kernel every notebook runs on (inside the project's venv, this is the venv's Python).
+KERNEL_NAME = "python3"
+#: Environment of every kernel: results must not depend on hash seeds, thread counts or clocks.
+#: (``MPLBACKEND`` is deliberately absent: with ``agg`` the inline figures vanish.)
+KERNEL_ENV: Mapping[str, str] = {
+    "PYTHONHASHSEED": "0",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "SOURCE_DATE_EPOCH": "0",
+    "TQDM_DISABLE": "1",
+}
+#: Libraries whose versions the manifest records.
+KEY_LIBRARIES = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "scikit-learn",
+    "matplotlib",
+    "lifelines",
+    "pandera",
+    "papermill",
+    "nbconvert",
+    "ipykernel",
+)
+INDEX_NAME = "index.html"
+MANIFEST_NAME = "manifest.json"
+
+_LEADING_NUMBER = re.compile(r"^(\d+)")
+
+
+def notebook_order_key(path: str | Path) -> tuple[float, str]:
+    """Sort key putting notebooks in numeric order of their prefix (``2_x`` before ``10_y``).
+
+    Notebooks without a numeric prefix come last, by name.
+
+    Examples
+    --------
+    >>> sorted(["10_b.ipynb", "2_a.ipynb", "intro.ipynb"], key=notebook_order_key)
+    ['2_a.ipynb', '10_b.ipynb', 'intro.ipynb']
+    """
+    name = Path(path).name
+    match = _LEADING_NUMBER.match(name)
+    return (int(match.group(1)) if match else float("inf"), name)
+
+
+def discover_notebooks(folder: str | Path | None = None) -> list[Path]:
+    """The ``*.ipynb`` files directly in ``folder`` (default: the project's ``notebooks/``).
+
+    Returns
+    -------
+    list of Path
+        In numeric order (:func:`notebook_order_key`); checkpoints are not included.
+
+    Examples
+    --------
+    >>> [p.name for p in discover_notebooks()][:1]
+    ['01_cohort.ipynb']
+    """
+    folder = notebooks_dir() if folder is None else Path(folder)
+    return sorted(folder.glob("*.ipynb"), key=notebook_order_key)
+
+
+def declared_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook declares in its cell tagged ``parameters``.
+
+    Returns
+    -------
+    dict
+        Parameter name to papermill's description (``inferred_type_name``, ``default``,
+        ``help``); empty if the notebook has no parameters cell.
+
+    Examples
+    --------
+    >>> sorted(declared_parameters(discover_notebooks()[0]))
+    ['N', 'SEED', 'SETTING']
+    """
+    return papermill.inspect_notebook(str(notebook))
+
+
+@contextlib.contextmanager
+def kernel_environment() -> Iterator[None]:
+    """Set :data:`KERNEL_ENV` in ``os.environ`` while kernels start; restore it afterwards.
+
+    Kernels inherit the environment of the process that starts them, so this is how every
+    kernel started by this module gets the same hash seed and thread counts.
+
+    Examples
+    --------
+    >>> with kernel_environment():
+    ...     os.environ["PYTHONHASHSEED"]
+    '0'
+    """
+    saved = {name: os.environ.get(name) for name in KERNEL_ENV}
+    os.environ.update(KERNEL_ENV)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def library_versions(names: Iterable[str] = KEY_LIBRARIES) -> dict[str, str]:
+    """Installed version of each library (``"not installed"`` when absent).
+
+    Examples
+    --------
+    >>> library_versions(["papermill"])["papermill"] == papermill.__version__
+    True
+    """
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def run_report(
+    out_dir: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    notebooks: Sequence[str | Path] | None = None,
+) -> Path:
+    """Execute the notebooks with papermill and write an HTML report into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        Folder of the report. It is replaced as a whole when the report is complete; an
+        existing folder must be empty or a previous report (it holds a ``manifest.json``).
+    parameters
+        Values for the notebooks' ``parameters`` cells, e.g. ``{"N": 20000, "SEED": 3}``.
+        Each notebook receives only the parameters it declares; a parameter that no notebook
+        declares is an error (a typo would otherwise be ignored silently).
+    notebooks
+        Notebooks to run, in the order given (default: every notebook in the project's
+        ``notebooks/`` folder, in numeric order). Each runs with its own folder as working
+        directory, on kernel :data:`KERNEL_NAME` with environment :data:`KERNEL_ENV`.
+
+    Returns
+    -------
+    Path
+        The absolute path of the report's ``index.html``. Beside it, for each notebook: the
+        executed copy (``NAME.ipynb``) and its rendering (``NAME.html``); and ``manifest.json``
+        with the parameters, the package, Python and key library versions and the notebooks.
+
+    Raises
+    ------
+    ValueError
+        If there are no notebooks, two share a name, a parameter is declared by none of them
+        or cannot be written as JSON. Nothing is executed or written.
+    FileExistsError
+        If ``out_dir`` exists and is neither empty nor a previous report.
+    papermill.PapermillExecutionError
+        If a cell of a notebook fails; ``out_dir`` is then left exactly as it was.
+
+    Examples
+    --------
+    >>> index = run_report("reports/sports", {"N": 20000, "SETTING": "sports_clinic"})
+    ... # doctest: +SKIP
+    >>> index.name  # doctest: +SKIP
+    'index.html'
+    """
+    out_dir = Path(out_dir).resolve()
+    parameters = dict(parameters or {})
+    notebooks = discover_notebooks() if notebooks is None else [Path(p) for p in notebooks]
+    plan = _plan(notebooks, parameters)
+    _check_replaceable(out_dir)
+
+    created_parents = [p for p in reversed(out_dir.parents) if not p.exists()]
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.with_name(f".{out_dir.name}.partial-{secrets.token_hex(4)}")
+    staging.mkdir()
+    try:
+        entries = [_execute_and_render(nb, passed, staging) for nb, passed in plan]
+        manifest = _manifest(parameters, entries)
+        (staging / MANIFEST_NAME).write_text(
+            json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+        )
+        (staging / INDEX_NAME).write_text(_index_html(manifest), encoding="utf-8")
+        _replace_folder(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for parent in reversed(created_parents):
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+        raise
+    return out_dir / INDEX_NAME
+
+
+def execute_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path]:
+    """Re-execute notebooks top to bottom and save them, with outputs, over themselves.
+
+    This is how the committed notebooks are refreshed after a code change (``make
+    notebooks``): each runs in a fresh kernel (:data:`KERNEL_NAME`, :data:`KERNEL_ENV`) in its
+    own folder, the way nbval runs it. No per-cell timestamps are recorded, and those left by
+    earlier papermill or nbconvert runs are removed, so re-running unchanged code gives an
+    unchanged file. A notebook whose execution fails is not written.
+
+    Parameters
+    ----------
+    notebooks
+        Notebooks to execute (default: every notebook in the project's ``notebooks/``).
+
+    Returns
+    -------
+    list of Path
+        The notebooks written.
+
+    Examples
+    --------
+    >>> execute_in_place()  # doctest: +SKIP
+    [PosixPath('.../notebooks/01_cohort.ipynb')]
+    """
+    paths = discover_notebooks() if notebooks is None else [Path(p) for p in notebooks]
+    written = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        executor = ExecutePreprocessor(kernel_name=KERNEL_NAME, record_timing=False)
+        with kernel_environment():
+            executor.preprocess(nb, {"metadata": {"path": str(path.parent)}})
+        _drop_run_metadata(nb)
+        with atomic_path(path) as tmp:
+            nbformat.write(nb, tmp)
+        written.append(path)
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _plan(
+    notebooks: Sequence[Path], parameters: Mapping[str, Any]
+) -> list[tuple[Path, dict[str, Any]]]:
+    """Each notebook with the parameters it will receive; validates everything up front."""
+    if not notebooks:
+        raise ValueError(f"no notebooks to run (looked in {notebooks_dir()})")
+    for path in notebooks:
+        if not path.is_file():
+            raise ValueError(f"no such notebook: {path}")
+    stems = [path.stem for path in notebooks]
+    duplicates = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if duplicates:
+        raise ValueError(f"notebook names must be unique in a report: {', '.join(duplicates)}")
+    try:
+        json.dumps(dict(parameters))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"parameters must be JSON values: {exc}") from None
+
+    declared = {path: declared_parameters(path) for path in notebooks}
+    all_declared = set().union(*declared.values())
+    unknown = sorted(set(parameters) - all_declared)
+    if unknown:
+        raise ValueError(
+            f"parameter(s) {', '.join(map(repr, unknown))} not declared by any notebook's "
+            f"parameters cell; declared: {', '.join(sorted(all_declared)) or 'none'}"
+        )
+    return [
+        (path, {k: v for k, v in parameters.items() if k in declared[path]}) for path in notebooks
+    ]
+
+
+def _execute_and_render(notebook: Path, passed: dict[str, Any], staging: Path) -> dict[str, Any]:
+    executed = staging / notebook.name
+    with kernel_environment():
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=passed,
+                kernel_name=KERNEL_NAME,
+                cwd=str(notebook.parent),
+                progress_bar=False,
+                log_output=False,
+            )
+        except Exception as exc:
+            exc.add_note(f"while executing {notebook.name} for the report")
+            raise
+    rendered, _ = HTMLExporter().from_filename(str(executed))
+    html_name = f"{notebook.stem}.html"
+    (staging / html_name).write_text(rendered, encoding="utf-8")
+    return {
+        "name": notebook.stem,
+        "title": _title(nbformat.read(executed, as_version=4)) or notebook.stem,
+        "executed": notebook.name,
+        "html": html_name,
+        "parameters": passed,
+    }
+
+
+def _title(nb: nbformat.NotebookNode) -> str | None:
+    """The text of the notebook's first Markdown heading, if any."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return None
+
+
+def _manifest(parameters: Mapping[str, Any], entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "package": "outcomes",
+        "version": __version__,
+        "python": platform.python_version(),
+        "libraries": library_versions(),
+        "kernel": {"name": KERNEL_NAME, "environment": dict(KERNEL_ENV)},
+        "parameters": dict(parameters),
+        "notebooks": entries,
+    }
+
+
+def _index_html(manifest: Mapping[str, Any]) -> str:
+    esc = html.escape
+    if manifest["parameters"]:
+        rows = "\n".join(
+            f"<tr><th>{esc(k)}</th><td>{esc(json.dumps(v))}</td></tr>"
+            for k, v in manifest["parameters"].items()
+        )
+        parameters = f"<table>\n{rows}\n</table>"
+    else:
+        parameters = "<p>None given: every notebook ran with its own defaults.</p>"
+    items = []
+    for entry in manifest["notebooks"]:
+        passed = ", ".join(f"{k}={json.dumps(v)}" for k, v in entry["parameters"].items())
+        items.append(
+            f'<li><a href="{esc(entry["html"])}">{esc(entry["title"])}</a> '
+            f'(<a href="{esc(entry["executed"])}">{esc(entry["executed"])}</a>'
+            f"{'; ' + esc(passed) if passed else ''})</li>"
+        )
+    notebooks = "\n".join(items)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>outcomes report</title>
+<style>body {{ font-family: sans-serif; max-width: 50em; margin: 2em auto; }}
+th {{ text-align: left; padding-right: 1em; }}</style>
+</head>
+<body>
+<h1>outcomes report</h1>
+<p>outcomes {esc(manifest["version"])} · Python {esc(manifest["python"])} ·
+<a href="{MANIFEST_NAME}">manifest</a></p>
+<h2>Parameters</h2>
+{parameters}
+<h2>Notebooks</h2>
+<ol>
+{notebooks}
+</ol>
+</body>
+</html>
+"""
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise FileExistsError(f"report folder {out_dir} exists and is not a folder")
+    if any(out_dir.iterdir()) and not (out_dir / MANIFEST_NAME).is_file():
+        raise FileExistsError(
+            f"report folder {out_dir} is not empty and holds no previous report "
+            f"({MANIFEST_NAME}); refusing to replace it"
+        )
+
+
+def _replace_folder(staging: Path, target: Path) -> None:
+    """Rename ``staging`` onto ``target``, removing a previous ``target`` only afterwards."""
+    _check_replaceable(target)
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    previous = target.with_name(f".{target.name}.previous-{secrets.token_hex(4)}")
+    os.replace(target, previous)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(previous, target)
+        raise
+    shutil.rmtree(previous)
+
+
+def _drop_run_metadata(nb: nbformat.NotebookNode) -> None:
+    """Remove per-run timestamps that papermill and nbconvert store in metadata."""
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)

@@ -1,0 +1,266 @@
+"""Tests for outcomes.report: papermill execution, HTML report, manifest, atomic output."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from outcomes import __version__, report
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+# Prints what the kernel sees: the deterministic environment and its working directory.
+KERNEL_PROBE = (
+    "import os, pathlib\n"
+    'print("hashseed=" + os.environ.get("PYTHONHASHSEED", "unset"))\n'
+    'print("omp=" + os.environ.get("OMP_NUM_THREADS", "unset"))\n'
+    'print("cwd=" + pathlib.Path.cwd().name)'
+)
+
+
+def write_notebook(path: Path, *code: str, parameters: str | None = None) -> Path:
+    """A tiny notebook: an optional cell tagged ``parameters``, then one cell per ``code``."""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC})
+    nb.cells.append(nbformat.v4.new_markdown_cell(f"# Tiny notebook {path.stem}"))
+    if parameters is not None:
+        nb.cells.append(nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
+    nb.cells.extend(nbformat.v4.new_code_cell(source) for source in code)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def stream_text(notebook: Path) -> str:
+    nb = nbformat.read(notebook, as_version=4)
+    return "".join(
+        output.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+
+
+@pytest.fixture
+def greeting_notebooks(tmp_path):
+    """A parameterised notebook and a notebook without a parameters cell."""
+    folder = tmp_path / "nbs"
+    greet = write_notebook(
+        folder / "1_greet.ipynb",
+        'print(f"greeting={GREETING}")',
+        KERNEL_PROBE,
+        parameters='GREETING: str = "default"',
+    )
+    plain = write_notebook(folder / "2_plain.ipynb", 'print("plain ran")')
+    return [greet, plain]
+
+
+def test_report_passes_parameters_renders_html_and_writes_manifest(tmp_path, greeting_notebooks):
+    out = tmp_path / "reports" / "run"
+
+    index = report.run_report(out, {"GREETING": "hello-report"}, notebooks=greeting_notebooks)
+
+    assert index == out / "index.html"
+    for stem in ("1_greet", "2_plain"):
+        assert (out / f"{stem}.html").is_file()
+        assert (out / f"{stem}.ipynb").is_file()
+    greet_html = (out / "1_greet.html").read_text(encoding="utf-8")
+    assert "greeting=hello-report" in greet_html
+    assert "greeting=default" not in greet_html
+    assert "greeting=hello-report" in stream_text(out / "1_greet.ipynb")
+    assert "plain ran" in (out / "2_plain.html").read_text(encoding="utf-8")
+
+    index_html = index.read_text(encoding="utf-8")
+    assert 'href="1_greet.html"' in index_html
+    assert 'href="2_plain.html"' in index_html
+    assert "hello-report" in index_html
+    assert __version__ in index_html
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"] == {"GREETING": "hello-report"}
+    assert manifest["version"] == __version__
+    assert manifest["python"].count(".") == 2
+    assert manifest["libraries"]["papermill"] == papermill.__version__
+    assert [entry["name"] for entry in manifest["notebooks"]] == ["1_greet", "2_plain"]
+    assert manifest["notebooks"][0]["parameters"] == {"GREETING": "hello-report"}
+    assert manifest["notebooks"][0]["title"] == "Tiny notebook 1_greet"
+
+
+def test_only_declared_parameters_reach_a_notebook(tmp_path, greeting_notebooks):
+    out = tmp_path / "run"
+    report.run_report(out, {"GREETING": "hi"}, notebooks=greeting_notebooks)
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["notebooks"][1]["parameters"] == {}
+    plain = nbformat.read(out / "2_plain.ipynb", as_version=4)
+    injected = [c for c in plain.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected == []
+
+
+def test_kernels_run_in_the_notebook_folder_with_the_deterministic_environment(
+    tmp_path, greeting_notebooks, monkeypatch
+):
+    monkeypatch.setenv("PYTHONHASHSEED", "random")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    out = tmp_path / "run"
+    report.run_report(out, notebooks=greeting_notebooks)
+
+    text = stream_text(out / "1_greet.ipynb")
+    assert "hashseed=0" in text
+    assert "omp=1" in text
+    assert "cwd=nbs" in text
+    assert os.environ["PYTHONHASHSEED"] == "random", "the caller's environment is restored"
+    assert "OMP_NUM_THREADS" not in os.environ
+
+
+def test_failing_notebook_raises_and_leaves_no_partial_report(tmp_path, greeting_notebooks):
+    failing = write_notebook(
+        tmp_path / "nbs" / "3_fails.ipynb", 'raise RuntimeError("deliberate failure")'
+    )
+    before = sorted(os.listdir(tmp_path))
+
+    with pytest.raises(papermill.PapermillExecutionError, match="deliberate failure"):
+        report.run_report(tmp_path / "reports" / "run", notebooks=[*greeting_notebooks, failing])
+
+    assert not (tmp_path / "reports").exists()
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_failed_rerun_keeps_the_previous_report_untouched(tmp_path, greeting_notebooks):
+    out = tmp_path / "run"
+    report.run_report(out, {"GREETING": "first"}, notebooks=greeting_notebooks)
+    previous = {p.name: p.read_bytes() for p in out.iterdir()}
+    failing = write_notebook(tmp_path / "nbs" / "3_fails.ipynb", "1 / 0")
+
+    with pytest.raises(papermill.PapermillExecutionError):
+        report.run_report(out, {"GREETING": "second"}, notebooks=[*greeting_notebooks, failing])
+
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nbs", "run"]
+
+
+def test_successful_rerun_replaces_the_previous_report(tmp_path, greeting_notebooks):
+    out = tmp_path / "run"
+    report.run_report(out, {"GREETING": "first"}, notebooks=greeting_notebooks)
+    report.run_report(out, {"GREETING": "second"}, notebooks=greeting_notebooks[:1])
+
+    assert sorted(p.name for p in out.iterdir()) == [
+        "1_greet.html",
+        "1_greet.ipynb",
+        "index.html",
+        "manifest.json",
+    ]
+    assert "greeting=second" in (out / "1_greet.html").read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nbs", "run"]
+
+
+def test_parameter_no_notebook_declares_is_rejected_before_anything_runs(
+    tmp_path, greeting_notebooks
+):
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match=r"'GRETING'.*declared: GREETING"):
+        report.run_report(out, {"GRETING": "typo"}, notebooks=greeting_notebooks)
+    assert not out.exists()
+
+
+def test_parameters_that_are_not_json_values_are_rejected(tmp_path, greeting_notebooks):
+    with pytest.raises(ValueError, match="JSON"):
+        report.run_report(tmp_path / "run", {"GREETING": object()}, notebooks=greeting_notebooks)
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path, greeting_notebooks):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "keep.txt").write_text("not a report")
+
+    with pytest.raises(FileExistsError, match="refusing"):
+        report.run_report(out, notebooks=greeting_notebooks)
+    assert (out / "keep.txt").read_text() == "not a report"
+
+
+def test_notebooks_with_the_same_name_are_rejected(tmp_path):
+    first = write_notebook(tmp_path / "a" / "1_x.ipynb", "1")
+    second = write_notebook(tmp_path / "b" / "1_x.ipynb", "2")
+    with pytest.raises(ValueError, match="unique"):
+        report.run_report(tmp_path / "run", notebooks=[first, second])
+
+
+def test_no_notebooks_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="no notebooks"):
+        report.run_report(tmp_path / "run", notebooks=[])
+
+
+def test_notebooks_are_discovered_in_numeric_order(tmp_path):
+    for name in ("10_last.ipynb", "2_second.ipynb", "01_first.ipynb", "appendix.ipynb"):
+        write_notebook(tmp_path / name, "1")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    write_notebook(tmp_path / ".ipynb_checkpoints" / "01_first-checkpoint.ipynb", "1")
+
+    found = [p.name for p in report.discover_notebooks(tmp_path)]
+
+    assert found == ["01_first.ipynb", "2_second.ipynb", "10_last.ipynb", "appendix.ipynb"]
+
+
+def test_declared_parameters_reads_the_parameters_cell(tmp_path):
+    nb = write_notebook(tmp_path / "p.ipynb", "N * 2", parameters="N: int = 5\nSEED: int = 1")
+    declared = report.declared_parameters(nb)
+    assert sorted(declared) == ["N", "SEED"]
+    assert declared["N"]["inferred_type_name"] == "int"
+    assert report.declared_parameters(write_notebook(tmp_path / "q.ipynb", "1")) == {}
+
+
+def test_kernel_environment_is_set_inside_and_restored_after(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    with report.kernel_environment():
+        for name, value in report.KERNEL_ENV.items():
+            assert os.environ[name] == value
+    assert os.environ["OMP_NUM_THREADS"] == "8"
+    assert "TQDM_DISABLE" not in os.environ
+    assert "MPLBACKEND" not in report.KERNEL_ENV
+
+
+def test_execute_in_place_stores_outputs_and_drops_run_timestamps(tmp_path):
+    nb_path = write_notebook(tmp_path / "nbs" / "1_answer.ipynb", "print(6 * 7)", KERNEL_PROBE)
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.metadata["papermill"] = {"start_time": "2026-01-01T00:00:00"}
+    nb.cells[1].metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00Z"}
+    nbformat.write(nb, nb_path)
+
+    assert report.execute_in_place([nb_path]) == [nb_path]
+
+    executed = nbformat.read(nb_path, as_version=4)
+    code_cells = [c for c in executed.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code_cells] == [1, 2]
+    assert code_cells[0].outputs[0]["text"] == "42\n"
+    assert "hashseed=0" in stream_text(nb_path)
+    assert "cwd=nbs" in stream_text(nb_path)
+    assert "papermill" not in executed.metadata
+    assert all("execution" not in c.metadata for c in executed.cells)
+    first_run = nb_path.read_bytes()
+    report.execute_in_place([nb_path])
+    assert nb_path.read_bytes() == first_run, "re-running unchanged code changes nothing"
+
+
+def test_execute_in_place_leaves_a_failing_notebook_unchanged(tmp_path):
+    nb_path = write_notebook(tmp_path / "1_fails.ipynb", 'raise ValueError("nope")')
+    original = nb_path.read_bytes()
+    with pytest.raises(Exception, match="nope"):
+        report.execute_in_place([nb_path])
+    assert nb_path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1_fails.ipynb"]
+
+
+@pytest.mark.slow
+def test_report_runs_every_project_notebook(tmp_path):
+    notebooks = report.discover_notebooks()
+    index = report.run_report(tmp_path / "run", {"N": 1500, "SEED": 11})
+
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
+    assert [entry["executed"] for entry in manifest["notebooks"]] == [p.name for p in notebooks]
+    for entry in manifest["notebooks"]:
+        assert (index.parent / entry["html"]).is_file()
