@@ -388,7 +388,7 @@ def simulate(
     >>> from outcomes.cohort import generate
     >>> patients = generate(300, seed=1)
     >>> sim = simulate(patients, patients["pathway"], seed=0)
-    >>> len(sim.outcomes), sim.visits["week"].max()
+    >>> len(sim.outcomes), int(sim.visits["week"].max())
     (300, 52)
     >>> bool(sim.outcomes["harm"].any())
     False
