@@ -224,18 +224,21 @@ def km_curves(
     ax.legend(loc="upper right")
     if title:
         ax.set_title(title)
-    # At-risk table under the axis: one row per group, counts at the chosen weeks.
-    trans = ax.get_xaxis_transform()
-    ax.text(0, -0.2, "At risk", transform=trans, ha="right", va="top", fontsize=7, clip_on=False)
+    # At-risk table under the axis: one row per group, counts at the chosen weeks; the group
+    # names sit left of the axis (axes coordinates) so they never overlap the week-0 counts.
+    counts = ax.get_xaxis_transform()
+    names_at = ax.transAxes
+    ax.text(-0.06, -0.2, "At risk", transform=names_at, ha="right", va="top", fontsize=7)
     for i, group in enumerate(groups):
         rows = km[km["group"] == group].set_index("week")["at_risk"]
         y = -0.2 - 0.07 * (i + 1)
         label = names.get(group, group.replace("_", " "))
-        ax.text(-1, y, label, transform=trans, ha="right", va="top", fontsize=7, clip_on=False,
-                color=PALETTE[i % len(PALETTE)])  # fmt: skip
+        colour = PALETTE[i % len(PALETTE)]
+        ax.text(-0.06, y, label, transform=names_at, ha="right", va="top", fontsize=7,
+                color=colour)  # fmt: skip
         for week in at_risk_weeks:
             if week in rows.index:
-                ax.text(week, y, f"{int(rows[week])}", transform=trans, ha="center", va="top",
+                ax.text(week, y, f"{int(rows[week])}", transform=counts, ha="center", va="top",
                         fontsize=7, clip_on=False)  # fmt: skip
     ax.figure.subplots_adjust(bottom=min(0.6, 0.2 + 0.05 * len(groups)))
     return ax

@@ -759,3 +759,36 @@ def policy(name: str, patients: pd.DataFrame, seed: int = 0) -> np.ndarray:
         return np.full(len(patients), "spinal", dtype=object)
     estimator = fit_policy(name, patients, seed)
     return np.asarray(estimator.predict(patients[feature_columns()]), dtype=object)
+
+
+def available_policies() -> list[str]:
+    """Policies this installation can run, in report order (fitted ones need their modules).
+
+    Examples
+    --------
+    >>> {"oracle", "perfect", "everyone_spinal"} <= set(available_policies())
+    True
+    """
+    import importlib.util
+
+    names = []
+    if importlib.util.find_spec("outcomes.triage") is not None:
+        names.append("rules")
+    if importlib.util.find_spec("outcomes.models") is not None:
+        names += ["logistic", "boosted"]
+    return [*names, "oracle", *FIXED_POLICIES]
+
+
+def build_policies(
+    patients: pd.DataFrame, names: list[str], seed: int = 0
+) -> dict[str, np.ndarray]:
+    """The pathway arrays of the named policies, in the given order (see :func:`policy`).
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> patients = generate(50, seed=1)
+    >>> list(build_policies(patients, ["perfect", "oracle"]))
+    ['perfect', 'oracle']
+    """
+    return {name: policy(name, patients, seed) for name in names}

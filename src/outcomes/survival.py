@@ -280,3 +280,60 @@ def trajectory(visits: pd.DataFrame, by: str, value: str = "pain_nrs") -> pd.Dat
     order = {str(g): i for i, (g, _) in enumerate(_groups(visits, by))}
     out = out.sort_values(["group", "week"], key=lambda s: s.map(order) if s.name == "group" else s)
     return out.reset_index(drop=True)
+
+
+def format_weeks_saved(table: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Reading version of :func:`weeks_saved`: estimates with their intervals as text.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"rmst_weeks": [9.0, 8.0], "rmst_lower": [8.5, 7.5],
+    ...                   "rmst_upper": [9.5, 8.5], "saved_per_100": [0.0, 100.0],
+    ...                   "saved_lower": [0.0, 80.0], "saved_upper": [0.0, 120.0]},
+    ...                  index=pd.Index(["rules", "oracle"], name="policy"))
+    >>> format_weeks_saved(t, "rules").iloc[1, 1]
+    '100 (80–120)'
+    """
+
+    def fmt(est: float, lo: float, hi: float, digits: int) -> str:
+        return f"{est:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+    out = pd.DataFrame(
+        {
+            "mean weeks to recovery (95% CI)": [
+                fmt(r.rmst_weeks, r.rmst_lower, r.rmst_upper, 1) for r in table.itertuples()
+            ],
+            f"weeks saved per 100 vs {reference} (95% CI)": [
+                "reference" if name == reference
+                else fmt(r.saved_per_100, r.saved_lower, r.saved_upper, 0)
+                for name, r in zip(table.index, table.itertuples(), strict=True)
+            ],
+        },
+        index=table.index,
+    )  # fmt: skip
+    return out
+
+
+def harms(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Serious pathology sent down a routine pathway, per policy (needs a ``policy`` column).
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.recovery import policy_pathways, simulate_policies, stack
+    >>> patients = generate(300, seed=1, case_mix={"serious_pathology": 1.0})
+    >>> sims = simulate_policies(patients, policy_pathways(patients), seed=0, visits=False)
+    >>> harms(stack(sims))["under-triaged emergencies"].tolist()
+    [0, 300]
+    """
+    serious = outcomes["true_pathway"] == "emergency"
+    n_serious = serious.groupby(outcomes["policy"], observed=False).sum()
+    n_harm = outcomes["harm"].groupby(outcomes["policy"], observed=False).sum()
+    share = [f"{h / s:.1%}" if s else NO_PATIENTS for h, s in zip(n_harm, n_serious, strict=True)]
+    return pd.DataFrame(
+        {
+            "patients with serious pathology": n_serious.astype(int),
+            "under-triaged emergencies": n_harm.astype(int),
+            "share harmed": share,
+        }
+    )
