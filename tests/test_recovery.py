@@ -354,6 +354,18 @@ def test_bad_pathways_are_named(patients):
         simulate(patients, patients["pathway"], seed=-1)
 
 
+def test_out_of_range_baselines_name_the_column_and_rows(patients):
+    bad = patients.head(20).copy()
+    bad.loc[4, "pain_nrs"] = 14
+    with pytest.raises(ValueError, match=r"column 'pain_nrs' .* rows 4 \(14\)"):
+        simulate(bad, bad["pathway"], seed=0)
+    bad = patients.head(20).copy()
+    bad["odi"] = bad["odi"].astype("float64")
+    bad.loc[[2, 9], "odi"] = np.nan
+    with pytest.raises(ValueError, match=r"column 'odi' .* 2 row\(s\)"):
+        simulate(bad, bad["pathway"], seed=0)
+
+
 def test_empty_cohort():
     empty = generate(5, seed=1).head(0)
     sim = simulate(empty, np.array([], dtype=object), seed=0)

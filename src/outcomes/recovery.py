@@ -350,6 +350,17 @@ def _codes(values: Any, categories: tuple[str, ...], what: str) -> np.ndarray:
     return codes
 
 
+def _check_range(values: pd.Series, column: str, low: float, high: float) -> None:
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~((numbers >= low) & (numbers <= high)))
+    if bad.size:
+        shown = ", ".join(f"{i} ({numbers[i]:g})" for i in bad[:5])
+        raise ValueError(
+            f"column {column!r} must be recorded and within [{low}, {high}]; "
+            f"{bad.size} row(s) are not, e.g. rows {shown}"
+        )
+
+
 def simulate(
     patients: pd.DataFrame,
     pathways: Any,
@@ -417,10 +428,10 @@ def simulate(
         "column 'secondary_condition'",
     ) - 1  # fmt: skip
     path = _codes(pathways, kb.pathways, "pathways")
+    for column, low, high in (("pain_nrs", 0, 10), ("odi", 0, 100), ("latent_severity", 0, 1)):
+        _check_range(patients[column], column, low, high)
     baseline_pain = patients["pain_nrs"].to_numpy(dtype=np.float32)
     baseline_odi = patients["odi"].to_numpy(dtype=np.float32)
-    if np.isnan(baseline_pain).any() or np.isnan(baseline_odi).any():
-        raise ValueError("baseline pain_nrs and odi must be recorded for every patient")
 
     level = _symptom_level(kb, params, noise, patients, cond, sec, path)
     pain, odi = _scores(params, noise, level, baseline_pain, baseline_odi)

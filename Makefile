@@ -1,0 +1,111 @@
+# outcomes: the project's verbs. `make help` lists them.
+# A clean machine needs only python3 (3.11+), make and the Python package index.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+CONSTRAINTS := requirements/constraints.txt
+# Rebuilt (packages re-synced) whenever pyproject.toml or the constraints change.
+STAMP := $(VENV)/.installed
+SANITIZE := notebooks/sanitize.cfg
+DEFAULT_COHORT := data/synthetic/default_cohort.parquet
+DATACARD := data/synthetic/DATACARD.md
+
+# Extra options, e.g. `make test PYTEST_ARGS="-n 2 -x"`, `make lab LAB_ARGS="--port 8899"`,
+# `make lock LOCK_ARGS=--upgrade`.
+PYTEST_ARGS ?=
+LAB_ARGS ?=
+LOCK_ARGS ?=
+
+# Environment of every notebook kernel (nbval, papermill, JupyterLab) and of the tests: results
+# must not depend on hash seeds, thread counts or clocks. MPLBACKEND is deliberately NOT set:
+# with agg the inline figures vanish and nbval fails. Same values as outcomes.report.KERNEL_ENV
+# (tests/test_nbval_config.py checks).
+KERNEL_ENV := PYTHONHASHSEED=0 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	SOURCE_DATE_EPOCH=0 TQDM_DISABLE=1
+RUN := env $(KERNEL_ENV)
+
+# pytest, where exit code 5 ("no tests collected") is not a failure.
+define pytest_allow_empty
+status=0; $(RUN) $(PY) -m pytest $(1) $(PYTEST_ARGS) || status=$$?; \
+if [ $$status -eq 5 ]; then echo "(nothing to run: no tests collected)"; status=0; fi; \
+exit $$status
+endef
+
+.PHONY: help venv test test-slow run lab notebooks lint bench lock environment data clean \
+	distclean
+
+help: ## list the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## create .venv and install the package with the pinned dependencies
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "outcomes needs Python 3.11 or newer (PYTHON=$(PYTHON))"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	if $(PY) -m pip install --quiet --disable-pip-version-check uv \
+		&& $(UV) pip install --python $(PY) -c $(CONSTRAINTS) -e ".[dev]"; then :; \
+	else \
+		echo "uv failed; installing with pip instead (slower)"; \
+		$(PY) -m pip install --disable-pip-version-check -c $(CONSTRAINTS) -e ".[dev]"; \
+	fi
+	touch $@
+
+test: venv ## unit tests (not slow) and strict nbval over notebooks/
+	$(call pytest_allow_empty,tests -m "not slow")
+	$(call pytest_allow_empty,--nbval --nbval-current-env --nbval-sanitize-with=$(SANITIZE) notebooks/)
+
+test-slow: venv ## the tests marked slow
+	$(call pytest_allow_empty,tests -m slow)
+
+run: venv | $(DEFAULT_COHORT) ## execute every notebook and write the HTML report to reports/
+	$(RUN) $(VENV)/bin/outcomes report --out reports/
+
+# Committed; made only if missing (timestamps in a fresh clone mean nothing).
+$(DEFAULT_COHORT):
+	$(MAKE) data
+
+data: venv ## regenerate the committed default cohort and its data card
+	cmd=$$($(PY) -c 'from outcomes.datacard import DEFAULT_COMMAND; print(DEFAULT_COMMAND)'); \
+	echo "$$cmd"; PATH="$(abspath $(VENV))/bin:$$PATH" $(SHELL) -c "$$cmd"
+	$(VENV)/bin/outcomes datacard --cohort $(DEFAULT_COHORT) --out $(DATACARD)
+
+lab: venv ## JupyterLab on the project's kernel, "outcomes (.venv)"
+	$(PY) -m ipykernel install --sys-prefix --name outcomes --display-name "outcomes (.venv)"
+	$(RUN) $(VENV)/bin/jupyter lab --no-browser $(if $(filter 0,$(shell id -u)),--allow-root) \
+		$(LAB_ARGS)
+
+notebooks: venv ## re-execute every notebook in place, with outputs (after changing code)
+	$(RUN) $(PY) -c 'from outcomes.report import execute_in_place; \
+		print(*(f"executed {p}" for p in execute_in_place()), sep="\n")'
+
+lint: venv ## ruff check and ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: venv ## run every script in benchmarks/
+	shopt -s nullglob; for script in benchmarks/*.py; do \
+		echo "== $$script"; $(PY) "$$script"; \
+	done
+
+lock: venv ## re-pin requirements/constraints.txt from pyproject.toml (core + dev)
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o $(CONSTRAINTS) \
+		$(LOCK_ARGS)
+
+environment: ## regenerate environment.yml (conda) from pyproject.toml
+	$(PYTHON) tools/sync_environment.py
+
+clean: ## remove reports, caches and build leftovers (keeps .venv)
+	rm -rf reports/ .pytest_cache .ruff_cache .hypothesis build dist
+	find . -path ./$(VENV) -prune -o \
+		\( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -print0 \
+		| xargs -0 rm -rf
+
+distclean: clean ## clean, and remove .venv too
+	rm -rf $(VENV)
