@@ -11,6 +11,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from outcomes import cli
 from outcomes.cohort import generate
@@ -165,6 +167,28 @@ def test_policy_differing_on_k_patients_changes_exactly_those(patients):
     cols = [c for c in a.outcomes.columns if c not in ("pathway", "fit", "matched")]
     diff_rows = (a.outcomes[cols] != b.outcomes[cols]).any(axis=1).to_numpy()
     assert set(np.flatnonzero(diff_rows)) <= set(changed)
+
+
+SMALL = generate(200, seed=13)
+SMALL_BASE = simulate(SMALL, SMALL["pathway"], seed=1).visits
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    changes=st.dictionaries(
+        st.integers(0, 199), st.sampled_from(load_knowledge().pathways), max_size=15
+    )
+)
+def test_only_patients_whose_pathway_changes_can_change(changes):
+    """Property: any policy differing from another on a set of patients changes the visits of
+    those patients only (common random numbers)."""
+    pathways = SMALL["pathway"].astype(str).to_numpy(dtype=object)
+    pathways[list(changes)] = list(changes.values())
+    visits = simulate(SMALL, pathways, seed=1).visits
+    assert len(visits) == len(SMALL_BASE)  # loss to follow-up never depends on the pathway
+    differs = (visits[["pain_nrs", "odi"]] != SMALL_BASE[["pain_nrs", "odi"]]).any(axis=1)
+    touched = set(visits.loc[differs, "patient_id"].cat.codes)
+    assert touched <= set(changes)
 
 
 def test_draws_do_not_depend_on_cohort_size_or_pathway():

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -68,6 +68,19 @@ class RecoveryParams:
     peak_week: float
     modifiers: Mapping[str, float]
     noise: Mapping[str, float]
+    sources: Mapping[str, str] = field(repr=False, default_factory=dict)
+
+    def provenance(self) -> pd.DataFrame:
+        """Every number of ``recovery.toml`` with its source.
+
+        Examples
+        --------
+        >>> table = load_recovery().provenance()
+        >>> table.set_index("key").loc["recovery.min_fall_fraction", "source"]
+        'study:dworkin2008'
+        """
+        rows = [(k.split(":", 1)[1], s) for k, s in self.sources.items()]
+        return pd.DataFrame(rows, columns=["key", "source"])
 
 
 def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
@@ -83,7 +96,9 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     """
     kb = knowledge if knowledge is not None else load_knowledge()
     directory = kb.directory if (kb.directory / "recovery.toml").exists() else KNOWLEDGE_DIR
-    reader = _Reader(directory / "recovery.toml", _References(directory / "references.toml"), {})
+    sources: dict[str, str] = {}
+    references = _References(directory / "references.toml")
+    reader = _Reader(directory / "recovery.toml", references, sources)
     data = reader.data
     num = reader.number
     rec = reader.table(data.get("recovery"), "recovery")
@@ -131,12 +146,14 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
                 f"{key}.pathways", f"{pathways!r} must list pathways from: {', '.join(kb.pathways)}"
             )
         reader.references.check(reader, key, node.get("source"))
+        sources[f"recovery.toml:{key}"] = node["source"]
         aggravating[condition] = tuple(pathways)
 
     agg = reader.table(data.get("aggravation"), "aggravation")
     mods = reader.table(data.get("modifiers"), "modifiers")
     noise = reader.table(data.get("noise"), "noise")
     return RecoveryParams(
+        sources=sources,
         pain_max=num(rec, "recovery", "pain_max", low=0, high=10, what="a pain score"),
         min_fall_points=num(rec, "recovery", "min_fall_points", low=0, high=10),
         min_fall_fraction=reader.probability(rec, "recovery", "min_fall_fraction"),
@@ -280,6 +297,29 @@ class Simulation:
 
     outcomes: pd.DataFrame
     visits: pd.DataFrame | None
+
+
+#: What each column of the ``outcomes`` table means.
+OUTCOME_COLUMNS: Mapping[str, str] = {
+    "patient_id": "Patient id, as in the patients table",
+    "condition": "True condition",
+    "secondary_condition": "Secondary contributor of a combined presentation, or 'none'",
+    "chronic": "Symptoms for more than 12 weeks at baseline",
+    "true_pathway": "Care pathway that fits the true condition",
+    "pathway": "Care pathway the policy chose",
+    "fit": "How the chosen pathway fits the condition (matched, mismatched, aggravating, "
+    "redirected, harmful)",
+    "matched": "The chosen pathway is the true pathway",
+    "baseline_pain": "Pain NRS 0-10 at week 0",
+    "baseline_odi": "ODI 0-100 at week 0",
+    "final_pain": "Pain NRS at the last visit",
+    "final_odi": "ODI at the last visit",
+    "last_visit_week": "Last week the patient was seen (52 = followed to the end)",
+    "weeks_to_recovery": "Week recovery began (if recovered), else weeks followed (censored)",
+    "recovered": "Recovery observed (the event)",
+    "censoring": "not_censored, lost_to_follow_up or end_of_follow_up",
+    "harm": "Serious pathology sent down a routine pathway (an under-triaged emergency)",
+}
 
 
 def outcome_dtypes(knowledge: Knowledge | None = None) -> dict[str, Any]:
