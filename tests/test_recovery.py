@@ -390,6 +390,13 @@ def test_out_of_range_baselines_name_the_column_and_rows(patients):
         simulate(bad, bad["pathway"], seed=0)
 
 
+def test_duplicate_patient_ids_are_rejected(patients):
+    bad = patients.head(10).copy()
+    bad.loc[7, "patient_id"] = bad.loc[2, "patient_id"]
+    with pytest.raises(ValueError, match="duplicate ids, e.g. at rows 2, 7"):
+        simulate(bad, bad["pathway"], seed=0)
+
+
 def test_empty_cohort():
     empty = generate(5, seed=1).head(0)
     sim = simulate(empty, np.array([], dtype=object), seed=0)

@@ -108,6 +108,12 @@ def test_weeks_saved_is_paired_seeded_and_zero_for_the_reference(outcomes):
     )
 
 
+def test_weeks_saved_ignores_policies_filtered_out(outcomes):
+    subset = outcomes[outcomes["policy"] != "perfect"]
+    table = weeks_saved(subset, reference="everyone_spinal", n_boot=20)
+    assert "perfect" not in table.index and "everyone_spinal" in table.index
+
+
 def test_weeks_saved_needs_the_same_patients(outcomes):
     broken = outcomes.drop(index=outcomes.index[outcomes["policy"] == "perfect"][:5])
     with pytest.raises(ValueError, match="not simulated on the same patients"):

@@ -468,6 +468,10 @@ def simulate(
         "column 'secondary_condition'",
     ) - 1  # fmt: skip
     path = _codes(pathways, kb.pathways, "pathways")
+    duplicated = patients["patient_id"].duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        rows = ", ".join(str(i) for i in np.flatnonzero(duplicated)[:5])
+        raise ValueError(f"column 'patient_id' has duplicate ids, e.g. at rows {rows}")
     for column, low, high in (("pain_nrs", 0, 10), ("odi", 0, 100), ("latent_severity", 0, 1)):
         _check_range(patients[column], column, low, high)
     baseline_pain = patients["pain_nrs"].to_numpy(dtype=np.float32)

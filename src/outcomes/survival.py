@@ -212,10 +212,12 @@ def weeks_saved(
     >>> bool(table.loc["perfect", "saved_per_100"] > 0)
     True
     """
-    names = list(policies) if policies is not None else list(
-        outcomes["policy"].cat.categories if hasattr(outcomes["policy"], "cat")
-        else dict.fromkeys(outcomes["policy"])
-    )  # fmt: skip
+    if policies is not None:
+        names = list(policies)
+    else:
+        present = set(outcomes["policy"].astype(str))
+        order = [str(n) for n, _ in _groups(outcomes, "policy")]
+        names = [n for n in order if n in present]
     if reference not in names:
         raise ValueError(f"reference policy {reference!r} is not among: {', '.join(names)}")
     frames = {name: outcomes[outcomes["policy"] == name] for name in names}
