@@ -95,7 +95,7 @@ bench: venv ## run every script in benchmarks/
 	done
 
 lock: venv ## re-pin requirements/constraints.txt from pyproject.toml (core + dev)
-	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o $(CONSTRAINTS) \
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o $(CONSTRAINTS) \
 		$(LOCK_ARGS)
 
 environment: ## regenerate environment.yml (conda) from pyproject.toml
