@@ -17,8 +17,10 @@ DEFAULT_COHORT := data/synthetic/default_cohort.parquet
 DATACARD := data/synthetic/DATACARD.md
 
 # Extra options, e.g. `make test PYTEST_ARGS="-n 2 -x"`, `make lab LAB_ARGS="--port 8899"`,
-# `make lock LOCK_ARGS=--upgrade`.
+# `make lock LOCK_ARGS=--upgrade`. PYTEST_ARGS goes to the unit tests, NBVAL_ARGS to nbval:
+# in parallel nbval needs `NBVAL_ARGS="-n 2 --dist loadscope"` (plain -n splits a notebook).
 PYTEST_ARGS ?=
+NBVAL_ARGS ?=
 LAB_ARGS ?=
 LOCK_ARGS ?=
 
@@ -32,7 +34,7 @@ RUN := env $(KERNEL_ENV)
 
 # pytest, where exit code 5 ("no tests collected") is not a failure.
 define pytest_allow_empty
-status=0; $(RUN) $(PY) -m pytest $(1) $(PYTEST_ARGS) || status=$$?; \
+status=0; $(RUN) $(PY) -m pytest $(1) || status=$$?; \
 if [ $$status -eq 5 ]; then echo "(nothing to run: no tests collected)"; status=0; fi; \
 exit $$status
 endef
@@ -58,11 +60,12 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	touch $@
 
 test: venv ## unit tests (not slow) and strict nbval over notebooks/
-	$(call pytest_allow_empty,tests -m "not slow")
-	$(call pytest_allow_empty,--nbval --nbval-current-env --nbval-sanitize-with=$(SANITIZE) notebooks/)
+	$(call pytest_allow_empty,tests -m "not slow" $(PYTEST_ARGS))
+	$(call pytest_allow_empty,--nbval --nbval-current-env --nbval-sanitize-with=$(SANITIZE) \
+		notebooks/ $(NBVAL_ARGS))
 
 test-slow: venv ## the tests marked slow
-	$(call pytest_allow_empty,tests -m slow)
+	$(call pytest_allow_empty,tests -m slow $(PYTEST_ARGS))
 
 run: venv | $(DEFAULT_COHORT) ## execute every notebook and write the HTML report to reports/
 	$(RUN) $(VENV)/bin/outcomes report --out reports/
