@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from outcomes.cohort import generate
 from outcomes.knowledge import load_knowledge
 from outcomes.model import OVERRIDES, build_model
 
@@ -79,3 +81,16 @@ def test_overrides_are_documented():
         "case_mix", "exam_missing_rate", "red_flag_missing_rate", "chronic_fraction",
         "combined_fraction",
     }  # fmt: skip
+
+
+def test_an_override_of_none_means_the_settings_own_value():
+    # Notebook parameters and CLI options pass overrides unconditionally; None must not change
+    # the model (nor the cohort drawn from it).
+    plain = build_model("sports_clinic")
+    with_none = build_model("sports_clinic", exam_missing_rate=None, chronic_fraction=None)
+    np.testing.assert_array_equal(plain.missing, with_none.missing)
+    assert with_none.overrides == {}
+    pd.testing.assert_frame_equal(
+        generate(300, seed=5, setting="sports_clinic"),
+        generate(300, seed=5, setting="sports_clinic", exam_missing_rate=None),
+    )

@@ -151,6 +151,7 @@ def test_successful_rerun_replaces_the_previous_report(tmp_path, greeting_notebo
     assert sorted(p.name for p in out.iterdir()) == [
         "1_greet.html",
         "1_greet.ipynb",
+        "datacard.html",
         "index.html",
         "manifest.json",
     ]
@@ -264,3 +265,49 @@ def test_report_runs_every_project_notebook(tmp_path):
     assert [entry["executed"] for entry in manifest["notebooks"]] == [p.name for p in notebooks]
     for entry in manifest["notebooks"]:
         assert (index.parent / entry["html"]).is_file()
+
+
+def test_summary_cell_is_lifted_to_the_top_of_the_page_and_the_index(tmp_path):
+    nb = write_notebook(
+        tmp_path / "nbs" / "1_sum.ipynb",
+        'print("body-of-the-notebook")',
+        "from outcomes.summary import Summary\nSummary('Run of 7', ['seven patients: 7'])",
+    )
+    book = nbformat.read(nb, as_version=4)
+    book.cells[-1].metadata["tags"] = ["summary"]
+    nbformat.write(book, nb)
+    index = report.run_report(tmp_path / "run", notebooks=[nb])
+
+    page = (index.parent / "1_sum.html").read_text(encoding="utf-8")
+    assert "Summary of this run" in page
+    # On top: before the first cell's output.
+    assert page.index("Summary of this run") < page.index("body-of-the-notebook")
+    assert "seven patients: 7" in index.read_text(encoding="utf-8")
+    manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["notebooks"][0]
+    assert entry["summary"] == {"title": "Run of 7", "findings": ["seven patients: 7"]}
+    assert manifest["run"]["duration_seconds"] >= 0
+    assert "started_utc" in manifest["run"]
+    if manifest["datacard"]:
+        assert "Data card" in (index.parent / manifest["datacard"]).read_text(encoding="utf-8")
+        assert 'href="datacard.html"' in index.read_text(encoding="utf-8")
+
+
+def test_cli_report_maps_options_to_notebook_parameters(tmp_path, monkeypatch, capsys):
+    from outcomes import cli
+
+    seen = {}
+
+    def fake_run_report(out, parameters):
+        seen.update(parameters)
+        return Path(out) / "index.html"
+
+    monkeypatch.setattr(report, "run_report", fake_run_report)
+    argv = ["report", "--n", "300", "--seed", "3", "--setting", "sports_clinic",
+            "--exam-missing-rate", "0.6", "-p", "N_BOOT=50", "-p", "LABEL=text",
+            "--out", str(tmp_path / "r")]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert seen == {"N": 300, "SEED": 3, "SETTING": "sports_clinic", "EXAM_MISSING_RATE": 0.6,
+                    "N_BOOT": 50, "LABEL": "text"}  # fmt: skip
+    assert cli.main(["report", "--n", "3", "-p", "N=4", "--out", str(tmp_path / "r")]) == 2
+    assert "parameter N given twice" in capsys.readouterr().err

@@ -117,30 +117,69 @@ def _run_datacard(args: argparse.Namespace) -> int:
 # report
 
 
+def _parameter(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` from the command line; VALUE is read as JSON, else kept as text."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE, e.g. N_BOOT=200")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return name.strip(), value
+
+
 def _add_report(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report",
         help="execute every notebook and render an HTML report",
         description="Execute the notebooks in order with the given parameters (papermill) and "
-        "render each to HTML with an index page.",
+        "render each to HTML with an index page. --n, --seed, --setting and "
+        "--exam-missing-rate set the notebooks' N, SEED, SETTING and EXAM_MISSING_RATE; any "
+        "other parameter a notebook declares is set with -p NAME=VALUE.",
         epilog="example: outcomes report --n 20000 --seed 3 --setting sports_clinic "
         "--out reports/sports/",
     )
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")
-    p.add_argument("--n", type=int, default=None, help="cohort size passed to the notebooks")
-    p.add_argument("--seed", type=int, default=None, help="seed passed to the notebooks")
-    p.add_argument("--setting", default=None, help="care setting passed to the notebooks")
+    p.add_argument("--n", type=int, default=None, help="cohort size (N)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (SEED)")
+    p.add_argument("--setting", default=None, help="care setting (SETTING)")
+    p.add_argument(
+        "--exam-missing-rate",
+        type=float,
+        default=None,
+        help="share of exam findings not recorded (EXAM_MISSING_RATE; default: the setting's)",
+    )
+    p.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        type=_parameter,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any other notebook parameter, e.g. -p N_BOOT=200 (repeatable)",
+    )
     p.set_defaults(handler=_run_report)
+
+
+#: Report options and the notebook parameters they set.
+REPORT_OPTIONS = {"n": "N", "seed": "SEED", "setting": "SETTING",
+                  "exam_missing_rate": "EXAM_MISSING_RATE"}  # fmt: skip
 
 
 def _run_report(args: argparse.Namespace) -> int:
     from outcomes.report import run_report
 
     parameters = {
-        k: v
-        for k, v in {"n": args.n, "seed": args.seed, "setting": args.setting}.items()
-        if v is not None
+        name: getattr(args, option)
+        for option, name in REPORT_OPTIONS.items()
+        if getattr(args, option) is not None
     }
+    for name, value in args.parameters:
+        if name in parameters:
+            raise CommandError(f"parameter {name} given twice")
+        parameters[name] = value
     index = run_report(args.out, parameters)
     print(f"report written: {index}")
     return 0

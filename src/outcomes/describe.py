@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from outcomes.knowledge import Knowledge, load_knowledge
+from outcomes.summary import Summary
 
 NO_PATIENTS = "no patients"
 
@@ -139,3 +140,58 @@ def format_estimate(estimate: float, low: float, high: float, digits: int = 2) -
     if any(np.isnan(v) for v in (estimate, low, high)):
         return NO_PATIENTS
     return f"{estimate:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
+
+
+def cohort_summary(
+    patients: pd.DataFrame, best: pd.DataFrame, targets: pd.DataFrame | None = None
+) -> Summary:
+    """Headline numbers of a cohort for the top of notebook 01's report page.
+
+    Parameters
+    ----------
+    patients
+        The patients table.
+    best
+        The oracle's accuracy table, :func:`outcomes.oracle.ceiling`.
+    targets
+        Optional published-target checks, :func:`outcomes.targets.check_targets`; only rows
+        of the cohort's setting that could be checked count.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.oracle import ceiling
+    >>> patients = generate(300, seed=1)
+    >>> print(cohort_summary(patients, ceiling(patients)).findings[0])
+    300 patients; most common condition: disc herniation (47.7%); red-flag conditions: 0.7%.
+    """
+    settings = sorted(patients["setting"].astype(str).unique()) if len(patients) else []
+    title = f"Cohort of {len(patients):,} patients" + (
+        f" in {', '.join(s.replace('_', ' ') for s in settings)}" if settings else ""
+    )
+    if len(patients) == 0:
+        return Summary(title, [NO_PATIENTS])
+    shares = patients["condition"].value_counts(normalize=True)
+    top = str(shares.index[0])
+    emergency = patients["pathway"].astype(str).eq("emergency").mean()
+    findings = [
+        f"{len(patients):,} patients; most common condition: {top.replace('_', ' ')} "
+        f"({shares.iloc[0]:.1%}); red-flag conditions: {emergency:.1%}."
+    ]
+    overall = best.loc["all patients"]
+    findings.append(
+        f"Best achievable triage accuracy (Bayes oracle): {overall['summary']}, "
+        f"{int(overall['correct']):,} of {int(overall['patients']):,} patients."
+    )
+    hardest = best.drop(index="all patients").dropna(subset=["accuracy"])
+    if not hardest.empty:
+        worst = hardest["accuracy"].idxmin()
+        findings.append(
+            f"Hardest pathway even for the oracle: {worst} ({hardest.loc[worst, 'summary']})."
+        )
+    if targets is not None:
+        checked = targets[targets["setting"].isin(settings) & targets["met"].notna()]
+        if len(checked):
+            met = int(checked["met"].astype(bool).sum())
+            findings.append(f"Published figures reproduced: {met} of {len(checked)}.")
+    return Summary(title, findings)

@@ -226,6 +226,8 @@ def build_model(
         A loaded knowledge base; defaults to the packaged one.
     **overrides
         Any of :data:`OVERRIDES`. Each is validated and a ``ValueError`` names the bad one.
+        A value of ``None`` means "the setting's own value", so a notebook parameter or a
+        command-line option can pass an override unconditionally.
 
     Examples
     --------
@@ -241,6 +243,7 @@ def build_model(
     unknown = sorted(set(overrides) - set(OVERRIDES))
     if unknown:
         raise ValueError(f"override {unknown[0]!r} is unknown; choose from: {', '.join(OVERRIDES)}")
+    overrides = {key: value for key, value in overrides.items() if value is not None}
     conds = kb.conditions
     names = kb.condition_names
     findings = kb.finding_names

@@ -21,7 +21,9 @@ import platform
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -30,10 +32,12 @@ import nbformat
 import papermill
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
+from tqdm.auto import tqdm
 
 from outcomes import __version__
 from outcomes.io import atomic_path
-from outcomes.paths import notebooks_dir
+from outcomes.paths import notebooks_dir, project_root
+from outcomes.summary import SUMMARY_TAG, Summary, parse_summary
 
 #: Kernel every notebook runs on (inside the project's venv, this is the venv's Python).
 KERNEL_NAME = "python3"
@@ -63,6 +67,9 @@ KEY_LIBRARIES = (
 )
 INDEX_NAME = "index.html"
 MANIFEST_NAME = "manifest.json"
+DATACARD_NAME = "datacard.html"
+#: The data card of the committed default cohort, linked from every report.
+DATACARD_SOURCE = Path("data/synthetic/DATACARD.md")
 
 _LEADING_NUMBER = re.compile(r"^(\d+)")
 
@@ -184,7 +191,13 @@ def run_report(
     Path
         The absolute path of the report's ``index.html``. Beside it, for each notebook: the
         executed copy (``NAME.ipynb``) and its rendering (``NAME.html``); and ``manifest.json``
-        with the parameters, the package, Python and key library versions and the notebooks.
+        with the parameters, the package, Python and key library versions, the start time
+        and duration of the run, and each notebook's summary (its cell tagged ``summary``,
+        also shown at the top of its page and in the index); ``datacard.html`` renders the
+        default cohort's data card.
+
+    A progress bar over the notebooks is shown on a terminal (tqdm; silent when output is
+    not a terminal or ``TQDM_DISABLE=1``).
 
     Raises
     ------
@@ -213,9 +226,19 @@ def run_report(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.partial-{secrets.token_hex(4)}")
     staging.mkdir()
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
     try:
-        entries = [_execute_and_render(nb, passed, staging) for nb, passed in plan]
+        entries = [
+            _execute_and_render(nb, passed, staging)
+            for nb, passed in tqdm(plan, desc="notebooks", unit="notebook", disable=None)
+        ]
         manifest = _manifest(parameters, entries)
+        manifest["run"] = {
+            "started_utc": started.isoformat(timespec="seconds"),
+            "duration_seconds": round(time.perf_counter() - clock, 1),
+        }
+        manifest["datacard"] = _write_datacard(staging)
         (staging / MANIFEST_NAME).write_text(
             json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
         )
@@ -319,16 +342,71 @@ def _execute_and_render(notebook: Path, passed: dict[str, Any], staging: Path) -
         except Exception as exc:
             exc.add_note(f"while executing {notebook.name} for the report")
             raise
-    rendered, _ = HTMLExporter().from_filename(str(executed))
+    nb = nbformat.read(executed, as_version=4)
+    summary = notebook_summary(nb)
+    if summary is not None:
+        _put_summary_on_top(nb, summary)
+    rendered, _ = HTMLExporter().from_notebook_node(nb)
     html_name = f"{notebook.stem}.html"
     (staging / html_name).write_text(rendered, encoding="utf-8")
     return {
         "name": notebook.stem,
-        "title": _title(nbformat.read(executed, as_version=4)) or notebook.stem,
+        "title": _title(nb) or notebook.stem,
         "executed": notebook.name,
         "html": html_name,
         "parameters": passed,
-    }
+        "summary": None if summary is None else {"title": summary.title,
+                                                 "findings": list(summary.findings)},
+    }  # fmt: skip
+
+
+def notebook_summary(nb: nbformat.NotebookNode) -> Summary | None:
+    """The :class:`~outcomes.summary.Summary` a notebook's cell tagged ``summary`` printed.
+
+    Returns ``None`` if the notebook has no such cell or it has no summary output.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook()
+    >>> cell = nbformat.v4.new_code_cell("s", metadata={"tags": ["summary"]})
+    >>> cell.outputs = [nbformat.v4.new_output(
+    ...     "execute_result", {"text/plain": "Run\\n- 42 patients"}, execution_count=1)]
+    >>> nb.cells.append(cell)
+    >>> notebook_summary(nb).findings
+    ('42 patients',)
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code" or SUMMARY_TAG not in cell.metadata.get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/plain")
+            if text is not None:
+                return parse_summary(text if isinstance(text, str) else "".join(text))
+    return None
+
+
+def _put_summary_on_top(nb: nbformat.NotebookNode, summary: Summary) -> None:
+    """Insert the summary as a Markdown cell right after the notebook's title cell."""
+    cell = nbformat.v4.new_markdown_cell(
+        "> **Summary of this run.** " + summary._repr_markdown_().replace("\n", "\n> ")
+    )
+    first_markdown = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
+    nb.cells.insert(first_markdown + 1, cell)
+
+
+def _write_datacard(staging: Path) -> str | None:
+    """Render the default cohort's data card into the report; its file name, or ``None``."""
+    source = project_root() / DATACARD_SOURCE
+    if not source.is_file():
+        return None
+    text = html.escape(source.read_text(encoding="utf-8"))
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<title>Data card</title></head>\n<body><pre style="white-space: pre-wrap; '
+        f'max-width: 60em; margin: 2em auto">{text}</pre></body></html>\n'
+    )
+    (staging / DATACARD_NAME).write_text(page, encoding="utf-8")
+    return DATACARD_NAME
 
 
 def _title(nb: nbformat.NotebookNode) -> str | None:
@@ -366,11 +444,21 @@ def _index_html(manifest: Mapping[str, Any]) -> str:
     items = []
     for entry in manifest["notebooks"]:
         passed = ", ".join(f"{k}={json.dumps(v)}" for k, v in entry["parameters"].items())
+        summary = entry.get("summary")
+        summary_html = Summary(summary["title"], summary["findings"]).to_html() if summary else ""
         items.append(
             f'<li><a href="{esc(entry["html"])}">{esc(entry["title"])}</a> '
             f'(<a href="{esc(entry["executed"])}">{esc(entry["executed"])}</a>'
-            f"{'; ' + esc(passed) if passed else ''})</li>"
+            f"{'; ' + esc(passed) if passed else ''}){summary_html}</li>"
         )
+    run = manifest.get("run")
+    run_html = (
+        f" · run started {esc(run['started_utc'])} (UTC), took {run['duration_seconds']:.0f} s"
+        if run
+        else ""
+    )
+    datacard = manifest.get("datacard")
+    datacard_html = f' · <a href="{esc(datacard)}">data card</a>' if datacard else ""
     notebooks = "\n".join(items)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -378,12 +466,13 @@ def _index_html(manifest: Mapping[str, Any]) -> str:
 <meta charset="utf-8">
 <title>outcomes report</title>
 <style>body {{ font-family: sans-serif; max-width: 50em; margin: 2em auto; }}
-th {{ text-align: left; padding-right: 1em; }}</style>
+th {{ text-align: left; padding-right: 1em; }}
+li {{ margin-bottom: 1em; }} li ul {{ margin-top: 0.3em; }} li p {{ margin: 0.3em 0 0 0; }}</style>
 </head>
 <body>
 <h1>outcomes report</h1>
 <p>outcomes {esc(manifest["version"])} · Python {esc(manifest["python"])} ·
-<a href="{MANIFEST_NAME}">manifest</a></p>
+<a href="{MANIFEST_NAME}">manifest</a>{datacard_html}{run_html}</p>
 <h2>Parameters</h2>
 {parameters}
 <h2>Notebooks</h2>
