@@ -149,3 +149,19 @@ def test_simulate_output_feeds_the_analysis_without_a_policy_column():
     patients = generate(200, seed=2)
     out = simulate(patients, patients["pathway"], seed=0, visits=False).outcomes
     assert set(median_times(out, by="fit").index) >= {"matched"}
+
+
+def test_recovery_summary_states_this_runs_numbers(outcomes):
+    from outcomes.survival import harms, recovery_summary
+
+    saved = weeks_saved(outcomes, reference="everyone_spinal", n_boot=50, seed=2)
+    harm_table = harms(outcomes)
+    summary = recovery_summary(outcomes, saved, "everyone_spinal", harm_table)
+    text = str(summary)
+    assert summary.title.startswith("Recovery over 52 weeks: 3,000 patients under 2 ")
+    perfect = saved.loc["perfect"]
+    assert f"Perfect triage would save {perfect['saved_per_100']:.0f} " in text
+    spinal = saved.loc["everyone_spinal"]
+    assert f"under everyone_spinal: {spinal['rmst_weeks']:.1f} " in text
+    serious = int(harm_table["patients with serious pathology"].max())
+    assert f"of {serious} patients across policies (most under everyone_spinal)" in text

@@ -24,6 +24,7 @@ from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.utils import median_survival_times
 
 from outcomes.describe import NO_PATIENTS
+from outcomes.summary import Summary
 
 DURATION = "weeks_to_recovery"
 EVENT = "recovered"
@@ -339,3 +340,71 @@ def harms(outcomes: pd.DataFrame) -> pd.DataFrame:
             "share harmed": share,
         }
     )
+
+
+def recovery_summary(
+    outcomes: pd.DataFrame, saved: pd.DataFrame, reference: str, harm_table: pd.DataFrame
+) -> Summary:
+    """Headline numbers of notebook 03 for the top of its report page.
+
+    Parameters
+    ----------
+    outcomes
+        Stacked outcomes of several policies (:func:`outcomes.recovery.stack`).
+    saved
+        :func:`weeks_saved` against ``reference``.
+    reference
+        The reference policy of ``saved``.
+    harm_table
+        :func:`harms` of the same outcomes.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.recovery import policy_pathways, simulate_policies, stack
+    >>> patients = generate(400, seed=1)
+    >>> out = stack(simulate_policies(patients, policy_pathways(patients), seed=0, visits=False))
+    >>> saved = weeks_saved(out, reference="everyone_spinal", n_boot=50)
+    >>> summary = recovery_summary(out, saved, "everyone_spinal", harms(out))
+    >>> summary.title
+    'Recovery over 52 weeks: 400 patients under 2 triage policies'
+    """
+    n_patients = outcomes["patient_id"].nunique()
+    names = [str(p) for p in saved.index]
+    title = f"Recovery over 52 weeks: {n_patients:,} patients under {len(names)} triage policies"
+    if n_patients == 0:
+        return Summary(title, [NO_PATIENTS])
+    findings = []
+    others = saved.drop(index=reference)
+    realistic = others.drop(index="perfect", errors="ignore")
+    if not realistic.empty:
+        best = realistic["saved_per_100"].idxmax()
+        row = realistic.loc[best]
+        findings.append(
+            f"Best realistic policy: {best}, saving {row['saved_per_100']:.0f} "
+            f"({row['saved_lower']:.0f}–{row['saved_upper']:.0f}) weeks of pain per 100 "
+            f"patients against {reference}."
+        )
+    if "perfect" in others.index:
+        row = others.loc["perfect"]
+        findings.append(
+            f"Perfect triage would save {row['saved_per_100']:.0f} "
+            f"({row['saved_lower']:.0f}–{row['saved_upper']:.0f}) weeks per 100 patients."
+        )
+    ref = saved.loc[reference]
+    findings.append(
+        f"Mean weeks to recovery within the year under {reference}: {ref['rmst_weeks']:.1f} "
+        f"({ref['rmst_lower']:.1f}–{ref['rmst_upper']:.1f})."
+    )
+    serious = harm_table["patients with serious pathology"]
+    harmed = harm_table["under-triaged emergencies"]
+    if serious.max() > 0 and harmed.max() == 0:
+        findings.append("No serious pathology was left on a routine pathway by any policy.")
+    elif serious.max() > 0:
+        worst = harmed.idxmax()
+        findings.append(
+            f"Serious pathology left on a routine pathway: {int(harmed.min())} to "
+            f"{int(harmed.max())} of {int(serious.max())} patients across policies "
+            f"(most under {worst})."
+        )
+    return Summary(title, findings)
