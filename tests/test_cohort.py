@@ -222,3 +222,14 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_progress_bar_is_opt_in_for_small_cohorts_and_never_changes_the_data(capsys):
+    quiet = generate(2000, seed=4)
+    assert capsys.readouterr().err == ""  # small cohorts, and non-terminals, stay silent
+    shown = generate(2000, seed=4, progress=True)
+    assert "generating" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(quiet, shown)
+    chunked = generate(2000, seed=4, chunk_size=700, progress=True)
+    assert "generating" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(quiet, chunked)

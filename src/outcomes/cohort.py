@@ -19,12 +19,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import ndtr, ndtri
+from tqdm import tqdm
 
 from outcomes.knowledge import NO_SECONDARY, ONSETS, SEXES, SIDES, Knowledge, load_knowledge
 from outcomes.model import ODI_TRIALS, PAIN_NRS_TRIALS, PatientModel, build_model
 
 #: Patients per random-stream block. Changing it changes every cohort: it is part of the format.
 BLOCK_SIZE = 16_384
+#: Cohorts at least this large show a progress bar on a terminal (see :func:`generate`).
+PROGRESS_MIN_ROWS = 1_000_000
 #: Columns that hold the truth the generator knows and a triage method must not see.
 TRUTH_COLUMNS = ("condition", "secondary_condition", "pathway", "latent_severity")
 
@@ -193,12 +196,31 @@ def _draw_block(model: PatientModel, seed: int, block: int) -> dict[str, np.ndar
     }
 
 
-def _raw_rows(model: PatientModel, seed: int, start: int, stop: int) -> Iterator[tuple[int, dict]]:
+def _progress_bar(n: int, progress: bool | None) -> tqdm:
+    """A progress bar over ``n`` patients: shown for big cohorts on a terminal only.
+
+    ``progress=None`` shows it when ``n >= PROGRESS_MIN_ROWS`` and stderr is a terminal
+    (so notebooks' stored outputs and CI logs stay quiet; ``TQDM_DISABLE=1`` silences it too);
+    ``True`` always, ``False`` never.
+    """
+    if progress is None:
+        disable = None if n >= PROGRESS_MIN_ROWS else True
+    else:
+        disable = not progress
+    return tqdm(total=n, desc="generating", unit="patients", unit_scale=True, disable=disable,
+                leave=False)  # fmt: skip
+
+
+def _raw_rows(
+    model: PatientModel, seed: int, start: int, stop: int, bar: tqdm | None = None
+) -> Iterator[tuple[int, dict]]:
     """Yield ``(offset, arrays)`` covering rows ``[start, stop)``, block by block."""
     for block in range(start // BLOCK_SIZE, (stop - 1) // BLOCK_SIZE + 1):
         block_start = block * BLOCK_SIZE
         lo, hi = max(start, block_start), min(stop, block_start + BLOCK_SIZE)
         raw = _draw_block(model, seed, block)
+        if bar is not None:
+            bar.update(hi - lo)
         yield lo - start, {k: v[..., lo - block_start : hi - block_start] for k, v in raw.items()}
 
 
@@ -210,13 +232,15 @@ def _patient_ids(seed: int, start: int, stop: int) -> pd.arrays.StringArray:
     return pd.array(ids.to_numpy(zero_copy_only=False), dtype="string")
 
 
-def _frame(model: PatientModel, seed: int, start: int, stop: int) -> pd.DataFrame:
+def _frame(
+    model: PatientModel, seed: int, start: int, stop: int, bar: tqdm | None = None
+) -> pd.DataFrame:
     """Assemble rows ``[start, stop)`` into the ``patients`` table with explicit dtypes."""
     n = stop - start
     kb = model.knowledge
     n_findings = len(model.findings)
     buffers: dict[str, np.ndarray] = {}
-    for offset, raw in _raw_rows(model, seed, start, stop):
+    for offset, raw in _raw_rows(model, seed, start, stop, bar):
         if not buffers:
             # Rows last: the (findings, rows) buffers give contiguous per-finding columns.
             buffers = {k: np.empty((*v.shape[:-1], n), dtype=v.dtype) for k, v in raw.items()}
@@ -283,6 +307,7 @@ def generate(
     *,
     chunk_size: int | None = None,
     knowledge: Knowledge | None = None,
+    progress: bool | None = None,
     **overrides: Any,
 ) -> pd.DataFrame:
     """Generate ``n`` synthetic patients: the ``patients`` table.
@@ -301,6 +326,10 @@ def generate(
         :func:`iter_chunks` pipelines). The result is identical to ``chunk_size=None``.
     knowledge
         A knowledge base other than the packaged one.
+    progress
+        Progress bar on stderr: ``None`` (default) shows one for cohorts of at least
+        :data:`PROGRESS_MIN_ROWS` patients when stderr is a terminal; ``True``/``False``
+        force it on/off. It never changes the data.
     **overrides
         Scenario overrides, see :data:`outcomes.model.OVERRIDES`.
 
@@ -324,14 +353,18 @@ def generate(
     """
     n, seed, model = _resolve(n, seed, setting, knowledge, overrides)
     if chunk_size is None:
-        return _frame(model, seed, 0, n)
-    chunks = list(_chunks(model, n, seed, _check_int("chunk_size", chunk_size, 1)))
-    return pd.concat(chunks)
+        with _progress_bar(n, progress) as bar:
+            return _frame(model, seed, 0, n, bar)
+    chunk_size = _check_int("chunk_size", chunk_size, 1)
+    return pd.concat(list(_chunks(model, n, seed, chunk_size, progress)))
 
 
-def _chunks(model: PatientModel, n: int, seed: int, chunk_size: int) -> Iterator[pd.DataFrame]:
-    for start in range(0, n, chunk_size):
-        yield _frame(model, seed, start, min(n, start + chunk_size))
+def _chunks(
+    model: PatientModel, n: int, seed: int, chunk_size: int, progress: bool | None = False
+) -> Iterator[pd.DataFrame]:
+    with _progress_bar(n, progress) as bar:
+        for start in range(0, n, chunk_size):
+            yield _frame(model, seed, start, min(n, start + chunk_size), bar)
 
 
 def iter_chunks(
@@ -386,11 +419,13 @@ def write_cohort(
     fmt: str | None = None,
     chunk_size: int = 10 * BLOCK_SIZE,
     knowledge: Knowledge | None = None,
+    progress: bool | None = None,
     **overrides: Any,
 ) -> Path:
     """Generate a cohort and stream it to ``path`` (Parquet or CSV), atomically.
 
     Memory stays bounded by ``chunk_size`` rows; the file's bytes do not depend on it.
+    ``progress`` is as in :func:`generate`.
     Parquet files record ``n``, ``seed``, ``setting``, overrides and the package version in
     their metadata (:func:`outcomes.io.read_metadata`).
 
@@ -414,6 +449,6 @@ def write_cohort(
         "n": n,
         "seed": seed,
         "setting": model.setting,
-        "overrides": dict(overrides),
+        "overrides": dict(model.overrides),
     }
-    return write_chunks(_chunks(model, n, seed, chunk_size), path, fmt, metadata)
+    return write_chunks(_chunks(model, n, seed, chunk_size, progress), path, fmt, metadata)

@@ -32,7 +32,7 @@ import nbformat
 import papermill
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from outcomes import __version__
 from outcomes.io import atomic_path
