@@ -39,7 +39,7 @@ if [ $$status -eq 5 ]; then echo "(nothing to run: no tests collected)"; status=
 exit $$status
 endef
 
-.PHONY: help venv test test-slow run lab notebooks lint bench lock environment data clean \
+.PHONY: help venv test test-slow run lab notebooks scripts lint bench lock environment data clean \
 	distclean
 
 help: ## list the verbs
@@ -87,6 +87,10 @@ lab: venv ## JupyterLab on the project's kernel, "outcomes (.venv)"
 notebooks: venv ## re-execute every notebook in place, with outputs (after changing code)
 	$(RUN) $(PY) -c 'from outcomes.report import execute_in_place; \
 		print(*(f"executed {p}" for p in execute_in_place()), sep="\n")'
+
+scripts: venv ## rewrite the review-friendly percent scripts in notebooks/scripts/ (no execution)
+	$(PY) -c 'from outcomes.notebook_scripts import sync_scripts; \
+		print(*(f"wrote {p}" for p in sync_scripts()), sep="\n")'
 
 lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from outcomes import __version__
 from outcomes.io import atomic_path
+from outcomes.notebook_scripts import write_script
 from outcomes.paths import notebooks_dir, project_root
 from outcomes.summary import SUMMARY_TAG, Summary, parse_summary
 
@@ -260,7 +261,8 @@ def execute_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path
     notebooks``): each runs in a fresh kernel (:data:`KERNEL_NAME`, :data:`KERNEL_ENV`) in its
     own folder, the way nbval runs it. No per-cell timestamps are recorded, and those left by
     earlier papermill or nbconvert runs are removed, so re-running unchanged code gives an
-    unchanged file. A notebook whose execution fails is not written.
+    unchanged file. A notebook whose execution fails is not written. Each notebook's paired
+    percent script (:mod:`outcomes.notebook_scripts`) is rewritten with it.
 
     Parameters
     ----------
@@ -287,6 +289,7 @@ def execute_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path
         _drop_run_metadata(nb)
         with atomic_path(path) as tmp:
             nbformat.write(nb, tmp)
+        write_script(path, nb)  # keep the review-friendly twin in step
         written.append(path)
     return written
 
