@@ -103,3 +103,12 @@ def test_the_installed_entry_point_runs():
         [sys.executable, "-m", "outcomes.cli", "--version"], capture_output=True, text=True
     )
     assert result.returncode == 0 and result.stdout.startswith("outcomes ")
+
+
+def test_generate_with_two_workers_writes_the_same_bytes(tmp_path):
+    base = ["generate", "--n", "40000", "--seed", "5", "--chunk-size", "15000"]
+    assert cli.main([*base, "--out", str(tmp_path / "a.parquet")]) == 0
+    assert cli.main([*base, "--workers", "2", "--out", str(tmp_path / "b.parquet")]) == 0
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+    assert cli.main([*base, "--workers", "0", "--out", str(tmp_path / "c.parquet")]) == 2
+    assert not (tmp_path / "c.parquet").exists()

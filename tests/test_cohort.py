@@ -191,6 +191,33 @@ def test_file_bytes_do_not_depend_on_chunk_size(tmp_path, fmt):
     assert a.read_bytes() == b.read_bytes()
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_file_bytes_do_not_depend_on_the_number_of_worker_processes(tmp_path, fmt):
+    n = 2 * BLOCK_SIZE + 321
+    one = write_cohort(tmp_path / f"one.{fmt}", n, seed=8, setting="spine_clinic", chunk_size=9000)
+    two = write_cohort(
+        tmp_path / f"two.{fmt}", n, seed=8, setting="spine_clinic", chunk_size=5000, workers=2
+    )
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_an_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = write_cohort(tmp_path / "c.csv", 100, seed=1)
+    before = path.read_bytes()
+    real_frame = cohort._frame
+
+    def interrupted(model, seed, start, stop, bar=None):
+        if start > 0:
+            raise KeyboardInterrupt  # Ctrl-C half way through
+        return real_frame(model, seed, start, stop, bar)
+
+    monkeypatch.setattr(cohort, "_frame", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_cohort(path, 5000, seed=2, chunk_size=1000)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.csv"]
+
+
 def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
     path = write_cohort(tmp_path / "c.parquet", 100, seed=1)
     before = path.read_bytes()

@@ -65,6 +65,12 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         help="rows generated per step; bounds memory, never changes the data",
     )
     p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes drawing chunks in parallel; never changes the file's bytes",
+    )
+    p.add_argument(
         "--overrides",
         type=_json_mapping,
         default={},
@@ -77,6 +83,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     from outcomes.cohort import write_cohort
 
     extra = {} if args.chunk_size is None else {"chunk_size": args.chunk_size}
+    extra["workers"] = args.workers
     path = write_cohort(
         args.out, args.n, args.seed, args.setting, fmt=args.format, **extra, **args.overrides
     )

@@ -420,12 +420,15 @@ def write_cohort(
     chunk_size: int = 10 * BLOCK_SIZE,
     knowledge: Knowledge | None = None,
     progress: bool | None = None,
+    workers: int = 1,
     **overrides: Any,
 ) -> Path:
     """Generate a cohort and stream it to ``path`` (Parquet or CSV), atomically.
 
     Memory stays bounded by ``chunk_size`` rows; the file's bytes do not depend on it.
-    ``progress`` is as in :func:`generate`.
+    ``progress`` is as in :func:`generate`. With ``workers > 1`` chunks are drawn in that
+    many processes (each chunk's random streams depend only on the seed and the rows, see
+    :data:`BLOCK_SIZE`), and written in order: the file is byte-identical to ``workers=1``.
     Parquet files record ``n``, ``seed``, ``setting``, overrides and the package version in
     their metadata (:func:`outcomes.io.read_metadata`).
 
@@ -443,6 +446,7 @@ def write_cohort(
     fmt = infer_format(path, fmt)  # fail on a bad format before any work
     n, seed, model = _resolve(n, seed, setting, knowledge, overrides)
     chunk_size = _check_int("chunk_size", chunk_size, 1)
+    workers = _check_int("workers", workers, 1)
     metadata = {
         "generator": "outcomes.cohort.generate",
         "version": __version__,
@@ -451,4 +455,64 @@ def write_cohort(
         "setting": model.setting,
         "overrides": dict(model.overrides),
     }
-    return write_chunks(_chunks(model, n, seed, chunk_size, progress), path, fmt, metadata)
+    if workers == 1:
+        chunks = _chunks(model, n, seed, chunk_size, progress)
+    else:
+        kb = knowledge if knowledge is not None else load_knowledge()
+        recipe = (str(kb.directory), model.setting, dict(model.overrides))
+        chunks = _parallel_chunks(recipe, n, seed, chunk_size, workers, progress)
+    return write_chunks(chunks, path, fmt, metadata)
+
+
+# Worker processes rebuild the model from its recipe once (the knowledge objects are frozen
+# mapping proxies, which do not pickle) and then draw the row ranges they are sent.
+_WORKER_MODEL: PatientModel | None = None
+
+
+def _init_worker(recipe: tuple[str, str, dict[str, Any]]) -> None:
+    global _WORKER_MODEL
+    directory, setting, overrides = recipe
+    _WORKER_MODEL = build_model(setting, load_knowledge(directory), **overrides)
+
+
+def _worker_frame(seed: int, start: int, stop: int) -> pd.DataFrame:
+    assert _WORKER_MODEL is not None, "worker not initialised"
+    return _frame(_WORKER_MODEL, seed, start, stop)
+
+
+def _parallel_chunks(
+    recipe: tuple[str, str, dict[str, Any]],
+    n: int,
+    seed: int,
+    chunk_size: int,
+    workers: int,
+    progress: bool | None,
+) -> Iterator[pd.DataFrame]:
+    """Chunks drawn by a process pool, yielded in row order.
+
+    At most ``2 * workers`` chunks are in flight, so memory stays bounded by the chunk size
+    however far the writer lags.
+    """
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    starts = iter(range(0, n, chunk_size))
+    # "spawn" is safe with threads in the parent (BLAS, Arrow); fork is not.
+    context = multiprocessing.get_context("spawn")
+    with (
+        ProcessPoolExecutor(workers, context, _init_worker, (recipe,)) as pool,
+        _progress_bar(n, progress) as bar,
+    ):
+        pending: deque = deque()
+        for start in starts:
+            pending.append(pool.submit(_worker_frame, seed, start, min(n, start + chunk_size)))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            frame = pending.popleft().result()
+            nxt = next(starts, None)
+            if nxt is not None:
+                pending.append(pool.submit(_worker_frame, seed, nxt, min(n, nxt + chunk_size)))
+            bar.update(len(frame))
+            yield frame
