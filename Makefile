@@ -39,7 +39,7 @@ if [ $$status -eq 5 ]; then echo "(nothing to run: no tests collected)"; status=
 exit $$status
 endef
 
-.PHONY: help venv test test-slow run lab notebooks scripts lint bench lock environment data clean \
+.PHONY: help venv test test-slow run lab notebooks scripts readme lint bench lock environment data clean \
 	distclean
 
 help: ## list the verbs
@@ -91,6 +91,10 @@ notebooks: venv ## re-execute every notebook in place, with outputs (after chang
 scripts: venv ## rewrite the review-friendly percent scripts in notebooks/scripts/ (no execution)
 	$(PY) -c 'from outcomes.notebook_scripts import sync_scripts; \
 		print(*(f"wrote {p}" for p in sync_scripts()), sep="\n")'
+
+readme: venv ## regenerate the CLI reference in README.md from the argument parser
+	$(PY) -c 'import pathlib; from outcomes.cli import replace_reference; \
+		p = pathlib.Path("README.md"); p.write_text(replace_reference(p.read_text()))'
 
 lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

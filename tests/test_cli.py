@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -112,3 +113,16 @@ def test_generate_with_two_workers_writes_the_same_bytes(tmp_path):
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
     assert cli.main([*base, "--workers", "0", "--out", str(tmp_path / "c.parquet")]) == 2
     assert not (tmp_path / "c.parquet").exists()
+
+
+def test_readme_cli_reference_is_current():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert cli.replace_reference(readme) == readme, "README's CLI reference is stale: make readme"
+
+
+def test_every_subcommand_is_in_the_reference_with_a_one_line_example():
+    text = cli.reference_markdown()
+    for name in cli.build_parser()._subparsers._group_actions[0].choices:
+        section = text.split(f"### `outcomes {name}`", 1)[1].split("### ", 1)[0]
+        example = [line for line in section.splitlines() if line.startswith("example: ")]
+        assert example and example[0].startswith(f"example: outcomes {name} "), name
