@@ -79,8 +79,11 @@ data: venv ## regenerate the committed default cohort and its data card
 	echo "$$cmd"; PATH="$(abspath $(VENV))/bin:$$PATH" $(SHELL) -c "$$cmd"
 	$(VENV)/bin/outcomes datacard --cohort $(DEFAULT_COHORT) --out $(DATACARD)
 
+# The kernel is registered under the name the notebooks store and outcomes.report.KERNEL_NAME
+# uses ("python3"), so Lab opens them on it; it replaces the venv's own python3 spec (same
+# Python) with a clear display name. tests/test_lab.py checks the name matches the notebooks.
 lab: venv ## JupyterLab on the project's kernel, "outcomes (.venv)"
-	$(PY) -m ipykernel install --sys-prefix --name outcomes --display-name "outcomes (.venv)"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "outcomes (.venv)"
 	$(RUN) $(VENV)/bin/jupyter lab --no-browser $(if $(filter 0,$(shell id -u)),--allow-root) \
 		$(LAB_ARGS)
 
