@@ -332,6 +332,13 @@ def test_rules_table_lists_every_rule_in_order_with_its_source():
     )
 
 
+def test_the_default_is_the_commonest_pathway_of_the_default_setting():
+    # The reason the rules file gives for its default stays true if the case mix changes.
+    mix = KB.setting(KB.default_setting).case_mix
+    share = {p: sum(mix[c.name] for c in KB.conditions if c.pathway == p) for p in KB.pathways}
+    assert load_triage_rules().default.pathway == max(share, key=share.get)
+
+
 RULES_FILE = "triage_rules.toml"
 
 

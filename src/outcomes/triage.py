@@ -37,7 +37,6 @@ from sklearn.utils.validation import (
 from outcomes.knowledge import (
     KNOWLEDGE_DIR,
     Knowledge,
-    KnowledgeError,
     _Reader,
     _References,
     load_knowledge,
@@ -124,7 +123,10 @@ class DecisionList:
         return tuple(dict.fromkeys(f for rule in self.rules for f in rule.findings))
 
 
-def _finding_list(reader: _Reader, node: dict[str, Any], key: str, name: str, known) -> tuple:
+def _finding_list(
+    reader: _Reader, node: dict[str, Any], key: str, name: str, known: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The finding names listed under ``name`` (``all``, ``any`` or ``none``), validated."""
     value = node.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise reader.fail(f"{key}.{name}", f"must be a list of finding names, got {value!r}")
@@ -160,6 +162,11 @@ def _read_rule(
     all_of = _finding_list(reader, node, key, "all", known)
     any_of = _finding_list(reader, node, key, "any", known)
     none_of = _finding_list(reader, node, key, "none", known)
+    contradictory = [f for f in none_of if f in all_of or f in any_of]
+    if contradictory:
+        raise reader.fail(
+            f"{key}.none", f"{contradictory[0]!r} is also required, so the rule could never fire"
+        )
     min_any = 1
     if "min_any" in node:
         if not any_of:
@@ -183,10 +190,24 @@ def _read_rule(
 def load_triage_rules(knowledge: Knowledge | None = None) -> DecisionList:
     """Read and validate ``triage_rules.toml`` against the knowledge base.
 
-    The file is read from the knowledge base's folder when it has one, else the packaged file
-    is used. Raises :class:`~outcomes.knowledge.KnowledgeError` naming the file, the key and
-    the bad value: an unknown finding or pathway, a missing source, an empty rule list, a
-    missing default, a misspelt field or a duplicate rule name.
+    Parameters
+    ----------
+    knowledge
+        The knowledge base whose findings and pathways the rules may name (default: the
+        packaged one). Its folder's ``triage_rules.toml`` is read if there is one, else the
+        packaged file.
+
+    Returns
+    -------
+    DecisionList
+        The rules in order and the default rule, frozen.
+
+    Raises
+    ------
+    KnowledgeError
+        Naming the file, the key and the bad value: an unknown finding or pathway, a missing
+        or unknown source, an empty rule list, a missing default, a misspelt field, a
+        duplicate rule name, or a rule that could never fire.
 
     Examples
     --------
@@ -231,7 +252,17 @@ def load_triage_rules(knowledge: Knowledge | None = None) -> DecisionList:
 def rules_table(rules: DecisionList | None = None) -> pd.DataFrame:
     """The decision list as a table a clinician can review: one row per rule, in order.
 
-    Conditions are shown with the findings' readable labels; the last row is the default.
+    Parameters
+    ----------
+    rules
+        A decision list from :func:`load_triage_rules` (default: the packaged rules).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``order``, ``rule``, ``pathway``, ``all_of``, ``any_of``, ``min_any``,
+        ``none_of`` (findings by their readable labels), ``description`` and ``source``; the
+        last row is the default rule.
 
     Examples
     --------
@@ -589,7 +620,6 @@ class _Texts:
 __all__ = [
     "EXPECTED_FAILED_CHECKS",
     "DecisionList",
-    "KnowledgeError",
     "RulesTriage",
     "TriageRule",
     "load_triage_rules",
