@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import pickle
 import shutil
 import warnings
@@ -30,9 +31,14 @@ RED_FLAGS = [f.name for f in KB.findings if f.kind == "red_flag"]
 LABEL = {f.name: f.label for f in KB.findings}
 
 
+@functools.cache
+def _someone() -> pd.DataFrame:
+    return generate(1, seed=0)[FEATURES].reset_index(drop=True)
+
+
 def patient(**findings: bool | None) -> pd.DataFrame:
     """One patient with every finding recorded negative except those given (None = not recorded)."""
-    row = generate(1, seed=0)[FEATURES].reset_index(drop=True)
+    row = _someone().copy()
     for f in KB.findings:
         value = findings.pop(f.name, False)
         row[f.name] = pd.array([pd.NA if value is None else value], dtype=row[f.name].dtype)
@@ -241,6 +247,22 @@ def test_works_in_cross_val_score_and_a_pipeline():
     pipeline = Pipeline([("identity", FunctionTransformer()), ("rules", RulesTriage())])
     assert (pipeline.fit(X, y).predict(X) == RulesTriage().fit(X).predict(X)).all()
     assert cross_val_score(pipeline, X, y, cv=cv) == pytest.approx(expected)
+
+
+def test_a_knowledge_folder_survives_cloning_and_pickling(tmp_path):
+    # cross_val_score clones the estimator and a saved model is pickled: a folder path
+    # allows both, and the edited rules in it are the ones applied.
+    shutil.copytree(KNOWLEDGE_DIR, tmp_path / "kb")
+    path = tmp_path / "kb" / RULES_FILE
+    text = path.read_text(encoding="utf-8")
+    default = text[text.index("\n[default]\n") : text.index("[[rules]]")]
+    path.write_text(text.replace(default, default.replace('"spinal"', '"muscular"')), "utf-8")
+    X = pd.concat([patient()] * 6, ignore_index=True)
+    y = pd.Series(["muscular", "spinal"] * 3)
+    scores = cross_val_score(RulesTriage(knowledge=tmp_path / "kb"), X, y, cv=2)
+    assert scores.mean() == pytest.approx(0.5)  # everyone gets the edited default
+    fitted = pickle.loads(pickle.dumps(RulesTriage(knowledge=str(tmp_path / "kb")).fit(X)))
+    assert fitted.predict(X).tolist() == ["muscular"] * 6
 
 
 def test_recovery_policy_rules_uses_the_estimator():

@@ -20,6 +20,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -97,7 +98,13 @@ class TriageRule:
 
     @property
     def findings(self) -> tuple[str, ...]:
-        """Every finding the rule looks at, in the order written."""
+        """Every finding the rule looks at, in the order written.
+
+        Examples
+        --------
+        >>> load_triage_rules().rules[2].findings[:2]
+        ('pain_low_back', 'pain_below_knee')
+        """
         return (*self.all_of, *self.any_of, *self.none_of)
 
 
@@ -119,7 +126,13 @@ class DecisionList:
 
     @property
     def findings(self) -> tuple[str, ...]:
-        """Every finding some rule looks at (the columns :class:`RulesTriage` needs), unique."""
+        """Every finding some rule looks at (the columns :class:`RulesTriage` needs), unique.
+
+        Examples
+        --------
+        >>> "exam_fair_test" in load_triage_rules().findings
+        True
+        """
         return tuple(dict.fromkeys(f for rule in self.rules for f in rule.findings))
 
 
@@ -329,8 +342,11 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     knowledge
-        A knowledge base other than the packaged one (its folder's ``triage_rules.toml`` is
-        used if it has one).
+        A knowledge base other than the packaged one: a :class:`~outcomes.knowledge.Knowledge`
+        or the folder holding its TOML files. Its folder's ``triage_rules.toml`` is used if it
+        has one. Prefer the folder wherever the estimator is cloned or pickled
+        (``cross_val_score``, ``GridSearchCV``, saving a fitted model): a folder path copies
+        and pickles, the frozen ``Knowledge`` object does not.
 
     Attributes
     ----------
@@ -353,7 +369,7 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, knowledge: Knowledge | None = None):
+    def __init__(self, knowledge: Knowledge | str | Path | None = None):
         self.knowledge = knowledge
 
     def __sklearn_tags__(self):
@@ -384,7 +400,10 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
         >>> RulesTriage().fit(generate(10, seed=1)).n_features_in_ > 40
         True
         """
-        kb = self.knowledge if self.knowledge is not None else load_knowledge()
+        if self.knowledge is None or isinstance(self.knowledge, Knowledge):
+            kb = self.knowledge if self.knowledge is not None else load_knowledge()
+        else:
+            kb = load_knowledge(self.knowledge)
         rules = load_triage_rules(kb)
         if isinstance(X, pd.DataFrame):
             absent = [f for f in rules.findings if f not in X.columns]
@@ -413,10 +432,22 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
             check_classification_targets(y)
         self.rules_ = rules
         self.classes_ = np.array(kb.pathways, dtype=object)
+        if isinstance(X, pd.DataFrame):
+            self._findings(X)  # a finding that is not yes/no fails here, not at predict time
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         """The pathway of the first rule that fires for each patient (or the default's).
+
+        Parameters
+        ----------
+        X
+            Patients, as for :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray
+            One pathway name per patient (object array).
 
         Examples
         --------
@@ -432,6 +463,18 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """One-hot probabilities over ``classes_``: 1 for the chosen pathway, 0 elsewhere.
 
+        The rules state no confidence, so none is invented (see the class docstring).
+
+        Parameters
+        ----------
+        X
+            Patients, as for :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_patients, n_pathways)``, columns in the order of ``classes_``.
+
         Examples
         --------
         >>> from outcomes.cohort import generate
@@ -444,6 +487,11 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
 
     def explain(self, X: Any) -> pd.DataFrame:
         """Why each patient got their pathway, as a table a clinician can read.
+
+        Parameters
+        ----------
+        X
+            Patients, as for :meth:`fit`.
 
         Returns
         -------
