@@ -308,6 +308,10 @@ def test_a_finding_that_is_not_yes_or_no_is_rejected_naming_column_and_rows(rule
     X.loc[0, "pain_neck"] = "yes"
     with pytest.raises(ValueError, match=r"'pain_neck'.*rows 0.*'yes'"):
         rules.predict(X)
+    unfitted = RulesTriage()
+    with pytest.raises(ValueError, match="'pain_neck'"):
+        unfitted.fit(X)  # caught at fit, and the estimator is not left half-fitted
+    assert not hasattr(unfitted, "rules_")
 
 
 def test_findings_given_as_numbers_or_objects_mean_the_same():

@@ -3,7 +3,7 @@
 The rules live in ``knowledge/triage_rules.toml`` (grammar and sources there); this module reads
 them (:func:`load_triage_rules`) and applies them with :class:`RulesTriage`, a scikit-learn
 classifier, so the rules are evaluated exactly like a learned model (``cross_val_score``,
-``Pipeline``, every metric of ``outcomes.evaluate``).
+``Pipeline``, the metrics of ``outcomes.evaluate``).
 
 Rules are tried in order; the first whose conditions hold assigns its pathway, and the stated
 default applies when none does. Evaluation is vectorised: one pass over the rules, each a few
@@ -412,6 +412,7 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
                     f"the patients table lacks the finding column(s) the rules read: "
                     f"{', '.join(absent)}"
                 )
+            _finding_matrices(X, rules.findings)  # a value that is not yes/no fails here
             validate_data(self, X, skip_check_array=True, reset=True)
             n_rows = len(X)
         else:
@@ -432,8 +433,6 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
             check_classification_targets(y)
         self.rules_ = rules
         self.classes_ = np.array(kb.pathways, dtype=object)
-        if isinstance(X, pd.DataFrame):
-            self._findings(X)  # a finding that is not yes/no fails here, not at predict time
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -588,13 +587,7 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
                 shape = (array.shape[0], len(names))
                 return np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
             frame = pd.DataFrame(array, columns=self.feature_names_in_)
-        positive = np.zeros((len(frame), len(names)), dtype=bool)
-        recorded = np.zeros((len(frame), len(names)), dtype=bool)
-        for j, name in enumerate(names):
-            values = _as_boolean(frame[name], name)
-            recorded[:, j] = ~values.isna()
-            positive[:, j] = values.fillna(False).to_numpy(dtype=bool)
-        return positive, recorded
+        return _finding_matrices(frame, names)
 
     def _evaluate(self, X: Any) -> _Evaluation:
         positive, recorded = self._findings(X)
@@ -623,6 +616,17 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
             recorded=recorded,
             skipped=skipped,
         )
+
+
+def _finding_matrices(frame: pd.DataFrame, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``positive`` and ``recorded`` boolean matrices (patients x ``names``) of a table."""
+    positive = np.zeros((len(frame), len(names)), dtype=bool)
+    recorded = np.zeros((len(frame), len(names)), dtype=bool)
+    for j, name in enumerate(names):
+        values = _as_boolean(frame[name], name)
+        recorded[:, j] = ~values.isna().to_numpy()
+        positive[:, j] = values.fillna(False).to_numpy(dtype=bool)
+    return positive, recorded
 
 
 def _as_boolean(values: pd.Series, name: str) -> pd.Series:
