@@ -14,6 +14,7 @@ and run by ``make test-slow`` (CI).
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Any
@@ -92,11 +93,11 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], workdir: Path) -> l
                 log_output=False,
             )
     except papermill.PapermillExecutionError as exc:
-        return [f"{notebook.name}: cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"]
+        return [f"{notebook.name}: cell In [{exc.exec_count}] raised {exc.ename}: {exc.evalue}"]
     problems = []
     for index, kind, text in output_texts(nbformat.read(executed, as_version=4)):
         if kind in ("error", "stream:stderr") or PROBLEM_TEXT.search(text):
-            problems.append(f"{notebook.name}: cell {index} {kind}: {text[:400]!r}")
+            problems.append(f"{notebook.name}: cell #{index} {kind}: {text[:400]!r}")
     return problems
 
 
@@ -108,8 +109,11 @@ def test_every_notebook_runs_cleanly(point, tmp_path):
     # A parameter nobody declares would be dropped and the point would pass vacuously.
     undeclared = sorted(k for k in point if not any(k in d for d in declared.values()))
     assert not undeclared, (
-        f"no notebook declares {undeclared}: this grid point would test nothing; "
-        "add the parameter to the notebooks' parameters cells"
+        f"no notebook declares {undeclared} (per outcomes.report.declared_parameters), so this "
+        "grid point would test nothing. Declared: "
+        + "; ".join(f"{p.name}: {sorted(d)}" for p, d in declared.items())
+        + ". Add the parameter to the parameters cells; note papermill's parser silently skips "
+        "a line whose annotation it cannot read (e.g. `X: float | None = None`)."
     )
     if point == EMPTY:
         cohort = generate(
@@ -133,3 +137,23 @@ def test_every_notebook_runs_cleanly(point, tmp_path):
         assert any(NO_PATIENTS in text for text in shown), (
             f"no notebook output says {NO_PATIENTS!r} although {EMPTY_CONDITION} is empty"
         )
+
+
+@pytest.mark.parametrize("notebook", discover_notebooks(), ids=lambda p: p.stem)
+def test_every_parameter_in_the_parameters_cell_is_declared(notebook):
+    """The grid passes a parameter only to notebooks that declare it, so the declared set must
+    be complete: every name the parameters cell assigns (read with ``ast``) must be found."""
+    nb = nbformat.read(notebook, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{notebook.name} needs exactly one cell tagged 'parameters'"
+    assigned = set()
+    for statement in ast.parse(cells[0].source).body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            assigned.add(statement.target.id)
+        elif isinstance(statement, ast.Assign):
+            assigned.update(t.id for t in statement.targets if isinstance(t, ast.Name))
+    missing = sorted(assigned - set(declared_parameters(notebook)))
+    assert not missing, (
+        f"{notebook.name}: parameters cell assigns {missing} but declared_parameters (papermill) "
+        "does not see them, so the report and the grid cannot pass them"
+    )
