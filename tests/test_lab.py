@@ -238,7 +238,7 @@ def test_a_kernel_starts_executes_and_stops(lab):
     kernel_id = kernel["id"]
     try:
         ws = websocket.create_connection(
-            f"ws://127.0.0.1:{lab.url.rsplit(':', 1)[1]}/api/kernels/{kernel_id}/channels",
+            lab.url.replace("http://", "ws://", 1) + f"/api/kernels/{kernel_id}/channels",
             header=[f"Authorization: token {lab.token}"],
             timeout=REQUEST_TIMEOUT_S,
         )
