@@ -68,3 +68,12 @@ def test_format_estimate():
     assert format_estimate(0.9123, 0.8899, 0.9341) == "0.91 (0.89–0.93)"
     assert format_estimate(0.5, 0.4, 0.6, digits=1) == "0.5 (0.4–0.6)"
     assert format_estimate(np.nan, np.nan, np.nan) == NO_PATIENTS
+
+
+def test_wilson_interval_always_contains_the_estimate():
+    # Every total up to 2,000 at the edges (where rounding used to push a bound past the
+    # estimate), and a spread of interior counts.
+    for total in range(1, 2001):
+        for successes in {0, 1, total // 3, total - 1, total}:
+            lo, hi = proportion_ci(successes, total)
+            assert 0.0 <= lo <= successes / total <= hi <= 1.0, (successes, total)

@@ -311,3 +311,15 @@ def test_cli_report_maps_options_to_notebook_parameters(tmp_path, monkeypatch, c
                     "N_BOOT": 50, "LABEL": "text"}  # fmt: skip
     assert cli.main(["report", "--n", "3", "-p", "N=4", "--out", str(tmp_path / "r")]) == 2
     assert "parameter N given twice" in capsys.readouterr().err
+
+
+def test_parameters_with_annotations_papermill_cannot_read_are_still_declared(tmp_path):
+    nb = write_notebook(
+        tmp_path / "1_p.ipynb",
+        "print(RATE)",
+        parameters="N: int = 5\nRATE: float | None = None  # papermill skips this line\n",
+    )
+    declared = report.declared_parameters(nb)
+    assert sorted(declared) == ["N", "RATE"]
+    assert declared["RATE"]["inferred_type_name"] == "float | None"
+    assert declared["RATE"]["default"] == "None"

@@ -33,7 +33,7 @@
 N: int = 5000
 SEED: int = 20261122
 SETTING: str = "primary_care"
-EXAM_MISSING_RATE: float | None = None  # share of exam findings not recorded; None: the setting's
+EXAM_MISSING_RATE: float | None = None  # share of exam signs unrecorded (None: setting's rate)
 
 # %%
 import matplotlib.pyplot as plt

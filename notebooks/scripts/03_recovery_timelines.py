@@ -37,7 +37,7 @@
 N: int = 5000
 SEED: int = 0
 SETTING: str = "primary_care"
-EXAM_MISSING_RATE: float | None = None  # share of exam findings not recorded; None: the setting's
+EXAM_MISSING_RATE: float | None = None  # share of exam signs unrecorded (None: setting's rate)
 DROPOUT: float = 0.1
 N_BOOT: int = 400
 

@@ -13,6 +13,7 @@ same environment ``make test`` gives nbval, so a report shows what the committed
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import html
 import json
@@ -119,9 +120,40 @@ def declared_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
     Examples
     --------
     >>> sorted(declared_parameters(discover_notebooks()[0]))
-    ['N', 'SEED', 'SETTING']
+    ['EXAM_MISSING_RATE', 'N', 'SEED', 'SETTING']
+    >>> declared_parameters(discover_notebooks()[0])["EXAM_MISSING_RATE"]["inferred_type_name"]
+    'float | None'
     """
-    return papermill.inspect_notebook(str(notebook))
+    declared = dict(papermill.inspect_notebook(str(notebook)))
+    # papermill's reader skips assignments whose annotation it does not parse (e.g.
+    # ``float | None``); every name the cell assigns is a parameter, so add those too.
+    for name, (annotation, default) in _assigned_names(notebook).items():
+        declared.setdefault(name, {"name": name, "inferred_type_name": annotation,
+                                   "default": default, "help": ""})  # fmt: skip
+    return declared
+
+
+def _assigned_names(notebook: str | Path) -> dict[str, tuple[str, str]]:
+    """Names assigned at top level of the parameters cell: (annotation, default) sources."""
+    nb = nbformat.read(notebook, as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return {}
+    tree = ast.parse(cell.source)
+    names = {}
+    for node in tree.body:
+        targets = (
+            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None
+            else node.targets if isinstance(node, ast.Assign) else []
+        )  # fmt: skip
+        for target in targets:
+            if isinstance(target, ast.Name):
+                annotation = getattr(node, "annotation", None)
+                names[target.id] = (
+                    ast.get_source_segment(cell.source, annotation) if annotation else "None",
+                    ast.get_source_segment(cell.source, node.value) or "",
+                )
+    return names
 
 
 @contextlib.contextmanager
