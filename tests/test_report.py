@@ -323,3 +323,14 @@ def test_parameters_with_annotations_papermill_cannot_read_are_still_declared(tm
     assert sorted(declared) == ["N", "RATE"]
     assert declared["RATE"]["inferred_type_name"] == "float | None"
     assert declared["RATE"]["default"] == "None"
+
+
+def test_page_shows_one_parameters_cell_with_the_values_of_this_run(tmp_path, greeting_notebooks):
+    index = report.run_report(tmp_path / "run", {"GREETING": "hi"}, notebooks=greeting_notebooks)
+    page = (index.parent / "1_greet.html").read_text(encoding="utf-8")
+    assert "Parameters of this run" in page
+    assert "injected-parameters" not in page
+    assert "&quot;default&quot;" not in page  # the declared default is not shown as if used
+    manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["notebooks"][0]["effective_parameters"] == {"GREETING": "'hi'"}
+    assert "GREETING=&#x27;hi&#x27;" in index.read_text(encoding="utf-8")

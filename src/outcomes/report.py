@@ -38,7 +38,7 @@ from tqdm import tqdm
 from outcomes import __version__
 from outcomes.io import atomic_path
 from outcomes.notebook_scripts import write_script
-from outcomes.paths import notebooks_dir, project_root
+from outcomes.paths import DEFAULT_COHORT_RELATIVE, notebooks_dir, project_root
 from outcomes.summary import SUMMARY_TAG, Summary, parse_summary
 
 #: Kernel every notebook runs on (inside the project's venv, this is the venv's Python).
@@ -378,6 +378,8 @@ def _execute_and_render(notebook: Path, passed: dict[str, Any], staging: Path) -
             exc.add_note(f"while executing {notebook.name} for the report")
             raise
     nb = nbformat.read(executed, as_version=4)
+    effective = effective_parameters(notebook, passed)
+    _show_run_parameters(nb, effective)
     summary = notebook_summary(nb)
     if summary is not None:
         _put_summary_on_top(nb, summary)
@@ -390,9 +392,35 @@ def _execute_and_render(notebook: Path, passed: dict[str, Any], staging: Path) -
         "executed": notebook.name,
         "html": html_name,
         "parameters": passed,
+        "effective_parameters": effective,
         "summary": None if summary is None else {"title": summary.title,
                                                  "findings": list(summary.findings)},
     }  # fmt: skip
+
+
+def effective_parameters(notebook: str | Path, passed: Mapping[str, Any]) -> dict[str, str]:
+    """Every parameter of a notebook with the value a run used, as source text.
+
+    Declared defaults, replaced by the values ``passed`` to the run.
+
+    Examples
+    --------
+    >>> effective_parameters(discover_notebooks()[0], {"N": 400})["N"]
+    '400'
+    """
+    values = {name: str(spec["default"]) for name, spec in declared_parameters(notebook).items()}
+    values.update({name: repr(value) for name, value in passed.items()})
+    return values
+
+
+def _show_run_parameters(nb: nbformat.NotebookNode, effective: Mapping[str, str]) -> None:
+    """Show one parameters cell with this run's values (papermill leaves two in the page)."""
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            lines = [f"{name} = {value}" for name, value in effective.items()]
+            cell.source = "# Parameters of this run\n" + "\n".join(lines)
+            break
 
 
 def notebook_summary(nb: nbformat.NotebookNode) -> Summary | None:
@@ -431,14 +459,21 @@ def _put_summary_on_top(nb: nbformat.NotebookNode, summary: Summary) -> None:
 
 def _write_datacard(staging: Path) -> str | None:
     """Render the default cohort's data card into the report; its file name, or ``None``."""
+    from nbconvert.filters.markdown import markdown2html
+
     source = project_root() / DATACARD_SOURCE
     if not source.is_file():
         return None
-    text = html.escape(source.read_text(encoding="utf-8"))
+    body = markdown2html(source.read_text(encoding="utf-8"))
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<title>Data card</title></head>\n<body><pre style="white-space: pre-wrap; '
-        f'max-width: 60em; margin: 2em auto">{text}</pre></body></html>\n'
+        "<title>Data card</title><style>body { font-family: sans-serif; max-width: 60em; "
+        "margin: 2em auto; } table { border-collapse: collapse; } td, th { border: 1px solid "
+        "#ccc; padding: 0.2em 0.5em; text-align: left; }</style></head>\n<body>\n"
+        "<p><em>This is the data card of the committed default cohort "
+        f"(<code>{html.escape(str(DEFAULT_COHORT_RELATIVE))}</code>). The notebooks of this "
+        "report generate their own cohorts from their parameters (N, SEED, SETTING) with the "
+        f"same generator.</em></p>\n{body}\n</body></html>\n"
     )
     (staging / DATACARD_NAME).write_text(page, encoding="utf-8")
     return DATACARD_NAME
@@ -475,10 +510,16 @@ def _index_html(manifest: Mapping[str, Any]) -> str:
         )
         parameters = f"<table>\n{rows}\n</table>"
     else:
-        parameters = "<p>None given: every notebook ran with its own defaults.</p>"
+        parameters = (
+            "<p>None given: every notebook ran with its own defaults (listed with each "
+            "notebook below).</p>"
+        )
     items = []
     for entry in manifest["notebooks"]:
-        passed = ", ".join(f"{k}={json.dumps(v)}" for k, v in entry["parameters"].items())
+        shown = entry.get("effective_parameters") or {
+            k: json.dumps(v) for k, v in entry["parameters"].items()
+        }
+        passed = ", ".join(f"{k}={v}" for k, v in shown.items())
         summary = entry.get("summary")
         summary_html = Summary(summary["title"], summary["findings"]).to_html() if summary else ""
         items.append(
@@ -487,11 +528,10 @@ def _index_html(manifest: Mapping[str, Any]) -> str:
             f"{'; ' + esc(passed) if passed else ''}){summary_html}</li>"
         )
     run = manifest.get("run")
-    run_html = (
-        f" · run started {esc(run['started_utc'])} (UTC), took {run['duration_seconds']:.0f} s"
-        if run
-        else ""
-    )
+    run_html = ""
+    if run:
+        started = datetime.fromisoformat(run["started_utc"]).strftime("%Y-%m-%d %H:%M UTC")
+        run_html = f" · run {esc(started)}, took {_duration(run['duration_seconds'])}"
     datacard = manifest.get("datacard")
     datacard_html = f' · <a href="{esc(datacard)}">data card</a>' if datacard else ""
     notebooks = "\n".join(items)
@@ -502,7 +542,8 @@ def _index_html(manifest: Mapping[str, Any]) -> str:
 <title>outcomes report</title>
 <style>body {{ font-family: sans-serif; max-width: 50em; margin: 2em auto; }}
 th {{ text-align: left; padding-right: 1em; }}
-li {{ margin-bottom: 1em; }} li ul {{ margin-top: 0.3em; }} li p {{ margin: 0.3em 0 0 0; }}</style>
+li {{ margin-bottom: 0.8em; }} li ul {{ margin: 0.2em 0; }} li li {{ margin-bottom: 0.1em; }}
+li p {{ margin: 0.3em 0 0 0; }}</style>
 </head>
 <body>
 <h1>outcomes report</h1>
@@ -517,6 +558,11 @@ li {{ margin-bottom: 1em; }} li ul {{ margin-top: 0.3em; }} li p {{ margin: 0.3e
 </body>
 </html>
 """
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 def _check_replaceable(out_dir: Path) -> None:
