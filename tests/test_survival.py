@@ -165,3 +165,17 @@ def test_recovery_summary_states_this_runs_numbers(outcomes):
     assert f"under everyone_spinal: {spinal['rmst_weeks']:.1f} " in text
     serious = int(harm_table["patients with serious pathology"].max())
     assert f"of {serious} patients across policies (most under everyone_spinal)" in text
+
+
+def test_weeks_saved_text_reads_well_for_negative_intervals():
+    from outcomes.survival import format_weeks_saved
+
+    table = pd.DataFrame(
+        {"rmst_weeks": [11.6, 14.8], "rmst_lower": [11.3, 14.4], "rmst_upper": [12.0, 15.2],
+         "saved_per_100": [0.0, -316.0], "saved_lower": [0.0, -344.0],
+         "saved_upper": [0.0, -288.0]},
+        index=pd.Index(["rules", "everyone_spinal"], name="policy"),
+    )  # fmt: skip
+    text = format_weeks_saved(table, "rules").iloc[1, 1]
+    assert text == "\N{MINUS SIGN}316 (\N{MINUS SIGN}344 to \N{MINUS SIGN}288)"
+    assert format_weeks_saved(table, "rules").iloc[0, 0] == "11.6 (11.3–12.0)"

@@ -109,10 +109,11 @@ def median_times(outcomes: pd.DataFrame, by: str) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ci = median_survival_times(kmf.confidence_interval_).to_numpy(dtype=float)[0]
-        text = (
-            f"{_format_weeks(kmf.median_survival_time_)} "
-            f"({_format_weeks(ci[0])}–{_format_weeks(ci[1])})"
-        )
+        median = kmf.median_survival_time_
+        if not np.isfinite(median):
+            text = "not reached within follow-up"
+        else:
+            text = f"{_format_weeks(median)} ({_format_weeks(ci[0])}–{_format_weeks(ci[1])})"
         rows[name] = (f"{len(group)}", f"{group[EVENT].mean():.1%}", text)
     table = pd.DataFrame.from_dict(
         rows, orient="index", columns=["patients", "recovered", "median weeks (95% CI)"]
@@ -299,7 +300,12 @@ def format_weeks_saved(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     """
 
     def fmt(est: float, lo: float, hi: float, digits: int) -> str:
-        return f"{est:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+        # A true minus sign, and "to" between bounds once one is negative ("-3--1" misreads).
+        def num(x: float) -> str:
+            return f"{x:.{digits}f}".replace("-", "\N{MINUS SIGN}")
+
+        separator = " to " if lo < 0 else "–"
+        return f"{num(est)} ({num(lo)}{separator}{num(hi)})"
 
     out = pd.DataFrame(
         {
