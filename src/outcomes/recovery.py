@@ -793,7 +793,7 @@ def fit_policy(name: str, patients: pd.DataFrame, seed: int = 0) -> Any:
 
         setting = str(patients["setting"].iloc[0]) if len(patients) else None
         train = generate(max(len(patients), 2000), seed=seed + 1, setting=setting)
-        return models.make_model(name).fit(train[feature_columns()], train["pathway"].astype(str))
+        return models.fit_model(name, train, seed=seed)
     choices = ", ".join((*FIXED_POLICIES, *FITTED_POLICIES))
     raise ValueError(f"policy {name!r} is unknown; choose one of: {choices}")
 
