@@ -56,3 +56,51 @@ def test_style_is_colour_blind_safe_and_fixed_size():
     assert matplotlib.rcParams["figure.dpi"] == plots.STYLE["figure.dpi"]
     colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     assert tuple(c.upper() for c in colours) == tuple(c.upper() for c in plots.PALETTE)
+
+
+def test_bar_with_ci_tolerates_a_bound_a_hair_past_its_estimate():
+    _, ax = plt.subplots()
+    assert plots.bar_with_ci(["a"], [1.0], [0.9], [1.0 - 1e-16], ax=ax) is ax
+
+
+def test_triage_plots_draw_on_the_given_axes_and_cope_with_nothing_to_show():
+    import pandas as pd
+
+    from outcomes import evaluate as ev
+
+    patients = generate(400, seed=2)
+    truth = patients["pathway"].astype(str)
+    guess = np.where(np.arange(400) % 5 == 0, "spinal", truth)
+    matrix = ev.confusion(truth, guess, normalize=True)
+    _, ax = plt.subplots()
+    assert plots.confusion_matrix_plot(matrix, ax=ax) is ax
+    assert len(ax.texts) == matrix.size and ax.get_xlabel() == "Assigned pathway"
+
+    proba = pd.get_dummies(pd.Categorical(guess, categories=matrix.columns)).to_numpy(float)
+    table = ev.calibration_table(truth, proba, list(matrix.columns))
+    _, ax = plt.subplots()
+    assert plots.reliability_plot(table, ax=ax) is ax
+    assert len(ax.get_legend().get_texts()) == 1 + table["pathway"].nunique()
+
+    curve = pd.DataFrame({"size": [100, 1000], "accuracy": [0.8, 0.9], "low": [0.7, 0.85],
+                          "high": [0.85, 0.93]})  # fmt: skip
+    _, ax = plt.subplots()
+    assert plots.learning_curve_plot(curve, (0.78, 0.76, 0.8), ax=ax, ceiling=0.96) is ax
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["model", "rules", "oracle"]
+
+    metrics = ev.evaluate_methods({"guess": guess, "truth": truth}, patients, n_boot=20)
+    _, ax = plt.subplots()
+    assert plots.metric_forest(metrics, "sensitivity", ax=ax) is ax
+    assert len(ax.get_yticklabels()) == 5
+
+    for draw, empty in [
+        (plots.confusion_matrix_plot, matrix.iloc[:0, :0]),
+        (plots.reliability_plot, table.iloc[:0]),
+        (plots.learning_curve_plot, curve.iloc[:0]),
+    ]:
+        _, ax = plt.subplots()
+        draw(empty, ax=ax)
+        assert [t.get_text() for t in ax.texts] == ["no patients"]
+    _, ax = plt.subplots()
+    plots.metric_forest(metrics, "no_such_metric", ax=ax)
+    assert [t.get_text() for t in ax.texts] == ["no patients"]

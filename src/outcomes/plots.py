@@ -167,7 +167,12 @@ def bar_with_ci(
     """
     ax = _axes(ax)
     est = np.asarray(estimates, dtype=float)
-    err = np.vstack([est - np.asarray(lows, dtype=float), np.asarray(highs, dtype=float) - est])
+    # Clip at zero: an interval bound a rounding error past its estimate must not crash.
+    err = np.clip(
+        np.vstack([est - np.asarray(lows, dtype=float), np.asarray(highs, dtype=float) - est]),
+        0.0,
+        None,
+    )
     ax.barh(list(labels), est, xerr=err, color=PALETTE[: len(est)], capsize=4)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
@@ -277,6 +282,180 @@ def trajectory_bands(
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _label(name: str) -> str:
+    return str(name).replace("_", " ")
+
+
+def confusion_matrix_plot(
+    matrix: pd.DataFrame, ax: Axes | None = None, title: str = "", colorbar: bool = False
+) -> Axes:
+    """Row-normalised confusion matrix as a heatmap, each cell annotated in %.
+
+    Parameters
+    ----------
+    matrix
+        :func:`outcomes.evaluate.confusion` with ``normalize=True`` (rows: true pathway).
+
+    Examples
+    --------
+    >>> from outcomes.evaluate import confusion
+    >>> m = confusion(["hip", "spinal"], ["hip", "hip"], labels=["hip", "spinal"], normalize=True)
+    >>> confusion_matrix_plot(m).get_ylabel()
+    'True pathway'
+    """
+    ax = _axes(ax, figsize=(4.2, 3.8))
+    values = matrix.to_numpy(dtype=float)
+    if values.size == 0 or np.isnan(values).all():
+        return no_patients(ax)
+    image = ax.imshow(np.nan_to_num(values), vmin=0, vmax=1, cmap="Blues")
+    for (i, j), v in np.ndenumerate(values):
+        text = "–" if np.isnan(v) else f"{100 * v:.0f}"
+        ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                color="white" if np.nan_to_num(v) > 0.6 else "black")  # fmt: skip
+    ax.set_xticks(range(len(matrix.columns)), [_label(c) for c in matrix.columns], rotation=45,
+                  ha="right")  # fmt: skip
+    ax.set_yticks(range(len(matrix.index)), [_label(c) for c in matrix.index])
+    ax.set_xlabel("Assigned pathway")
+    ax.set_ylabel("True pathway")
+    ax.spines[:].set_visible(False)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="Share of the true pathway")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def reliability_plot(table: pd.DataFrame, ax: Axes | None = None, title: str = "") -> Axes:
+    """Reliability curves, one per pathway: observed share against predicted probability.
+
+    Parameters
+    ----------
+    table
+        :func:`outcomes.evaluate.calibration_table` (``pathway``, ``mean_predicted``,
+        ``observed``, ``low``, ``high``, ``n``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"pathway": "hip", "bin": [0, 9], "mean_predicted": [0.05, 0.95],
+    ...                   "observed": [0.04, 0.96], "low": [0.03, 0.9], "high": [0.06, 0.99],
+    ...                   "n": [100, 50]})
+    >>> reliability_plot(t).get_xlabel()
+    'Predicted probability'
+    """
+    ax = _axes(ax, figsize=(5.0, 4.6))
+    if table.empty:
+        return no_patients(ax)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
+    for i, pathway in enumerate(dict.fromkeys(table["pathway"])):
+        rows = table[table["pathway"] == pathway]
+        colour = PALETTE[i % len(PALETTE)]
+        err = np.clip(np.vstack([rows["observed"] - rows["low"], rows["high"] - rows["observed"]]),
+                      0, None)  # fmt: skip
+        ax.errorbar(rows["mean_predicted"], rows["observed"], yerr=err, color=colour,
+                    marker="o", markersize=3, capsize=2, label=_label(pathway))  # fmt: skip
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Predicted probability")
+    ax.set_ylabel("Observed share (95% CI)")
+    ax.legend(loc="upper left", fontsize=7)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def learning_curve_plot(
+    curve: pd.DataFrame,
+    reference: tuple[float, float, float] | None = None,
+    ax: Axes | None = None,
+    reference_label: str = "rules",
+    ceiling: float | None = None,
+    title: str = "",
+) -> Axes:
+    """Accuracy by number of training patients with a 95% band, against a reference line.
+
+    Parameters
+    ----------
+    curve
+        :func:`outcomes.evaluate.learning_curve` (``size``, ``accuracy``, ``low``, ``high``);
+        several models may be stacked with a ``model`` column.
+    reference
+        ``(estimate, low, high)`` of the reference method (drawn as a line with a band).
+    ceiling
+        The oracle's accuracy, drawn as a dashed line.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"size": [100, 1000], "accuracy": [0.8, 0.9], "low": [0.78, 0.89],
+    ...                   "high": [0.82, 0.91]})
+    >>> learning_curve_plot(c, reference=(0.78, 0.77, 0.79)).get_xscale()
+    'log'
+    """
+    ax = _axes(ax)
+    if curve.empty:
+        return no_patients(ax)
+    groups = curve.groupby("model", sort=False) if "model" in curve else [("model", curve)]
+    for i, (name, rows) in enumerate(groups):
+        colour = PALETTE[(i + 1) % len(PALETTE)]
+        ax.plot(rows["size"], rows["accuracy"], marker="o", markersize=3, color=colour,
+                label=_label(name))  # fmt: skip
+        ax.fill_between(rows["size"], rows["low"], rows["high"], color=colour, alpha=0.2)
+    if reference is not None:
+        est, lo, hi = reference
+        ax.axhline(est, color=PALETTE[0], linewidth=1.2, label=reference_label)
+        ax.axhspan(lo, hi, color=PALETTE[0], alpha=0.12)
+    if ceiling is not None:
+        ax.axhline(ceiling, color="black", linestyle="--", linewidth=1, label="oracle")
+    ax.set_xscale("log")
+    ax.set_xlabel("Training patients (log scale)")
+    ax.set_ylabel("Accuracy on held-out patients")
+    ax.legend(loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def metric_forest(
+    table: pd.DataFrame, metric: str, ax: Axes | None = None, xlabel: str = "", title: str = ""
+) -> Axes:
+    """Dot-and-whisker plot of one metric for several methods (and pathways), with 95% CIs.
+
+    Parameters
+    ----------
+    table
+        :func:`outcomes.evaluate.evaluate_methods` (``method``, ``metric``, ``pathway``,
+        ``estimate``, ``low``, ``high``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"method": ["a", "b"], "metric": "accuracy", "pathway": "all",
+    ...                   "estimate": [0.8, 0.9], "low": [0.78, 0.88], "high": [0.82, 0.92]})
+    >>> metric_forest(t, "accuracy").get_xlabel()
+    'accuracy'
+    """
+    ax = _axes(ax)
+    rows = table[table["metric"] == metric].dropna(subset=["estimate"])
+    if rows.empty:
+        return no_patients(ax)
+    pathways = list(dict.fromkeys(rows["pathway"]))
+    methods = list(dict.fromkeys(rows["method"]))
+    step = 0.8 / max(len(methods), 1)
+    for i, method in enumerate(methods):
+        part = rows[rows["method"] == method].set_index("pathway").reindex(pathways)
+        y = np.arange(len(pathways)) + i * step
+        err = np.clip(np.vstack([part["estimate"] - part["low"], part["high"] - part["estimate"]]),
+                      0, None)  # fmt: skip
+        ax.errorbar(part["estimate"], y, xerr=err, fmt="o", markersize=4, capsize=2,
+                    color=PALETTE[i % len(PALETTE)], label=_label(method))  # fmt: skip
+    ax.set_yticks(np.arange(len(pathways)) + step * (len(methods) - 1) / 2,
+                  [_label(p) for p in pathways])  # fmt: skip
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel or _label(metric))
+    ax.legend(loc="lower left", fontsize=7)
     if title:
         ax.set_title(title)
     return ax
