@@ -193,3 +193,10 @@ def test_no_pickle_anywhere_in_the_package():
     for module in source.rglob("*.py"):
         text = module.read_text(encoding="utf-8")
         assert "import pickle" not in text and "joblib.load" not in text, module.name
+
+
+@pytest.mark.parametrize("n", [50, 999])
+def test_boosted_trains_on_small_sets_where_a_pathway_has_one_patient(n):
+    patients = generate(n, seed=3)
+    model = fit_model("boosted", patients)
+    assert model.predict(patients[feature_columns()]).shape == (n,)

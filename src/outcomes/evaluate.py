@@ -38,6 +38,7 @@ from outcomes.knowledge import (
     _References,
     load_knowledge,
 )
+from outcomes.summary import Summary
 
 EMERGENCY = "emergency"
 OVERALL = "all"
@@ -708,3 +709,143 @@ def shift_table(
             lo, hi = _interval(boot[:, None], level)
             rows.append((cohort_name, method_name, right.mean(), lo[0], hi[0], len(right)))
     return pd.DataFrame(rows, columns=["cohort", "method", "accuracy", "low", "high", "n"])
+
+
+def safety_by_method(
+    methods: Mapping[str, Any],
+    patients: pd.DataFrame,
+    *,
+    costs: pd.DataFrame | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`safety_table` for several methods on the same patients, with a ``method`` column.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> patients = generate(300, seed=1)
+    >>> t = safety_by_method({"truth": patients["pathway"]}, patients, n_boot=20)
+    >>> int(t[(t.method == "truth") & (t.measure == "emergencies missed")]["count"].iloc[0])
+    0
+    """
+    truth = patients["pathway"].astype(str)
+    frames = [
+        safety_table(
+            truth,
+            predictions_of(m, patients),
+            patients=patients,
+            costs=costs,
+            n_boot=n_boot,
+            seed=seed,
+        ).assign(method=name)  # fmt: skip
+        for name, m in methods.items()
+    ]
+    out = pd.concat(frames, ignore_index=True)
+    return out[["method", *[c for c in out.columns if c != "method"]]]
+
+
+def format_safety_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Reading version of :func:`safety_by_method`: one row per method, one column per measure.
+
+    Proportions show the count beside the interval (``"0.89 (0.82–0.94), 8 of 73"``); the
+    cost is per patient.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"method": "x", "measure": ["emergencies missed"], "estimate": [0.1],
+    ...                   "low": [0.05], "high": [0.2], "count": [5], "of": [50]})
+    >>> format_safety_table(t).iloc[0, 0]
+    '0.10 (0.05–0.20), 5 of 50'
+    """
+    text = []
+    for r in table.itertuples():
+        if not np.isfinite(r.estimate):
+            text.append("no patients")
+        elif r.measure == "mean cost per patient":
+            text.append(format_estimate(r.estimate, r.low, r.high))
+        else:
+            text.append(f"{format_estimate(r.estimate, r.low, r.high)}, {r.count} of {r.of}")
+    wide = pd.DataFrame({"method": table["method"], "measure": table["measure"], "v": text})
+    wide = wide.pivot(index="method", columns="measure", values="v")
+    return wide.loc[list(dict.fromkeys(table["method"])), list(dict.fromkeys(table["measure"]))]
+
+
+def paired_comparisons(
+    y_true: Any,
+    predictions: Mapping[str, Any],
+    pairs: Sequence[tuple[str, str]],
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`compare_paired` for each ``(a, b)`` pair of named predictions, one row each.
+
+    Examples
+    --------
+    >>> t = paired_comparisons(["hip"] * 2, {"x": ["hip", "hip"], "y": ["hip", "spinal"]},
+    ...                        [("x", "y")], n_boot=20)
+    >>> float(t["difference"].iloc[0])
+    0.5
+    """
+    rows = [
+        compare_paired(
+            y_true, predictions[a], predictions[b], names=(a, b), n_boot=n_boot, seed=seed
+        )  # fmt: skip
+        for a, b in pairs
+    ]
+    return pd.concat(rows, ignore_index=True)
+
+
+def triage_summary(
+    metrics: pd.DataFrame,
+    safety: pd.DataFrame,
+    gap: pd.DataFrame,
+    *,
+    crossover_size: int | None = None,
+    title: str = "Triage",
+) -> Summary:
+    """Headline numbers of notebook 02 for the top of its report page.
+
+    Parameters
+    ----------
+    metrics, safety, gap
+        :func:`evaluate_methods`, :func:`safety_by_method` and :func:`oracle_gap` of the same
+        methods on the same patients.
+    crossover_size
+        Training patients the boosted model needed to beat the rules (:func:`crossover`).
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> patients = generate(300, seed=1)
+    >>> methods = {"oracle": patients["pathway"], "rules": ["spinal"] * 300}
+    >>> s = triage_summary(evaluate_methods(methods, patients, n_boot=20),
+    ...                    safety_by_method(methods, patients, n_boot=20),
+    ...                    oracle_gap(patients["pathway"], methods, n_boot=20))
+    >>> s.findings[0].startswith("Accuracy: oracle 1.00")
+    True
+    """
+    overall = metrics[(metrics["metric"] == "accuracy") & (metrics["pathway"] == OVERALL)]
+    accuracy = "; ".join(
+        f"{r.method} {format_estimate(r.estimate, r.low, r.high)}" for r in overall.itertuples()
+    )
+    findings = [f"Accuracy: {accuracy}."]
+    fractions = gap[gap["method"] != "oracle"]
+    if not fractions.empty:
+        findings.append(
+            "Share of the oracle's accuracy: "
+            + "; ".join(f"{r.method} {r.fraction_of_oracle:.1%}" for r in fractions.itertuples())
+            + "."
+        )
+    missed = safety[safety["measure"] == "emergencies missed"]
+    if len(missed) and missed["of"].max() > 0:
+        findings.append(
+            f"Emergencies missed (of {int(missed['of'].max())}): "
+            + "; ".join(f"{r.method} {int(r.count)}" for r in missed.itertuples())
+            + "."
+        )
+    if crossover_size is not None:
+        findings.append(f"The boosted model beat the rules from {crossover_size:,} training "
+                        "patients.")  # fmt: skip
+    return Summary(title, findings)

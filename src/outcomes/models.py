@@ -53,6 +53,8 @@ from outcomes.io import atomic_path
 from outcomes.knowledge import load_knowledge
 
 MODEL_NAMES = ("logistic", "boosted")
+#: Below this many training patients the boosted model runs without early stopping.
+SMALL_TRAINING_SET = 1000
 CATEGORICAL = ("setting", "sex", "occupation", "onset", "trigger", "side")
 NUMERIC = ("age", "symptom_duration_weeks", "pain_nrs", "odi")
 #: Hyper-parameters chosen by :func:`tune_model` on 20,000 primary-care patients (seed 0,
@@ -216,9 +218,8 @@ def make_model(
     if name == "logistic":
         classifier = LogisticRegression(max_iter=2000, **settings)
     else:
-        classifier = HistGradientBoostingClassifier(
-            max_iter=300, early_stopping=True, random_state=seed, **settings
-        )
+        options = {"max_iter": 300, "early_stopping": True, "random_state": seed, **settings}
+        classifier = HistGradientBoostingClassifier(**options)
     pipeline = Pipeline([("encode", _encoder(name)), ("classify", classifier)])
     if not calibrate:
         return pipeline
@@ -254,8 +255,12 @@ def fit_model(
     ['emergency', 'hip']
     """
     X, y = _split(patients)
-    params = tune_model(name, patients, seed=seed).best_params_ if tune else None
-    params = None if params is None else {k.split("__")[-1]: v for k, v in params.items()}
+    params = tune_model(name, patients, seed=seed).best_params_ if tune else {}
+    params = {k.split("__")[-1]: v for k, v in params.items()}
+    if name == "boosted" and len(X) < SMALL_TRAINING_SET:
+        # Early stopping holds out a stratified 10%, impossible when a pathway has a single
+        # patient; small sets get a fixed, short boosting run instead.
+        params = {"early_stopping": False, "max_iter": 100, **params}
     model = make_model(name, seed=seed, calibrate=calibrate, params=params)
     with threadpool_limits(limits=1):
         return model.fit(X, y)

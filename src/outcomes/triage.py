@@ -677,3 +677,54 @@ __all__ = [
     "load_triage_rules",
     "rules_table",
 ]
+
+
+def explain_misses(
+    rules: RulesTriage, patients: pd.DataFrame, n: int = 5, seed: int = 0
+) -> pd.DataFrame:
+    """The rules' explanation for ``n`` misclassified patients (a seeded sample), with truth.
+
+    Parameters
+    ----------
+    rules
+        A fitted :class:`RulesTriage`.
+    patients
+        The patients table, including the true ``condition`` and ``pathway``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``true condition``, ``true pathway``, ``assigned``, ``rule``, ``fired on``,
+        ``skipped for missing findings``; indexed by ``patient_id``.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> patients = generate(400, seed=1)
+    >>> misses = explain_misses(RulesTriage().fit(patients), patients, n=3)
+    >>> len(misses), bool((misses["true pathway"] != misses["assigned"]).all())
+    (3, True)
+    """
+    # Show the rules the columns they were fitted on (the table also holds the truth).
+    seen = getattr(rules, "feature_names_in_", None)
+    why = rules.explain(patients[list(seen)] if seen is not None else patients)
+    wrong = why["pathway"].astype(str).to_numpy() != patients["pathway"].astype(str).to_numpy()
+    rows = np.flatnonzero(wrong)
+    if len(rows) > n:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size=n, replace=False))
+    picked = why.iloc[rows]
+    out = pd.DataFrame(
+        {
+            "true condition": patients["condition"].astype(str).iloc[rows].str.replace("_", " "),
+            "true pathway": patients["pathway"].astype(str).iloc[rows],
+            "assigned": picked["pathway"].astype(str),
+            "rule": picked["rule"],
+            "fired on": picked["fired_on"],
+            "skipped for missing findings": picked["skipped_for_missing"],
+        }
+    )
+    out.index = (
+        patients["patient_id"].iloc[rows].astype(str) if "patient_id" in patients else out.index
+    )
+    out.index.name = "patient_id"
+    return out
