@@ -126,3 +126,30 @@ def test_every_subcommand_is_in_the_reference_with_a_one_line_example():
         section = text.split(f"### `outcomes {name}`", 1)[1].split("### ", 1)[0]
         example = [line for line in section.splitlines() if line.startswith("example: ")]
         assert example and example[0].startswith(f"example: outcomes {name} "), name
+
+
+def test_triage_prints_the_metric_table_and_writes_it(tmp_path, capsys):
+    test = tmp_path / "test.parquet"
+    generate(600, seed=7).to_parquet(test)
+    out = tmp_path / "metrics.csv"
+    argv = ["triage", "--model", "rules", "--test", str(test), "--n-boot", "50"]
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "accuracy" in printed and "sensitivity: emergency" in printed
+    assert "emergencies missed" in printed
+    table = pd.read_csv(out)
+    assert set(table["method"]) == {"rules"}
+    assert {"metric", "pathway", "estimate", "low", "high", "n"} <= set(table.columns)
+
+
+def test_triage_errors_are_one_line_with_exit_2(tmp_path, capsys):
+    test = tmp_path / "test.parquet"
+    generate(100, seed=7).to_parquet(test)
+    assert cli.main(["triage", "--model", "boosted", "--test", str(test)]) == 2
+    assert "needs --train" in capsys.readouterr().err
+    assert cli.main(["triage", "--model", "rules", "--test", str(tmp_path / "none.csv")]) == 2
+    assert "no such test file" in capsys.readouterr().err
+    unlabeled = tmp_path / "unlabeled.parquet"
+    generate(100, seed=7).drop(columns=["pathway"]).to_parquet(unlabeled)
+    assert cli.main(["triage", "--model", "rules", "--test", str(unlabeled)]) == 2
+    assert "no 'pathway' column" in capsys.readouterr().err
