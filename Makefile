@@ -39,7 +39,7 @@ if [ $$status -eq 5 ]; then echo "(nothing to run: no tests collected)"; status=
 exit $$status
 endef
 
-.PHONY: help venv test test-slow run lab notebooks scripts readme lint bench lock environment data clean \
+.PHONY: help venv test test-slow run lab notebooks scripts readme docs lint bench lock environment data clean \
 	distclean
 
 help: ## list the verbs
@@ -74,10 +74,15 @@ run: venv | $(DEFAULT_COHORT) ## execute every notebook and write the HTML repor
 $(DEFAULT_COHORT):
 	$(MAKE) data
 
-data: venv ## regenerate the committed default cohort and its data card
+data: venv ## regenerate the committed default cohort, its data card and the demo files
 	cmd=$$($(PY) -c 'from outcomes.datacard import DEFAULT_COMMAND; print(DEFAULT_COMMAND)'); \
 	echo "$$cmd"; PATH="$(abspath $(VENV))/bin:$$PATH" $(SHELL) -c "$$cmd"
 	$(VENV)/bin/outcomes datacard --cohort $(DEFAULT_COHORT) --out $(DATACARD)
+	$(PY) -c 'from outcomes.userdata import demo_files; print(*demo_files("data/synthetic"))'
+
+docs: venv ## regenerate docs/data_dictionary.md from the schema
+	$(PY) -c 'import pathlib; from outcomes.userdata import data_dictionary_markdown; \
+		pathlib.Path("docs/data_dictionary.md").write_text(data_dictionary_markdown())'
 
 # The kernel is registered under the name the notebooks store and outcomes.report.KERNEL_NAME
 # uses ("python3"), so Lab opens them on it; it replaces the venv's own python3 spec (same

@@ -322,12 +322,84 @@ def _run_triage(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------
+# template, evaluate (a team's own data)
+
+
+def _add_template(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "template",
+        help="write a patients-file template (header and example rows) for your own data",
+        description="Write a CSV (or Parquet) file with every column a team's patients file "
+        "may have and a few example rows. Column meanings: docs/data_dictionary.md.",
+        epilog="example: outcomes template --out my_patients.csv",
+    )
+    p.add_argument("--out", type=Path, required=True, help="file to write (.csv or .parquet)")
+    p.add_argument("--n-examples", type=int, default=3, help="example rows (>= 1)")
+    p.set_defaults(handler=_run_template)
+
+
+def _run_template(args: argparse.Namespace) -> int:
+    from outcomes.userdata import write_template
+
+    print(f"wrote {write_template(args.out, args.n_examples)}")
+    return 0
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="evaluate your own triage calls on your own patients, beside the rules and a model",
+        description="Validate a team's patients file (with the confirmed pathway) and its "
+        "triage calls, then print the metric table (95%% CIs) and red-flag safety for the "
+        "team's calls, the rules, and a boosted model trained on a synthetic cohort of the "
+        "same setting.",
+        epilog="example: outcomes evaluate --data data/synthetic/demo_patients.csv "
+        "--predictions data/synthetic/demo_predictions.csv --out metrics.csv",
+    )
+    p.add_argument("--data", type=Path, required=True, help="patients file (.csv or .parquet)")
+    p.add_argument("--predictions", type=Path, required=True,
+                   help="triage calls: patient_id, pathway[, p_<pathway> ...]")  # fmt: skip
+    p.add_argument("--n-train", type=int, default=20_000, help="synthetic training patients")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (>= 1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the model and the bootstrap")
+    p.add_argument("--out", type=Path, default=None, help="also write the tidy metric table")
+    p.set_defaults(handler=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from outcomes import evaluate as ev
+    from outcomes.userdata import read_patients, read_predictions
+
+    if args.n_boot < 1 or args.n_train < 100:
+        raise CommandError("--n-boot must be >= 1 and --n-train >= 100")
+    if args.out is not None:
+        from outcomes.io import infer_format
+
+        infer_format(args.out, None)  # a bad output name fails before any work
+    patients = read_patients(args.data, require_truth=True)
+    predictions = read_predictions(args.predictions, patients)
+    metrics, safety = ev.evaluate_team(patients, predictions, n_train=args.n_train,
+                                       seed=args.seed, n_boot=args.n_boot)  # fmt: skip
+    print(f"{len(patients):,} patients of {args.data.name}\n")
+    print(ev.format_metric_table(metrics).to_string())
+    print()
+    print(ev.format_safety_table(safety).T.to_string())
+    if args.out is not None:
+        from outcomes.io import write_table
+
+        print(f"\nwrote {write_table(metrics, args.out)}")
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_generate,
     _add_datacard,
     _add_report,
     _add_simulate,
     _add_triage,
+    _add_template,
+    _add_evaluate,
 ]
 
 

@@ -1,0 +1,248 @@
+"""A team's own files: every kind of bad input gets one clear error; nothing is modified."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from outcomes import cli
+from outcomes.cohort import generate
+from outcomes.userdata import (
+    MAX_ROWS_SHOWN,
+    DataValidationError,
+    data_dictionary_markdown,
+    demo_files,
+    read_patients,
+    read_predictions,
+    template_frame,
+    write_template,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def good(tmp_path) -> pd.DataFrame:
+    """A valid team file's cells, as text."""
+    path = write_template(tmp_path / "good.csv", n_examples=30)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def write(tmp_path: Path, frame: pd.DataFrame, name: str = "mine.csv") -> Path:
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def first_line(exc: pytest.ExceptionInfo) -> str:
+    return str(exc.value).splitlines()[0]
+
+
+def test_template_round_trips(tmp_path):
+    path = write_template(tmp_path / "t.csv", n_examples=5)
+    patients = read_patients(path, require_truth=True)
+    assert len(patients) == 5 and patients["pain_nrs"].dtype.name == "int8"
+    assert patients["exam_fair_test"].dtype.name == "boolean"
+    expected = template_frame(5)
+    assert patients["patient_id"].tolist() == expected["patient_id"].tolist()
+    assert (patients["age"].to_numpy() == expected["age"].to_numpy()).all()
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda f: f.assign(pain_nrs=["14", *f["pain_nrs"][1:]]),
+         "mine.csv: column 'pain_nrs': 1 row out of range 0–10 (row 1: 14)"),
+        (lambda f: f.assign(age=["-3", "-7", *f["age"][2:]]),
+         "mine.csv: column 'age': 2 rows out of range 18–110 (rows 1, 2: -3, -7)"),
+        (lambda f: f.drop(columns=["sex"]), "mine.csv: missing required column(s) 'sex'"),
+        (lambda f: f.assign(setting=["mars", *f["setting"][1:]]),
+         "mine.csv: column 'setting': 1 row not one of: primary_care, spine_clinic, "
+         "sports_clinic (row 1: 'mars')"),
+        (lambda f: f.assign(patient_id=["A", "A", *f["patient_id"][2:]]),
+         "mine.csv: column 'patient_id': 2 rows share an id with another row (rows 1, 2: "
+         "'A', 'A')"),
+        (lambda f: f.assign(age=["forty", *f["age"][1:]]),
+         "mine.csv: column 'age': 1 row not a whole number (row 1: 'forty')"),
+        (lambda f: f.assign(pain_low_back=["maybe", *f["pain_low_back"][1:]]),
+         "mine.csv: column 'pain_low_back': 1 row not yes/no"),
+        (lambda f: f.assign(odi=["", *f["odi"][1:]]),
+         "mine.csv: column 'odi': 1 row empty (a value is required) (row 1)"),
+    ],
+)  # fmt: skip
+def test_bad_values_name_the_column_rows_and_count(tmp_path, good, edit, expected):
+    path = write(tmp_path, edit(good))
+    with pytest.raises(DataValidationError) as info:
+        read_patients(path)
+    assert first_line(info).startswith(expected)
+
+
+def test_at_most_ten_rows_are_listed_with_the_total(tmp_path, good):
+    frame = good.copy()
+    frame["pain_nrs"] = "11"
+    with pytest.raises(DataValidationError) as info:
+        read_patients(write(tmp_path, frame))
+    line = first_line(info)
+    assert "30 rows out of range" in line
+    assert f"rows {', '.join(str(i) for i in range(1, MAX_ROWS_SHOWN + 1))}, …" in line
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a CSV or Parquet file"),
+        (b"PAR1 broken parquet", "not a readable Parquet file"),
+    ],
+)
+def test_files_that_are_not_tables(tmp_path, content, expected):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataValidationError, match=expected):
+        read_patients(path)
+
+
+def test_header_only_and_non_utf8(tmp_path, good):
+    header = tmp_path / "header.csv"
+    header.write_text(",".join(good.columns) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="header but no data rows"):
+        read_patients(header)
+    latin = tmp_path / "latin.csv"
+    text = write(tmp_path, good).read_text(encoding="utf-8").replace("P0003", "Pé0003")
+    latin.write_bytes(text.encode("latin-1"))
+    with pytest.raises(DataValidationError, match=r"not UTF-8 text: byte 0xe9 on line 4"):
+        read_patients(latin)
+
+
+def test_optional_columns_may_be_absent_and_extra_columns_are_kept(tmp_path, good):
+    frame = good.drop(columns=[c for c in good if c.startswith(("exam_", "rf_"))])
+    frame = frame.drop(columns=["chronic", "occupation", "pathway", "condition"])
+    frame["clinic_note"] = "seen by Dr A"
+    patients = read_patients(write(tmp_path, frame))
+    assert patients["exam_fair_test"].isna().all() and patients["rf_bowel_bladder"].isna().all()
+    assert patients["occupation"].isna().all()
+    assert (patients["chronic"] == (patients["symptom_duration_weeks"] > 12)).all()
+    assert (patients["clinic_note"] == "seen by Dr A").all()
+    with pytest.raises(DataValidationError, match="missing column 'pathway'"):
+        read_patients(write(tmp_path, frame), require_truth=True)
+
+
+def test_parquet_is_read_like_csv(tmp_path):
+    frame = template_frame(6)
+    path = tmp_path / "mine.parquet"
+    frame.to_parquet(path)
+    csv = tmp_path / "mine.csv"
+    frame.to_csv(csv, index=False)
+    pd.testing.assert_frame_equal(read_patients(path), read_patients(csv))
+
+
+def test_inputs_are_never_modified(tmp_path, good):
+    path = write(tmp_path, good)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    read_patients(path)
+    bad = good.assign(pain_nrs="99")
+    bad_path = write(tmp_path, bad, "bad.csv")
+    bad_digest = hashlib.sha256(bad_path.read_bytes()).hexdigest()
+    with pytest.raises(DataValidationError):
+        read_patients(bad_path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert hashlib.sha256(bad_path.read_bytes()).hexdigest() == bad_digest
+
+
+def calls_file(tmp_path, ids, pathways, name="calls.csv", **extra):
+    frame = pd.DataFrame({"patient_id": ids, "pathway": pathways, **extra})
+    return write(tmp_path, frame, name)
+
+
+def test_predictions_align_to_patients_and_keep_probabilities(tmp_path, good):
+    patients = read_patients(write(tmp_path, good))
+    ids = patients["patient_id"].tolist()[::-1]  # another order than the data file
+    proba = {f"p_{p}": [0.2] * len(ids) for p in
+             ["emergency", "spinal", "hip", "muscular", "upper_limb_nerve"]}  # fmt: skip
+    calls = read_predictions(calls_file(tmp_path, ids, ["hip"] * len(ids), **proba), patients)
+    assert calls.index.equals(patients.index)
+    assert (calls["pathway"] == "hip").all()
+    np.testing.assert_allclose(calls.filter(like="p_").sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda ids: (ids, ["surgery"] + ["hip"] * (len(ids) - 1)),
+         "column 'pathway': 1 row not one of"),
+        (lambda ids: (ids[:1] + ids[:-1], ["hip"] * len(ids)),
+         "column 'patient_id': 2 rows share an id with another row"),
+        (lambda ids: (["stranger"] + ids[1:], ["hip"] * len(ids)),
+         "column 'patient_id': 1 row are not patients of the data file"),
+        (lambda ids: (ids[1:], ["hip"] * (len(ids) - 1)),
+         "1 patient(s) of the data file have no prediction"),
+    ],
+)  # fmt: skip
+def test_bad_predictions(tmp_path, good, make, expected):
+    patients = read_patients(write(tmp_path, good))
+    ids, pathways = make(patients["patient_id"].tolist())
+    with pytest.raises(DataValidationError) as info:
+        read_predictions(calls_file(tmp_path, ids, pathways), patients)
+    assert expected in first_line(info)
+
+
+def test_probabilities_must_be_probabilities_summing_to_one(tmp_path, good):
+    patients = read_patients(write(tmp_path, good))
+    ids = patients["patient_id"].tolist()
+    names = ["emergency", "spinal", "hip", "muscular", "upper_limb_nerve"]
+    proba = {f"p_{p}": [0.3] * len(ids) for p in names}
+    with pytest.raises(DataValidationError, match="not summing to 1"):
+        read_predictions(calls_file(tmp_path, ids, ["hip"] * len(ids), **proba), patients)
+    proba["p_hip"] = [1.5] * len(ids)
+    with pytest.raises(DataValidationError, match="'p_hip': 30 rows not a probability"):
+        read_predictions(calls_file(tmp_path, ids, ["hip"] * len(ids), **proba), patients)
+
+
+def test_cli_template_and_evaluate(tmp_path, capsys):
+    template = tmp_path / "t.csv"
+    assert cli.main(["template", "--out", str(template), "--n-examples", "4"]) == 0
+    assert len(pd.read_csv(template)) == 4
+    patients, calls = demo_files(tmp_path, n=300)
+    out = tmp_path / "metrics.csv"
+    argv = ["evaluate", "--data", str(patients), "--predictions", str(calls), "--n-train",
+            "1000", "--n-boot", "50", "--out", str(out)]  # fmt: skip
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "your triage" in printed and "rules" in printed and "emergencies missed" in printed
+    assert set(pd.read_csv(out)["method"]) == {"your triage", "rules", "boosted (synthetic)"}
+
+
+def test_cli_bad_input_is_one_line_exit_2_and_no_output(tmp_path, capsys, good):
+    bad = write(tmp_path, good.assign(pain_nrs=["14", *good["pain_nrs"][1:]]))
+    calls = calls_file(tmp_path, good["patient_id"], ["hip"] * len(good))
+    out = tmp_path / "metrics.csv"
+    argv = ["evaluate", "--data", str(bad), "--predictions", str(calls), "--out", str(out)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "column 'pain_nrs': 1 row out of range 0–10 (row 1: 14)" in err[0]
+    assert "Traceback" not in err[0] and not out.exists()
+
+
+def test_data_dictionary_doc_is_current():
+    doc = (ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
+    assert doc == data_dictionary_markdown(), "docs/data_dictionary.md is stale: make docs"
+
+
+def test_demo_files_are_regenerated_identically(tmp_path):
+    fresh = demo_files(tmp_path)
+    for path in fresh:
+        committed = ROOT / "data" / "synthetic" / path.name
+        assert committed.read_bytes() == path.read_bytes(), f"{path.name}: make data"
+
+
+def test_generated_cohorts_read_back_as_team_files(tmp_path):
+    cohort = generate(500, seed=9, setting="sports_clinic", exam_missing_rate=0.4)
+    path = tmp_path / "cohort.csv"
+    cohort.to_csv(path, index=False)
+    team = read_patients(path, require_truth=True)
+    for column in ["age", "pain_nrs", "exam_fair_test", "setting", "pathway"]:
+        assert (team[column].astype(str) == cohort[column].astype(str)).all(), column
