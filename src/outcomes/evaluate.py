@@ -807,7 +807,7 @@ def paired_comparisons(
 def triage_summary(
     metrics: pd.DataFrame,
     safety: pd.DataFrame,
-    gap: pd.DataFrame,
+    gap: pd.DataFrame | None = None,
     *,
     crossover_size: int | None = None,
     title: str = "Triage",
@@ -818,7 +818,7 @@ def triage_summary(
     ----------
     metrics, safety, gap
         :func:`evaluate_methods`, :func:`safety_by_method` and :func:`oracle_gap` of the same
-        methods on the same patients.
+        methods on the same patients (``gap`` is optional: a team's data has no oracle).
     crossover_size
         Training patients the boosted model needed to beat the rules (:func:`crossover`).
 
@@ -838,7 +838,7 @@ def triage_summary(
         f"{r.method} {format_estimate(r.estimate, r.low, r.high)}" for r in overall.itertuples()
     )
     findings = [f"Accuracy: {accuracy}."]
-    fractions = gap[gap["method"] != "oracle"]
+    fractions = gap[gap["method"] != "oracle"] if gap is not None else pd.DataFrame()
     if not fractions.empty:
         findings.append(
             "Share of the oracle's accuracy: "
@@ -858,21 +858,15 @@ def triage_summary(
     return Summary(title, findings)
 
 
-def evaluate_team(
-    patients: pd.DataFrame,
-    predictions: pd.DataFrame,
-    *,
-    n_train: int = 20_000,
-    seed: int = 0,
-    n_boot: int = 1000,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A team's triage calls beside the rules and a boosted model trained on synthetic data.
+def team_methods(
+    patients: pd.DataFrame, predictions: pd.DataFrame, *, n_train: int = 20_000, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """A team's calls and, for comparison, the rules' and a synthetic-trained boosted model's.
 
     Parameters
     ----------
     patients
-        The team's patients with the confirmed ``pathway`` (:func:`outcomes.userdata.
-        read_patients` with ``require_truth=True``).
+        The team's patients (:func:`outcomes.userdata.read_patients`).
     predictions
         The team's calls aligned to ``patients`` (:func:`outcomes.userdata.read_predictions`).
     n_train
@@ -880,17 +874,15 @@ def evaluate_team(
 
     Returns
     -------
-    (metrics, safety)
-        :func:`evaluate_methods` and :func:`safety_by_method` for ``your triage``, ``rules``
-        and ``boosted (synthetic)``.
+    dict
+        ``your triage``, ``rules`` and ``boosted (synthetic)``: one pathway per patient each.
 
     Examples
     --------
     >>> from outcomes.cohort import generate
     >>> team = generate(200, seed=5)
     >>> calls = pd.DataFrame({"pathway": team["pathway"]})
-    >>> metrics, safety = evaluate_team(team, calls, n_train=1000, n_boot=20)
-    >>> list(dict.fromkeys(metrics["method"]))
+    >>> list(team_methods(team, calls, n_train=1000))
     ['your triage', 'rules', 'boosted (synthetic)']
     """
     from outcomes.cohort import generate
@@ -900,11 +892,38 @@ def evaluate_team(
     setting = str(patients["setting"].astype(str).mode().iloc[0])
     train = generate(n_train, seed=seed, setting=setting)
     features = patients[feature_columns()]
-    methods = {
+    return {
         "your triage": predictions["pathway"].astype(str).to_numpy(dtype=object),
         "rules": RulesTriage().fit(features).predict(features),
         "boosted (synthetic)": fit_model("boosted", train, seed=seed).predict(features),
     }
+
+
+def evaluate_team(
+    patients: pd.DataFrame,
+    predictions: pd.DataFrame,
+    *,
+    n_train: int = 20_000,
+    seed: int = 0,
+    n_boot: int = 1000,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Metric and safety tables of :func:`team_methods` on the team's patients.
+
+    Returns
+    -------
+    (metrics, safety)
+        :func:`evaluate_methods` and :func:`safety_by_method` of the three methods.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> team = generate(200, seed=5)
+    >>> calls = pd.DataFrame({"pathway": team["pathway"]})
+    >>> metrics, safety = evaluate_team(team, calls, n_train=1000, n_boot=20)
+    >>> sorted(set(safety["method"]))
+    ['boosted (synthetic)', 'rules', 'your triage']
+    """
+    methods = team_methods(patients, predictions, n_train=n_train, seed=seed)
     metrics = evaluate_methods(methods, patients, n_boot=n_boot, seed=seed)
     safety = safety_by_method(methods, patients, n_boot=n_boot, seed=seed)
     return metrics, safety

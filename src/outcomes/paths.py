@@ -114,3 +114,18 @@ def default_cohort_path() -> Path:
     'default_cohort.parquet'
     """
     return project_root() / DEFAULT_COHORT_RELATIVE
+
+
+def resolve(path: str | Path) -> Path:
+    """An absolute path: relative paths are taken from the project root, not the working
+    directory (notebook parameters such as ``DATA`` work under papermill and nbval alike).
+
+    Examples
+    --------
+    >>> resolve("data/synthetic").relative_to(project_root()).as_posix()
+    'data/synthetic'
+    >>> resolve("/tmp/x.csv").as_posix()
+    '/tmp/x.csv'
+    """
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else project_root() / path
