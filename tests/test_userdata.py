@@ -246,3 +246,14 @@ def test_generated_cohorts_read_back_as_team_files(tmp_path):
     team = read_patients(path, require_truth=True)
     for column in ["age", "pain_nrs", "exam_fair_test", "setting", "pathway"]:
         assert (team[column].astype(str) == cohort[column].astype(str)).all(), column
+
+
+def test_repeated_header_and_utf16_are_named(tmp_path, good):
+    repeated = tmp_path / "repeated.csv"
+    pd.concat([good, good[["age"]]], axis=1).to_csv(repeated, index=False)
+    with pytest.raises(DataValidationError, match="column 'age' appears more than once"):
+        read_patients(repeated)
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(good.to_csv(index=False).encode("utf-16"))
+    with pytest.raises(DataValidationError, match="it is UTF-16"):
+        read_patients(utf16)

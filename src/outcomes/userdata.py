@@ -15,6 +15,7 @@ modified; CSV files are read in chunks, so a file of five million patients fits 
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,8 @@ def _sniff(path: Path) -> str:
         raise DataValidationError([f"{path.name}: the file is empty (no header, no rows)"])
     if head.startswith(b"PAR1"):
         return "parquet"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataValidationError([f"{path.name}: not UTF-8 text: it is UTF-16 (save it as UTF-8)"])
     if b"\x00" in head:
         raise DataValidationError(
             [f"{path.name}: not a CSV or Parquet file (it holds binary data)"]
@@ -118,6 +121,14 @@ def read_table_text(path: str | Path) -> Iterable[pd.DataFrame]:
         return
     try:
         with path.open("r", encoding="utf-8", newline="") as fh:
+            # pandas renames a repeated header ("age", "age.1"); catch it on the raw line.
+            header = next(csv.reader([fh.readline()]), [])
+            repeated = sorted({h.strip() for h in header if header.count(h) > 1 and h.strip()})
+            if repeated:
+                raise DataValidationError(
+                    [f"{path.name}: column {repeated[0]!r} appears more than once in the header"]
+                )
+            fh.seek(0)
             reader = pd.read_csv(fh, dtype=str, keep_default_na=False, chunksize=CHUNK_ROWS,
                                  skipinitialspace=True)  # fmt: skip
             yield from reader
