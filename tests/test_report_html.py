@@ -26,7 +26,7 @@ from outcomes.report import (
     run_report,
 )
 
-PARAMETERS = {"N": 400}
+PARAMETERS = {"N": 400, "N_TRAIN": 2000}  # small cohorts and models keep this quick
 
 # External resources that nbconvert's "lab" HTML template writes into every page whatever the
 # notebook holds. None of them is needed to read our reports:
