@@ -99,6 +99,14 @@ def test_every_subcommand_has_help_with_an_example():
         assert "example: outcomes " + name in sub.format_help(), name
 
 
+def test_help_texts_show_percent_signs_once():
+    # argparse %-formats help strings but not descriptions: "95%%" must never reach a reader.
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    texts = [parser.format_help()] + [sub.format_help() for sub in subparsers.choices.values()]
+    assert not [text for text in texts if "%%" in text]
+
+
 def test_the_installed_entry_point_runs():
     result = subprocess.run(
         [sys.executable, "-m", "outcomes.cli", "--version"], capture_output=True, text=True

@@ -254,7 +254,7 @@ def _add_triage(sub: argparse._SubParsersAction) -> None:
         help="evaluate a triage method on a test cohort: metric table with 95%% CIs",
         description="Fit a triage method (rules and the oracle learn nothing; logistic and "
         "boosted learn from --train) and print its metric table (accuracy, balanced accuracy, "
-        "macro-F1, per-pathway sensitivity/specificity/PPV/NPV, with bootstrap 95%% CIs) and "
+        "macro-F1, per-pathway sensitivity/specificity/PPV/NPV, with bootstrap 95% CIs) and "
         "red-flag safety on --test.",
         epilog="example: outcomes triage --model boosted --train data/synthetic/train.parquet "
         "--test data/synthetic/default_cohort.parquet",
@@ -351,7 +351,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "evaluate",
         help="evaluate your own triage calls on your own patients, beside the rules and a model",
         description="Validate a team's patients file (with the confirmed pathway) and its "
-        "triage calls, then print the metric table (95%% CIs) and red-flag safety for the "
+        "triage calls, then print the metric table (95% CIs) and red-flag safety for the "
         "team's calls, the rules, and a boosted model trained on a synthetic cohort of the "
         "same setting.",
         epilog="example: outcomes evaluate --data data/synthetic/demo_patients.csv "
