@@ -28,7 +28,7 @@ from outcomes.knowledge import load_knowledge
 from outcomes.schema import RANGES, column_roles, patients_schema
 
 MAX_ROWS_SHOWN = 10
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 50_000
 TRUE_TEXT = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_TEXT = frozenset({"false", "0", "no", "n", "f"})
 MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "<na>", "null", "none"})
