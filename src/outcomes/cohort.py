@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from outcomes.knowledge import NO_SECONDARY, ONSETS, SEXES, SIDES, Knowledge, load_knowledge
 from outcomes.model import ODI_TRIALS, PAIN_NRS_TRIALS, PatientModel, build_model
+from outcomes.progress import progress_bar
 
 #: Patients per random-stream block. Changing it changes every cohort: it is part of the format.
 BLOCK_SIZE = 16_384
@@ -199,16 +200,12 @@ def _draw_block(model: PatientModel, seed: int, block: int) -> dict[str, np.ndar
 def _progress_bar(n: int, progress: bool | None) -> tqdm:
     """A progress bar over ``n`` patients: shown for big cohorts on a terminal only.
 
-    ``progress=None`` shows it when ``n >= PROGRESS_MIN_ROWS`` and stderr is a terminal
-    (so notebooks' stored outputs and CI logs stay quiet; ``TQDM_DISABLE=1`` silences it too);
-    ``True`` always, ``False`` never.
+    ``progress=None`` shows it when ``n >= PROGRESS_MIN_ROWS``, stderr is a terminal and
+    ``TQDM_DISABLE`` is unset (so notebooks' stored outputs and CI logs stay quiet); ``True``
+    always, ``False`` never. See :func:`outcomes.progress.progress_bar`.
     """
-    if progress is None:
-        disable = None if n >= PROGRESS_MIN_ROWS else True
-    else:
-        disable = not progress
-    return tqdm(total=n, desc="generating", unit="patients", unit_scale=True, disable=disable,
-                leave=False)  # fmt: skip
+    return progress_bar(total=n, desc="generating", unit="patients", show=progress,
+                        min_total=PROGRESS_MIN_ROWS, unit_scale=True)  # fmt: skip
 
 
 def _raw_rows(

@@ -33,12 +33,12 @@ import nbformat
 import papermill
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
-from tqdm import tqdm
 
 from outcomes import __version__
 from outcomes.io import atomic_path
 from outcomes.notebook_scripts import write_script
 from outcomes.paths import DEFAULT_COHORT_RELATIVE, notebooks_dir, project_root
+from outcomes.progress import progress_bar
 from outcomes.summary import SUMMARY_TAG, Summary, parse_summary
 
 #: Kernel every notebook runs on (inside the project's venv, this is the venv's Python).
@@ -264,7 +264,7 @@ def run_report(
     try:
         entries = [
             _execute_and_render(nb, passed, staging)
-            for nb, passed in tqdm(plan, desc="notebooks", unit="notebook", disable=None)
+            for nb, passed in progress_bar(plan, desc="notebooks", unit="notebook")
         ]
         manifest = _manifest(parameters, entries)
         manifest["run"] = {
