@@ -334,3 +334,29 @@ def test_page_shows_one_parameters_cell_with_the_values_of_this_run(tmp_path, gr
     manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["notebooks"][0]["effective_parameters"] == {"GREETING": "'hi'"}
     assert "GREETING=&#x27;hi&#x27;" in index.read_text(encoding="utf-8")
+
+
+def test_run_cohort_command_uses_the_first_cohort_notebooks_values():
+    entries = [
+        {"name": "00_intro", "effective_parameters": {"N": "10"}},  # no SEED/SETTING: skipped
+        {
+            "name": "01_cohort",
+            "effective_parameters": {
+                "N": "300", "SEED": "9", "SETTING": "'spine_clinic'", "EXAM_MISSING_RATE": "0.7"
+            },
+        },
+    ]  # fmt: skip
+    command, notebook, options = report.run_cohort_command(entries)
+    assert notebook == "01_cohort"
+    assert options == {"n": 300, "seed": 9, "setting": "spine_clinic", "exam_missing_rate": 0.7}
+    assert command.startswith("outcomes generate --n 300 --seed 9 --setting spine_clinic")
+    assert """--overrides '{"exam_missing_rate": 0.7}'""" in command
+    assert report.run_cohort_command(entries[:1]) is None
+
+
+def test_without_a_cohort_notebook_the_default_cards_label_says_so(tmp_path, greeting_notebooks):
+    index = report.run_report(tmp_path / "run", notebooks=greeting_notebooks)
+    manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
+    card = (index.parent / manifest["datacard"]).read_text(encoding="utf-8")
+    assert "committed default cohort" in card
+    assert not list(index.parent.glob(".datacard-cohort*"))  # the scratch cohort is removed

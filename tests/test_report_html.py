@@ -204,6 +204,26 @@ def test_manifest_records_parameters_and_versions(report):
         assert entries[path.name]["parameters"] == expected
 
 
+def test_data_card_describes_the_cohort_this_run_generated(report):
+    manifest = json.loads((report / MANIFEST_NAME).read_text(encoding="utf-8"))
+    cohort_entry = next(e for e in manifest["notebooks"] if e["name"] == "01_cohort")
+    card = (report / manifest["datacard"]).read_text(encoding="utf-8")
+    seed = cohort_entry["effective_parameters"]["SEED"]
+    # The run's N (not the committed cohort's 5,000) and the seed notebook 01 used.
+    assert f"patients: {PARAMETERS['N']}; seed: {seed}" in card
+    assert f"--n {PARAMETERS['N']} --seed {seed}" in card
+    assert "01_cohort" in card
+
+
+def test_manifest_and_index_trace_the_code(report):
+    manifest = json.loads((report / MANIFEST_NAME).read_text(encoding="utf-8"))
+    source = manifest["source"]
+    assert re.fullmatch(r"[0-9a-f]{64}", source["knowledge_sha256"])
+    if source["commit"] is not None:  # a git checkout (CI's clean clone is one)
+        assert re.fullmatch(r"[0-9a-f]{40}", source["commit"])
+        assert source["commit"][:12] in (report / INDEX_NAME).read_text(encoding="utf-8")
+
+
 def remote_urls(html: str) -> list[str]:
     """The URLs a page would fetch, found the way the check above finds them."""
     page = Page(html)

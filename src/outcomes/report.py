@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hashlib
 import html
 import json
 import os
 import platform
 import re
 import secrets
+import shlex
 import shutil
+import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -35,7 +38,10 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from outcomes import __version__
+from outcomes.cohort import write_cohort
+from outcomes.datacard import render_datacard
 from outcomes.io import atomic_path
+from outcomes.knowledge import KNOWLEDGE_DIR
 from outcomes.notebook_scripts import write_script
 from outcomes.paths import DEFAULT_COHORT_RELATIVE, notebooks_dir, project_root
 from outcomes.progress import progress_bar
@@ -271,7 +277,7 @@ def run_report(
             "started_utc": started.isoformat(timespec="seconds"),
             "duration_seconds": round(time.perf_counter() - clock, 1),
         }
-        manifest["datacard"] = _write_datacard(staging)
+        manifest["datacard"] = _write_datacard(staging, entries)
         (staging / MANIFEST_NAME).write_text(
             json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
         )
@@ -457,26 +463,126 @@ def _put_summary_on_top(nb: nbformat.NotebookNode, summary: Summary) -> None:
     nb.cells.insert(first_markdown + 1, cell)
 
 
-def _write_datacard(staging: Path) -> str | None:
-    """Render the default cohort's data card into the report; its file name, or ``None``."""
+#: The notebook parameters that define a generated cohort, and the generator's options.
+COHORT_PARAMETERS = {"N": "n", "SEED": "seed", "SETTING": "setting"}
+
+
+def run_cohort_command(
+    entries: Sequence[Mapping[str, Any]],
+) -> tuple[str, str, dict[str, Any]] | None:
+    """The ``outcomes generate`` command for the cohort of this run, its notebook, its options.
+
+    The cohort is that of the first notebook (in run order) declaring ``N``, ``SEED`` and
+    ``SETTING``, with the values it actually used (``EXAM_MISSING_RATE`` too, unless
+    ``None``); ``None`` when no notebook declares them. The options are the keyword
+    arguments of :func:`outcomes.cohort.write_cohort` that make the same cohort.
+
+    Examples
+    --------
+    >>> entry = {"name": "01_cohort", "effective_parameters":
+    ...          {"N": "400", "SEED": "3", "SETTING": "'sports_clinic'"}}
+    >>> run_cohort_command([entry])[0]
+    'outcomes generate --n 400 --seed 3 --setting sports_clinic --out cohort.parquet'
+    """
+    for entry in entries:
+        effective = entry.get("effective_parameters") or {}
+        if not set(COHORT_PARAMETERS) <= set(effective):
+            continue
+        try:
+            values = {name: ast.literal_eval(effective[name]) for name in COHORT_PARAMETERS}
+            rate = ast.literal_eval(effective.get("EXAM_MISSING_RATE", "None"))
+        except (ValueError, SyntaxError):
+            continue  # a default written as an expression: not a cohort we can reproduce
+        words = ["outcomes", "generate"]
+        for name, option in COHORT_PARAMETERS.items():
+            words += [f"--{option}", str(values[name])]
+        words += ["--out", "cohort.parquet"]
+        options = {option: values[name] for name, option in COHORT_PARAMETERS.items()}
+        if rate is not None:
+            words += ["--overrides", json.dumps({"exam_missing_rate": rate})]
+            options["exam_missing_rate"] = rate
+        return shlex.join(words), str(entry["name"]), options
+    return None
+
+
+def _write_datacard(staging: Path, entries: Sequence[Mapping[str, Any]]) -> str | None:
+    """Render the data card of this run's cohort into the report; its file name, or ``None``.
+
+    The cohort is regenerated from its parameters (same seed ⇒ same patients as the notebook
+    drew) into a temporary file, described, and removed. Without a cohort notebook, the
+    committed default cohort's card is shown, labelled as such.
+    """
     from nbconvert.filters.markdown import markdown2html
 
-    source = project_root() / DATACARD_SOURCE
-    if not source.is_file():
-        return None
-    body = markdown2html(source.read_text(encoding="utf-8"))
+    found = run_cohort_command(entries)
+    if found is not None:
+        command, notebook, cohort = found
+        scratch = staging / ".datacard-cohort.parquet"
+        try:
+            write_cohort(scratch, **cohort)
+            body = markdown2html(render_datacard(scratch, command))
+        finally:
+            scratch.unlink(missing_ok=True)
+        note = (
+            f"This is the data card of the cohort notebook <code>{html.escape(notebook)}"
+            "</code> generated in this run, regenerated from the parameters it used (same "
+            "parameters, same patients). Other notebooks draw their own cohorts with the same "
+            "generator; the index lists each notebook's parameters."
+        )
+    else:
+        source = project_root() / DATACARD_SOURCE
+        if not source.is_file():
+            return None
+        body = markdown2html(source.read_text(encoding="utf-8"))
+        note = (
+            "This is the data card of the committed default cohort "
+            f"(<code>{html.escape(str(DEFAULT_COHORT_RELATIVE))}</code>); no notebook of this "
+            "run declares the N, SEED and SETTING of a cohort of its own."
+        )
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         "<title>Data card</title><style>body { font-family: sans-serif; max-width: 60em; "
         "margin: 2em auto; } table { border-collapse: collapse; } td, th { border: 1px solid "
         "#ccc; padding: 0.2em 0.5em; text-align: left; }</style></head>\n<body>\n"
-        "<p><em>This is the data card of the committed default cohort "
-        f"(<code>{html.escape(str(DEFAULT_COHORT_RELATIVE))}</code>). The notebooks of this "
-        "report generate their own cohorts from their parameters (N, SEED, SETTING) with the "
-        f"same generator.</em></p>\n{body}\n</body></html>\n"
+        f"<p><em>{note}</em></p>\n{body}\n</body></html>\n"
     )
     (staging / DATACARD_NAME).write_text(page, encoding="utf-8")
     return DATACARD_NAME
+
+
+def source_state(root: Path | None = None) -> dict[str, Any]:
+    """Where the code and knowledge of a run came from: git commit, local edits, knowledge hash.
+
+    ``commit`` and ``dirty`` are ``None`` outside a git checkout (e.g. an installed package);
+    ``knowledge_sha256`` hashes the knowledge files (name and bytes, in name order), so two
+    runs with the same hash used the same clinical numbers.
+
+    Examples
+    --------
+    >>> state = source_state()
+    >>> sorted(state)
+    ['commit', 'dirty', 'knowledge_sha256']
+    >>> len(state["knowledge_sha256"])
+    64
+    """
+    root = project_root() if root is None else Path(root)
+    digest = hashlib.sha256()
+    for path in sorted(KNOWLEDGE_DIR.glob("*.toml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    commit = dirty = None
+    try:
+        git = ["git", "-C", str(root)]
+        commit = subprocess.run(
+            [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        status = subprocess.run(
+            [*git, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout  # fmt: skip
+        dirty = bool(status.strip())
+    except (OSError, subprocess.SubprocessError):
+        commit = dirty = None
+    return {"commit": commit, "dirty": dirty, "knowledge_sha256": digest.hexdigest()}
 
 
 def _title(nb: nbformat.NotebookNode) -> str | None:
@@ -496,6 +602,7 @@ def _manifest(parameters: Mapping[str, Any], entries: list[dict[str, Any]]) -> d
         "python": platform.python_version(),
         "libraries": library_versions(),
         "kernel": {"name": KERNEL_NAME, "environment": dict(KERNEL_ENV)},
+        "source": source_state(),
         "parameters": dict(parameters),
         "notebooks": entries,
     }
@@ -532,6 +639,11 @@ def _index_html(manifest: Mapping[str, Any]) -> str:
     if run:
         started = datetime.fromisoformat(run["started_utc"]).strftime("%Y-%m-%d %H:%M UTC")
         run_html = f" · run {esc(started)}, took {_duration(run['duration_seconds'])}"
+    source = manifest.get("source") or {}
+    source_html = ""
+    if source.get("commit"):
+        edits = " with uncommitted edits" if source.get("dirty") else ""
+        source_html = f" · commit <code>{esc(source['commit'][:12])}</code>{edits}"
     datacard = manifest.get("datacard")
     datacard_html = f' · <a href="{esc(datacard)}">data card</a>' if datacard else ""
     notebooks = "\n".join(items)
@@ -547,7 +659,7 @@ li p {{ margin: 0.3em 0 0 0; }}</style>
 </head>
 <body>
 <h1>outcomes report</h1>
-<p>outcomes {esc(manifest["version"])} · Python {esc(manifest["python"])} ·
+<p>outcomes {esc(manifest["version"])}{source_html} · Python {esc(manifest["python"])} ·
 <a href="{MANIFEST_NAME}">manifest</a>{datacard_html}{run_html}</p>
 <h2>Parameters</h2>
 {parameters}
