@@ -1,15 +1,19 @@
 """Recovery timelines: weekly pain and disability given the care pathway each patient receives.
 
-:func:`simulate` follows every patient for 52 weeks (``knowledge/recovery.toml`` holds every
-rate, multiplier and threshold with its source). A *policy* is just an array with one care
-pathway per patient, so any triage method — rules, a learned model, the Bayes oracle, a team's
-own clinicians — is compared in the same way.
+:func:`simulate` follows every patient weekly for ``follow_up_weeks`` (52 by default;
+``knowledge/recovery.toml`` holds every rate, multiplier and threshold with its source). A
+*policy* is one care pathway per patient (an array), or a *care plan* (:func:`care_plan`) that
+also names a pathway for the secondary contributor of a combined presentation, so any triage
+method — rules, a learned model, the Bayes oracle, a team's own clinicians — is compared in the
+same way.
 
 **Common random numbers.** Every random draw (adherence, individual rate, weekly noise,
-flare-ups, loss to follow-up) is made by :func:`draw_noise` from ``(seed, patient position)``
+flare-ups, loss to follow-up) is made by :func:`draw_noise` from ``(seed, row position)``
 alone, before the pathway is looked at. Simulating the same patients under two policies
-therefore differs only for patients whose pathway differs: the difference is the effect of
-triage alone.
+therefore differs only for patients whose care differs: the difference is the effect of triage
+alone. The draws follow the **row position**, not the ``patient_id``: reorder or subset the
+patients table and each patient gets the draws of its new position (so compare policies on
+one table in one order, as :func:`simulate_policies` does).
 
 The model, per patient and per part of the presentation (the condition and, in a combined
 presentation, the secondary contributor)::
@@ -21,12 +25,21 @@ presentation, the secondary contributor)::
 where the *fit* of the pathway to that part is ``matched``, ``mismatched``, ``aggravating``,
 ``redirected`` (an unnecessary emergency referral, re-routed after a delay) or ``harmful``
 (serious pathology left on a routine pathway: symptoms progress, and the outcome is flagged as
-a harm). A combined presentation recovers fully only when both parts are on a fitting pathway.
+a harm). A combined presentation's level is ``(1 - share) * primary part + share * secondary
+part``. The secondary part is judged against the care plan's secondary pathway when it has one,
+otherwise against the single pathway chosen — which never fits it, because every secondary
+contributor in ``conditions.toml`` belongs to another pathway than its primary condition. So a
+combined presentation recovers fully only when both parts are addressed.
+
+Which policies address the secondary part: ``perfect`` does (it knows the truth); the triage
+methods (rules, learned models, the oracle) choose one pathway per patient and never do, and
+neither does ``everyone_spinal``. A team's own calls can, through :func:`care_plan`.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +63,14 @@ EMERGENCY = "emergency"
 #: First element of the random streams' spawn key: keeps them apart from the generator's.
 STREAM = 0x5EC0
 FIT_FIELDS = ("rate_multiplier", "floor", "delay_weeks", "aggravation")
+#: Secondary pathway of a care plan that does not address a secondary contributor separately.
+NO_SECONDARY_PATHWAY = "none"
+#: First element of the spawn key of training-cohort seeds (learned policies, :func:`fit_policy`).
+TRAIN_STREAM = 0x7EA1
+#: Minimum size of the training cohort of a learned policy.
+MIN_TRAINING_PATIENTS = 2000
+# A seed or study named inside an ``assumption`` source, e.g. "(direction: seed:000 §Title)".
+_CITED = re.compile(r"seed:\d+ §[^)]+|study:[A-Za-z0-9_]+")
 
 
 @dataclass(frozen=True)
@@ -77,7 +98,7 @@ class RecoveryParams:
         --------
         >>> table = load_recovery().provenance()
         >>> table.set_index("key").loc["recovery.min_fall_fraction", "source"]
-        'study:dworkin2008'
+        'study:ostelo2008'
         """
         rows = [(k.split(":", 1)[1], s) for k, s in self.sources.items()]
         return pd.DataFrame(rows, columns=["key", "source"])
@@ -152,7 +173,7 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     agg = reader.table(data.get("aggravation"), "aggravation")
     mods = reader.table(data.get("modifiers"), "modifiers")
     noise = reader.table(data.get("noise"), "noise")
-    return RecoveryParams(
+    params = RecoveryParams(
         sources=sources,
         pain_max=num(rec, "recovery", "pain_max", low=0, high=10, what="a pain score"),
         min_fall_points=num(rec, "recovery", "min_fall_points", low=0, high=10),
@@ -186,6 +207,13 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
             "flare_carryover": reader.probability(noise, "noise", "flare_carryover"),
         },
     )
+    # An assumption may name the seed section or study that gives its direction: check those
+    # references as strictly as a source's own.
+    for key, source in sources.items():
+        if source.startswith("assumption"):
+            for cited in _CITED.findall(source):
+                reader.references.check(reader, key.split(":", 1)[1], cited.strip())
+    return params
 
 
 def fit_table(
@@ -251,7 +279,10 @@ def draw_noise(n: int, seed: int, params: RecoveryParams | None = None) -> Noise
     """Draw the random numbers for ``n`` patients (row positions 0..n-1) and ``seed``.
 
     Patients are drawn in blocks of :data:`outcomes.cohort.BLOCK_SIZE`, each from its own
-    stream, so patient ``i`` gets the same draws whatever ``n``.
+    stream, so row ``i`` gets the same draws whatever ``n``. The draws belong to the row
+    position, not to a ``patient_id``: the patient in row ``i`` gets row ``i``'s draws, so a
+    reordered or filtered patients table gives its patients other draws (simulate every policy
+    on the same table, in the same order).
 
     Examples
     --------
@@ -310,15 +341,22 @@ OUTCOME_COLUMNS: Mapping[str, str] = {
     "fit": "How the chosen pathway fits the condition (matched, mismatched, aggravating, "
     "redirected, harmful)",
     "matched": "The chosen pathway is the true pathway",
+    "secondary_pathway": "Pathway the policy chose for the secondary contributor ('none': not "
+    "addressed separately, the secondary part then follows the chosen pathway)",
+    "secondary_fit": "How the pathway treating the secondary contributor fits it ('none': a "
+    "single presentation)",
     "baseline_pain": "Pain NRS 0-10 at week 0",
     "baseline_odi": "ODI 0-100 at week 0",
     "final_pain": "Pain NRS at the last visit",
     "final_odi": "ODI at the last visit",
-    "last_visit_week": "Last week the patient was seen (52 = followed to the end)",
+    "last_visit_week": "Last week the patient was seen (follow_up_weeks of recovery.toml, 52 by "
+    "default, = followed to the end)",
     "weeks_to_recovery": "Week recovery began (if recovered), else weeks followed (censored)",
-    "recovered": "Recovery observed (the event)",
+    "recovered": "Recovery observed (the event). A patient whose baseline pain is already at "
+    "or below recovery.pain_max can recover only by the relative fall",
     "censoring": "not_censored, lost_to_follow_up or end_of_follow_up",
-    "harm": "Serious pathology sent down a routine pathway (an under-triaged emergency)",
+    "harm": "Serious pathology sent down a routine pathway (an under-triaged emergency), as "
+    "the condition or as the secondary contributor",
 }
 
 
@@ -341,6 +379,8 @@ def outcome_dtypes(knowledge: Knowledge | None = None) -> dict[str, Any]:
         "pathway": path,
         "fit": pd.CategoricalDtype(FITS),
         "matched": "bool",
+        "secondary_pathway": pd.CategoricalDtype((NO_SECONDARY_PATHWAY, *kb.pathways)),
+        "secondary_fit": pd.CategoricalDtype((NO_SECONDARY, *FITS)),
         "baseline_pain": "int8",
         "baseline_odi": "int8",
         "final_pain": "int8",
@@ -375,6 +415,53 @@ REQUIRED = (
     "patient_id", "condition", "secondary_condition", "pathway", "latent_severity", "chronic",
     "pain_nrs", "odi",
 )  # fmt: skip
+
+
+def care_plan(pathways: Any, secondary: Any = None) -> pd.DataFrame:
+    """The care a policy gives each patient: a pathway, and one for the secondary contributor.
+
+    Parameters
+    ----------
+    pathways
+        One care pathway per patient, in row order; or a care plan (a DataFrame with a
+        ``pathway`` and optionally a ``secondary_pathway`` column), returned as a copy.
+    secondary
+        The pathway that addresses the secondary contributor of a combined presentation, one
+        per patient; ``"none"`` (the default, for everyone) means it is not addressed
+        separately, and the secondary part follows ``pathway``. Ignored for patients without a
+        secondary contributor. Values are checked by :func:`simulate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``pathway`` and ``secondary_pathway`` (strings), one row per patient.
+
+    Examples
+    --------
+    >>> care_plan(["spinal", "hip"], secondary=["muscular", "none"])
+      pathway secondary_pathway
+    0  spinal          muscular
+    1     hip              none
+    """
+    if isinstance(pathways, pd.DataFrame):
+        if "pathway" not in pathways.columns:
+            raise ValueError("a care plan needs a 'pathway' column")
+        if secondary is None and "secondary_pathway" in pathways.columns:
+            secondary = pathways["secondary_pathway"]
+        pathways = pathways["pathway"]
+    primary = np.asarray(pathways, dtype=object)
+    if primary.ndim != 1:
+        raise ValueError(f"pathways must hold one pathway per patient, got shape {primary.shape}")
+    if secondary is None:
+        second = np.full(len(primary), NO_SECONDARY_PATHWAY, dtype=object)
+    else:
+        second = np.asarray(secondary, dtype=object)
+        if second.shape != primary.shape:
+            raise ValueError(
+                f"secondary pathways must hold one value per patient ({len(primary)}), "
+                f"got shape {second.shape}"
+            )
+    return pd.DataFrame({"pathway": primary, "secondary_pathway": second})
 
 
 def _codes(values: Any, categories: tuple[str, ...], what: str) -> np.ndarray:
@@ -419,9 +506,12 @@ def simulate(
     patients
         The ``patients`` table (needs the columns in :data:`REQUIRED`); never modified.
     pathways
-        One care pathway per patient, in row order (a policy).
+        One care pathway per patient, in row order (a policy); or a care plan
+        (:func:`care_plan`) that also names the pathway addressing each secondary contributor.
+        With plain pathways, a combined presentation's secondary part is not addressed.
     seed
-        Seed of the pathway-independent draws (common random numbers across policies).
+        Seed of the pathway-independent draws (common random numbers across policies). The
+        draws follow the row position (see :func:`draw_noise`).
     dropout
         Share lost to follow-up by the end of follow-up (default from ``recovery.toml``).
     visits
@@ -452,9 +542,9 @@ def simulate(
     if absent:
         raise ValueError(f"the patients table lacks column(s): {', '.join(absent)}")
     n = len(patients)
-    pathways = np.asarray(pathways, dtype=object)
-    if pathways.shape != (n,):
-        raise ValueError(f"pathways must hold one pathway per patient ({n}), got {pathways.shape}")
+    plan = care_plan(pathways)
+    if len(plan) != n:
+        raise ValueError(f"pathways must hold one pathway per patient ({n}), got {len(plan)}")
     dropout = params.dropout if dropout is None else dropout
     if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
         raise ValueError(f"dropout must be a share in [0, 1), got {dropout!r}")
@@ -467,7 +557,12 @@ def simulate(
         patients["secondary_condition"], (NO_SECONDARY, *kb.condition_names),
         "column 'secondary_condition'",
     ) - 1  # fmt: skip
-    path = _codes(pathways, kb.pathways, "pathways")
+    path = _codes(plan["pathway"], kb.pathways, "pathways")
+    # The pathway that treats the secondary part: its own when the plan gives one (-1: none).
+    chosen = _codes(
+        plan["secondary_pathway"], (NO_SECONDARY_PATHWAY, *kb.pathways), "secondary pathways"
+    ) - 1  # fmt: skip
+    sec_path = np.where(chosen >= 0, chosen, path)
     duplicated = patients["patient_id"].duplicated(keep=False).to_numpy()
     if duplicated.any():
         rows = ", ".join(str(i) for i in np.flatnonzero(duplicated)[:5])
@@ -477,9 +572,10 @@ def simulate(
     baseline_pain = patients["pain_nrs"].to_numpy(dtype=np.float32)
     baseline_odi = patients["odi"].to_numpy(dtype=np.float32)
 
-    level = _symptom_level(kb, params, noise, patients, cond, sec, path)
+    level = _symptom_level(kb, params, noise, patients, cond, sec, path, sec_path)
     pain, odi = _scores(params, noise, level, baseline_pain, baseline_odi)
-    return _tables(kb, params, patients, path, cond, sec, pain, odi, noise, dropout, visits)
+    care = (path, chosen, sec_path)
+    return _tables(kb, params, patients, care, cond, sec, pain, odi, noise, dropout, visits)
 
 
 def _symptom_level(
@@ -490,8 +586,12 @@ def _symptom_level(
     cond: np.ndarray,
     sec: np.ndarray,
     path: np.ndarray,
+    sec_path: np.ndarray,
 ) -> np.ndarray:
-    """Symptom level relative to baseline, shape (n, W): weeks 1..W."""
+    """Symptom level relative to baseline, shape (n, W): weeks 1..W.
+
+    ``sec`` is the secondary condition (-1: none) and ``sec_path`` the pathway treating it.
+    """
     mods = params.modifiers
     fit_codes = _fit_codes(kb, params)
     fields = {f: np.array([params.fit[name][f] for name in FITS]) for f in FIT_FIELDS}
@@ -524,11 +624,11 @@ def _symptom_level(
     has_sec = sec >= 0
     level = part(cond, path, modifier)
     if has_sec.any():
-        # A combined presentation: each part follows its own fit; both must be addressed for
-        # the level to reach a low floor.
+        # A combined presentation: each part follows the fit of the pathway treating it; both
+        # must be addressed for the level to reach a low floor.
         share = np.float32(mods["secondary_share"])
         rows = np.flatnonzero(has_sec)
-        second = part(sec[rows], path[rows], modifier[rows])
+        second = part(sec[rows], sec_path[rows], modifier[rows])
         level[rows] = (1 - share) * level[rows] + share * second
     return level
 
@@ -553,6 +653,35 @@ def _scores(
     return pain, odi
 
 
+def recovery_criterion(pain: np.ndarray, params: RecoveryParams | None = None) -> np.ndarray:
+    """Which visits meet the recovery criterion of ``recovery.toml`` (before "sustained").
+
+    ``pain`` has one row per patient and one column per week, week 0 (the baseline) first. A
+    visit qualifies when pain fell by at least ``min_fall_points`` and by at least
+    ``min_fall_fraction`` of baseline, or when pain is at most ``pain_max`` — the absolute
+    criterion only for patients whose baseline is above ``pain_max``, so that nobody
+    recovers by starting low. Week 0 never qualifies. Missing visits (NaN) never qualify.
+
+    Examples
+    --------
+    >>> recovery_criterion(np.array([[6, 5, 4, 2], [2, 2, 1, 0]]))
+    array([[False, False,  True,  True],
+           [False, False, False,  True]])
+    """
+    params = params if params is not None else load_recovery()
+    values = np.asarray(pain).astype(np.float32)
+    base = values[:, :1]
+    fall = base - values
+    # A fall of exactly the fraction counts (0.3 x 10 is 3.0000001 in floating point).
+    needed = np.float32(params.min_fall_fraction) * base - np.float32(1e-4)
+    with np.errstate(invalid="ignore"):
+        qualifies = ((base > params.pain_max) & (values <= params.pain_max)) | (
+            (fall >= params.min_fall_points) & (fall >= needed)
+        )
+    qualifies[:, 0] = False
+    return qualifies
+
+
 def _first_sustained(qualifies: np.ndarray, run: int) -> np.ndarray:
     """Index of the first week starting ``run`` consecutive True values (-1 if none)."""
     n, w = qualifies.shape
@@ -569,7 +698,7 @@ def _tables(
     kb: Knowledge,
     params: RecoveryParams,
     patients: pd.DataFrame,
-    path: np.ndarray,
+    care: tuple[np.ndarray, np.ndarray, np.ndarray],
     cond: np.ndarray,
     sec: np.ndarray,
     pain: np.ndarray,
@@ -579,6 +708,7 @@ def _tables(
     with_visits: bool,
 ) -> Simulation:
     n = len(patients)
+    path, chosen, sec_path = care
     weeks = params.follow_up_weeks
     # Loss to follow-up: a constant weekly hazard h with (1 - h)^W = 1 - dropout. The first
     # week not seen is geometric; > W means the patient is followed to the end.
@@ -590,12 +720,7 @@ def _tables(
         first_missed = np.full(n, weeks + 1)
     last_visit = first_missed - 1  # the baseline (week 0) is always seen
 
-    base = pain[:, :1].astype(np.int16)
-    fall = base - pain.astype(np.int16)
-    qualifies = (pain <= params.pain_max) | (
-        (fall >= params.min_fall_points) & (fall >= params.min_fall_fraction * base)
-    )
-    qualifies[:, 0] = False
+    qualifies = recovery_criterion(pain, params)
     run = params.sustained_visits
     start = _first_sustained(qualifies, run)
     confirmed = start + run - 1
@@ -606,6 +731,8 @@ def _tables(
 
     fit_codes = _fit_codes(kb, params)
     fit = fit_codes[cond, path]
+    has_sec = sec >= 0
+    sec_fit = np.where(has_sec, fit_codes[np.maximum(sec, 0), sec_path], -1)
     true_path = np.array([kb.pathways.index(c.pathway) for c in kb.conditions])[cond]
     rows = np.arange(n)
     dtypes = outcome_dtypes(kb)
@@ -623,6 +750,8 @@ def _tables(
             "pathway": cat(path, "pathway"),
             "fit": cat(fit, "fit"),
             "matched": path == true_path,
+            "secondary_pathway": cat(chosen + 1, "secondary_pathway"),
+            "secondary_fit": cat(sec_fit + 1, "secondary_fit"),
             "baseline_pain": pain[:, 0],
             "baseline_odi": odi[:, 0],
             "final_pain": pain[rows, last_visit],
@@ -631,7 +760,7 @@ def _tables(
             "weeks_to_recovery": weeks_to,
             "recovered": recovered,
             "censoring": cat(censoring, "censoring"),
-            "harm": fit == FITS.index("harmful"),
+            "harm": (fit == FITS.index("harmful")) | (sec_fit == FITS.index("harmful")),
         }
     ).astype({k: v for k, v in dtypes.items() if isinstance(v, str)})
     outcomes.index = pd.RangeIndex(n)
@@ -662,17 +791,29 @@ def _tables(
 # Policies
 
 
+def _perfect(patients: pd.DataFrame, kb: Knowledge) -> pd.DataFrame:
+    """Care plan of perfect triage: each part of the presentation on its own pathway."""
+    own = {c.name: c.pathway for c in kb.conditions}
+    secondary = patients["secondary_condition"].astype(str).map(own)
+    return care_plan(
+        patients["pathway"].astype(str).to_numpy(dtype=object),
+        secondary.fillna(NO_SECONDARY_PATHWAY).to_numpy(dtype=object),
+    )
+
+
 def policy_pathways(
     patients: pd.DataFrame,
     estimators: Mapping[str, Any] | None = None,
     knowledge: Knowledge | None = None,
-) -> dict[str, np.ndarray]:
-    """Policies to compare: one pathway per patient for each triage approach.
+) -> dict[str, pd.DataFrame]:
+    """Policies to compare: a care plan (:func:`care_plan`) per triage approach.
 
-    Always includes ``perfect`` (the true pathway) and ``everyone_spinal``; each fitted
-    estimator (anything with ``predict`` returning pathways: rules, a learned model, the
-    oracle) adds a policy under its name. Estimators see only the columns a triage method
-    may use (:func:`outcomes.cohort.feature_columns`), never the truth.
+    Always includes ``perfect`` (the true pathway, and the secondary contributor's own pathway
+    for combined presentations) and ``everyone_spinal``; each fitted estimator (anything with
+    ``predict`` returning pathways: rules, a learned model, the oracle) adds a policy under
+    its name that addresses the secondary contributor only through its single pathway.
+    Estimators see only the columns a triage method may use
+    (:func:`outcomes.cohort.feature_columns`), never the truth.
 
     Examples
     --------
@@ -682,13 +823,15 @@ def policy_pathways(
     >>> policies = policy_pathways(patients, {"oracle": BayesOracle().fit(patients)})
     >>> sorted(policies)
     ['everyone_spinal', 'oracle', 'perfect']
+    >>> list(policies["perfect"].columns)
+    ['pathway', 'secondary_pathway']
     """
     kb = knowledge if knowledge is not None else load_knowledge()
     features = patients[feature_columns(kb)]
-    policies = {name: np.asarray(est.predict(features), dtype=object)
+    policies = {name: care_plan(est.predict(features))
                 for name, est in (estimators or {}).items()}  # fmt: skip
-    policies["perfect"] = patients["pathway"].astype(str).to_numpy(dtype=object)
-    policies["everyone_spinal"] = np.full(len(patients), "spinal", dtype=object)
+    policies["perfect"] = _perfect(patients, kb)
+    policies["everyone_spinal"] = care_plan(np.full(len(patients), "spinal", dtype=object))
     return policies
 
 
@@ -703,8 +846,9 @@ def simulate_policies(
 ) -> dict[str, Simulation]:
     """Simulate the same patients under each policy with common random numbers.
 
-    The draws are made once and shared, so differences between policies are the effect of
-    triage alone.
+    ``policies`` maps a name to pathways or a care plan (as :func:`simulate` takes them). The
+    draws are made once and shared, so differences between policies are the effect of triage
+    alone.
 
     Examples
     --------
@@ -712,7 +856,8 @@ def simulate_policies(
     >>> patients = generate(200, seed=1)
     >>> sims = simulate_policies(patients, policy_pathways(patients), seed=0, visits=False)
     >>> a, b = sims["perfect"].outcomes, sims["everyone_spinal"].outcomes
-    >>> bool((a["weeks_to_recovery"] == b["weeks_to_recovery"])[a["pathway"] == "spinal"].all())
+    >>> same = (a["pathway"] == b["pathway"]) & (a["secondary_condition"] == "none")
+    >>> bool((a["weeks_to_recovery"] == b["weeks_to_recovery"])[same].all())
     True
     """
     kb = knowledge if knowledge is not None else load_knowledge()
@@ -755,13 +900,80 @@ FIXED_POLICIES = ("perfect", "everyone_spinal")
 FITTED_POLICIES = ("oracle", "rules", "logistic", "boosted")
 
 
+def _cohort_seeds(patients: pd.DataFrame) -> set[int]:
+    """Seeds of the generated cohorts the patients come from (ids ``'<seed>-<index>'``)."""
+    if "patient_id" not in patients.columns or patients.empty:
+        return set()
+    prefixes = patients["patient_id"].astype(str).str.extract(r"^(\d+)-\d+$")[0].dropna()
+    return {int(s) for s in prefixes.unique()}
+
+
+def training_seed(seed: int, patients: pd.DataFrame, stream: int = 0) -> int:
+    """Seed of a training cohort that shares no patient with ``patients``.
+
+    Derived from ``seed`` through its own spawn key (:data:`TRAIN_STREAM`, ``stream``), so it
+    is reproducible yet unrelated to the small integers cohorts are usually generated with;
+    and it is checked against the seeds in the patients' ids (``'<seed>-<index>'``): should it
+    equal one of them, the next candidate is taken. Training on ``generate(n, seed=s)`` then
+    can never mean training on the evaluated patients.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> patients = generate(10, seed=1)
+    >>> s = training_seed(0, patients)
+    >>> s != 1 and s == training_seed(0, patients)
+    True
+    """
+    used = _cohort_seeds(patients)
+    for k in range(len(used) + 1):
+        key = (TRAIN_STREAM, int(stream), k)
+        candidate = int(np.random.SeedSequence(int(seed), spawn_key=key).generate_state(1)[0])
+        if candidate not in used:
+            return candidate
+    raise AssertionError("unreachable: more candidates than used seeds")  # pragma: no cover
+
+
+def training_cohort(patients: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """A synthetic cohort to train a learned policy for ``patients``, disjoint from them.
+
+    At least :data:`MIN_TRAINING_PATIENTS` patients and at least as many as ``patients``,
+    with the same mix of care settings (``setting`` column; each setting's share by largest
+    remainder, every setting present at least once). Each setting's part has its own
+    :func:`training_seed`, so no training patient is an evaluated one.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> mixed = pd.concat([generate(30, seed=1, setting="primary_care"),
+    ...                    generate(10, seed=2, setting="sports_clinic")], ignore_index=True)
+    >>> training_cohort(mixed)["setting"].astype(str).value_counts().to_dict()
+    {'primary_care': 1500, 'sports_clinic': 500}
+    """
+    from outcomes.cohort import generate
+
+    total = max(len(patients), MIN_TRAINING_PATIENTS)
+    if "setting" not in patients.columns or patients["setting"].isna().all():
+        return generate(total, seed=training_seed(seed, patients))
+    counts = patients["setting"].astype(str).value_counts().sort_index()
+    exact = counts.to_numpy() / counts.sum() * total
+    sizes = np.maximum(np.floor(exact).astype(int), 1)
+    order = np.argsort(-(exact - np.floor(exact)), kind="stable")
+    for i in order[: max(total - int(sizes.sum()), 0)]:
+        sizes[i] += 1
+    parts = [
+        generate(int(size), seed=training_seed(seed, patients, stream=i), setting=setting)
+        for i, (setting, size) in enumerate(zip(counts.index, sizes, strict=True))
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
 def fit_policy(name: str, patients: pd.DataFrame, seed: int = 0) -> Any:
     """A fitted triage method for policy ``name`` (``oracle``, ``rules``, ``logistic``,
     ``boosted``).
 
-    The oracle and the rules learn nothing from outcomes; learned models are trained on a
-    separate cohort of the same size and setting (seed ``seed + 1``), never on the patients
-    they triage.
+    The oracle and the rules learn nothing from outcomes; learned models are trained on
+    :func:`training_cohort` (same size and setting mix, never the patients they triage).
 
     Examples
     --------
@@ -789,31 +1001,29 @@ def fit_policy(name: str, patients: pd.DataFrame, seed: int = 0) -> Any:
             raise ValueError(
                 f"policy {name!r} needs outcomes.models, which is not installed"
             ) from None
-        from outcomes.cohort import generate
-
-        setting = str(patients["setting"].iloc[0]) if len(patients) else None
-        train = generate(max(len(patients), 2000), seed=seed + 1, setting=setting)
-        return models.fit_model(name, train, seed=seed)
+        return models.fit_model(name, training_cohort(patients, seed), seed=seed)
     choices = ", ".join((*FIXED_POLICIES, *FITTED_POLICIES))
     raise ValueError(f"policy {name!r} is unknown; choose one of: {choices}")
 
 
-def policy(name: str, patients: pd.DataFrame, seed: int = 0) -> np.ndarray:
-    """The pathway each patient receives under policy ``name`` (fixed or fitted).
+def policy(name: str, patients: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The care plan (:func:`care_plan`) each patient receives under policy ``name``.
+
+    Only ``perfect`` addresses the secondary contributor of a combined presentation.
 
     Examples
     --------
     >>> from outcomes.cohort import generate
     >>> patients = generate(5, seed=1)
-    >>> policy("everyone_spinal", patients).tolist()
+    >>> policy("everyone_spinal", patients)["pathway"].tolist()
     ['spinal', 'spinal', 'spinal', 'spinal', 'spinal']
     """
     if name == "perfect":
-        return patients["pathway"].astype(str).to_numpy(dtype=object)
+        return _perfect(patients, load_knowledge())
     if name == "everyone_spinal":
-        return np.full(len(patients), "spinal", dtype=object)
+        return care_plan(np.full(len(patients), "spinal", dtype=object))
     estimator = fit_policy(name, patients, seed)
-    return np.asarray(estimator.predict(patients[feature_columns()]), dtype=object)
+    return care_plan(estimator.predict(patients[feature_columns()]))
 
 
 def available_policies() -> list[str]:
@@ -836,8 +1046,8 @@ def available_policies() -> list[str]:
 
 def build_policies(
     patients: pd.DataFrame, names: list[str], seed: int = 0
-) -> dict[str, np.ndarray]:
-    """The pathway arrays of the named policies, in the given order (see :func:`policy`).
+) -> dict[str, pd.DataFrame]:
+    """The care plans of the named policies, in the given order (see :func:`policy`).
 
     Examples
     --------

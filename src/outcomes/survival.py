@@ -10,6 +10,17 @@ restricted mean time to recovery (the area under the Kaplan–Meier curve up to 
 follow-up) between a policy and the reference, with a paired, seeded bootstrap interval:
 the policies are simulated on the same patients, so each bootstrap sample resamples patients
 once and evaluates every policy on them.
+
+**One row per patient in a group.** Kaplan–Meier bands, medians and log-rank tests assume
+independent patients. Policies simulated on the same patients share them, so a stack of
+policies may be grouped *by policy* (each group holds every patient once), but never pooled
+and grouped by another column (``fit``, ``condition``): the same patient would be counted once
+per policy, identical copies under common random numbers, and bands and p-values would be too
+narrow. These functions refuse such tables (by ``patient_id``); analyse one policy at a time.
+
+The follow-up length (the horizon) is read from the outcomes: the last week any patient was
+seen (``last_visit_week``), which is ``follow_up_weeks`` of ``recovery.toml`` whenever someone
+was followed to the end; without that column it is taken from ``recovery.toml``.
 """
 
 from __future__ import annotations
@@ -24,12 +35,49 @@ from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.utils import median_survival_times
 
 from outcomes.describe import NO_PATIENTS
+from outcomes.progress import progress_bar
 from outcomes.summary import Summary
 
 DURATION = "weeks_to_recovery"
 EVENT = "recovered"
-#: Weeks at which at-risk counts are reported under the Kaplan–Meier plots.
-AT_RISK_WEEKS = (0, 13, 26, 39, 52)
+#: Policies that are benchmarks, not triage a service could run: perfect triage knows the
+#: truth, and the oracle is the ceiling of any method working from the recorded findings.
+BENCHMARK_POLICIES = ("perfect", "oracle")
+#: Bootstrap cells (replicates x patients) held in memory at once by :func:`weeks_saved`.
+BOOTSTRAP_CELLS = 4_000_000
+
+
+def follow_up_weeks(outcomes: pd.DataFrame | None = None) -> int:
+    """Length of follow-up in weeks: the last week any patient of ``outcomes`` was seen.
+
+    Without outcomes (or without a ``last_visit_week`` column, or with no rows) it is
+    ``follow_up_weeks`` of ``recovery.toml``.
+
+    Examples
+    --------
+    >>> follow_up_weeks()
+    52
+    >>> follow_up_weeks(pd.DataFrame({"last_visit_week": [10, 26, 3]}))
+    26
+    """
+    if outcomes is not None and "last_visit_week" in outcomes.columns and len(outcomes):
+        return int(outcomes["last_visit_week"].max())
+    from outcomes.recovery import load_recovery
+
+    return load_recovery().follow_up_weeks
+
+
+def at_risk_weeks(horizon: int) -> tuple[int, ...]:
+    """Weeks at which at-risk counts are shown under a Kaplan–Meier plot: five, evenly spaced.
+
+    Examples
+    --------
+    >>> at_risk_weeks(52)
+    (0, 13, 26, 39, 52)
+    >>> at_risk_weeks(26)
+    (0, 6, 13, 20, 26)
+    """
+    return tuple(dict.fromkeys(int(round(horizon * k / 4)) for k in range(5)))
 
 
 def _groups(outcomes: pd.DataFrame, by: str) -> list[tuple[str, pd.DataFrame]]:
@@ -38,12 +86,30 @@ def _groups(outcomes: pd.DataFrame, by: str) -> list[tuple[str, pd.DataFrame]]:
     return [(str(name), outcomes[column == name]) for name in names]
 
 
-def kaplan_meier(outcomes: pd.DataFrame, by: str, horizon: int = 52) -> pd.DataFrame:
+def _one_row_per_patient(table: pd.DataFrame, by: str, *also: str) -> None:
+    """Refuse a table that counts a patient more than once in a group (see module notes)."""
+    if "patient_id" not in table.columns or table.empty:
+        return
+    keys = ["patient_id", by, *also]
+    repeated = table.duplicated(keys, keep=False).to_numpy()
+    if repeated.any():
+        row = table[repeated].iloc[0]
+        count = int(repeated.sum())
+        raise ValueError(
+            f"patient {row['patient_id']!r} appears more than once in group {str(row[by])!r} "
+            f"of {by!r} ({count} rows are repeats): pooling policies run on the same patients "
+            "counts each patient once per policy and makes bands and p-values too narrow; "
+            "analyse one policy at a time (e.g. outcomes[outcomes['policy'] == 'rules'])"
+        )
+
+
+def kaplan_meier(outcomes: pd.DataFrame, by: str, horizon: int | None = None) -> pd.DataFrame:
     """Kaplan–Meier share not yet recovered, by group, at every week 0..horizon.
 
     Returns a long table: ``group``, ``week``, ``survival``, ``lower``, ``upper`` (95%
     pointwise band, lifelines' exponential Greenwood) and ``at_risk`` (patients still followed
-    and not recovered at the start of the week). Groups with no patients are left out.
+    and not recovered at the start of the week). Groups with no patients are left out. The
+    horizon defaults to :func:`follow_up_weeks`; each patient may appear once per group.
 
     Examples
     --------
@@ -55,6 +121,8 @@ def kaplan_meier(outcomes: pd.DataFrame, by: str, horizon: int = 52) -> pd.DataF
     >>> float(km.loc[km["week"] == 0, "survival"].min())
     1.0
     """
+    _one_row_per_patient(outcomes, by)
+    horizon = follow_up_weeks(outcomes) if horizon is None else int(horizon)
     weeks = np.arange(horizon + 1)
     frames = []
     for name, group in _groups(outcomes, by):
@@ -89,7 +157,9 @@ def median_times(outcomes: pd.DataFrame, by: str) -> pd.DataFrame:
     """Median weeks to recovery by group with its 95% CI, formatted for reading.
 
     A median (or limit) beyond follow-up shows ``"not reached"``; an empty group shows
-    ``"no patients"``.
+    ``"no patients"``. The CI is lifelines' (from the pointwise band of the curve, as
+    :func:`lifelines.utils.median_survival_times` gives it); each patient may appear once per
+    group.
 
     Examples
     --------
@@ -100,6 +170,7 @@ def median_times(outcomes: pd.DataFrame, by: str) -> pd.DataFrame:
     >>> list(median_times(out, by="pathway").columns)
     ['patients', 'recovered', 'median weeks (95% CI)']
     """
+    _one_row_per_patient(outcomes, by)
     rows = {}
     for name, group in _groups(outcomes, by):
         if group.empty:
@@ -127,8 +198,13 @@ def logrank(outcomes: pd.DataFrame, by: str, reference: str | None = None) -> pd
 
     The first row tests all groups together; with ``reference``, one row per other group
     compares it with the reference. Columns: ``comparison``, ``chi2``, ``df``, ``p``.
-    (Policies simulated on the same patients are paired, so these p-values are conservative
-    for policy comparisons; the paired bootstrap of :func:`weeks_saved` is the primary test.)
+
+    The test assumes the groups hold different, independent patients. Grouped by condition or
+    by fit *within one policy*, they do. Grouped by policy on the same patients (common random
+    numbers), the groups are the same patients, positively correlated: the test ignores the
+    pairing and its p-values are conservative; the paired bootstrap of :func:`weeks_saved` is
+    the primary comparison of policies. A table that repeats a patient within a group (several
+    policies pooled, then grouped by fit) is refused: there the p-values would be too small.
 
     Examples
     --------
@@ -139,6 +215,7 @@ def logrank(outcomes: pd.DataFrame, by: str, reference: str | None = None) -> pd
     >>> logrank(out, by="pathway")["comparison"].iloc[0]
     'all groups'
     """
+    _one_row_per_patient(outcomes, by)
     present = outcomes[outcomes[by].isin([n for n, g in _groups(outcomes, by) if len(g)])]
     labels = present[by].astype(str)
     overall = multivariate_logrank_test(present[DURATION], labels, present[EVENT])
@@ -158,7 +235,7 @@ def logrank(outcomes: pd.DataFrame, by: str, reference: str | None = None) -> pd
     return table
 
 
-def rmst(durations: np.ndarray, events: np.ndarray, horizon: int = 52, weights=None) -> np.ndarray:
+def rmst(durations: np.ndarray, events: np.ndarray, horizon: int, weights=None) -> np.ndarray:
     """Restricted mean time to recovery (weeks) up to ``horizon`` from integer-week data.
 
     The area under the Kaplan–Meier "not yet recovered" curve from 0 to ``horizon``.
@@ -189,7 +266,7 @@ def rmst(durations: np.ndarray, events: np.ndarray, horizon: int = 52, weights=N
 def weeks_saved(
     outcomes: pd.DataFrame,
     reference: str = "rules",
-    horizon: int = 52,
+    horizon: int | None = None,
     n_boot: int = 500,
     seed: int = 0,
     policies: Sequence[str] | None = None,
@@ -198,9 +275,14 @@ def weeks_saved(
 
     ``outcomes`` is a stack of policies run on the same patients (column ``policy``; see
     :func:`outcomes.recovery.stack`). For each policy: restricted mean weeks to recovery
-    (RMST) with a 95% percentile bootstrap CI, and 100 x (RMST of reference - RMST of policy)
-    with a paired bootstrap CI (patients resampled once per replicate, shared by all policies).
-    Positive = the policy shortens the time in pain.
+    (RMST, up to ``horizon``, default :func:`follow_up_weeks`) with a 95% percentile bootstrap
+    CI, and 100 x (RMST of reference - RMST of policy) with a paired bootstrap CI (patients
+    resampled once per replicate, shared by all policies). Positive = the policy shortens the
+    time in pain.
+
+    The replicates are drawn in chunks of at most :data:`BOOTSTRAP_CELLS` patient counts
+    (memory stays bounded for any cohort size; the result does not depend on the chunking),
+    with a progress bar on a terminal.
 
     Examples
     --------
@@ -222,6 +304,7 @@ def weeks_saved(
         names = [n for n in order if n in present]
     if reference not in names:
         raise ValueError(f"reference policy {reference!r} is not among: {', '.join(names)}")
+    horizon = follow_up_weeks(outcomes) if horizon is None else int(horizon)
     frames = {name: outcomes[outcomes["policy"] == name] for name in names}
     n = len(frames[reference])
     ids = frames[reference]["patient_id"].to_numpy()
@@ -230,13 +313,20 @@ def weeks_saved(
             raise ValueError(
                 f"policy {name!r} was not simulated on the same patients as {reference!r}"
             )
+    data = {name: (f[DURATION].to_numpy(), f[EVENT].to_numpy()) for name, f in frames.items()}
+    point = {name: float(rmst(d, e, horizon)[0]) for name, (d, e) in data.items()}
+    boot = {name: np.empty(n_boot) for name in names}
     rng = np.random.default_rng(seed)
-    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot) if n else np.zeros((n_boot, 0))
-    point, boot = {}, {}
-    for name, frame in frames.items():
-        d, e = frame[DURATION].to_numpy(), frame[EVENT].to_numpy()
-        point[name] = float(rmst(d, e, horizon)[0])
-        boot[name] = rmst(d, e, horizon, weights=counts)
+    chunk = max(1, BOOTSTRAP_CELLS // max(n, 1))
+    with progress_bar(total=n_boot, desc="bootstrap", unit="replicate") as bar:
+        for lo in range(0, n_boot, chunk):
+            size = min(chunk, n_boot - lo)
+            # Successive multinomial draws from one generator: the same replicates as one
+            # draw of all of them, whatever the chunk size.
+            counts = rng.multinomial(n, np.full(n, 1 / n), size=size) if n else np.zeros((size, 0))
+            for name, (d, e) in data.items():
+                boot[name][lo : lo + size] = rmst(d, e, horizon, weights=counts)
+            bar.update(size)
     rows = []
     for name in names:
         diff = 100 * (boot[reference] - boot[name])
@@ -260,6 +350,7 @@ def trajectory(visits: pd.DataFrame, by: str, value: str = "pain_nrs") -> pd.Dat
     """Mean score per week and group with a 95% CI (normal approximation, mean ± 1.96 SE).
 
     Averages are over the patients seen that week (loss to follow-up shrinks later weeks).
+    Each patient may appear once per group and week (see the module notes).
 
     Examples
     --------
@@ -270,6 +361,7 @@ def trajectory(visits: pd.DataFrame, by: str, value: str = "pain_nrs") -> pd.Dat
     >>> list(trajectory(visits, by="pathway").columns)
     ['group', 'week', 'mean', 'lower', 'upper', 'n']
     """
+    _one_row_per_patient(visits, by, "week")
     keys = [visits[by].astype(str).rename("group"), visits["week"]]
     stats = visits[value].astype(float).groupby(keys, observed=True).agg(["mean", "std", "size"])
     se = stats["std"].fillna(0.0) / np.sqrt(stats["size"])
@@ -286,6 +378,22 @@ def trajectory(visits: pd.DataFrame, by: str, value: str = "pain_nrs") -> pd.Dat
     return out.reset_index(drop=True)
 
 
+def _number(x: float, digits: int) -> str:
+    """A number with a true minus sign."""
+    return f"{x:.{digits}f}".replace("-", "\N{MINUS SIGN}")
+
+
+def _saved(row: pd.Series) -> str:
+    """Weeks saved per 100 with its interval, from a :func:`weeks_saved` row."""
+    return _interval(row["saved_per_100"], row["saved_lower"], row["saved_upper"], 0)
+
+
+def _interval(est: float, lo: float, hi: float, digits: int) -> str:
+    """``est (lo–hi)``; "to" between bounds once one is negative ("-3--1" misreads)."""
+    separator = " to " if lo < 0 else "–"
+    return f"{_number(est, digits)} ({_number(lo, digits)}{separator}{_number(hi, digits)})"
+
+
 def format_weeks_saved(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Reading version of :func:`weeks_saved`: estimates with their intervals as text.
 
@@ -298,23 +406,14 @@ def format_weeks_saved(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     >>> format_weeks_saved(t, "rules").iloc[1, 1]
     '100 (80–120)'
     """
-
-    def fmt(est: float, lo: float, hi: float, digits: int) -> str:
-        # A true minus sign, and "to" between bounds once one is negative ("-3--1" misreads).
-        def num(x: float) -> str:
-            return f"{x:.{digits}f}".replace("-", "\N{MINUS SIGN}")
-
-        separator = " to " if lo < 0 else "–"
-        return f"{num(est)} ({num(lo)}{separator}{num(hi)})"
-
     out = pd.DataFrame(
         {
             "mean weeks to recovery (95% CI)": [
-                fmt(r.rmst_weeks, r.rmst_lower, r.rmst_upper, 1) for r in table.itertuples()
+                _interval(r.rmst_weeks, r.rmst_lower, r.rmst_upper, 1) for r in table.itertuples()
             ],
             f"weeks saved per 100 vs {reference} (95% CI)": [
                 "reference" if name == reference
-                else fmt(r.saved_per_100, r.saved_lower, r.saved_upper, 0)
+                else _interval(r.saved_per_100, r.saved_lower, r.saved_upper, 0)
                 for name, r in zip(table.index, table.itertuples(), strict=True)
             ],
         },
@@ -348,10 +447,154 @@ def harms(outcomes: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+# --------------------------------------------------------------------------------------------
+# Sentences computed from a run (notebook captions and summary): true for any N, seed, setting
+
+
+def _label(name: object) -> str:
+    return str(name).replace("_", " ")
+
+
+def _median_weeks(outcomes: pd.DataFrame, by: str) -> pd.Series:
+    """Kaplan–Meier median weeks to recovery per non-empty group (inf: not reached)."""
+    medians = {}
+    for name, group in _groups(outcomes, by):
+        if len(group):
+            kmf = KaplanMeierFitter().fit(group[DURATION].to_numpy(float), group[EVENT])
+            medians[name] = float(kmf.median_survival_time_)
+    return pd.Series(medians, dtype=float)
+
+
+def _weeks_text(median: float, horizon: int) -> str:
+    return f"not reached within {horizon} weeks" if not np.isfinite(median) else f"{median:.0f}"
+
+
+def condition_findings(outcomes: pd.DataFrame) -> str:
+    """One sentence: median weeks to recovery per condition, fastest first.
+
+    Examples
+    --------
+    >>> out = pd.DataFrame({"condition": pd.Categorical(["a", "a", "b", "b"]),
+    ...                     "weeks_to_recovery": [2, 4, 9, 52], "recovered": [True, True,
+    ...                     True, False], "last_visit_week": [52, 52, 52, 52]})
+    >>> condition_findings(out)
+    'Median weeks to recovery, fastest first: a 2; b 9.'
+    """
+    _one_row_per_patient(outcomes, "condition")
+    if outcomes.empty:
+        return f"Median weeks to recovery: {NO_PATIENTS}."
+    horizon = follow_up_weeks(outcomes)
+    medians = _median_weeks(outcomes, "condition").sort_values(kind="stable")
+    parts = [f"{_label(c)} {_weeks_text(m, horizon)}" for c, m in medians.items()]
+    return f"Median weeks to recovery, fastest first: {'; '.join(parts)}."
+
+
+def fit_findings(outcomes: pd.DataFrame, policy: str, top: int = 2) -> str:
+    """Sentences on how the pathways chosen by one ``policy`` fitted its patients.
+
+    For each fit: patients, share recovered, median weeks; for the mismatched, the conditions
+    they most often had (the groups differ in case mix as well as in fit).
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.recovery import simulate
+    >>> patients = generate(400, seed=1)
+    >>> out = simulate(patients, ["spinal"] * 400, seed=0, visits=False).outcomes
+    >>> fit_findings(out, "everyone_spinal").split(":")[0]
+    'Under everyone spinal'
+    """
+    _one_row_per_patient(outcomes, "fit")
+    n = len(outcomes)
+    if n == 0:
+        return f"Under {_label(policy)}: {NO_PATIENTS}."
+    horizon = follow_up_weeks(outcomes)
+    medians = _median_weeks(outcomes, "fit")
+    parts = []
+    for fit, median in medians.items():
+        group = outcomes[outcomes["fit"] == fit]
+        text = (
+            f"{len(group):,} {fit} ({len(group) / n:.0%}; {group[EVENT].mean():.0%} recovered, "
+            f"median {_weeks_text(median, horizon)}"
+        )
+        if fit != "matched":
+            mix = group["condition"].astype(str).value_counts(normalize=True).head(top)
+            text += ", mostly " + " and ".join(f"{_label(c)} {s:.0%}" for c, s in mix.items())
+        parts.append(text + ")")
+    return f"Under {_label(policy)}: " + "; ".join(parts) + "."
+
+
+def trajectory_findings(summary: pd.DataFrame) -> str:
+    """Where mean pain curves of several groups (policies) differ most, and how far apart
+    they end. ``summary`` is :func:`trajectory` output.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"group": ["a", "a", "b", "b"], "week": [0, 4, 0, 4],
+    ...                   "mean": [6.0, 3.0, 6.0, 4.5]})
+    >>> print(trajectory_findings(s).replace(": ", ":\\n"))
+    Mean pain differs most between groups at week 4:
+    from 3.0 (a) to 4.5 (b). At week 4 the gap is 1.5 points.
+    """
+    if summary.empty or summary["group"].nunique() < 2:
+        return "Fewer than two groups: nothing to compare."
+    wide = summary.pivot(index="week", columns="group", values="mean")
+    spread = wide.max(axis=1) - wide.min(axis=1)
+    week = int(spread.idxmax())
+    row = wide.loc[week]
+    last = int(wide.index.max())
+    return (
+        f"Mean pain differs most between groups at week {week}: from {row.min():.1f} "
+        f"({_label(row.idxmin())}) to {row.max():.1f} ({_label(row.idxmax())}). At week "
+        f"{last} the gap is {spread.loc[last]:.1f} points."
+    )
+
+
+def harm_findings(harm_table: pd.DataFrame) -> str:
+    """Sentences on serious pathology left on a routine pathway, per policy.
+
+    ``harm_table`` is :func:`harms` output. When the oracle is among the policies, says
+    whether even it left some (accuracy is not safety).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"patients with serious pathology": [40, 40],
+    ...                   "under-triaged emergencies": [0, 3]},
+    ...                  index=pd.Index(["rules", "oracle"], name="policy"))
+    >>> print(harm_findings(t).replace(". ", ".\\n"))
+    Of 40 patients with serious pathology, left on a routine pathway: rules 0, oracle 3.
+    The oracle, which maximises accuracy, still left 3: accuracy is not safety.
+    """
+    serious = int(harm_table["patients with serious pathology"].max()) if len(harm_table) else 0
+    if serious == 0:
+        return "No patient in this cohort has serious pathology."
+    harmed = harm_table["under-triaged emergencies"].astype(int)
+    counts = ", ".join(f"{_label(p)} {h}" for p, h in harmed.items())
+    text = f"Of {serious} patients with serious pathology, left on a routine pathway: {counts}."
+    if "oracle" in harmed.index:
+        k = int(harmed["oracle"])
+        text += (
+            f" The oracle, which maximises accuracy, still left {k}: accuracy is not safety."
+            if k
+            else " The oracle left none in this run."
+        )
+    return text
+
+
 def recovery_summary(
-    outcomes: pd.DataFrame, saved: pd.DataFrame, reference: str, harm_table: pd.DataFrame
+    outcomes: pd.DataFrame,
+    saved: pd.DataFrame,
+    reference: str,
+    harm_table: pd.DataFrame,
+    *,
+    n_boot: int = 500,
+    seed: int = 0,
 ) -> Summary:
     """Headline numbers of notebook 03 for the top of its report page.
+
+    The best *realistic* policy is chosen among those a service could run (not the
+    :data:`BENCHMARK_POLICIES`), and compared with the runner-up by a paired bootstrap
+    (:func:`weeks_saved` with the runner-up as reference, ``n_boot`` replicates, ``seed``).
 
     Parameters
     ----------
@@ -371,36 +614,50 @@ def recovery_summary(
     >>> patients = generate(400, seed=1)
     >>> out = stack(simulate_policies(patients, policy_pathways(patients), seed=0, visits=False))
     >>> saved = weeks_saved(out, reference="everyone_spinal", n_boot=50)
-    >>> summary = recovery_summary(out, saved, "everyone_spinal", harms(out))
+    >>> summary = recovery_summary(out, saved, "everyone_spinal", harms(out), n_boot=50)
     >>> summary.title
     'Recovery over 52 weeks: 400 patients under 2 triage policies'
     """
     n_patients = outcomes["patient_id"].nunique()
     names = [str(p) for p in saved.index]
-    title = f"Recovery over 52 weeks: {n_patients:,} patients under {len(names)} triage policies"
+    horizon = follow_up_weeks(outcomes)
+    title = (
+        f"Recovery over {horizon} weeks: {n_patients:,} patients under {len(names)} triage policies"
+    )
     if n_patients == 0:
         return Summary(title, [NO_PATIENTS])
     findings = []
-    others = saved.drop(index=reference)
-    realistic = others.drop(index="perfect", errors="ignore")
-    if not realistic.empty:
-        best = realistic["saved_per_100"].idxmax()
-        row = realistic.loc[best]
-        findings.append(
-            f"Best realistic policy: {best}, saving {row['saved_per_100']:.0f} "
-            f"({row['saved_lower']:.0f}–{row['saved_upper']:.0f}) weeks of pain per 100 "
-            f"patients against {reference}."
-        )
-    if "perfect" in others.index:
-        row = others.loc["perfect"]
-        findings.append(
-            f"Perfect triage would save {row['saved_per_100']:.0f} "
-            f"({row['saved_lower']:.0f}–{row['saved_upper']:.0f}) weeks per 100 patients."
-        )
+    realistic = saved.drop(index=[p for p in BENCHMARK_POLICIES if p in saved.index])
+    if len(realistic):
+        ranked = realistic["saved_per_100"].sort_values(ascending=False, kind="stable")
+        best = str(ranked.index[0])
+        row = saved.loc[best]
+        if best == reference:
+            text = f"Best realistic policy: {best} (the reference)."
+        else:
+            text = (
+                f"Best realistic policy: {best}, saving "
+                f"{_saved(row)} "
+                f"weeks of pain per 100 patients against {reference}."
+            )
+        if len(ranked) > 1:
+            runner = str(ranked.index[1])
+            paired = weeks_saved(outcomes, reference=runner, horizon=horizon, n_boot=n_boot,
+                                 seed=seed, policies=[best, runner]).loc[best]  # fmt: skip
+            text += (
+                f" Against the runner-up, {runner}, it saves "
+                f"{_saved(paired)} weeks per 100 patients (paired bootstrap)."
+            )
+        findings.append(text)
+    for name, what in (("oracle", "The oracle (the best triage from the recorded findings)"),
+                       ("perfect", "Perfect triage")):  # fmt: skip
+        if name in saved.index and name != reference:
+            row = saved.loc[name]
+            findings.append(f"{what} would save {_saved(row)} weeks per 100 patients.")
     ref = saved.loc[reference]
     findings.append(
-        f"Mean weeks to recovery within the year under {reference}: {ref['rmst_weeks']:.1f} "
-        f"({ref['rmst_lower']:.1f}–{ref['rmst_upper']:.1f})."
+        f"Mean weeks to recovery within {horizon} weeks under {reference}: "
+        f"{_interval(ref['rmst_weeks'], ref['rmst_lower'], ref['rmst_upper'], 1)}."
     )
     serious = harm_table["patients with serious pathology"]
     harmed = harm_table["under-triaged emergencies"]
