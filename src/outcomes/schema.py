@@ -78,8 +78,12 @@ def _check_for(name: str) -> list[pa.Check]:
     return []
 
 
-def _pandera_column(column: Column, nullable: bool, required: bool = True) -> pa.Column:
+def _pandera_column(
+    column: Column, nullable: bool, required: bool = True, arrow_text: bool = False
+) -> pa.Column:
     dtype: Any = column.dtype
+    if column.dtype == "string" and arrow_text:
+        dtype = pd.StringDtype("pyarrow")  # a team's ids: one buffer, not a str per patient
     if column.dtype == "category":
         dtype = pd.CategoricalDtype(list(column.categories or ()))
     return pa.Column(dtype, checks=_check_for(column.name), nullable=nullable, required=required,
@@ -96,7 +100,8 @@ def patients_schema(
     generated
         ``True``: the generator's full table (every column, nothing missing but exam signs
         and red flags). ``False``: a team's table after :func:`outcomes.userdata.read_patients`
-        (optional columns may be absent or hold missing values; extra columns allowed).
+        (optional columns may be absent or hold missing values; extra columns allowed; ids
+        held as Arrow-backed text, ``string[pyarrow]``, compact for millions of patients).
     require_truth
         For a team's table: the confirmed ``pathway`` must be present and complete.
 
@@ -120,7 +125,7 @@ def patients_schema(
             columns[column.name] = _pandera_column(column, nullable=not needed, required=needed)
         else:
             columns[column.name] = _pandera_column(
-                column, nullable=role == "optional", required=role == "required"
+                column, nullable=role == "optional", required=role == "required", arrow_text=True
             )
     return pa.DataFrameSchema(columns, strict=generated, name="patients", coerce=False)
 

@@ -10,30 +10,47 @@ rows and how many there are, e.g.::
     my_patients.csv: column 'pain_nrs': 2 rows out of range 0–10 (rows 3, 17: 14, -1)
 
 Rows are counted as data rows of the file, from 1, header not counted. Inputs are never
-modified; CSV files are read in chunks, so a file of five million patients fits in memory.
+modified.
+
+Files are streamed: CSV text is parsed :data:`CSV_BLOCK_BYTES` at a time and Parquet read
+:data:`PARQUET_BATCH_ROWS` rows at a time (pyarrow), each column arriving dictionary-encoded,
+so a column is validated by parsing its few distinct texts once and mapping the verdicts back
+to the rows with numpy. Only the typed result is kept (yes/no as booleans, numbers as small
+integers, categories as codes, ids and extra columns as Arrow strings), so five million
+patients are read within 2 GB.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from outcomes.cohort import Column, patient_columns
-from outcomes.knowledge import load_knowledge
+from outcomes.knowledge import Knowledge, load_knowledge
 from outcomes.schema import RANGES, column_roles, patients_schema
 
 MAX_ROWS_SHOWN = 10
-CHUNK_ROWS = 50_000
+#: CSV text parsed per step (about 25,000 patients of the generator's columns).
+CSV_BLOCK_BYTES = 2 << 20
+#: Parquet rows read per step.
+PARQUET_BATCH_ROWS = 65_536
 TRUE_TEXT = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_TEXT = frozenset({"false", "0", "no", "n", "f"})
 MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "<na>", "null", "none"})
 PROBABILITY_PREFIX = "p_"
 SUM_TOLERANCE = 1e-3
+_TEXT_CODES = pa.dictionary(pa.int32(), pa.string())
 
 
 class DataValidationError(ValueError):
@@ -45,27 +62,49 @@ class DataValidationError(ValueError):
         super().__init__(problems[0] + extra + "".join(f"\n  {p}" for p in problems[1:]))
 
 
-def _rows(positions: Iterable[int], values: Iterable[Any] | None = None) -> str:
-    """``"rows 3, 17: 14, -1"`` for 0-based positions; at most :data:`MAX_ROWS_SHOWN`."""
-    positions = list(positions)
-    shown = [str(p + 1) for p in positions[:MAX_ROWS_SHOWN]]
-    word = "row" if len(positions) == 1 else "rows"
-    more = ", …" if len(positions) > MAX_ROWS_SHOWN else ""
-    text = f"{word} {', '.join(shown)}{more}"
-    if values is not None:
-        vals = [repr(v) if isinstance(v, str) else str(v) for v in list(values)[:MAX_ROWS_SHOWN]]
-        text += f": {', '.join(vals)}{more}"
-    return text
-
-
-def _problem(file: str, column: str, what: str, positions: np.ndarray, values: Any = None) -> str:
-    count = len(positions)
+def _problem(file: str, column: str, what: str, count: int, rows: list[int],
+             shown: list[str] | None = None) -> str:  # fmt: skip
+    """One problem line; ``rows`` are the first 0-based positions, ``shown`` their values."""
     noun = "row" if count == 1 else "rows"
-    return f"{file}: column '{column}': {count} {noun} {what} ({_rows(positions, values)})"
+    more = ", …" if count > len(rows) else ""
+    text = f"{noun} {', '.join(str(r + 1) for r in rows)}{more}"
+    if shown:
+        text += f": {', '.join(shown)}{more}"
+    return f"{file}: column '{column}': {count} {noun} {what} ({text})"
+
+
+def _show(values: Any, quote: bool = True) -> list[str]:
+    return [repr(str(v)) if quote else str(v) for v in values]
+
+
+class _Checker:
+    """Collects problems over a file's batches: count and first rows of each, file-wide."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.found: dict[tuple[str, str], list[Any]] = {}
+
+    def flag(self, column: str, what: str, positions: np.ndarray, offset: int,
+             shown: list[str] | None = None) -> None:  # fmt: skip
+        """Record rows ``positions`` (of a batch starting at row ``offset``) as bad."""
+        if len(positions) == 0:
+            return
+        entry = self.found.setdefault((column, what), [0, [], []])
+        room = MAX_ROWS_SHOWN - len(entry[1])
+        entry[0] += len(positions)
+        if room > 0:
+            entry[1].extend((positions[:room] + offset).tolist())
+            entry[2].extend((shown or [])[:room])
+
+    def problems(self) -> list[str]:
+        return [
+            _problem(self.file, column, what, count, rows, shown or None)
+            for (column, what), (count, rows, shown) in self.found.items()
+        ]
 
 
 # --------------------------------------------------------------------------------------------
-# Reading files
+# Reading files: a header, then Arrow record batches
 
 
 def _sniff(path: Path) -> str:
@@ -89,156 +128,368 @@ def _sniff(path: Path) -> str:
     return "csv"
 
 
-def _decode_error(path: Path, exc: UnicodeDecodeError) -> DataValidationError:
+def _decode_error(path: Path) -> DataValidationError:
+    """The first byte that is not UTF-8 and its line, found reading 1 MiB at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
     with path.open("rb") as fh:
-        data = fh.read()
-    bad = data.find(exc.object[exc.start : exc.end]) if exc.object else -1
-    line = data[: max(bad, 0)].count(b"\n") + 1
-    return DataValidationError(
-        [
-            f"{path.name}: not UTF-8 text: byte 0x{exc.object[exc.start]:02x} on line {line} "
-            "(save the file as UTF-8)"
-        ]  # fmt: skip
-    )
+        while True:
+            block = fh.read(1 << 20)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                line += exc.object[: exc.start].count(b"\n")
+                byte = exc.object[exc.start]
+                return DataValidationError([f"{path.name}: not UTF-8 text: byte 0x{byte:02x} on "
+                                            f"line {line} (save the file as UTF-8)"])  # fmt: skip
+            if not block:
+                return DataValidationError([f"{path.name}: not UTF-8 text (save it as UTF-8)"])
+            line += block.count(b"\n")
 
 
-def read_table_text(path: str | Path) -> Iterable[pd.DataFrame]:
-    """The file's cells as text, chunk by chunk (CSV), or typed columns as text (Parquet).
+def _unreadable(path: Path, kind: str, exc: Exception) -> DataValidationError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DataValidationError([f"{path.name}: not a readable {kind} file ({reason})"])
 
-    Every cell is a string (empty = missing), so validation sees exactly what the file says.
+
+def _check_names(path: Path, names: list[str]) -> list[str]:
+    stripped = [str(n).strip() for n in names]
+    if stripped.count("") > 1:
+        raise DataValidationError([f"{path.name}: {stripped.count('')} columns have no name in "
+                                   "the header"])  # fmt: skip
+    repeated = sorted({n for n in stripped if stripped.count(n) > 1})
+    if repeated:
+        raise DataValidationError(
+            [f"{path.name}: column {repeated[0]!r} appears more than once in the header"]
+        )
+    return stripped
+
+
+def _open_table(path: Path) -> tuple[list[str], int, Iterator[pa.RecordBatch]]:
+    """The header (names stripped), a bound on the number of rows, and the record batches.
+
+    The bound is exact for Parquet and the number of line breaks for CSV, so columns can be
+    allocated once. CSV cells arrive as text, dictionary-encoded (``patient_id`` as plain
+    text); a row with the wrong number of cells, text that is not UTF-8 or a broken Parquet
+    file raises DataValidationError while iterating.
     """
-    path = Path(path)
-    kind = _sniff(path)
-    if kind == "parquet":
+    if _sniff(path) == "parquet":
         try:
-            frame = pd.read_parquet(path)
+            parquet = pq.ParquetFile(path)
+            names = parquet.schema_arrow.names
         except Exception as exc:  # pyarrow raises several types for a broken file
-            raise DataValidationError(
-                [f"{path.name}: not a readable Parquet file ({exc})"]
-            ) from None
-        text = frame.astype(object).where(frame.notna(), "").astype(str)
-        yield text
-        return
+            raise _unreadable(path, "Parquet", exc) from None
+        bound = parquet.metadata.num_rows
+        return _check_names(path, names), bound, _parquet_batches(path, parquet)
     try:
         with path.open("r", encoding="utf-8", newline="") as fh:
-            # pandas renames a repeated header ("age", "age.1"); catch it on the raw line.
-            header = next(csv.reader([fh.readline()]), [])
-            repeated = sorted({h.strip() for h in header if header.count(h) > 1 and h.strip()})
-            if repeated:
-                raise DataValidationError(
-                    [f"{path.name}: column {repeated[0]!r} appears more than once in the header"]
-                )
-            fh.seek(0)
-            reader = pd.read_csv(fh, dtype=str, keep_default_na=False, chunksize=CHUNK_ROWS,
-                                 skipinitialspace=True)  # fmt: skip
-            yield from reader
-    except UnicodeDecodeError as exc:
-        raise _decode_error(path, exc) from None
-    except pd.errors.EmptyDataError:
+            raw = next((row for row in csv.reader(fh) if row), None)
+    except UnicodeDecodeError:
+        raise _decode_error(path) from None
+    except csv.Error as exc:
+        raise _unreadable(path, "CSV", exc) from None
+    if raw is None:
+        raise DataValidationError([f"{path.name}: the file is empty (no header, no rows)"])
+    names = _check_names(path, raw)
+    return names, _line_breaks(path) + 1, _csv_batches(path, raw)
+
+
+def _line_breaks(path: Path) -> int:
+    count = 0
+    with path.open("rb") as fh:
+        while block := fh.read(16 << 20):
+            count += block.count(b"\n")
+    return count
+
+
+def _parquet_batches(path: Path, parquet: pq.ParquetFile) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS)
+    except Exception as exc:
+        raise _unreadable(path, "Parquet", exc) from None
+
+
+def _csv_batches(path: Path, raw_names: list[str]) -> Iterator[pa.RecordBatch]:
+    ragged: list[Any] = []
+
+    def skip_ragged(row: Any) -> str:
+        ragged.append(row)
+        return "skip"
+
+    types = {n: pa.string() if n.strip() == "patient_id" else _TEXT_CODES for n in raw_names}
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=False),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True,
+                                              invalid_row_handler=skip_ragged),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False),
+        )  # fmt: skip
+        if _check_names(path, reader.schema.names) != [n.strip() for n in raw_names]:
+            raise DataValidationError([f"{path.name}: the header cannot be read consistently "
+                                       "(check its quotes)"])  # fmt: skip
+        for batch in reader:
+            if not ragged:
+                yield batch
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "UTF-8" in str(exc):
+            raise _decode_error(path) from None
+        if "Empty CSV file" in str(exc):
+            raise DataValidationError(
+                [f"{path.name}: the file is empty (no header, no rows)"]
+            ) from None
+        raise _unreadable(path, "CSV", exc) from None
+    if ragged:
+        expected = len(raw_names)
+        rows = [r.number - 2 if r.number else -1 for r in ragged[:MAX_ROWS_SHOWN]]
+        cells = [f"{r.actual_columns} cells" for r in ragged[:MAX_ROWS_SHOWN]]
+        what = f"{len(ragged)} {'row has' if len(ragged) == 1 else 'rows have'}"
+        more = ", …" if len(ragged) > MAX_ROWS_SHOWN else ""
         raise DataValidationError(
-            [f"{path.name}: the file is empty (no header, no rows)"]
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise DataValidationError([f"{path.name}: not a readable CSV file ({exc})"]) from None
+            [f"{path.name}: {what} another number of cells than the {expected} columns of the "
+             f"header (lines {', '.join(str(r + 2) for r in rows)}{more}: "
+             f"{', '.join(cells)}{more})"]
+        )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
-# Column parsing
+# Column parsing: distinct texts once, verdicts mapped to rows
 
 
-def _parse_bool(text: pd.Series, missing_allowed: bool) -> tuple[pd.Series, np.ndarray]:
-    low = text.str.strip().str.lower()
-    true, false, missing = low.isin(TRUE_TEXT), low.isin(FALSE_TEXT), low.isin(MISSING_TEXT)
-    values = pd.array(np.where(true, True, False), dtype="boolean")
-    values[missing.to_numpy()] = pd.NA
-    bad = ~(true | false | (missing if missing_allowed else False))
-    return pd.Series(values, index=text.index), np.flatnonzero(bad.to_numpy())
+def _encode(array: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Each cell as a code into the column's distinct values: ``(codes, dictionary)``.
+
+    A missing cell gets the code ``len(dictionary)``.
+    """
+    if not pa.types.is_dictionary(array.type):
+        array = pc.dictionary_encode(array)
+    codes = pc.fill_null(array.indices, len(array.dictionary)).to_numpy(zero_copy_only=False)
+    return codes, array.dictionary
 
 
-def _parse_int(text: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Integers; positions that are not whole numbers, and that are empty."""
-    stripped = text.str.strip()
-    empty = stripped.isin(MISSING_TEXT) | (stripped == "")
-    numbers = pd.to_numeric(stripped.where(~empty), errors="coerce")
-    not_number = numbers.isna() & ~empty
-    not_whole = numbers.notna() & (numbers != np.floor(numbers.fillna(0)))
-    bad = np.flatnonzero((not_number | not_whole).to_numpy())
-    return numbers, bad, np.flatnonzero(empty.to_numpy())
+def _texts(dictionary: pa.Array, file: str, column: str) -> pd.Series:
+    """The distinct values as written (Parquet values in their text form), then ``""`` for a
+    missing cell (the code :func:`_encode` gives it)."""
+    if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
+        try:
+            dictionary = pc.cast(dictionary, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise DataValidationError(
+                [f"{file}: column '{column}': values of type {dictionary.type} cannot be read"]
+            ) from None
+    return pd.Series([*dictionary.to_pylist(), ""], dtype=object).fillna("")
 
 
-class _Checker:
-    """Parses one chunk column by column, collecting problems with file-wide row numbers."""
-
-    def __init__(self, file: str):
-        self.file = file
-        self.found: dict[tuple[str, str], tuple[list[int], list[Any]]] = {}
-
-    def flag(self, column: str, what: str, positions: np.ndarray, offset: int, values=()) -> None:
-        if len(positions) == 0:
-            return
-        rows, vals = self.found.setdefault((column, what), ([], []))
-        rows.extend((positions + offset).tolist())
-        if len(vals) < MAX_ROWS_SHOWN:
-            vals.extend(list(values)[: MAX_ROWS_SHOWN - len(vals)])
-
-    def problems(self) -> list[str]:
-        out = []
-        for (column, what), (rows, vals) in self.found.items():
-            out.append(_problem(self.file, column, what, np.asarray(rows), vals or None))
-        return out
+def _codes_and_texts(array: pa.Array, file: str, column: str) -> tuple[np.ndarray, pd.Series]:
+    codes, dictionary = _encode(array)
+    return codes, _texts(dictionary, file, column)
 
 
-def _canonical_chunk(
-    text: pd.DataFrame, columns: dict[str, Column], roles: dict[str, str], checker: _Checker,
-    offset: int, kb: Any,
-) -> pd.DataFrame:  # fmt: skip
-    out: dict[str, Any] = {}
-    missable = {f.name for f in kb.findings if f.can_be_missing}
-    for name, column in columns.items():
-        if name not in text.columns:
-            continue
-        cells = text[name].astype(str)
-        role = roles[name]
-        if column.dtype in ("bool", "boolean"):
-            values, bad = _parse_bool(cells, missing_allowed=name in missable)
-            what = "not yes/no (true/false, 1/0, yes/no" + (
-                "; empty = not recorded)" if name in missable else "; this finding is required)"
+def _arrow_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Cells as trimmed ``large_string`` text; missing cells as ``""``."""
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode() if isinstance(array, pa.Array) else pa.chunked_array(
+            [c.dictionary_decode() for c in array.chunks], array.type.value_type)  # fmt: skip
+    text = pc.cast(array, pa.large_string())
+    return pc.utf8_trim_whitespace(pc.fill_null(text, ""))
+
+
+@dataclass
+class _Verdicts:
+    """What a column's distinct texts mean: a value each, and per problem which are bad."""
+
+    texts: pa.Array
+    values: np.ndarray
+    problems: dict[str, tuple[np.ndarray, np.ndarray | None]]
+
+    @classmethod
+    def merge(cls, old: _Verdicts | None, texts: pa.Array, values: np.ndarray,
+              problems: dict[str, tuple[np.ndarray, np.ndarray | None]]) -> _Verdicts:  # fmt: skip
+        """``old`` with newly judged texts appended."""
+        if old is None:
+            return cls(texts, values, problems)
+        merged = {}
+        for what, (bad, shown) in problems.items():
+            old_bad, old_shown = old.problems[what]
+            merged[what] = (
+                np.concatenate([old_bad, bad]),
+                None if shown is None else np.concatenate([old_shown, shown]),
             )
-            checker.flag(name, what, bad, offset, cells.iloc[bad])
-            out[name] = values if name in missable else values.fillna(False).astype(bool)
-        elif column.dtype in ("int8", "int16"):
-            numbers, bad, empty = _parse_int(cells)
-            checker.flag(name, "not a whole number", bad, offset, cells.iloc[bad])
-            checker.flag(name, "empty (a value is required)", empty, offset)
-            low, high = RANGES[name]
-            outside = np.flatnonzero(((numbers < low) | (numbers > high)).to_numpy())
-            checker.flag(name, f"out of range {low:g}–{high:g}", outside, offset,
-                         numbers.iloc[outside].astype(int))  # fmt: skip
-            out[name] = numbers.fillna(0).clip(low, high).astype(column.dtype)
-        elif column.dtype == "category":
-            stripped = cells.str.strip()
-            empty = stripped.isin(MISSING_TEXT) | (stripped == "")
-            allowed = list(column.categories or ())
-            unknown = np.flatnonzero((~stripped.isin(allowed) & ~empty).to_numpy())
-            checker.flag(name, f"not one of: {', '.join(allowed)}", unknown, offset,
-                         stripped.iloc[unknown])  # fmt: skip
-            if role == "required" or (role == "truth" and name == "pathway"):
-                checker.flag(
-                    name,
-                    "empty (a value is required)"
-                    if role == "required"
-                    else "empty (the confirmed pathway)",  # fmt: skip
-                    np.flatnonzero(empty.to_numpy()),
-                    offset,
+        return cls(pa.concat_arrays([old.texts, texts]), np.concatenate([old.values, values]),
+                   merged)  # fmt: skip
+
+
+class _Columns:
+    """Parses the batches of a team's patients file into typed columns, allocated once."""
+
+    def __init__(self, file: str, names: list[str], kb: Knowledge, roles: dict[str, str],
+                 rows_at_most: int) -> None:  # fmt: skip
+        self.file = file
+        self.kb = kb
+        self.roles = roles
+        self.columns = {c.name: c for c in patient_columns(kb) if roles[c.name] != "generator only"}
+        self.missable = {f.name for f in kb.findings if f.can_be_missing}
+        self.names = names
+        self.checker = _Checker(file)
+        self._verdicts: dict[str, _Verdicts] = {}
+        # Text columns (ids, extras) as Arrow pieces; the others straight into numpy arrays
+        # (np.empty touches no memory until rows are written).
+        self.pieces: dict[str, list[pa.Array]] = {}
+        self.arrays: dict[str, list[np.ndarray]] = {}
+        for name in names:
+            column = self.columns.get(name)
+            if column is None or column.dtype == "string":
+                self.pieces[name] = []
+            else:
+                dtype = {"bool": bool, "boolean": bool, "category": np.int8}.get(
+                    column.dtype, column.dtype
                 )
-            values = stripped.where(stripped.isin(allowed))
-            out[name] = pd.Categorical(values, categories=allowed)
-        elif name == "patient_id":
-            stripped = cells.str.strip()
-            empty = np.flatnonzero((stripped == "").to_numpy())
-            checker.flag(name, "empty (every patient needs an id)", empty, offset)
-            out[name] = pd.array(stripped.to_numpy(dtype=object), dtype="string")
-    return pd.DataFrame(out, index=text.index)
+                parts = 2 if column.dtype == "boolean" else 1  # values and mask
+                self.arrays[name] = [np.empty(rows_at_most, dtype) for _ in range(parts)]
+        conditions = list(self.columns["condition"].categories or ())
+        pathways = list(self.columns["pathway"].categories or ())
+        pathway_of = kb.pathway_of()
+        self._pathway_of_condition = np.array(
+            [pathways.index(pathway_of[c]) for c in conditions], dtype=np.int8
+        )
+
+    def add(self, batch: pa.RecordBatch, offset: int) -> None:
+        codes = {}
+        for i, name in enumerate(self.names):
+            array = batch.column(i)
+            column = self.columns.get(name)
+            if column is None:
+                self.pieces[name].append(_arrow_text(array))
+            elif name == "patient_id":
+                self.pieces[name].append(self._ids(array, offset))
+            else:
+                values = self._parse(name, column, array, offset)
+                self._store(name, column, values, offset)
+                codes[name] = values
+        if "condition" in codes and "pathway" in codes:
+            self._check_truth(codes["condition"], codes["pathway"], offset)
+
+    def _store(self, name: str, column: Column, values: np.ndarray, offset: int) -> None:
+        targets = self.arrays[name]
+        end = offset + len(values)
+        if end > len(targets[0]):  # the file grew while being read
+            targets[:] = [np.concatenate([t, np.empty(end - len(t), t.dtype)]) for t in targets]
+        if column.dtype == "boolean":
+            targets[0][offset:end] = values == 1
+            targets[1][offset:end] = values < 0
+        elif column.dtype == "bool":
+            targets[0][offset:end] = values == 1
+        else:
+            targets[0][offset:end] = values
+
+    def _ids(self, array: pa.Array, offset: int) -> pa.Array:
+        ids = _arrow_text(array)
+        empty = np.flatnonzero(pc.equal(ids, "").to_numpy(zero_copy_only=False))
+        self.checker.flag("patient_id", "empty (every patient needs an id)", empty, offset)
+        return ids
+
+    def _parse(self, name: str, column: Column, array: pa.Array, offset: int) -> np.ndarray:
+        """Row values as numpy: booleans (int8, -1 = missing), integers, or category codes.
+
+        Each distinct text of a column is judged once, when a batch first brings it (a table
+        of verdicts grows per column); the verdicts reach the rows by indexing with codes.
+        """
+        codes, dictionary = _encode(array)
+        texts = _texts(dictionary, self.file, name)  # distinct texts, then "" for missing
+        table = self._verdicts.get(name)
+        where = None if table is None else pc.index_in(pa.array(texts, pa.string()), table.texts)
+        if where is None or where.null_count:
+            new = texts if where is None else texts[pc.is_null(where).to_numpy(False)]
+            values, problems = self._judge(name, column, new.reset_index(drop=True))
+            table = _Verdicts.merge(table, pa.array(new, pa.string()), values, problems)
+            self._verdicts[name] = table
+            where = pc.index_in(pa.array(texts, pa.string()), table.texts)
+        rows = where.to_numpy(False).astype(np.int64)[codes]  # row -> judged text
+        for what, (bad, shown) in table.problems.items():
+            positions = np.flatnonzero(bad[rows])
+            first = None if shown is None else list(shown[rows[positions[:MAX_ROWS_SHOWN]]])
+            self.checker.flag(name, what, positions, offset, first)
+        return table.values[rows]
+
+    def _judge(self, name: str, column: Column, texts: pd.Series) -> tuple[np.ndarray, dict]:
+        """Value of each distinct text, and each possible problem: what -> (bad, shown)."""
+        stripped = texts.str.strip()
+        lower = stripped.str.lower()
+        missing = lower.isin(MISSING_TEXT).to_numpy()
+        quoted = np.array(_show(texts), dtype=object)
+        problems: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+
+        def flag(bad: np.ndarray, what: str, shown: np.ndarray | None = quoted) -> None:
+            problems[what] = (bad, shown)
+
+        if column.dtype in ("bool", "boolean"):
+            optional = name in self.missable
+            true, false = lower.isin(TRUE_TEXT).to_numpy(), lower.isin(FALSE_TEXT).to_numpy()
+            flag(
+                ~(true | false | (missing if optional else False)),
+                "not yes/no (true/false, 1/0, yes/no"
+                + ("; empty = not recorded)" if optional else "; this finding is required)"),
+            )
+            values = np.where(true, 1, np.where(false | (not optional), 0, -1)).astype(np.int8)
+            return values, problems
+        if column.dtype in ("int8", "int16"):
+            numbers = pd.to_numeric(stripped.where(~missing), errors="coerce").to_numpy(float)
+            finite = np.isfinite(numbers)
+            whole = finite & (numbers == np.floor(np.where(finite, numbers, 0)))
+            flag(~whole & ~missing, "not a whole number")
+            flag(missing, "empty (a value is required)", None)
+            low, high = RANGES[name]
+            flag(whole & ((numbers < low) | (numbers > high)), f"out of range {low:g}–{high:g}",
+                 stripped.to_numpy())  # fmt: skip
+            values = np.where(whole, np.clip(numbers, low, high), low).astype(column.dtype)
+            return values, problems
+        # A category.
+        allowed = list(column.categories or ())
+        known = stripped.isin(allowed).to_numpy()
+        flag(~known & ~missing, f"not one of: {', '.join(allowed)}",
+             np.array(_show(stripped), dtype=object))  # fmt: skip
+        if self.roles[name] == "required":
+            flag(missing, "empty (a value is required)", None)
+        elif name == "pathway":
+            flag(missing, "empty (the confirmed pathway)", None)
+        codes = pd.Categorical(stripped.where(known), categories=allowed).codes
+        return codes.astype(np.int8), problems
+
+    def _check_truth(self, condition: np.ndarray, pathway: np.ndarray, offset: int) -> None:
+        both = (condition >= 0) & (pathway >= 0)
+        expected = self._pathway_of_condition[np.where(both, condition, 0)]
+        bad = np.flatnonzero(both & (pathway != expected))
+        if len(bad):
+            conditions = self.columns["condition"].categories or ()
+            pathways = self.columns["pathway"].categories or ()
+            shown = [f"{pathways[pathway[i]]!r} for {conditions[condition[i]]!r} (belongs to "
+                     f"{pathways[expected[i]]!r})" for i in bad[:MAX_ROWS_SHOWN]]  # fmt: skip
+            self.checker.flag("pathway", "contradict the confirmed 'condition'", bad, offset,
+                              shown)  # fmt: skip
+
+    def column(self, name: str, rows: int) -> Any:
+        """The whole column (``rows`` long), typed; the reader lets go of it."""
+        column = self.columns.get(name)
+        if name in self.pieces:
+            pieces = self.pieces.pop(name)
+            return pd.arrays.ArrowStringArray(pa.chunked_array(pieces, pa.large_string()))
+        targets = [t[:rows] for t in self.arrays.pop(name)]
+        if column.dtype == "boolean":
+            return pd.arrays.BooleanArray(targets[0], targets[1])
+        if column.dtype == "category":
+            return pd.Categorical.from_codes(targets[0], categories=list(column.categories or ()))
+        return targets[0]
+
+
+def _duplicates(ids: pa.ChunkedArray) -> np.ndarray:
+    """Positions of ids that occur more than once (hashing in Arrow, no Python set)."""
+    encoded = pc.dictionary_encode(ids)
+    distinct = len(encoded.chunks[0].dictionary) if encoded.num_chunks else 0
+    if distinct == len(ids):
+        return np.empty(0, dtype=np.int64)
+    codes = np.concatenate([c.indices.to_numpy() for c in encoded.chunks])
+    return np.flatnonzero(np.bincount(codes)[codes] > 1)
 
 
 def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFrame:
@@ -257,12 +508,14 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
     pandas.DataFrame
         The ``patients`` table: required and present optional columns with the generator's
         dtypes (absent exam signs and red flags added as not recorded; ``chronic`` derived
-        from the symptom duration when absent), then any extra columns of the file, as text.
+        from the symptom duration when absent; ``patient_id`` as Arrow-backed text), then any
+        extra columns of the file, as Arrow-backed text.
 
     Raises
     ------
     DataValidationError
-        Naming the file, the column, up to 10 rows and the count of each problem.
+        Naming the file, the column, up to 10 rows and the count of each problem; a
+        confirmed ``pathway`` that is not the ``condition``'s pathway is one.
 
     Examples
     --------
@@ -274,50 +527,50 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
     path = Path(path)
     kb = load_knowledge()
     roles = column_roles(kb)
-    columns = {c.name: c for c in patient_columns(kb) if roles[c.name] != "generator only"}
-    checker = _Checker(path.name)
-    frames, extras, offset, header = [], [], 0, None
-    for chunk in read_table_text(path):
-        if header is None:
-            header = [str(c).strip() for c in chunk.columns]
-            _check_header(path.name, header, roles, require_truth)
-        chunk.columns = header
-        chunk = chunk.reset_index(drop=True)
-        frames.append(_canonical_chunk(chunk, columns, roles, checker, offset, kb))
-        extras.append(chunk[[c for c in header if c not in columns]])
-        offset += len(chunk)
-    if header is None or offset == 0:
+    header, rows_at_most, batches = _open_table(path)
+    _check_header(path.name, header, roles, require_truth)
+    columns = _Columns(path.name, header, kb, roles, rows_at_most)
+    rows = 0
+    for batch in batches:
+        columns.add(batch, rows)
+        rows += batch.num_rows
+    if rows == 0:
         raise DataValidationError([f"{path.name}: the file has a header but no data rows"])
-    problems = checker.problems()
-    data = pd.concat(frames, ignore_index=True)
-    duplicated = np.flatnonzero(data["patient_id"].duplicated(keep=False).to_numpy())
+    problems = columns.checker.problems()
+    ids = pa.chunked_array(columns.pieces["patient_id"], pa.large_string())
+    duplicated = _duplicates(ids)
     if len(duplicated):
+        shown = _show(ids.take(pa.array(duplicated[:MAX_ROWS_SHOWN])).to_pylist())
         problems.append(_problem(path.name, "patient_id", "share an id with another row",
-                                 duplicated, data["patient_id"].iloc[duplicated]))  # fmt: skip
+                                 len(duplicated), duplicated[:MAX_ROWS_SHOWN].tolist(),
+                                 shown))  # fmt: skip
+    del ids
     if problems:
         raise DataValidationError(problems)
+    data: dict[str, Any] = {c: columns.column(c, rows) for c in columns.columns if c in header}
     for finding in kb.findings:
         if finding.can_be_missing and finding.name not in data:
-            data[finding.name] = pd.array([pd.NA] * len(data), dtype="boolean")
+            data[finding.name] = pd.arrays.BooleanArray(np.zeros(rows, bool), np.ones(rows, bool))
     for name in ("occupation", "onset", "trigger", "side"):
         if name not in data:
-            data[name] = pd.Categorical([None] * len(data), categories=columns[name].categories)
+            data[name] = pd.Categorical.from_codes(
+                np.full(rows, -1, np.int8), categories=columns.columns[name].categories
+            )
     if "chronic" not in data:
         threshold = kb.shared["chronic_threshold_weeks"]
         data["chronic"] = data["symptom_duration_weeks"] > threshold
-    order = [c for c in columns if c in data]
-    data = data[order]
-    extra = pd.concat(extras, ignore_index=True)
-    if not extra.empty and extra.shape[1]:
-        data = pd.concat([data, extra], axis=1)
-    return patients_schema(generated=False, require_truth=require_truth).validate(data)
+    order = [c for c in columns.columns if c in data]
+    for extra in [c for c in header if c not in columns.columns]:
+        data[extra] = columns.column(extra, rows)
+        order.append(extra)
+    # copy=False: no block consolidation, so the columns are not copied once more.
+    frame = pd.DataFrame({c: data.pop(c) for c in order}, index=pd.RangeIndex(rows), copy=False)
+    schema = patients_schema(generated=False, require_truth=require_truth)
+    return schema.validate(frame, inplace=True)
 
 
 def _check_header(file: str, header: list[str], roles: dict[str, str], require_truth: bool):
     problems = []
-    seen = [h for h in header if header.count(h) > 1]
-    if seen:
-        problems.append(f"{file}: column {sorted(set(seen))[0]!r} appears more than once")
     missing = [c for c, role in roles.items() if role == "required" and c not in header]
     if missing:
         shown = ", ".join(repr(c) for c in missing[:MAX_ROWS_SHOWN])
@@ -335,11 +588,32 @@ def _check_header(file: str, header: list[str], roles: dict[str, str], require_t
 # Predictions
 
 
+def _probabilities(array: pa.Array, file: str, column: str) -> tuple[np.ndarray, np.ndarray,
+                                                                       pd.Series]:  # fmt: skip
+    """Numbers of a probability column (NaN where not a number), with codes and texts."""
+    if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
+        values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+        return values, np.arange(len(values)), pd.Series(values).astype(str)
+    codes, texts = _codes_and_texts(array, file, column)
+    numbers = pd.to_numeric(texts.str.strip(), errors="coerce").to_numpy(float)
+    return numbers[codes], codes, texts
+
+
+def _id_text(ids: pd.Series) -> pa.ChunkedArray:
+    """Patient ids as trimmed Arrow text, without a Python string per patient if possible."""
+    if isinstance(ids.dtype, pd.StringDtype):
+        array = pa.array(ids.array)  # zero-copy for Arrow-backed text
+    else:
+        array = pa.array(ids.astype(str).to_numpy(dtype=object))
+    return pa.chunked_array([_arrow_text(array)])
+
+
 def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
     """Read a team's triage calls and align them to ``patients`` (same order).
 
     The file holds ``patient_id`` and ``pathway`` and, optionally, one probability column
-    ``p_<pathway>`` per pathway (each in [0, 1], summing to 1 per row).
+    ``p_<pathway>`` per pathway (each in [0, 1], summing to 1 per row). It is streamed like
+    :func:`read_patients`; ids are matched by hashing in Arrow.
 
     Returns
     -------
@@ -358,71 +632,103 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
     ['spinal', 'spinal', 'spinal']
     """
     path = Path(path)
+    file = path.name
     pathways = list(load_knowledge().pathways)
-    frames = list(read_table_text(path))
-    text = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    text.columns = [str(c).strip() for c in text.columns]
+    header, _, batches = _open_table(path)
+    missing = [f"{file}: missing required column '{c}'" for c in ("patient_id", "pathway")
+               if c not in header]  # fmt: skip
+    if missing:
+        raise DataValidationError(missing)
     problems = []
-    for needed in ("patient_id", "pathway"):
-        if needed not in text.columns:
-            problems.append(f"{path.name}: missing required column '{needed}'")
-    if problems:
-        raise DataValidationError(problems)
-    if text.empty:
-        raise DataValidationError([f"{path.name}: the file has a header but no data rows"])
-    ids = text["patient_id"].str.strip()
-    calls = text["pathway"].str.strip()
-    unknown = np.flatnonzero(~calls.isin(pathways).to_numpy())
-    if len(unknown):
-        problems.append(_problem(path.name, "pathway", f"not one of: {', '.join(pathways)}",
-                                 unknown, calls.iloc[unknown]))  # fmt: skip
-    dup = np.flatnonzero(ids.duplicated(keep=False).to_numpy())
-    if len(dup):
-        problems.append(_problem(path.name, "patient_id", "share an id with another row", dup,
-                                 ids.iloc[dup]))  # fmt: skip
-    known = patients["patient_id"].astype(str)
-    strangers = np.flatnonzero(~ids.isin(known).to_numpy())
-    if len(strangers):
-        problems.append(_problem(path.name, "patient_id", "are not patients of the data file",
-                                 strangers, ids.iloc[strangers]))  # fmt: skip
-    without = np.flatnonzero(~known.isin(ids).to_numpy())
-    if len(without):
-        problems.append(
-            f"{path.name}: column 'patient_id': {len(without)} patient(s) of the data file have "
-            f"no prediction ({', '.join(known.iloc[without][:MAX_ROWS_SHOWN])}"
-            f"{', …' if len(without) > MAX_ROWS_SHOWN else ''})"
+    prob_columns = [c for c in header if c.startswith(PROBABILITY_PREFIX)]
+    expected = [f"{PROBABILITY_PREFIX}{p}" for p in pathways]
+    if prob_columns and sorted(prob_columns) != sorted(expected):
+        problems.append(f"{file}: probability columns must be exactly {', '.join(expected)}; "
+                        f"got {', '.join(prob_columns)}")  # fmt: skip
+        prob_columns = []
+    prob_columns = expected if prob_columns else []
+    checker = _Checker(file)
+    ids, calls = [], []
+    proba: dict[str, list[np.ndarray]] = {c: [] for c in prob_columns}
+    rows = 0
+    for batch in batches:
+        ids.append(_arrow_text(batch.column(header.index("patient_id"))))
+        codes, texts = _codes_and_texts(batch.column(header.index("pathway")), file, "pathway")
+        stripped = texts.str.strip()
+        known = pd.Categorical(stripped, categories=pathways).codes.astype(np.int8)
+        unknown = np.flatnonzero(known[codes] < 0)
+        checker.flag("pathway", f"not one of: {', '.join(pathways)}", unknown, rows,
+                     _show(stripped.to_numpy()[codes[unknown[:MAX_ROWS_SHOWN]]]))  # fmt: skip
+        calls.append(known[codes])
+        total = np.zeros(batch.num_rows)
+        for column in prob_columns:
+            values, p_codes, p_texts = _probabilities(batch.column(header.index(column)), file,
+                                                      column)  # fmt: skip
+            bad = np.flatnonzero(~((values >= 0) & (values <= 1)))
+            checker.flag(column, "not a probability in [0, 1]", bad, rows,
+                         _show(p_texts.to_numpy()[p_codes[bad[:MAX_ROWS_SHOWN]]]))  # fmt: skip
+            proba[column].append(values)
+            total += values
+        off = np.flatnonzero(np.abs(total - 1) > SUM_TOLERANCE) if prob_columns else []
+        checker.flag(
+            "p_*",
+            "probabilities not summing to 1",
+            np.asarray(off, dtype=np.int64),
+            rows,
+            _show(np.round(total[off[:MAX_ROWS_SHOWN]], 3), quote=False),
         )
-    prob_columns = [c for c in text.columns if c.startswith(PROBABILITY_PREFIX)]
-    proba = None
-    if prob_columns:
-        expected = [f"{PROBABILITY_PREFIX}{p}" for p in pathways]
-        if sorted(prob_columns) != sorted(expected):
-            problems.append(f"{path.name}: probability columns must be exactly "
-                            f"{', '.join(expected)}; got {', '.join(prob_columns)}")  # fmt: skip
-        else:
-            proba = text[expected].apply(pd.to_numeric, errors="coerce")
-            for column in expected:
-                bad = np.flatnonzero((proba[column].isna() | (proba[column] < 0)
-                                      | (proba[column] > 1)).to_numpy())  # fmt: skip
-                if len(bad):
-                    problems.append(_problem(path.name, column, "not a probability in [0, 1]",
-                                             bad, text[column].iloc[bad]))  # fmt: skip
-            totals = proba.sum(axis=1)
-            off = np.flatnonzero(((totals - 1).abs() > SUM_TOLERANCE).to_numpy())
-            if len(off) and not problems:
-                problems.append(_problem(path.name, "p_*", "probabilities not summing to 1",
-                                         off, totals.iloc[off].round(3)))  # fmt: skip
+        rows += batch.num_rows
+    if rows == 0:
+        raise DataValidationError([f"{file}: the file has a header but no data rows"])
+    found = checker.problems()
+    sums = [p for p in found if "not summing to 1" in p]
+    problems += [p for p in found if p not in sums]
+    if not problems:
+        problems += sums  # a sum is only worth checking once every probability is one
+    given = pa.chunked_array(ids, pa.large_string())
+    dup = _duplicates(given)
+    if len(dup):
+        problems.append(
+            _problem(
+                file,
+                "patient_id",
+                "share an id with another row",
+                len(dup),
+                dup[:MAX_ROWS_SHOWN].tolist(),
+                _show(given.take(pa.array(dup[:MAX_ROWS_SHOWN])).to_pylist()),
+            )
+        )
+    known_ids = _id_text(patients["patient_id"])
+    strangers = np.flatnonzero(~pc.is_in(given, value_set=known_ids).to_numpy(False))
+    if len(strangers):
+        shown = _show(given.take(pa.array(strangers[:MAX_ROWS_SHOWN])).to_pylist())
+        problems.append(
+            _problem(
+                file,
+                "patient_id",
+                "are not patients of the data file",
+                len(strangers),
+                strangers[:MAX_ROWS_SHOWN].tolist(),
+                shown,
+            )
+        )
+    position = pc.index_in(known_ids, value_set=given)
+    without = np.flatnonzero(pc.is_null(position).to_numpy(False))
+    if len(without):
+        first = known_ids.take(pa.array(without[:MAX_ROWS_SHOWN])).to_pylist()
+        problems.append(
+            f"{file}: column 'patient_id': {len(without)} patient(s) of the data file have "
+            f"no prediction ({', '.join(first)}{', …' if len(without) > MAX_ROWS_SHOWN else ''})"
+        )
     if problems:
         raise DataValidationError(problems)
-    position = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
-    order = position.loc[known.to_numpy()].to_numpy()
+    order = position.to_numpy(False).astype(np.int64)
     out = pd.DataFrame(
-        {"pathway": pd.Categorical(calls.iloc[order].to_numpy(), categories=pathways)},
+        {"pathway": pd.Categorical.from_codes(np.concatenate(calls)[order], categories=pathways)},
         index=patients.index,
     )
-    if proba is not None:
-        for column in proba.columns:
-            out[column] = proba[column].iloc[order].to_numpy(dtype=float)
+    for column in prob_columns:
+        out[column] = np.concatenate(proba.pop(column))[order]
     return out
 
 
