@@ -349,6 +349,17 @@ def test_recovery_criterion():
     np.testing.assert_array_equal(recovery_criterion(pain, PARAMS), expected)
 
 
+def test_recovery_definition_is_stated_from_the_knowledge_base():
+    from outcomes.recovery import recovery_definition
+
+    text = recovery_definition(PARAMS)
+    assert "at least 2 points and by at least 30% of baseline" in text
+    assert "at most 2/10 for patients who started above 2" in text
+    stricter = dataclasses.replace(PARAMS, min_fall_fraction=0.5, sustained_visits=3)
+    assert "at least 50% of baseline" in recovery_definition(stricter)
+    assert "held at 3 visits in a row" in recovery_definition(stricter)
+
+
 def test_recovery_time_matches_the_definition_in_the_visits(sim, patients):
     """Recompute every patient's recovery week from the visits table alone, with the rule
     written out from recovery.toml (not with the model's own function)."""

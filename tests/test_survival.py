@@ -30,6 +30,7 @@ from outcomes.recovery import (
 )
 from outcomes.survival import (
     at_risk_weeks,
+    combined_presentations,
     condition_findings,
     fit_findings,
     follow_up_weeks,
@@ -374,7 +375,7 @@ def test_fit_findings_count_one_policys_patients(outcomes):
     for fit in ("matched", "mismatched", "aggravating"):
         assert f"{counts[fit]:,} {fit} ({counts[fit] / len(one):.0%};" in text
     top = one.loc[one["fit"] == "mismatched", "condition"].astype(str).value_counts()
-    assert f"mostly {top.index[0].replace('_', ' ')}" in text
+    assert f"conditions: {top.index[0].replace('_', ' ')}" in text
     with pytest.raises(ValueError, match="appears more than once"):
         fit_findings(outcomes, "all")
 
@@ -425,6 +426,23 @@ def test_recovery_summary_picks_a_realistic_policy_and_pairs_it_with_the_runner_
     assert f"under rules: {rules['rmst_weeks']:.1f} " in text
     serious = int(harms(four)["patients with serious pathology"].max())
     assert f"of {serious} patients across policies (most under rules)" in text
+
+
+def test_combined_presentations_table(four):
+    table = combined_presentations(four)
+    for name in ("rules", "oracle", "perfect"):
+        one = four[four["policy"] == name]
+        combined = one["secondary_condition"] != "none"
+        left = one["final_pain"] / one["baseline_pain"].clip(lower=1)
+        assert table.loc[name, "combined patients"] == f"{combined.sum():,}"
+        shown = table.loc[name, "pain left, combined (95% CI)"]
+        assert shown.startswith(f"{left[combined].mean():.0%} (")
+        assert table.loc[name, "pain left, single (95% CI)"].startswith(
+            f"{left[~combined].mean():.0%}"
+        )
+    # Only perfect triage addresses the secondary part, and it leaves the least pain.
+    assert table.loc["perfect", "secondary part addressed"] == "100%"
+    assert table.loc["oracle", "secondary part addressed"] == "0%"
 
 
 def test_weeks_saved_text_reads_well_for_negative_intervals():

@@ -19,18 +19,19 @@
 # A patient sent down the wrong care pathway usually still gets better — the natural history of
 # sciatica and its mimics is mostly favourable — but more slowly, and sometimes only after a
 # detour. This notebook puts a number on that cost. It follows every patient of a synthetic cohort
-# for a year of weekly visits under several triage policies and asks:
+# with weekly visits under several triage policies and asks:
 #
 # 1. **How long does recovery take** for each condition when the pathway fits?
 # 2. **What does a mismatch cost?** Time to recovery when the pathway fits the condition, when it
-#    does not, and when it makes things worse.
+#    does not, and when it makes things worse; and what an unaddressed second problem costs.
 # 3. **Which triage policy gets patients better soonest**, and how many weeks of pain does it
 #    save per 100 patients compared with the rules?
 # 4. **Who is harmed?** Serious pathology left on a routine pathway.
 #
 # The same patients are simulated under every policy with the same random draws (common random
 # numbers), so any difference between policies is the effect of triage alone. Every rate,
-# multiplier and threshold lives in `src/outcomes/knowledge/recovery.toml` with its source.
+# multiplier and threshold lives in `src/outcomes/knowledge/recovery.toml` with its source;
+# numbers the source texts only give a direction for are marked as assumptions.
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides this cell)
@@ -54,15 +55,24 @@ pd.set_option("display.max_columns", 12)
 
 # %%
 patients = generate(N, seed=SEED, setting=SETTING, exam_missing_rate=EXAM_MISSING_RATE)
+params = recovery.load_recovery()
 names = recovery.available_policies()
 REFERENCE = "rules" if "rules" in names else "everyone_spinal"
 policies = recovery.build_policies(patients, names, seed=SEED)
 sims = recovery.simulate_policies(patients, policies, seed=SEED, dropout=DROPOUT)
 outcomes = recovery.stack(sims)
 visits = recovery.stack(sims, "visits")
-print(f"{len(patients):,} patients in setting '{SETTING}', followed weekly for 52 weeks")
+WEEKS = survival.follow_up_weeks(outcomes)
+AT_RISK = survival.at_risk_weeks(WEEKS)
+reference = outcomes[outcomes["policy"] == REFERENCE]
+lost = (reference["last_visit_week"] < WEEKS).mean()
+combined = (patients["secondary_condition"] != "none").mean()
+low = (patients["pain_nrs"] <= params.pain_max).mean()
+print(f"{len(patients):,} patients in setting '{SETTING}', followed weekly for {WEEKS} weeks")
 print(f"policies compared: {', '.join(names)}; reference for weeks saved: {REFERENCE}")
-print(f"lost to follow-up by one year: {DROPOUT:.0%} expected")
+print(f"lost to follow-up before week {WEEKS}: {DROPOUT:.0%} expected, {lost:.1%} observed")
+print(f"combined presentations (a secondary contributor): {combined:.1%} of patients")
+print(f"baseline pain already at or below {params.pain_max:g}/10: {low:.1%} of patients")
 
 # %% [markdown]
 # ## How the recovery model works
@@ -74,16 +84,28 @@ print(f"lost to follow-up by one year: {DROPOUT:.0%} expected")
 # - **mismatched** — another routine programme: natural history only, slower, higher floor;
 # - **aggravating** — back-focused work for piriformis syndrome: symptoms rise for a few weeks
 #   before settling (the seed texts warn about exactly this);
-# - **redirected** — an emergency referral that was not needed: about two weeks' detour, then
+# - **redirected** — an emergency referral that was not needed: a detour of `delay_weeks`, then
 #   matched care;
 # - **harmful** — serious pathology left on a routine pathway: symptoms progress. Flagged as a
 #   harm.
 #
 # Chronic cases (more than 12 weeks of symptoms), more severe cases and less adherent patients
-# recover more slowly; a combined presentation recovers fully only when both parts are treated;
-# flare-ups and week-to-week noise are added. **Recovery** means pain at most 2/10, or a fall of at
-# least 2 points that is also at least half the baseline, held at two visits in a row.
+# recover more slowly; flare-ups and week-to-week noise are added.
 #
+# **Combined presentations** (a secondary contributor, such as tight hamstrings beside a disc
+# herniation) recover fully only when both parts are treated. A policy may give a second
+# pathway for the secondary part; *perfect* triage does, while the triage methods compared here
+# (rules, learned models, the oracle) choose one pathway per patient, so the secondary part of a
+# combined presentation stays on a pathway that does not fit it.
+#
+# **Recovery** is defined in `recovery.toml`; patients who start at or below the absolute
+# cut-off can recover only through the relative fall, so nobody counts as recovered just for
+# starting low:
+
+# %%
+print(recovery.recovery_definition(params))
+
+# %% [markdown]
 # The table shows how every pathway fits every condition.
 
 # %%
@@ -94,16 +116,17 @@ recovery.fit_table()
 #
 # Each curve is the share of patients **not yet recovered** week by week (Kaplan–Meier, with a 95%
 # band); the numbers under the plot are the patients still being followed and not yet recovered.
-# Upper-limb nerve problems and hamstring tightness settle within weeks; disc herniation takes
-# about two months; stenosis and serious pathology take longest.
+# The line under the plot lists this run's medians, fastest first.
 
 # %%
 perfect = sims["perfect"].outcomes
 ax = plots.km_curves(
     survival.kaplan_meier(perfect, by="condition"),
     title="Recovery by condition with perfect triage",
+    at_risk_weeks=AT_RISK,
 )
 plt.show()
+print(survival.condition_findings(perfect))
 
 # %%
 survival.median_times(perfect, by="condition")
@@ -111,43 +134,54 @@ survival.median_times(perfect, by="condition")
 # %% [markdown]
 # ## 2 · The cost of a mismatch
 #
-# Here the patients of every realistic policy (all but *perfect*) are pooled and grouped by how
-# their pathway fitted their condition. Matched patients recover soonest. Mismatched patients are
-# mostly the quick-settling mimics (hamstring tightness, upper-limb nerves) sent to spinal care,
-# so their curve lies only a little to the right — but its tail is long. Aggravating care (back
-# exercise for piriformis syndrome) is far slower, and serious pathology on a routine pathway does
-# not recover at all. The groups differ in case mix as well as in fit, so read the gaps as "what
-# the mismatches that actually happen cost", not as a controlled comparison. The log-rank tests
-# ask whether each curve differs from the matched one.
+# The patients triaged by the reference policy, grouped by how their pathway fitted their
+# condition: one row per patient (pooling several policies would count the same patient once
+# per policy and make the bands and p-values too narrow). The groups differ in case mix as well as
+# in fit — the sentence under the plot says which conditions the mismatched patients mostly had —
+# so read the gaps as "what the mismatches that actually happen cost", not as a controlled
+# comparison. The log-rank tests ask whether each curve differs from the matched one.
 
 # %%
-realistic = outcomes[outcomes["policy"] != "perfect"]
 ax = plots.km_curves(
-    survival.kaplan_meier(realistic, by="fit"),
-    title="Recovery by how well the pathway fitted the condition",
+    survival.kaplan_meier(reference, by="fit"),
+    title=f"Recovery by how well the pathway fitted the condition ({REFERENCE})",
+    at_risk_weeks=AT_RISK,
 )
 plt.show()
+print(survival.fit_findings(reference, REFERENCE))
 
 # %%
-print(survival.median_times(realistic, by="fit").to_string())
+print(survival.median_times(reference, by="fit").to_string())
 print()
-print(survival.logrank(realistic, by="fit", reference="matched").to_string(index=False))
+print(survival.logrank(reference, by="fit", reference="matched").to_string(index=False))
+
+# %% [markdown]
+# ### Combined presentations: one problem treated, or both
+#
+# Pain left at the last visit, as a share of baseline pain, for patients with a secondary
+# contributor and for everyone else, under each policy (same patients, same weeks seen). Only a
+# policy that addresses the secondary part brings combined presentations down to the level of
+# single ones.
+
+# %%
+survival.combined_presentations(outcomes)
 
 # %% [markdown]
 # ## 3 · Which triage policy gets patients better soonest?
 #
 # The same patients, the same random draws, different triage. *Perfect* sends everyone to the
-# pathway of their true condition (the unreachable ideal); the *oracle* is the best triage
-# possible from the recorded findings; *everyone_spinal* treats every leg or buttock pain as
-# sciatica. The curves and medians show how much of the gap between the simplest policy and the
-# ideal each method closes. (Log-rank p-values treat the policies as independent groups; because
-# they share patients they are conservative. The paired bootstrap below is the primary
-# comparison.)
+# pathway of their true condition, and the secondary contributor to its own (the unreachable
+# ideal); the *oracle* is the best single pathway possible from the recorded findings;
+# *everyone_spinal* treats every leg or buttock pain as sciatica. The curves and medians show how
+# much of the gap between the simplest policy and the ideal each method closes. (Log-rank
+# p-values treat the policies as independent groups; because they share patients they are
+# conservative. The paired bootstrap below is the primary comparison.)
 
 # %%
 ax = plots.km_curves(
     survival.kaplan_meier(outcomes, by="policy"),
     title="Recovery under each triage policy (same patients)",
+    at_risk_weeks=AT_RISK,
 )
 plt.show()
 
@@ -159,24 +193,23 @@ print(survival.logrank(outcomes, by="policy", reference=REFERENCE).to_string(ind
 # %% [markdown]
 # ### Mean pain, week by week
 #
-# Average pain among the patients seen each week, with a 95% band. The policies separate over the
-# first two months, when mismatched and aggravated patients are still in pain, and converge slowly
-# as natural history catches up.
+# Average pain among the patients seen each week, with a 95% band. The sentence under the plot
+# says when the policies differ most and how far apart they end.
 
 # %%
-ax = plots.trajectory_bands(
-    survival.trajectory(visits, by="policy"),
-    title="Mean pain under each triage policy",
-)
+pain_by_policy = survival.trajectory(visits, by="policy")
+ax = plots.trajectory_bands(pain_by_policy, title="Mean pain under each triage policy")
 plt.show()
+print(survival.trajectory_findings(pain_by_policy))
 
 # %% [markdown]
 # ### Weeks of pain saved per 100 patients
 #
 # The headline number: for every 100 patients triaged, how many fewer weeks do they spend before
 # recovering than under the reference policy? It is 100 × the difference in mean weeks to recovery
-# within the year (the area under each Kaplan–Meier curve up to week 52), with a 95% interval from
-# a paired bootstrap over patients (seeded). Positive means the policy saves weeks of pain.
+# within follow-up (the area under each Kaplan–Meier curve up to the last week), with a 95%
+# interval from a paired bootstrap over patients (seeded). Positive means the policy saves weeks
+# of pain.
 
 # %%
 saved = survival.weeks_saved(outcomes, reference=REFERENCE, n_boot=N_BOOT, seed=SEED)
@@ -189,7 +222,7 @@ ax = plots.bar_with_ci(
     saved["saved_lower"],
     saved["saved_upper"],
     xlabel=f"Weeks of pain saved per 100 patients vs {REFERENCE} (95% CI)",
-    title="Better triage saves weeks of pain",
+    title="Weeks of pain saved by each triage policy",
 )
 plt.show()
 
@@ -198,31 +231,36 @@ plt.show()
 #
 # Every patient with serious pathology (cauda equina and other red-flag conditions) who is not
 # referred as an emergency is counted as a harm; in the model their symptoms progress instead of
-# settling. A policy that looks good on average weeks saved can still be unsafe here. Even the oracle,
-# which maximises *accuracy*, sends some serious pathology down routine pathways when the red flags
-# are not recorded: accuracy is not safety, and a safe policy has to weigh a missed emergency far
-# above a wasted referral.
+# settling. A policy that looks good on average weeks saved can still be unsafe here: the
+# oracle maximises *accuracy*, which is not safety — a safe policy has to weigh a missed
+# emergency far above a wasted referral. The sentence under the table gives this run's counts.
 
 # %%
 harm_table = survival.harms(outcomes)
-harm_table
+print(harm_table.to_string())
+print()
+print(survival.harm_findings(harm_table))
 
 # %% [markdown]
 # ## Summary of this run
 #
-# The headline numbers, computed above (the HTML report shows them at the top of the page).
+# The headline numbers, computed above (the HTML report shows them at the top of the page). The
+# best *realistic* policy is chosen among those a service could run — not perfect triage, and not
+# the oracle, which is the ceiling — and compared with the runner-up on the same patients.
 
 # %% tags=["summary"]
-survival.recovery_summary(outcomes, saved, REFERENCE, harm_table)
+survival.recovery_summary(outcomes, saved, REFERENCE, harm_table, n_boot=N_BOOT, seed=SEED)
 
 # %% [markdown]
 # ## What this shows, and what it does not
 #
-# - Triage matters in weeks, not only in accuracy: a mismatch delays recovery most for the
-#   slow conditions, and back-focused work for piriformis syndrome makes things worse first.
-# - The oracle marks how much of that cost any triage method could recover from the recorded
-#   findings; the rest is the price of what the record does not show.
-# - The numbers are as good as `recovery.toml`: rates from the seed texts ("pinched nerves mostly
-#   settle in days to a month", "change within 2–4 weeks of structural correction", chronic cases
-#   take longer) and a few published natural-history studies, and assumptions marked as such.
+# - Triage matters in weeks, not only in accuracy: in this model a mismatch slows recovery and
+#   raises the floor it settles at, and back-focused work for piriformis syndrome makes things
+#   worse first; the tables above measure how much that costs for this cohort.
+# - The oracle marks how much of that cost any single-pathway triage could recover from the
+#   recorded findings; the rest is the price of what the record does not show, and of treating
+#   only one part of a combined presentation.
+# - The numbers are as good as `recovery.toml`: rates follow the seed texts' directions (pinched
+#   nerves mostly settle within a month, change within weeks of targeted work, chronic cases take
+#   longer) and a few published studies, with the numbers we chose marked as assumptions.
 #   Change a rate there and re-run this notebook to see how much the conclusions depend on it.

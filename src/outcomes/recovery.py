@@ -216,6 +216,24 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     return params
 
 
+def recovery_definition(params: RecoveryParams | None = None) -> str:
+    """The recovery criterion of ``recovery.toml`` in words (for captions and reports).
+
+    Examples
+    --------
+    >>> print(recovery_definition().replace(", or", ",\\nor").replace("; ", ";\\n"))
+    Recovery: pain falls by at least 2 points and by at least 30% of baseline,
+    or to at most 2/10 for patients who started above 2;
+    held at 2 visits in a row.
+    """
+    p = params if params is not None else load_recovery()
+    return (
+        f"Recovery: pain falls by at least {p.min_fall_points:g} points and by at least "
+        f"{p.min_fall_fraction:.0%} of baseline, or to at most {p.pain_max:g}/10 for patients "
+        f"who started above {p.pain_max:g}; held at {p.sustained_visits} visits in a row."
+    )
+
+
 def fit_table(
     knowledge: Knowledge | None = None, params: RecoveryParams | None = None
 ) -> pd.DataFrame:

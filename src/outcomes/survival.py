@@ -447,12 +447,65 @@ def harms(outcomes: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def combined_presentations(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Pain left at the last visit, per policy, for combined and for single presentations.
+
+    Per policy (column ``policy``; without it the table is one policy, ``"all"``): patients
+    with a secondary contributor, the share of them whose secondary part was on its own
+    pathway (``secondary_fit == "matched"``), and the mean pain at the last visit as a share
+    of baseline pain (a baseline of 0 counts as 1), with a 95% CI (mean ± 1.96 SE), for
+    combined and for single presentations. Under common random numbers the same patients are
+    seen for the same weeks under every policy, so the rows compare like with like.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.recovery import policy_pathways, simulate_policies, stack
+    >>> patients = generate(600, seed=1)
+    >>> sims = simulate_policies(patients, policy_pathways(patients), seed=0, visits=False)
+    >>> table = combined_presentations(stack(sims))
+    >>> table.loc["perfect", "secondary part addressed"]
+    '100%'
+    """
+    data = outcomes if "policy" in outcomes.columns else outcomes.assign(policy="all")
+    left = data["final_pain"] / data["baseline_pain"].clip(lower=1)
+    combined = data["secondary_condition"] != "none"
+
+    def mean_ci(values: pd.Series) -> str:
+        if values.empty:
+            return NO_PATIENTS
+        half = 1.959964 * values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0
+        m = values.mean()
+        return f"{m:.0%} ({max(m - half, 0):.0%}–{m + half:.0%})"
+
+    rows = {}
+    for name, group in _groups(data, "policy"):
+        if group.empty:
+            continue
+        mask = combined.loc[group.index]
+        addressed = (group.loc[mask, "secondary_fit"] == "matched").mean() if mask.any() else 0
+        rows[name] = {
+            "combined patients": f"{int(mask.sum()):,}",
+            "secondary part addressed": f"{addressed:.0%}" if mask.any() else NO_PATIENTS,
+            "pain left, combined (95% CI)": mean_ci(left.loc[group.index[mask.to_numpy()]]),
+            "pain left, single (95% CI)": mean_ci(left.loc[group.index[~mask.to_numpy()]]),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "policy"
+    return table
+
+
 # --------------------------------------------------------------------------------------------
 # Sentences computed from a run (notebook captions and summary): true for any N, seed, setting
 
 
 def _label(name: object) -> str:
     return str(name).replace("_", " ")
+
+
+def _share(x: float) -> str:
+    """A share as a whole percentage; a small non-zero share is "<1%", not "0%"."""
+    return "<1%" if 0 < x < 0.005 else f"{x:.0%}"
 
 
 def _median_weeks(outcomes: pd.DataFrame, by: str) -> pd.Series:
@@ -492,8 +545,8 @@ def condition_findings(outcomes: pd.DataFrame) -> str:
 def fit_findings(outcomes: pd.DataFrame, policy: str, top: int = 2) -> str:
     """Sentences on how the pathways chosen by one ``policy`` fitted its patients.
 
-    For each fit: patients, share recovered, median weeks; for the mismatched, the conditions
-    they most often had (the groups differ in case mix as well as in fit).
+    For each fit: patients, share recovered, median weeks; for the other fits, the conditions
+    their patients most often had (the groups differ in case mix as well as in fit).
 
     Examples
     --------
@@ -514,12 +567,12 @@ def fit_findings(outcomes: pd.DataFrame, policy: str, top: int = 2) -> str:
     for fit, median in medians.items():
         group = outcomes[outcomes["fit"] == fit]
         text = (
-            f"{len(group):,} {fit} ({len(group) / n:.0%}; {group[EVENT].mean():.0%} recovered, "
-            f"median {_weeks_text(median, horizon)}"
+            f"{len(group):,} {fit} ({_share(len(group) / n)}; {_share(group[EVENT].mean())} "
+            f"recovered, median {_weeks_text(median, horizon)}"
         )
         if fit != "matched":
             mix = group["condition"].astype(str).value_counts(normalize=True).head(top)
-            text += ", mostly " + " and ".join(f"{_label(c)} {s:.0%}" for c, s in mix.items())
+            text += "; conditions: " + ", ".join(f"{_label(c)} {_share(s)}" for c, s in mix.items())
         parts.append(text + ")")
     return f"Under {_label(policy)}: " + "; ".join(parts) + "."
 
