@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes import cli
+from outcomes import cli, userdata
 from outcomes.cohort import generate
 from outcomes.userdata import (
     MAX_ROWS_SHOWN,
@@ -72,6 +72,14 @@ def test_template_round_trips(tmp_path):
          "mine.csv: column 'pain_low_back': 1 row not yes/no"),
         (lambda f: f.assign(odi=["", *f["odi"][1:]]),
          "mine.csv: column 'odi': 1 row empty (a value is required) (row 1)"),
+        # Non-finite and huge numbers are named with the text the file holds, never crash.
+        (lambda f: f.assign(age=["inf", "-inf", "Infinity", *f["age"][3:]]),
+         "mine.csv: column 'age': 3 rows not a whole number (rows 1, 2, 3: 'inf', '-inf', "
+         "'Infinity')"),
+        (lambda f: f.assign(pain_nrs=["1e20", *f["pain_nrs"][1:]]),
+         "mine.csv: column 'pain_nrs': 1 row out of range 0–10 (row 1: 1e20)"),
+        (lambda f: f.assign(odi=["12.5", *f["odi"][1:]]),
+         "mine.csv: column 'odi': 1 row not a whole number (row 1: '12.5')"),
     ],
 )  # fmt: skip
 def test_bad_values_name_the_column_rows_and_count(tmp_path, good, edit, expected):
@@ -79,6 +87,78 @@ def test_bad_values_name_the_column_rows_and_count(tmp_path, good, edit, expecte
     with pytest.raises(DataValidationError) as info:
         read_patients(path)
     assert first_line(info).startswith(expected)
+
+
+def test_a_pathway_contradicting_the_condition_is_named(tmp_path, good):
+    frame = good.copy()
+    frame.loc[[1, 4], "pathway"] = "emergency"
+    frame.loc[[1, 4], "condition"] = "disc_herniation"
+    with pytest.raises(DataValidationError) as info:
+        read_patients(write(tmp_path, frame))
+    assert first_line(info) == (
+        "mine.csv: column 'pathway': 2 rows contradict column 'condition' (each condition has "
+        "one pathway) (rows 2, 5: 'emergency' (disc_herniation → 'spinal'), 'emergency' "
+        "(disc_herniation → 'spinal'))"
+    )
+    # Either truth column alone, or an empty one, contradicts nothing.
+    read_patients(write(tmp_path, frame.drop(columns=["condition"])))
+    read_patients(write(tmp_path, frame.assign(condition="")))
+
+
+def test_rows_with_another_number_of_cells_are_named_by_line(tmp_path, good):
+    lines = good.to_csv(index=False).splitlines()
+    lines[2] += ",surplus"  # data row 2, line 3
+    lines[5] = lines[5].rsplit(",", 2)[0]  # data row 5, line 6
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as info:
+        read_patients(path)
+    n = len(good.columns)
+    assert first_line(info) == (
+        f"ragged.csv: 2 rows have another number of cells than the {n} columns of the header "
+        f"(lines 3, 6: {n + 1} cells, {n - 2} cells)"
+    )
+
+
+def test_batches_do_not_change_the_result_or_the_row_numbers(tmp_path, good, monkeypatch):
+    """Rows are counted file-wide whatever the batch a problem falls in, and the table read in
+    many small batches equals the table read in one."""
+    frame = pd.concat([good] * 20, ignore_index=True)  # 600 rows
+    frame["patient_id"] = [f"P{i:05d}" for i in range(len(frame))]
+    csv_path = write(tmp_path, frame)
+    parquet_path = tmp_path / "mine.parquet"
+    template_frame(len(frame)).assign(patient_id=frame["patient_id"]).to_parquet(parquet_path)
+    whole = [read_patients(csv_path), read_patients(parquet_path)]
+    monkeypatch.setattr(userdata, "CSV_BLOCK_BYTES", 4096)  # about 20 rows a batch
+    monkeypatch.setattr(userdata, "PARQUET_BATCH_ROWS", 7)
+    for path, expected in zip([csv_path, parquet_path], whole, strict=True):
+        pd.testing.assert_frame_equal(read_patients(path), expected)
+    bad = frame.copy()
+    bad.loc[[3, 250, 598], "pain_nrs"] = "11"
+    bad.loc[599, "patient_id"] = bad.loc[0, "patient_id"]
+    with pytest.raises(DataValidationError) as info:
+        read_patients(write(tmp_path, bad, "bad.csv"))
+    assert "column 'pain_nrs': 3 rows out of range 0–10 (rows 4, 251, 599: 11, 11, 11)" in str(
+        info.value
+    )
+    assert "column 'patient_id': 2 rows share an id with another row (rows 1, 600" in str(
+        info.value
+    )
+
+
+def test_typed_parquet_columns_are_checked_like_text(tmp_path):
+    frame = template_frame(6)
+    frame["age"] = frame["age"].astype(float)
+    frame.loc[1, "age"] = np.inf
+    frame.loc[2, "odi"] = 101
+    path = tmp_path / "typed.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(DataValidationError) as info:
+        read_patients(path)
+    assert first_line(info).startswith(
+        "typed.parquet: column 'age': 1 row not a whole number (row 2: 'inf')"
+    )
+    assert "column 'odi': 1 row out of range 0–100 (row 3: 101)" in str(info.value)
 
 
 def test_at_most_ten_rows_are_listed_with_the_total(tmp_path, good):

@@ -241,15 +241,14 @@ def _csv_batches(path: Path, raw_names: list[str]) -> Iterator[pa.RecordBatch]:
             ) from None
         raise _unreadable(path, "CSV", exc) from None
     if ragged:
-        expected = len(raw_names)
-        rows = [r.number - 2 if r.number else -1 for r in ragged[:MAX_ROWS_SHOWN]]
+        # pyarrow numbers a row by its line in the file (the header is line 1).
+        lines = [str(r.number) if r.number else "?" for r in ragged[:MAX_ROWS_SHOWN]]
         cells = [f"{r.actual_columns} cells" for r in ragged[:MAX_ROWS_SHOWN]]
-        what = f"{len(ragged)} {'row has' if len(ragged) == 1 else 'rows have'}"
+        what = "1 row has" if len(ragged) == 1 else f"{len(ragged)} rows have"
         more = ", …" if len(ragged) > MAX_ROWS_SHOWN else ""
         raise DataValidationError(
-            [f"{path.name}: {what} another number of cells than the {expected} columns of the "
-             f"header (lines {', '.join(str(r + 2) for r in rows)}{more}: "
-             f"{', '.join(cells)}{more})"]
+            [f"{path.name}: {what} another number of cells than the {len(raw_names)} columns "
+             f"of the header (lines {', '.join(lines)}{more}: {', '.join(cells)}{more})"]
         )  # fmt: skip
 
 
@@ -463,10 +462,10 @@ class _Columns:
         if len(bad):
             conditions = self.columns["condition"].categories or ()
             pathways = self.columns["pathway"].categories or ()
-            shown = [f"{pathways[pathway[i]]!r} for {conditions[condition[i]]!r} (belongs to "
+            shown = [f"{pathways[pathway[i]]!r} ({conditions[condition[i]]} → "
                      f"{pathways[expected[i]]!r})" for i in bad[:MAX_ROWS_SHOWN]]  # fmt: skip
-            self.checker.flag("pathway", "contradict the confirmed 'condition'", bad, offset,
-                              shown)  # fmt: skip
+            what = "contradict column 'condition' (each condition has one pathway)"
+            self.checker.flag("pathway", what, bad, offset, shown)
 
     def column(self, name: str, rows: int) -> Any:
         """The whole column (``rows`` long), typed; the reader lets go of it."""
