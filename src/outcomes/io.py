@@ -3,13 +3,21 @@
 Every write goes to a temporary file in the destination folder and is renamed into place only
 when complete, so an interrupted or failed write leaves any previous file untouched and never
 a partial one. Parquet files carry no timestamps, so the same table gives the same bytes.
+
+A process killed outright (``kill -9``, power loss) cannot remove its temporary file. Such
+files are named ``.<target>.partial-<pid>-<random>`` (ignored by git), and the next successful
+write to the same target removes those whose process no longer runs
+(:func:`remove_stale_partials`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import glob
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -20,6 +28,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 FORMATS = ("parquet", "csv")
+#: Marks a temporary file or folder beside its target: ``.<target>.partial-<pid>-<random>``.
+PARTIAL_MARK = ".partial-"
+#: Parquet rows per row group, whatever the sizes of the chunks written.
+ROW_GROUP_ROWS = 65_536
 #: Key under which generation parameters are stored in a Parquet file's metadata.
 METADATA_KEY = b"outcomes"
 
@@ -49,9 +61,42 @@ def infer_format(path: str | Path, fmt: str | None = None) -> str:
     )
 
 
+def check_destination(path: str | Path, fmt: str | None = None) -> str:
+    """Fail early, before any work, if ``path`` cannot receive a table; return its format.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_destination("out/metrics.csv")
+    'csv'
+    >>> check_destination(tempfile.mkdtemp() + "/")
+    Traceback (most recent call last):
+    IsADirectoryError: [Errno 21] is a folder, not a file: '...'
+    """
+    if Path(path).is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+    return infer_format(path, fmt)
+
+
+def partial_name(path: str | Path) -> str:
+    """Prefix of this process's temporary names for ``path``: ``.<name>.partial-<pid>-``.
+
+    Examples
+    --------
+    >>> import os
+    >>> partial_name("data/x.csv") == f".x.csv.partial-{os.getpid()}-"
+    True
+    """
+    return f".{Path(path).name}{PARTIAL_MARK}{os.getpid()}-"
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    Raises IsADirectoryError at once if ``path`` is a folder. After the rename, temporaries
+    of earlier writes to ``path`` whose process is gone are removed
+    (:func:`remove_stale_partials`).
 
     Examples
     --------
@@ -59,12 +104,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
     >>> with atomic_path(target) as tmp:
     ...     _ = tmp.write_text("done")
-    >>> target.read_text()
-    'done'
+    >>> target.read_text(), [p.name for p in target.parent.iterdir()]
+    ('done', ['out.txt'])
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=partial_name(path), dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -76,6 +123,56 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+    remove_stale_partials(path)
+
+
+def remove_stale_partials(path: str | Path) -> list[Path]:
+    """Remove the temporaries left beside ``path`` by writers that no longer run.
+
+    Only names of the form ``.<name>.partial-<pid>-<random>`` are considered, and only those
+    whose process id is not running on this machine: a write in progress elsewhere in this
+    machine is never disturbed. Files and folders are both removed.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".x.csv.partial-999999999-abc").write_text("half a table")
+    >>> [p.name for p in remove_stale_partials(folder / "x.csv")]
+    ['.x.csv.partial-999999999-abc']
+    """
+    path = Path(path)
+    stem = f".{path.name}{PARTIAL_MARK}"
+    removed = []
+    for candidate in sorted(path.parent.glob(glob.escape(stem) + "*")):
+        pid, dash, _ = candidate.name[len(stem) :].partition("-")
+        if not (pid.isdigit() and dash) or _running(int(pid)):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if candidate.is_dir() and not candidate.is_symlink():
+                shutil.rmtree(candidate)
+            else:
+                candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs here (unknowable off POSIX: then assume it does)."""
+    if os.name != "posix" or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process (or an id no process can have: keep it)
+    return True
 
 
 def _current_umask() -> int:
@@ -138,13 +235,23 @@ def write_chunks(
 ) -> Path:
     """Stream consecutive DataFrames into one file, atomically.
 
-    Rows are regrouped into Parquet row groups of ``row_group_size`` rows (default: one per
-    65,536 rows) whatever the chunk sizes, so the bytes do not depend on how the table was
-    chunked. Nothing is left at ``path`` if any chunk fails.
+    Rows are regrouped into Parquet row groups of ``row_group_size`` rows (default
+    :data:`ROW_GROUP_ROWS`) whatever the chunk sizes, so the bytes do not depend on how the
+    table was chunked. Nothing is left at ``path`` if any chunk fails.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import pyarrow.parquet as pq
+    >>> chunks = [pd.DataFrame({"a": range(i, i + 3)}) for i in (0, 3, 6)]
+    >>> out = write_chunks(chunks, pathlib.Path(tempfile.mkdtemp()) / "t.parquet",
+    ...                    row_group_size=4)
+    >>> [pq.ParquetFile(out).metadata.row_group(g).num_rows for g in range(3)]
+    [4, 4, 1]
     """
     path = Path(path)
     fmt = infer_format(path, fmt)
-    row_group_size = row_group_size or 65_536
+    row_group_size = row_group_size or ROW_GROUP_ROWS
     with atomic_path(path) as tmp:
         if fmt == "csv":
             with tmp.open("w", encoding="utf-8", newline="") as fh:
@@ -174,6 +281,27 @@ def write_chunks(
                 if writer is not None:
                     writer.close()
     return path
+
+
+def write_tables(tables: Mapping[str | Path, pd.DataFrame]) -> list[Path]:
+    """Write several tables, each atomically, renaming them into place only once all are
+    written: a failure while writing any of them leaves every destination as it was.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> paths = write_tables({folder / "a.csv": pd.DataFrame({"x": [1]}),
+    ...                       folder / "b.parquet": pd.DataFrame({"y": [2]})})
+    >>> sorted(p.name for p in folder.iterdir())
+    ['a.csv', 'b.parquet']
+    """
+    paths = [Path(p) for p in tables]
+    formats = [check_destination(p) for p in paths]
+    with contextlib.ExitStack() as stack:
+        for path, fmt, df in zip(paths, formats, tables.values(), strict=True):
+            write_table(df, stack.enter_context(atomic_path(path)), fmt)
+    return paths
 
 
 def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:

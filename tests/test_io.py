@@ -1,0 +1,104 @@
+"""Writing tables: atomic, all-or-nothing, byte-identical whatever the chunking, and nothing
+stale left behind by a writer that was killed."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from outcomes.io import (
+    PARTIAL_MARK,
+    atomic_path,
+    check_destination,
+    remove_stale_partials,
+    write_chunks,
+    write_table,
+    write_tables,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def table(n: int, start: int = 0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"i": range(start, start + n), "x": [f"r{k}" for k in range(start, start + n)]}
+    )
+
+
+def test_regrouping_makes_the_bytes_independent_of_the_chunk_sizes(tmp_path):
+    # 18 rows in uneven chunks, row groups of 4: the pending-rows path of write_chunks runs
+    # (chunks smaller than, straddling and larger than a row group).
+    sizes = [3, 5, 1, 9]
+    starts = [sum(sizes[:k]) for k in range(len(sizes))]
+    chunked = write_chunks([table(n, s) for n, s in zip(sizes, starts, strict=True)],
+                           tmp_path / "chunked.parquet", row_group_size=4)  # fmt: skip
+    whole = write_chunks([table(18)], tmp_path / "whole.parquet", row_group_size=4)
+    assert chunked.read_bytes() == whole.read_bytes()
+    meta = pq.ParquetFile(chunked).metadata
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [4, 4, 4, 4, 2]
+    pd.testing.assert_frame_equal(pd.read_parquet(chunked), table(18))
+
+
+def test_a_folder_is_refused_before_anything_is_written(tmp_path):
+    folder = tmp_path / "d.csv"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError):
+        check_destination(folder)
+    with pytest.raises(IsADirectoryError):
+        write_table(table(3), folder)
+    assert list(tmp_path.iterdir()) == [folder] and list(folder.iterdir()) == []
+
+
+def test_write_tables_renames_nothing_unless_every_table_is_written(tmp_path):
+    first = write_table(table(2), tmp_path / "a.csv")
+    before = first.read_bytes()
+    broken = pd.DataFrame({"x": [object()]})  # Parquet cannot store an arbitrary object
+    with pytest.raises(Exception):  # noqa: B017 (pyarrow's error type is not the point)
+        write_tables({tmp_path / "a.csv": table(5), tmp_path / "b.parquet": broken})
+    assert first.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+
+
+KILLED_WRITER = """
+import os, signal, sys
+from outcomes.io import atomic_path
+with atomic_path(sys.argv[1]) as tmp:
+    tmp.write_text("half a tab")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_writer_leaves_a_named_ignored_temporary_that_the_next_write_removes(tmp_path):
+    target = tmp_path / "cohort.csv"
+    write_table(table(4), target)
+    before = target.read_bytes()
+    killed = subprocess.run([sys.executable, "-c", textwrap.dedent(KILLED_WRITER), str(target)])
+    assert killed.returncode == -9
+    assert target.read_bytes() == before  # the previous output is intact
+    (left,) = [p for p in tmp_path.iterdir() if p != target]
+    assert left.name.startswith(".cohort.csv.partial-")
+    ignore = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert any(fnmatch.fnmatch(left.name, pattern) for pattern in ignore), "not git-ignored"
+    # A temporary of a writer still running (this process) is left alone.
+    alive = tmp_path / f".cohort.csv{PARTIAL_MARK}{os.getpid()}-busy"
+    alive.write_text("in progress")
+    write_table(table(6), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "cohort.csv"]
+    assert len(pd.read_csv(target)) == 6
+    assert remove_stale_partials(target) == []
+
+
+def test_atomic_path_leaves_nothing_when_the_write_fails(tmp_path):
+    target = tmp_path / "out.txt"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("partial")
+        raise RuntimeError("disk full")
+    assert list(tmp_path.iterdir()) == []
