@@ -1,7 +1,8 @@
 """Draw the README's headline figure: weeks of pain saved per 100 patients, by triage policy.
 
 Run from the project root: ``python tools/headline_figure.py`` (writes
-``docs/figures/weeks_saved.png``; same computation and parameters as notebook 03's defaults).
+``docs/figures/weeks_saved.png`` and prints the weeks saved with their intervals, for the
+README's caption; same computation and parameters as notebook 03's defaults).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def main() -> None:
     ax.figure.savefig(TARGET, bbox_inches="tight", metadata={"Software": None})
     plt.close(ax.figure)
     print(f"wrote {TARGET}")
+    # The numbers the README caption quotes.
+    print(survival.format_weeks_saved(saved, "rules").to_string())
 
 
 if __name__ == "__main__":
