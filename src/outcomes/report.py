@@ -336,6 +336,45 @@ def execute_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path
 # helpers
 
 
+def check_parameter_values(parameters: Mapping[str, Any]) -> None:
+    """Reject, before anything runs, a parameter value no notebook could run with.
+
+    ``N`` and ``N_*`` (cohort sizes, bootstrap replicates) must be whole numbers >= 1;
+    ``SEED`` a whole number >= 0; ``SETTING`` and ``*_SETTING`` a setting of the knowledge
+    base; ``*_RATE`` and ``DROPOUT`` a share in [0, 1], or None (the setting's own rate).
+    Every problem is named in one ValueError.
+
+    Examples
+    --------
+    >>> check_parameter_values({"N": 300, "SEED": 0, "EXAM_MISSING_RATE": 0.6})
+    >>> check_parameter_values({"SETTING": "mars", "N": 0})
+    Traceback (most recent call last):
+    ValueError: parameter SETTING='mars' is not a setting (choose one of: primary_care, ...); parameter N=0 must be a whole number >= 1
+    """  # noqa: E501
+    from outcomes.knowledge import load_knowledge
+
+    settings = load_knowledge().setting_names
+    problems = []
+    for name, value in parameters.items():
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        whole = number and isinstance(value, int)
+        if name == "N" or name.startswith("N_"):
+            if not (whole and value >= 1):
+                problems.append(f"parameter {name}={value!r} must be a whole number >= 1")
+        elif name == "SEED":
+            if not (whole and value >= 0):
+                problems.append(f"parameter {name}={value!r} must be a whole number >= 0")
+        elif name == "SETTING" or name.endswith("_SETTING"):
+            if value not in settings:
+                problems.append(f"parameter {name}={value!r} is not a setting (choose one of: "
+                                f"{', '.join(settings)})")  # fmt: skip
+        elif name.endswith("_RATE") or name == "DROPOUT":
+            if value is not None and not (number and 0 <= value <= 1):
+                problems.append(f"parameter {name}={value!r} must be a share in [0, 1]")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 def _plan(
     notebooks: Sequence[Path], parameters: Mapping[str, Any]
 ) -> list[tuple[Path, dict[str, Any]]]:
@@ -362,6 +401,7 @@ def _plan(
             f"parameter(s) {', '.join(map(repr, unknown))} not declared by any notebook's "
             f"parameters cell; declared: {', '.join(sorted(all_declared)) or 'none'}"
         )
+    check_parameter_values(parameters)
     return [
         (path, {k: v for k, v in parameters.items() if k in declared[path]}) for path in notebooks
     ]
