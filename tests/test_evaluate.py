@@ -161,13 +161,19 @@ def test_learning_curve_and_crossover(cohort, rules_pred):
                               RulesTriage().fit(test[feature_columns()]), n_boot=100)  # fmt: skip
     assert curve["size"].tolist() == [100, 3000]
     assert curve.loc[1, "verdict"] == "beats"  # 3,000 patients beat the rules (0.78)
+    assert set(curve["verdict"]) <= {"below", "not distinguishable", "beats"}
     first_beat = curve.loc[curve["verdict"] == "beats", "size"].iloc[0]
     assert ev.crossover(curve) == {
-        "matches": curve["size"].iloc[
-            curve["verdict"].isin(["matches", "beats"]).to_numpy().argmax()
+        "not_distinguishable": curve["size"].iloc[
+            curve["verdict"].isin(["not distinguishable", "beats"]).to_numpy().argmax()
         ],
         "beats": first_beat,
     }
+    # The verdict follows the paired interval of the difference, nothing else.
+    for r in curve.itertuples():
+        expected = ("beats" if r.diff_low > 0 else "below" if r.diff_high < 0
+                    else "not distinguishable")  # fmt: skip
+        assert r.verdict == expected
     with pytest.raises(ValueError, match="exceeds"):
         ev.learning_curve(lambda d: None, train, test, [5000], rules_pred[:3000])
 
@@ -243,3 +249,187 @@ def test_minimum_cost_decisions_miss_fewer_emergencies(cohort):
     proba = np.array([[0.1, 0.9]])  # emergency costs 0.9 x 3 = 2.7 < spinal's 0.1 x 50 = 5
     two = costs.loc[["emergency", "spinal"], ["emergency", "spinal"]]
     assert minimum_cost_decision(proba, ["emergency", "spinal"], two).tolist() == ["emergency"]
+
+
+# --------------------------------------------------------------------------------------------
+# Intervals that never collapse, confusion cells, Brier, calibration, shift, sentences
+
+
+def test_wilson_interval_equals_the_scalar_one_and_never_collapses():
+    from outcomes.describe import proportion_ci
+
+    k = np.array([0, 1, 3, 17, 20, 450, 1000])
+    n = np.array([20, 20, 3, 20, 20, 1000, 1000])
+    lo, hi = ev.wilson_interval(k, n)
+    for i in range(len(k)):
+        # describe rounds z to 1.959964, so the two agree to about 1e-8.
+        assert (lo[i], hi[i]) == pytest.approx(proportion_ci(int(k[i]), int(n[i])), abs=1e-7)
+    assert (hi > lo).all()  # a share of 0 or 1 still gets a real interval
+    assert np.isnan(ev.wilson_interval([0], [0])[0]).all()
+
+
+def test_per_pathway_proportions_with_few_cases_have_real_intervals():
+    # Three hip patients, all caught: the percentile bootstrap says 1.00 (1.00-1.00); Wilson
+    # says 1.00 (0.44-1.00), which is what three patients can tell.
+    y = ["hip"] * 3 + ["spinal"] * 97
+    t = ev.metric_table(y, y, n_boot=200)
+    est, lo, hi = value(t, "sensitivity", "hip")
+    assert est == 1.0 and hi == 1.0 and lo == pytest.approx(0.4385, abs=1e-3)
+    old = ev.metric_table(y, y, n_boot=200, per_pathway_interval="bootstrap")
+    assert value(old, "sensitivity", "hip")[1] == 1.0  # the degenerate interval, still available
+    assert "0.44–1.00" in ev.format_metric_table(t).loc["sensitivity: hip"].iloc[0]
+    with pytest.raises(ValueError, match="per_pathway_interval 'exact' is unknown"):
+        ev.metric_table(y, y, per_pathway_interval="exact")
+
+
+def test_confusion_cells_have_wilson_intervals_of_their_row(cohort, rules_pred):
+    y = cohort["pathway"].astype(str)
+    long = ev.confusion_long(y, rules_pred)
+    counts = ev.confusion(y, rules_pred)
+    assert (long.groupby("true")["of"].first() == counts.sum(axis=1).loc[
+        long.groupby("true")["of"].first().index]).all()  # fmt: skip
+    finite = long.dropna(subset=["share"])
+    assert (finite.low <= finite.share).all() and (finite.share <= finite.high).all()
+    assert (finite.high > finite.low).all()  # cells at 0% too
+    lo, hi = ev.wilson_interval(finite.patients, finite.of)
+    np.testing.assert_allclose(finite.low, lo)
+    np.testing.assert_allclose(finite.high, hi)
+    assert ev.confusion_long(y, rules_pred).equals(long)  # no randomness
+
+
+def test_brier_intervals_are_seeded_contain_the_score_and_keep_the_old_table(cohort):
+    oracle = BayesOracle().fit(cohort)
+    proba, y = oracle.predict_proba(cohort), cohort["pathway"]
+    plain = ev.brier_scores(y, proba, oracle.classes_)
+    assert list(plain.columns) == ["pathway", "brier", "calibration_error"]  # unchanged
+    a = ev.brier_scores(y, proba, oracle.classes_, n_boot=300, seed=1)
+    pd.testing.assert_frame_equal(a[plain.columns], plain)
+    pd.testing.assert_frame_equal(a, ev.brier_scores(y, proba, oracle.classes_, n_boot=300,
+                                                     seed=1))  # fmt: skip
+    assert (a.low <= a.brier).all() and (a.brier <= a.high).all() and (a.high > a.low).all()
+    # The bootstrap SE of a mean is its sample SD / sqrt(n): the 95% width is near 3.92 SE
+    # (within 20%: 300 replicates estimate a percentile interval to about 10%).
+    onehot = (np.asarray(y.astype(str))[:, None] == np.asarray(oracle.classes_)).astype(float)
+    total = ((proba - onehot) ** 2).sum(axis=1)
+    se = total.std(ddof=1) / np.sqrt(len(total))
+    overall = a.set_index("pathway").loc["all"]
+    assert 0.8 < (overall.high - overall.low) / (3.92 * se) < 1.2
+    wide = ev.format_brier_table(ev.brier_table({"oracle": oracle}, cohort, n_boot=100))
+    assert list(wide.index)[0] == "emergency" and list(wide.columns) == ["oracle"]
+    assert wide.loc["all", "oracle"].startswith(f"{overall.brier:.4f} (")
+
+
+def test_calibration_check_passes_calibrated_and_flags_squashed_probabilities():
+    # Calibrated by construction: each patient's pathway is drawn from its own probabilities.
+    rng = np.random.default_rng(3)
+    n = 20_000
+    logits = rng.normal(size=(n, 3)) * [3.0, 1.0, 1.0] - [4.0, 0.0, 0.0]
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    classes = ["emergency", "hip", "spinal"]
+    draw = (proba.cumsum(axis=1) < rng.random(n)[:, None]).sum(axis=1)
+    truth = np.asarray(classes)[np.minimum(draw, 2)]
+    check = ev.calibration_check(truth, proba, classes)
+    assert check["pathway"].iloc[0] == "emergency"
+    assert (check["p_value"] >= ev.CALIBRATION_ALPHA).all()
+    assert check.groupby("pathway")["n"].sum().eq(n).all()
+    np.testing.assert_allclose(check.groupby("pathway")["expected"].sum().sort_index(),
+                               proba.sum(axis=0))  # fmt: skip
+    # Squash emergency towards 0 (as an over-fitted boosted model did): flagged.
+    squashed = proba.copy()
+    squashed[:, 0] /= 5
+    squashed[:, 1:] += (proba[:, :1] - squashed[:, :1]) / 2
+    bad = ev.calibration_check(truth, squashed, classes)
+    worst = bad.loc[bad["p_value"].idxmin()]
+    assert worst["pathway"] == "emergency" and worst["p_value"] < ev.CALIBRATION_ALPHA
+    assert "off beyond sampling error; worst emergency" in ev.calibration_finding(bad, "x")
+    assert "agree within sampling error" in ev.calibration_finding(check, "x")
+    with pytest.raises(ValueError, match=r"proba has shape \(3, 2\)"):
+        ev.calibration_check(["hip"] * 3, np.ones((3, 2)) / 2, ["hip", "spinal", "x"])
+
+
+def test_calibration_check_false_alarms_stay_under_its_level():
+    # 60 calibrated studies of 2,000 patients (~1,400 bins): a bin is flagged at most at the
+    # nominal rate (the binomial test at the bin mean is conservative), so we expect well
+    # under one flag at 1e-4 (0.14); at 0.05 the share flagged stays below 0.05 + 3 SE.
+    rng = np.random.default_rng(8)
+    p_values = []
+    for _ in range(60):
+        p = rng.beta(0.5, 3.0, 2000)
+        truth = np.where(rng.random(2000) < p, "hip", "spinal")
+        check = ev.calibration_check(truth, np.column_stack([p, 1 - p]), ["hip", "spinal"])
+        p_values.append(check["p_value"].to_numpy())
+    p_values = np.concatenate(p_values)
+    assert (p_values < ev.CALIBRATION_ALPHA).sum() <= 1
+    share = (p_values < 0.05).mean()
+    assert share < 0.05 + 3 * np.sqrt(0.05 * 0.95 / len(p_values))
+
+
+def test_shift_table_pairs_the_same_patients_and_not_others():
+    oracle = BayesOracle().fit(generate(2000, seed=40))
+    same = generate(3000, seed=41)
+    sparse = generate(3000, seed=41, exam_missing_rate=0.9)  # the same patients, fewer exams
+    other = generate(3000, seed=42, setting="sports_clinic")
+    cohorts = {"in setting": same, "sparse": sparse, "other": other}
+    t = ev.shift_table({"oracle": oracle}, cohorts, reference="in setting", n_boot=300)
+    row = t.set_index("cohort")
+    assert np.isnan(row.loc["in setting", "difference"]) and row.loc["in setting", "paired"] is None
+    assert row.loc["sparse", "paired"] and not row.loc["other", "paired"]
+    truth = same["pathway"].astype(str).to_numpy()
+    right = lambda c: oracle.predict(c) == c["pathway"].astype(str).to_numpy()  # noqa: E731
+    assert row.loc["sparse", "difference"] == pytest.approx((right(sparse) - 1.0 * right(same))
+                                                            .mean())  # fmt: skip
+    assert len(truth) == len(sparse)
+    for name in ("sparse", "other"):
+        r = row.loc[name]
+        assert r.diff_low <= r.difference <= r.diff_high
+    # Pairing removes the patients' shared variation: the paired interval is narrower than
+    # the independent one would be for the same accuracies (about sqrt(2 * var) wide).
+    paired_width = row.loc["sparse", "diff_high"] - row.loc["sparse", "diff_low"]
+    indep_se = np.sqrt(sum(a * (1 - a) / 3000 for a in row.loc[["in setting", "sparse"],
+                                                               "accuracy"]))  # fmt: skip
+    assert paired_width < 3.92 * indep_se
+    # Without a reference the table is as before.
+    plain = ev.shift_table({"oracle": oracle}, cohorts, n_boot=300)
+    assert list(plain.columns) == ["cohort", "method", "accuracy", "low", "high", "n"]
+    pd.testing.assert_frame_equal(plain, t[plain.columns])
+    wide = ev.format_shift_table(t)
+    assert wide.loc["sparse", "change from"] == "same patients (paired)"
+    assert wide.loc["other", "change from"] == "other patients (independent)"
+    assert "; " in wide.loc["sparse", "oracle"] and "; " not in wide.loc["in setting", "oracle"]
+    assert ev.shift_findings(t)[0].startswith("On sparse (same patients, paired), oracle")
+    with pytest.raises(ValueError, match="reference cohort 'x' is not one of"):
+        ev.shift_table({"oracle": oracle}, cohorts, reference="x")
+
+
+def test_sentences_state_the_numbers_of_the_tables(cohort, rules_pred):
+    y = cohort["pathway"].astype(str)
+    oracle = BayesOracle().fit(cohort).predict(cohort)
+    metrics = ev.evaluate_methods({"rules": rules_pred, "oracle": oracle}, cohort, n_boot=50)
+    text = ev.sensitivity_finding(metrics, "rules", "oracle")
+    sens = metrics[(metrics.method == "rules") & (metrics.metric == "sensitivity")]
+    lowest = sens.nsmallest(2, "estimate")
+    for r in lowest.itertuples():
+        assert f"{r.pathway.replace('_', ' ')} (sensitivity {r.estimate:.2f})" in text
+    worst = ev.worst_confusion(y, rules_pred)
+    counts = ev.confusion(y, rules_pred)
+    off = counts.to_numpy().astype(float) / counts.sum(axis=1).to_numpy()[:, None]
+    np.fill_diagonal(off, -1)
+    i, j = np.unravel_index(np.nanargmax(off), off.shape)
+    assert (worst["true"], worst["assigned"]) == (counts.index[i], counts.columns[j])
+    assert f"{off[i, j]:.0%}" in ev.confusion_finding(y, {"rules": rules_pred})
+    assert ev.worst_confusion(y, y) is None
+    assert ev.estimate_of(metrics, "rules") == value(metrics[metrics.method == "rules"],
+                                                     "accuracy")  # fmt: skip
+    with pytest.raises(ValueError, match="no single row"):
+        ev.estimate_of(metrics, "boosted")
+    safety = ev.safety_by_method({"rules": rules_pred, "oracle": oracle,
+                                  "oracle, least cost": MinimumCostClassifier(BayesOracle())
+                                  .fit(cohort).predict(cohort)}, cohort, n_boot=20)  # fmt: skip
+    rules_text, cost_text = ev.safety_findings(safety, {"oracle": "oracle, least cost"})
+    s = safety.set_index(["method", "measure"])["count"]
+    assert f"missed {s['rules', 'missed with a red flag recorded']} of" in rules_text
+    before, after = s["oracle", "emergencies missed"], s["oracle, least cost", "emergencies missed"]
+    assert f"misses {after} of" in cost_text and f"instead of {before} (" in cost_text
+    word = "most" if before - after > before / 2 else None
+    if word:
+        assert f"recovered: {word})" in cost_text

@@ -2,21 +2,27 @@
 
 Every function returns a tidy DataFrame and every estimate comes with a 95% interval
 (TRIPOD+AI practice): percentile bootstrap over patients, seeded, so the same call gives the
-same interval. Resampling patients is done exactly on counts: a replicate of the confusion
-matrix is one multinomial draw over its cells, and every metric is computed from confusion
-matrices, so 1,000 replicates cost the same for a hundred patients or five million.
+same interval; proportions of a known number of patients (per-pathway sensitivity,
+specificity, PPV, NPV, confusion-matrix shares, safety counts) have Wilson intervals, which
+never collapse to a point when every or no patient qualifies. Resampling patients is done
+exactly on counts: a replicate of the confusion matrix is one multinomial draw over its
+cells, and every metric is computed from confusion matrices, so 1,000 replicates cost the same
+for a hundred patients or five million.
 
 - :func:`metric_table` — accuracy, balanced accuracy, macro-F1, and per pathway sensitivity,
   specificity, PPV and NPV;
 - :func:`safety_table` — emergencies missed (under-triage of red flags), over-triage, and the
   cost-weighted error under ``knowledge/costs.toml`` (:func:`load_costs`);
 - :func:`compare_paired` — McNemar's exact test and the paired difference in accuracy;
-- :func:`calibration_table` / :func:`brier_scores` — one-vs-rest reliability, emergency first;
+- :func:`calibration_table`, :func:`calibration_check`, :func:`brier_scores` and
+  :func:`brier_table` — one-vs-rest reliability (a binomial test per bin), Brier scores with
+  intervals, emergency first;
 - :func:`oracle_gap` — accuracy as a fraction of the Bayes oracle's on the same patients;
-- :func:`learning_curve` — training size at which a learned model matches, then beats, a
-  reference (the rules), on the same test patients;
+- :func:`learning_curve` — training size from which a learned model is no longer
+  distinguishable from a reference (the rules), then beats it, on the same test patients;
 - :func:`shift_table` — accuracy of fitted methods on other cohorts (another setting, more
-  missing exam findings);
+  missing exam findings), with the change from the in-setting cohort (paired when the
+  patients are the same);
 - :func:`evaluate_methods` and :func:`format_metric_table` — several methods side by side.
 """
 
@@ -43,6 +49,12 @@ from outcomes.summary import Summary
 EMERGENCY = "emergency"
 OVERALL = "all"
 LEVEL = 0.95
+#: Learning-curve verdict when the paired interval of the difference includes 0.
+NOT_DISTINGUISHABLE = "not distinguishable"
+#: Per-bin significance level of :func:`calibration_check` verdicts: about 4 binomial standard
+#: errors two-sided, so over ~60 bins (5 pathways x 12) a calibrated method is flagged by
+#: chance with probability under 60 x 1e-4 = 0.6%.
+CALIBRATION_ALPHA = 1e-4
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,12 +108,16 @@ def _labels(labels: Sequence[str] | None) -> list[str]:
 
 
 def _codes(values: Any, labels: list[str], what: str) -> np.ndarray:
+    """Position of each value in ``labels`` (vectorised through :class:`pandas.Categorical`)."""
     array = np.asarray(pd.Series(values).astype(object).to_numpy(), dtype=object)
-    lookup = {label: i for i, label in enumerate(labels)}
-    codes = np.fromiter((lookup.get(v, -1) for v in array), dtype=np.int64, count=len(array))
+    codes = pd.Categorical(array, categories=labels).codes.astype(np.int64)
     if (codes < 0).any():
         bad = sorted({str(v) for v in array[codes < 0]})[:5]
-        raise ValueError(f"{what} holds unknown pathway(s) {bad}; known: {', '.join(labels)}")
+        rows = np.flatnonzero(codes < 0)
+        raise ValueError(
+            f"{what} holds unknown pathway(s) {bad} in {len(rows)} row(s) (first at position "
+            f"{', '.join(map(str, rows[:5]))}); known: {', '.join(labels)}"
+        )
     return codes
 
 
@@ -200,6 +216,36 @@ def _interval(boot: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def wilson_interval(
+    successes: Any, totals: Any, level: float = LEVEL
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score intervals for proportions, vectorised (NaN where the total is 0).
+
+    Never degenerate: 20 of 20 gives (0.84, 1.00), not the percentile bootstrap's
+    (1.00, 1.00). Each interval contains its estimate (the same rule as
+    :func:`outcomes.describe.proportion_ci`, to which it is equal at the 95% level).
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval([20, 90], [20, 100])
+    >>> np.round(lo, 3).tolist(), np.round(hi, 3).tolist()
+    ([0.839, 0.826], [1.0, 0.945])
+    """
+    from scipy.stats import norm
+
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(totals, dtype=float)
+    z = norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    lo = np.where(n > 0, np.clip(centre - half, 0.0, p), np.nan)
+    hi = np.where(n > 0, np.clip(centre + half, p, 1.0), np.nan)
+    return lo, hi
+
+
 # --------------------------------------------------------------------------------------------
 # Metric table
 
@@ -216,8 +262,15 @@ def metric_table(
     n_boot: int = 1000,
     seed: int = 0,
     level: float = LEVEL,
+    per_pathway_interval: str = "wilson",
 ) -> pd.DataFrame:
-    """Accuracy metrics with percentile-bootstrap intervals, as a tidy table.
+    """Accuracy metrics with 95% intervals, as a tidy table.
+
+    Overall metrics (accuracy, balanced accuracy, macro-F1) have percentile-bootstrap
+    intervals. Per-pathway sensitivity, specificity, PPV and NPV are proportions of a known
+    number of patients, so they get Wilson intervals by default: a percentile bootstrap of a
+    proportion at 0 or 1 collapses to a point ("1.00 (1.00–1.00)"), which a handful of cases
+    easily produce, whereas a Wilson interval never does.
 
     Parameters
     ----------
@@ -227,6 +280,8 @@ def metric_table(
         Pathways in report order (default: the knowledge base's).
     n_boot, seed, level
         Bootstrap replicates, their seed, and the interval's coverage.
+    per_pathway_interval
+        ``"wilson"`` (default) or ``"bootstrap"`` (percentile, as before).
 
     Returns
     -------
@@ -242,6 +297,10 @@ def metric_table(
     >>> float(row.estimate), int(row.n)
     (1.0, 2)
     """
+    if per_pathway_interval not in ("wilson", "bootstrap"):
+        raise ValueError(
+            f"per_pathway_interval {per_pathway_interval!r} is unknown; choose wilson or bootstrap"
+        )
     labels = _labels(labels)
     true, pred = _pair(y_true, y_pred, labels)
     point, boot = _confusions(true, pred, len(labels), n_boot, seed)
@@ -258,8 +317,18 @@ def metric_table(
         "ppv": per_point["predicted"],
         "npv": len(true) - per_point["predicted"],
     }
+    tp = np.diagonal(point).astype(float)
+    successes = {
+        "sensitivity": tp,
+        "specificity": per_point["negatives"] - (per_point["predicted"] - tp),
+        "ppv": tp,
+        "npv": len(true) - per_point["predicted"] - (per_point["actual"] - tp),
+    }
     for metric in PER_PATHWAY:
-        lo, hi = _interval(per_boot[metric], level)
+        if per_pathway_interval == "wilson":
+            lo, hi = wilson_interval(successes[metric], sizes[metric], level)
+        else:
+            lo, hi = _interval(per_boot[metric], level)
         for j, label in enumerate(labels):
             rows.append((metric, label, per_point[metric][j], lo[j], hi[j], int(sizes[metric][j])))
     table = pd.DataFrame(rows, columns=["metric", "pathway", "estimate", "low", "high", "n"])
@@ -292,21 +361,32 @@ def confusion(
 
 
 def confusion_long(
-    y_true: Any, y_pred: Any, *, labels: Sequence[str] | None = None
+    y_true: Any, y_pred: Any, *, labels: Sequence[str] | None = None, level: float = LEVEL
 ) -> pd.DataFrame:
-    """The confusion matrix as a tidy table: ``true``, ``assigned``, ``patients``, ``share``.
+    """The confusion matrix as a tidy table, each cell's share with its 95% interval.
+
+    Columns ``true``, ``assigned``, ``patients``, ``share`` (of the true pathway's patients
+    sent to the assigned one, NaN for a pathway no patient has), ``low``, ``high`` and
+    ``of`` (the true pathway's patients). A share is a proportion of a known number of
+    patients, so its interval is Wilson's: never degenerate for a cell at 0% or 100%, as a
+    bootstrap percentile interval would be.
 
     Examples
     --------
-    >>> t = confusion_long(["hip"], ["spinal"], labels=["hip", "spinal"])
+    >>> t = confusion_long(["hip"] * 4, ["spinal"] * 4, labels=["hip", "spinal"])
     >>> t.iloc[1][["true", "assigned"]].tolist(), int(t.iloc[1].patients)
-    (['hip', 'spinal'], 1)
+    (['hip', 'spinal'], 4)
+    >>> round(float(t.iloc[1].low), 2), float(t.iloc[1].high)
+    (0.51, 1.0)
     """
     counts = confusion(y_true, y_pred, labels=labels)
     shares = confusion(y_true, y_pred, labels=labels, normalize=True)
     out = counts.stack(future_stack=True).rename("patients").to_frame()
     out["share"] = shares.stack(future_stack=True)
-    return out.reset_index()
+    out = out.reset_index()
+    out["of"] = out["true"].map(counts.sum(axis=1)).astype(int)
+    out["low"], out["high"] = wilson_interval(out["patients"], out["of"], level)
+    return out[["true", "assigned", "patients", "share", "low", "high", "of"]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -474,13 +554,60 @@ def oracle_gap(
 # Calibration
 
 
+#: Bin edges of :func:`calibration_check`: fine near 0 and 1, where most patients of every
+#: pathway sit and where the rare emergency pathway's decisions are made (the least-cost
+#: threshold of ``costs.toml`` is near 0.06), coarser in between.
+RELIABILITY_EDGES = (0.0, 0.01, 0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+def _bin_of(p: np.ndarray, bins: int | Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Bin index of each probability and the edges (``bins`` equal bins or explicit edges)."""
+    edges = (
+        np.linspace(0.0, 1.0, bins + 1) if isinstance(bins, int | np.integer)
+        else np.asarray(bins, dtype=float)
+    )  # fmt: skip
+    if len(edges) < 2 or edges[0] != 0 or edges[-1] != 1 or (np.diff(edges) <= 0).any():
+        raise ValueError(f"bin edges must rise from 0 to 1, got {edges.tolist()}")
+    inner = np.searchsorted(edges, p, side="right") - 1
+    return np.clip(inner, 0, len(edges) - 2), edges
+
+
+def _probabilities(proba: Any, classes: Sequence[str], n: int) -> np.ndarray:
+    proba = np.asarray(proba, dtype=float)
+    if proba.shape != (n, len(classes)):
+        raise ValueError(
+            f"proba has shape {proba.shape}; expected ({n}, {len(classes)}): one row per "
+            "patient, one column per class"
+        )
+    bad = np.flatnonzero(~np.isfinite(proba).all(axis=1) | (proba < 0).any(axis=1)
+                         | (proba > 1 + 1e-9).any(axis=1))  # fmt: skip
+    if len(bad):
+        raise ValueError(
+            f"proba rows {bad[:5].tolist()} ({len(bad)} in all) hold values outside [0, 1]"
+        )
+    return proba
+
+
+def _emergency_first(classes: Sequence[str]) -> list[int]:
+    return sorted(range(len(classes)), key=lambda j: (classes[j] != EMERGENCY, j))
+
+
 def calibration_table(
-    y_true: Any, proba: np.ndarray, classes: Sequence[str], *, n_bins: int = 10
+    y_true: Any, proba: np.ndarray, classes: Sequence[str], *, n_bins: int | Sequence[float] = 10
 ) -> pd.DataFrame:
     """One-vs-rest reliability per pathway (emergency first): predicted vs observed by bin.
 
-    Returns columns ``pathway``, ``bin``, ``mean_predicted``, ``observed``, ``low``, ``high``
-    (Wilson interval of the observed share) and ``n``; empty bins are left out.
+    Parameters
+    ----------
+    n_bins
+        Number of equal-width bins, or the bin edges themselves (rising from 0 to 1, e.g.
+        :data:`RELIABILITY_EDGES`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``pathway``, ``bin``, ``mean_predicted``, ``observed``, ``low``, ``high``
+        (Wilson interval of the observed share) and ``n``; empty bins are left out.
 
     Examples
     --------
@@ -490,36 +617,141 @@ def calibration_table(
     [['hip', 0, 1], ['hip', 1, 1], ['spinal', 0, 1], ['spinal', 1, 1]]
     """
     true = np.asarray(pd.Series(y_true).astype(str))
-    proba = np.asarray(proba, dtype=float)
-    order = sorted(range(len(classes)), key=lambda j: (classes[j] != EMERGENCY, j))
+    proba = _probabilities(proba, classes, len(true))
     rows = []
-    for j in order:
+    for j in _emergency_first(classes):
         p, hit = proba[:, j], true == classes[j]
-        bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
-        n = np.bincount(bins, minlength=n_bins)
-        sum_p = np.bincount(bins, weights=p, minlength=n_bins)
-        hits = np.bincount(bins, weights=hit, minlength=n_bins)
-        for b in np.flatnonzero(n):
-            lo, hi = proportion_ci(int(hits[b]), int(n[b]))
-            rows.append((classes[j], int(b), sum_p[b] / n[b], hits[b] / n[b], lo, hi, int(n[b])))
+        bins, edges = _bin_of(p, n_bins)
+        k = len(edges) - 1
+        n = np.bincount(bins, minlength=k)
+        sum_p = np.bincount(bins, weights=p, minlength=k)
+        hits = np.bincount(bins, weights=hit, minlength=k)
+        filled = np.flatnonzero(n)
+        lo, hi = wilson_interval(hits[filled], n[filled])
+        rows += [(classes[j], int(b), sum_p[b] / n[b], hits[b] / n[b], lo[i], hi[i], int(n[b]))
+                 for i, b in enumerate(filled)]  # fmt: skip
     columns = ["pathway", "bin", "mean_predicted", "observed", "low", "high", "n"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def brier_scores(y_true: Any, proba: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:
+def calibration_check(
+    y_true: Any,
+    proba: np.ndarray,
+    classes: Sequence[str],
+    *,
+    edges: Sequence[float] = RELIABILITY_EDGES,
+) -> pd.DataFrame:
+    """Are one-vs-rest probabilities calibrated within sampling error? A test per bin.
+
+    For each pathway (emergency first) and each bin of :data:`RELIABILITY_EDGES`, the number
+    of patients who truly belong to the pathway (``events``) is compared with the number the
+    probabilities promise (``expected``, their sum). Under calibration ``events`` is a sum of
+    independent Bernoulli trials; ``p_value`` is the exact two-sided binomial test of
+    ``events`` at the bin's mean probability, which is conservative for such a sum (Hoeffding
+    1956: a Poisson-binomial is more concentrated than the binomial of the same mean) and
+    exact for small counts, where the normal approximation fails (a rare pathway's low bins).
+    ``z`` is the same gap in binomial standard errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pathway``, ``bin_low``, ``bin_high``, ``n``, ``mean_predicted``, ``observed``,
+        ``events``, ``expected``, ``z``, ``p_value``; empty bins are left out.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.random(4000)
+    >>> truth = np.where(rng.random(4000) < p, "hip", "spinal")
+    >>> t = calibration_check(truth, np.column_stack([p, 1 - p]), ["hip", "spinal"])
+    >>> bool(t["p_value"].min() > 1e-4)
+    True
+    """
+    from scipy.stats import binomtest
+
+    true = np.asarray(pd.Series(y_true).astype(str))
+    proba = _probabilities(proba, classes, len(true))
+    rows = []
+    for j in _emergency_first(classes):
+        p, hit = proba[:, j], true == classes[j]
+        bins, edge = _bin_of(p, edges)
+        k = len(edge) - 1
+        n = np.bincount(bins, minlength=k)
+        expected = np.bincount(bins, weights=p, minlength=k)
+        events = np.bincount(bins, weights=hit, minlength=k).astype(int)
+        for b in np.flatnonzero(n):  # a loop over at most a dozen bins, not over patients
+            mean = min(max(expected[b] / n[b], 0.0), 1.0)
+            se = np.sqrt(mean * (1 - mean) / n[b])
+            gap = events[b] / n[b] - mean
+            z = gap / se if se > 0 else (0.0 if gap == 0 else np.inf * np.sign(gap))
+            p_value = (
+                binomtest(int(events[b]), int(n[b]), mean).pvalue
+                if 0 < mean < 1
+                else (float((events[b] == 0) if mean == 0 else (events[b] == n[b])))
+            )
+            rows.append((classes[j], edge[b], edge[b + 1], int(n[b]), mean, events[b] / n[b],
+                         int(events[b]), float(expected[b]), float(z), float(p_value)))  # fmt: skip
+    columns = ["pathway", "bin_low", "bin_high", "n", "mean_predicted", "observed", "events",
+               "expected", "z", "p_value"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _boot_weights_means(values: np.ndarray, n_boot: int, seed: int, chunk: int = 100) -> np.ndarray:
+    """Bootstrap replicates of the column means of ``values`` (n, m): shape (n_boot, m).
+
+    Each replicate resamples patients (whole rows, so columns stay paired) as multinomial
+    weights; replicates are drawn in chunks to bound memory at ``chunk * n`` counts.
+    """
+    from outcomes.progress import progress_bar
+
+    n = len(values)
+    out = np.full((n_boot, values.shape[1]), np.nan)
+    if n == 0:
+        return out
+    rng = np.random.default_rng(seed)
+    uniform = np.full(n, 1.0 / n)
+    starts = range(0, n_boot, chunk)
+    for start in progress_bar(starts, desc="bootstrap", unit="chunk", min_total=20):
+        size = min(chunk, n_boot - start)
+        weights = rng.multinomial(n, uniform, size=size)
+        out[start : start + size] = weights @ values / n
+    return out
+
+
+def brier_scores(
+    y_true: Any,
+    proba: np.ndarray,
+    classes: Sequence[str],
+    *,
+    n_boot: int | None = None,
+    seed: int = 0,
+    level: float = LEVEL,
+) -> pd.DataFrame:
     """Brier score per pathway (one-vs-rest) and overall (multiclass, summed over pathways),
     with the expected calibration error of each pathway's probabilities (10 bins).
+
+    Parameters
+    ----------
+    n_boot, seed, level
+        With ``n_boot`` replicates, add ``low`` and ``high``: a percentile-bootstrap interval
+        of each Brier score (patients resampled, the same replicates for every pathway).
+        Without it the table has no interval columns (as before).
 
     Examples
     --------
     >>> t = brier_scores(["hip", "spinal"], np.array([[1.0, 0.0], [0.0, 1.0]]), ["hip", "spinal"])
     >>> t["brier"].tolist()
     [0.0, 0.0, 0.0]
+    >>> t = brier_scores(["hip", "spinal", "hip"], np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]),
+    ...                  ["hip", "spinal"], n_boot=200)
+    >>> bool((t["low"] <= t["brier"]).all() and (t["brier"] <= t["high"]).all())
+    True
     """
     true = np.asarray(pd.Series(y_true).astype(str))
-    proba = np.asarray(proba, dtype=float)
+    proba = _probabilities(proba, classes, len(true))
     onehot = np.column_stack([true == c for c in classes]).astype(float)
     squared = (proba - onehot) ** 2
+    per_patient = np.column_stack([squared, squared.sum(axis=1)])
     table = calibration_table(y_true, proba, classes)
     rows = []
     for j, c in enumerate(classes):
@@ -528,8 +760,94 @@ def brier_scores(y_true: Any, proba: np.ndarray, classes: Sequence[str]) -> pd.D
                     / max(len(true), 1))  # fmt: skip
         rows.append((c, float(squared[:, j].mean()) if len(true) else np.nan, ece))
     rows.append((OVERALL, float(squared.sum(axis=1).mean()) if len(true) else np.nan, np.nan))
-    rows.sort(key=lambda r: (r[0] != EMERGENCY, r[0] == OVERALL))
-    return pd.DataFrame(rows, columns=["pathway", "brier", "calibration_error"])
+    out = pd.DataFrame(rows, columns=["pathway", "brier", "calibration_error"])
+    if n_boot is not None:
+        boot = _boot_weights_means(per_patient, n_boot, seed)
+        lo, hi = _interval(boot, level)
+        out["low"] = np.minimum(lo, out["brier"])
+        out["high"] = np.maximum(hi, out["brier"])
+        out = out[["pathway", "brier", "low", "high", "calibration_error"]]
+    order = sorted(range(len(out)), key=lambda i: (out["pathway"].iloc[i] != EMERGENCY,
+                                                   out["pathway"].iloc[i] == OVERALL))  # fmt: skip
+    return out.iloc[order].reset_index(drop=True)
+
+
+def probabilities_of(method: Any, patients: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """A fitted method's probabilities on the feature columns and their class names.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.oracle import BayesOracle
+    >>> patients = generate(200, seed=1)
+    >>> proba, classes = probabilities_of(BayesOracle().fit(patients), patients)
+    >>> proba.shape == (200, len(classes))
+    True
+    """
+    if isinstance(method, tuple):
+        proba, classes = method
+        return np.asarray(proba, dtype=float), [str(c) for c in classes]
+    proba = method.predict_proba(patients[feature_columns()])
+    return np.asarray(proba, dtype=float), [str(c) for c in method.classes_]
+
+
+def brier_table(
+    methods: Mapping[str, Any],
+    patients: pd.DataFrame,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = LEVEL,
+) -> pd.DataFrame:
+    """:func:`brier_scores` with intervals for several methods on the same patients.
+
+    Parameters
+    ----------
+    methods
+        Name -> a fitted method with ``predict_proba`` and ``classes_``, or a
+        ``(proba, classes)`` pair.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``method``, ``pathway``, ``brier``, ``low``, ``high``, ``calibration_error``; every
+        method is resampled with the same seed, so the intervals pair patients.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.oracle import BayesOracle
+    >>> patients = generate(300, seed=1)
+    >>> t = brier_table({"oracle": BayesOracle().fit(patients)}, patients, n_boot=50)
+    >>> t["pathway"].iloc[0], t["pathway"].iloc[-1]
+    ('emergency', 'all')
+    """
+    truth = patients["pathway"].astype(str)
+    frames = []
+    for name, method in methods.items():
+        proba, classes = probabilities_of(method, patients)
+        scores = brier_scores(truth, proba, classes, n_boot=n_boot, seed=seed, level=level)
+        frames.append(scores.assign(method=name))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["method", *[c for c in out.columns if c != "method"]]]
+
+
+def format_brier_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """Reading version of :func:`brier_table`: one row per pathway, one column per method,
+    cells ``"0.0156 (0.0141–0.0172)"`` (lower is better).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"method": "x", "pathway": ["all"], "brier": [0.05], "low": [0.04],
+    ...                   "high": [0.06], "calibration_error": [float("nan")]})
+    >>> format_brier_table(t).iloc[0, 0]
+    '0.0500 (0.0400–0.0600)'
+    """
+    text = [format_estimate(r.brier, r.low, r.high, digits=digits) for r in table.itertuples()]
+    wide = pd.DataFrame({"pathway": table["pathway"], "method": table["method"], "v": text})
+    wide = wide.pivot(index="pathway", columns="method", values="v")
+    return wide.loc[list(dict.fromkeys(table["pathway"])),
+                    list(dict.fromkeys(table["method"]))].rename_axis(columns=None)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -638,8 +956,10 @@ def learning_curve(
     pandas.DataFrame
         One row per size: ``size``, ``accuracy`` with ``low``/``high``, ``difference`` from the
         reference with its paired interval ``diff_low``/``diff_high``, and ``verdict``:
-        ``"below"``, ``"matches"`` (interval of the difference includes 0) or ``"beats"``
-        (lower bound above 0). :func:`crossover` reads off the sizes.
+        ``"below"`` (upper bound under 0), ``"not distinguishable"`` (the interval of the
+        difference includes 0: the data cannot tell the two apart, which is not proof that
+        they are equal) or ``"beats"`` (lower bound above 0). :func:`crossover` reads off the
+        sizes.
 
     Examples
     --------
@@ -663,7 +983,7 @@ def learning_curve(
         boot = _boot_mean(right.astype(float), n_boot, seed)
         lo, hi = _interval(boot[:, None], level)
         d_lo, d_hi = float(paired["low"].iloc[0]), float(paired["high"].iloc[0])
-        verdict = "beats" if d_lo > 0 else "matches" if d_hi >= 0 else "below"
+        verdict = "beats" if d_lo > 0 else NOT_DISTINGUISHABLE if d_hi >= 0 else "below"
         rows.append((int(size), right.mean(), lo[0], hi[0], float(paired["difference"].iloc[0]),
                      d_lo, d_hi, verdict))  # fmt: skip
     columns = ["size", "accuracy", "low", "high", "difference", "diff_low", "diff_high", "verdict"]
@@ -671,25 +991,44 @@ def learning_curve(
 
 
 def crossover(curve: pd.DataFrame) -> dict[str, int | None]:
-    """Smallest training size that matches, and that beats, the reference in a learning curve.
+    """Smallest training size no longer below the reference, and smallest that beats it.
+
+    ``"not_distinguishable"``: the first size whose paired interval reaches 0 or above (or
+    that beats the reference); ``"beats"``: the first whose interval lies above 0. ``None``
+    when no size qualifies.
 
     Examples
     --------
-    >>> crossover(pd.DataFrame({"size": [10, 20, 40], "verdict": ["below", "matches", "beats"]}))
-    {'matches': 20, 'beats': 40}
+    >>> crossover(pd.DataFrame({"size": [10, 20, 40],
+    ...                         "verdict": ["below", "not distinguishable", "beats"]}))
+    {'not_distinguishable': 20, 'beats': 40}
     """
 
     def first(verdicts: tuple[str, ...]) -> int | None:
         hit = curve[curve["verdict"].isin(verdicts)]
         return int(hit["size"].iloc[0]) if len(hit) else None
 
-    return {"matches": first(("matches", "beats")), "beats": first(("beats",))}
+    return {
+        "not_distinguishable": first((NOT_DISTINGUISHABLE, "matches", "beats")),
+        "beats": first(("beats",)),
+    }
+
+
+def _same_patients(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two cohorts hold the same patients in the same order (so they can be paired)."""
+    return (
+        "patient_id" in a and "patient_id" in b and len(a) == len(b)
+        and bool((a["patient_id"].to_numpy() == b["patient_id"].to_numpy()).all())
+        and bool((a["pathway"].astype(str).to_numpy() == b["pathway"].astype(str).to_numpy())
+                 .all())
+    )  # fmt: skip
 
 
 def shift_table(
     methods: Mapping[str, Any],
     cohorts: Mapping[str, pd.DataFrame],
     *,
+    reference: str | None = None,
     n_boot: int = 500,
     seed: int = 0,
     level: float = LEVEL,
@@ -697,25 +1036,120 @@ def shift_table(
     """Accuracy of fitted methods on several test cohorts (e.g. another setting, more missing
     exam findings): ``cohort``, ``method``, ``accuracy``, ``low``, ``high``, ``n``.
 
+    Parameters
+    ----------
+    reference
+        A key of ``cohorts`` (e.g. the in-setting test cohort). If given, each other cohort's
+        row also has the change in accuracy from the reference for the same method,
+        ``difference`` with ``diff_low``/``diff_high``, and ``paired``: ``True`` when the
+        cohort holds the same patients as the reference (same ``patient_id`` in the same
+        order, e.g. the same seed with more exam findings unrecorded), so the interval is a
+        paired bootstrap of per-patient differences; ``False`` for different patients (another
+        setting), whose interval combines two independent bootstraps and is wider. The
+        reference's own rows have NaN there.
+
     Examples
     --------
     >>> from outcomes.cohort import generate
     >>> from outcomes.oracle import BayesOracle
-    >>> cohorts = {"same": generate(300, seed=2), "sparse": generate(300, seed=3,
+    >>> cohorts = {"same": generate(300, seed=2), "sparse": generate(300, seed=2,
     ...                                                             exam_missing_rate=0.9)}
     >>> t = shift_table({"oracle": BayesOracle().fit(cohorts["same"])}, cohorts, n_boot=20)
     >>> t["cohort"].tolist()
     ['same', 'sparse']
+    >>> t = shift_table({"oracle": BayesOracle().fit(cohorts["same"])}, cohorts,
+    ...                 reference="same", n_boot=20)
+    >>> t["paired"].tolist()
+    [None, True]
     """
+    if reference is not None and reference not in cohorts:
+        raise ValueError(f"reference cohort {reference!r} is not one of: {', '.join(cohorts)}")
     rows = []
+    rights: dict[tuple[str, str], np.ndarray] = {}
     for cohort_name, patients in cohorts.items():
         truth = patients["pathway"].astype(str).to_numpy()
         for method_name, method in methods.items():
             right = predictions_of(method, patients) == truth
+            rights[cohort_name, method_name] = right
             boot = _boot_mean(right.astype(float), n_boot, seed)
             lo, hi = _interval(boot[:, None], level)
-            rows.append((cohort_name, method_name, right.mean(), lo[0], hi[0], len(right)))
-    return pd.DataFrame(rows, columns=["cohort", "method", "accuracy", "low", "high", "n"])
+            rows.append((cohort_name, method_name, right.mean(), lo[0], hi[0], len(right), boot))
+    table = pd.DataFrame(rows, columns=["cohort", "method", "accuracy", "low", "high", "n",
+                                        "boot"])  # fmt: skip
+    if reference is None:
+        return table.drop(columns="boot")
+    ref_boot = {r.method: r.boot for r in table[table["cohort"] == reference].itertuples()}
+    index = {name: c for c, name in enumerate(cohorts)}
+    diffs = []
+    for r in table.itertuples():
+        if r.cohort == reference:
+            diffs.append((np.nan, np.nan, np.nan, None))
+            continue
+        paired = _same_patients(cohorts[r.cohort], cohorts[reference])
+        if paired:
+            delta = rights[r.cohort, r.method].astype(float) - rights[reference, r.method]
+            boot = _boot_mean(delta, n_boot, seed)
+        else:
+            # Different patients: the cohort is resampled on its own stream, independent of
+            # the reference's replicates, and the difference of replicates is taken.
+            stream = int(np.random.SeedSequence([seed, index[r.cohort]]).generate_state(1)[0])
+            own = _boot_mean(rights[r.cohort, r.method].astype(float), n_boot, stream)
+            boot = own - ref_boot[r.method]
+        lo, hi = _interval(boot[:, None], level)
+        diffs.append((r.accuracy - table.loc[(table["cohort"] == reference)
+                                             & (table["method"] == r.method), "accuracy"].iloc[0],
+                      lo[0], hi[0], paired))  # fmt: skip
+    extra = pd.DataFrame(diffs, columns=["difference", "diff_low", "diff_high", "paired"])
+    extra["paired"] = extra["paired"].astype(object)
+    return pd.concat([table.drop(columns="boot"), extra], axis=1)
+
+
+def _signed(x: float, digits: int) -> str:
+    return f"{x:+.{digits}f}".replace("-", "\N{MINUS SIGN}")
+
+
+def _signed_interval(est: float, lo: float, hi: float, digits: int) -> str:
+    """``+0.012 (−0.004 to +0.020)``: signed, with "to" so negative bounds read clearly."""
+    return f"{_signed(est, digits)} ({_signed(lo, digits)} to {_signed(hi, digits)})"
+
+
+def format_shift_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Reading version of :func:`shift_table`: one row per cohort, one column per method.
+
+    Cells are ``"0.957 (0.950–0.963)"``; with a reference cohort, the change from it follows
+    in the same cell (``"; −0.006 (−0.010 to −0.002)"``), and a last column says
+    whether that change is paired (same patients) or between independent cohorts.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"cohort": ["a", "b"], "method": "m", "accuracy": [0.9, 0.8],
+    ...                   "low": [0.88, 0.78], "high": [0.92, 0.82], "n": 100,
+    ...                   "difference": [float("nan"), -0.1], "diff_low": [float("nan"), -0.13],
+    ...                   "diff_high": [float("nan"), -0.07], "paired": [None, True]})
+    >>> format_shift_table(t).loc["b", "m"]
+    '0.800 (0.780–0.820); −0.100 (−0.130 to −0.070)'
+    >>> format_shift_table(t).loc["a", "change from"]
+    'reference'
+    """
+    text = [format_estimate(r.accuracy, r.low, r.high, digits=digits) for r in table.itertuples()]
+    has_change = "difference" in table
+    if has_change:
+        text = [
+            t if not np.isfinite(r.difference)
+            else f"{t}; {_signed_interval(r.difference, r.diff_low, r.diff_high, digits)}"
+            for t, r in zip(text, table.itertuples(), strict=True)
+        ]  # fmt: skip
+    wide = pd.DataFrame({"cohort": table["cohort"], "method": table["method"], "v": text})
+    wide = wide.pivot(index="cohort", columns="method", values="v")
+    wide = wide.loc[list(dict.fromkeys(table["cohort"])), list(dict.fromkeys(table["method"]))]
+    if has_change:
+        kind = table.drop_duplicates("cohort").set_index("cohort")["paired"]
+        wide["change from"] = [
+            "reference" if p is None or (isinstance(p, float) and np.isnan(p))
+            else "same patients (paired)" if p else "other patients (independent)"
+            for p in kind.reindex(wide.index)
+        ]  # fmt: skip
+    return wide.rename_axis(index=None, columns=None)
 
 
 def safety_by_method(
@@ -802,6 +1236,293 @@ def paired_comparisons(
         for a, b in pairs
     ]
     return pd.concat(rows, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Sentences computed from a run (figure titles, conclusions): true for any N, seed, setting
+
+
+def estimate_of(
+    table: pd.DataFrame, method: str, metric: str = "accuracy", pathway: str = OVERALL
+) -> tuple[float, float, float]:
+    """``(estimate, low, high)`` of one row of :func:`evaluate_methods`, found by its labels.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"method": ["a", "b"], "metric": "accuracy", "pathway": "all",
+    ...                   "estimate": [0.8, 0.9], "low": [0.7, 0.85], "high": [0.85, 0.95]})
+    >>> estimate_of(t, "b")
+    (0.9, 0.85, 0.95)
+    """
+    if "method" not in table:
+        table = table.assign(method=method)
+    hit = table[(table["method"] == method) & (table["metric"] == metric)
+                & (table["pathway"] == pathway)]  # fmt: skip
+    if len(hit) != 1:
+        raise ValueError(f"no single row for method {method!r}, metric {metric!r}, pathway "
+                         f"{pathway!r} (found {len(hit)})")  # fmt: skip
+    row = hit.iloc[0]
+    return float(row["estimate"]), float(row["low"]), float(row["high"])
+
+
+def _names(items: Sequence[str]) -> str:
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def sensitivity_finding(
+    metrics: pd.DataFrame, focus: str = "rules", reference: str = "oracle", k: int = 2
+) -> str:
+    """Where ``focus`` is weakest (its ``k`` lowest sensitivities) and how far the other
+    methods are from ``reference`` on their worst pathway.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"method": ["r", "r", "o", "o", "m", "m"], "metric": "sensitivity",
+    ...                   "pathway": ["hip", "spinal"] * 3,
+    ...                   "estimate": [0.5, 0.9, 0.9, 0.95, 0.88, 0.95], "low": 0.0, "high": 1.0})
+    >>> sensitivity_finding(t, "r", "o", k=1)
+    'r is weakest on hip (sensitivity 0.50); m is within 0.02 of the o on every pathway'
+    """
+    rows = metrics[(metrics["metric"] == "sensitivity")].dropna(subset=["estimate"])
+    own = rows[rows["method"] == focus].nsmallest(k, "estimate")
+    if own.empty:
+        return f"{focus}: no sensitivity could be computed"
+    text = f"{focus} is weakest on " + _names(
+        [f"{_plain(r.pathway)} (sensitivity {r.estimate:.2f})" for r in own.itertuples()]
+    )  # fmt: skip
+    ref = rows[rows["method"] == reference].set_index("pathway")["estimate"]
+    others = [m for m in dict.fromkeys(rows["method"]) if m not in (focus, reference)]
+    if len(ref) and others:
+        gaps = {m: float((ref - rows[rows["method"] == m].set_index("pathway")["estimate"])
+                         .abs().max()) for m in others}  # fmt: skip
+        worst = max(gaps.values())
+        verb = "is" if len(others) == 1 else "are"
+        text += (f"; {_names(others)} {verb} within {worst:.2f} of the {reference} on every "
+                 "pathway")  # fmt: skip
+    return text
+
+
+def _plain(name: Any) -> str:
+    return str(name).replace("_", " ")
+
+
+def worst_confusion(
+    y_true: Any, y_pred: Any, *, labels: Sequence[str] | None = None
+) -> pd.Series | None:
+    """The commonest wrong call: the off-diagonal cell of :func:`confusion_long` with the
+    largest share of its true pathway (ties: more patients). ``None`` if no call is wrong.
+
+    Examples
+    --------
+    >>> w = worst_confusion(["hip", "hip", "spinal"], ["spinal", "hip", "spinal"])
+    >>> w["true"], w["assigned"], float(w["share"])
+    ('hip', 'spinal', 0.5)
+    """
+    cells = confusion_long(y_true, y_pred, labels=labels)
+    wrong = cells[(cells["true"] != cells["assigned"]) & (cells["patients"] > 0)]
+    if wrong.empty:
+        return None
+    return wrong.sort_values(["share", "patients"], ascending=False, kind="stable").iloc[0]
+
+
+def confusion_finding(y_true: Any, predictions: Mapping[str, Any]) -> str:
+    """One sentence: each method's commonest wrong call and its share.
+
+    Examples
+    --------
+    >>> confusion_finding(["hip", "hip"], {"a": ["spinal", "hip"], "b": ["hip", "hip"]})
+    'Commonest wrong call: a hip → spinal (50% of hip); b none'
+    """
+    parts = []
+    for name, predicted in predictions.items():
+        w = worst_confusion(y_true, predicted)
+        parts.append(f"{name} none" if w is None else
+                     f"{name} {_plain(w['true'])} → {_plain(w['assigned'])} ({w['share']:.0%} "
+                     f"of {_plain(w['true'])})")  # fmt: skip
+    return "Commonest wrong call: " + "; ".join(parts)
+
+
+def _share_word(part: int, whole: int) -> str:
+    """ "all", "most", "half", "some" or "none" of ``whole``, from the counts."""
+    if whole == 0 or part == 0:
+        return "none"
+    if part == whole:
+        return "all"
+    return "most" if part > whole / 2 else "half" if 2 * part == whole else "some"
+
+
+def safety_findings(
+    safety: pd.DataFrame,
+    least_cost: Mapping[str, str] | None = None,
+    rules: str | None = "rules",
+) -> list[str]:
+    """Sentences on red-flag safety from :func:`safety_by_method`, with their counts.
+
+    Parameters
+    ----------
+    least_cost
+        Plain method -> its least-expected-cost variant (e.g. ``{"oracle": "oracle, least
+        cost"}``): how many of the plain method's missed emergencies the cost rule recovers,
+        and at how many more referrals.
+    rules
+        The rules method, for the misses among emergencies whose red flag was recorded.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"method": ["a", "a", "b", "b"],
+    ...                   "measure": ["emergencies missed", "over-triage to emergency"] * 2,
+    ...                   "estimate": 0.0, "low": 0.0, "high": 0.0,
+    ...                   "count": [10, 3, 4, 20], "of": [50, 950, 50, 950]})
+    >>> print(*safety_findings(t, {"a": "b"}, rules=None))
+    Deciding by least expected cost, a misses 4 of 50 emergencies instead of 10 (6 of its 10
+    misses recovered: most), at 17 more referrals to emergency.
+    """
+    table = safety.set_index(["method", "measure"])
+    out = []
+
+    def count(method: str, measure: str) -> tuple[int, int]:
+        row = table.loc[(method, measure)]
+        return int(row["count"]), int(row["of"])
+
+    methods = set(safety["method"])
+    if rules is not None and rules in methods:
+        missed, of = count(rules, "emergencies missed")
+        with_flag, flagged = count(rules, "missed with a red flag recorded")
+        out.append(f"The {rules} missed {with_flag} of {flagged} emergencies whose red flag was "
+                   f"recorded and {missed} of {of} emergencies in all.")  # fmt: skip
+    for plain, safe in (least_cost or {}).items():
+        if plain not in methods or safe not in methods:
+            continue
+        before, of = count(plain, "emergencies missed")
+        after, _ = count(safe, "emergencies missed")
+        over_before, _ = count(plain, "over-triage to emergency")
+        over_after, _ = count(safe, "over-triage to emergency")
+        recovered = max(before - after, 0)
+        more = over_after - over_before
+        referrals = (f"{more} more referrals to emergency" if more >= 0
+                     else f"{-more} fewer referrals to emergency")  # fmt: skip
+        out.append(
+            f"Deciding by least expected cost, {plain} misses {after} of {of} emergencies "
+            f"instead of {before} ({recovered} of its {before} misses recovered: "
+            f"{_share_word(recovered, before)}), at {referrals}."
+        )
+    return out
+
+
+def calibration_finding(check: pd.DataFrame, method: str, alpha: float = CALIBRATION_ALPHA) -> str:
+    """One sentence from :func:`calibration_check`: calibrated within sampling error, or the
+    worst bin (predicted against observed).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"pathway": ["emergency", "hip"], "bin_low": [0.01, 0.1],
+    ...                   "bin_high": [0.05, 0.2], "n": [92, 300], "mean_predicted": [0.023, 0.15],
+    ...                   "observed": [0.141, 0.16], "p_value": [1e-9, 0.5]})
+    >>> print(calibration_finding(t, "boosted"))
+    boosted: 1 of 2 bins off beyond sampling error; worst emergency, predicted 0.023 vs
+    observed 0.141 (92 patients)
+    """
+    if check.empty:
+        return f"{method}: no patients to check"
+    bad = check[check["p_value"] < alpha]
+    if bad.empty:
+        return (f"{method}: predicted and observed shares agree within sampling error in all "
+                f"{len(check)} bins (smallest p = {check['p_value'].min():.3f})")  # fmt: skip
+    w = bad.loc[bad["p_value"].idxmin()]
+    return (f"{method}: {len(bad)} of {len(check)} bins off beyond sampling error; worst "
+            f"{_plain(w['pathway'])}, predicted {w['mean_predicted']:.3f} vs observed "
+            f"{w['observed']:.3f} ({int(w['n'])} patients)")  # fmt: skip
+
+
+def learning_curve_finding(curve: pd.DataFrame, model: str = "boosted",
+                           reference: str = "rules") -> str:  # fmt: skip
+    """When a learned model stops being distinguishable from, then beats, the reference.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"size": [50, 100, 200],
+    ...                   "verdict": ["below", "not distinguishable", "beats"]})
+    >>> print(learning_curve_finding(c))
+    The boosted model is below the rules at 50 training patients, not distinguishable from
+    them from 100 and beats them from 200.
+    """
+    if curve.empty:
+        return f"No training sizes were tried for the {model} model."
+    cross = crossover(curve)
+    first = curve.iloc[0]
+    parts = []
+    if first["verdict"] == "below":
+        parts.append(f"is below the {reference} at {int(first['size']):,} training patients")
+    level, beats = cross["not_distinguishable"], cross["beats"]
+    if level is not None and level != beats:
+        parts.append(f"not distinguishable from them from {level:,}")
+    if beats is not None:
+        parts.append(f"beats them from {beats:,}")
+    else:
+        parts.append(f"does not beat them at up to {int(curve['size'].max()):,}")
+    if len(parts) == 1 and not parts[0].startswith("is"):
+        parts[0] = parts[0].replace("them", f"the {reference}", 1)
+    return f"The {model} model " + _names(parts).replace(", and", " and") + "."
+
+
+def oracle_share_finding(curve: pd.DataFrame, oracle_accuracy: float, share: float = 0.97,
+                         model: str = "boosted") -> str:  # fmt: skip
+    """Training size from which a learned model reaches ``share`` of the oracle's accuracy,
+    and what the largest size adds beyond it.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"size": [100, 1000, 10000], "accuracy": [0.8, 0.94, 0.95]})
+    >>> print(oracle_share_finding(c, 0.96))
+    The boosted model reaches 97% of the oracle's accuracy (0.960) from 1,000 training
+    patients (0.940); 10,000 patients add 0.010.
+    """
+    if curve.empty:
+        return f"No training sizes were tried for the {model} model."
+    enough = curve[curve["accuracy"] >= share * oracle_accuracy]
+    largest = curve.iloc[-1]
+    if enough.empty:
+        return (f"The {model} model stays below {share:.0%} of the oracle's accuracy "
+                f"({oracle_accuracy:.3f}) at up to {int(largest['size']):,} training patients "
+                f"({largest['accuracy']:.3f}).")  # fmt: skip
+    first = enough.iloc[0]
+    text = (f"The {model} model reaches {share:.0%} of the oracle's accuracy "
+            f"({oracle_accuracy:.3f}) from {int(first['size']):,} training patients "
+            f"({first['accuracy']:.3f})")  # fmt: skip
+    if int(largest["size"]) > int(first["size"]):
+        gain = largest["accuracy"] - first["accuracy"]
+        text += f"; {int(largest['size']):,} patients add {gain:.3f}"
+    return text + "."
+
+
+def shift_findings(shift: pd.DataFrame) -> list[str]:
+    """For each shifted cohort of :func:`shift_table` (with a reference): which method lost
+    the most and the least accuracy, with the paired or independent interval.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"cohort": ["a", "a", "b", "b"], "method": ["r", "o"] * 2,
+    ...                   "accuracy": [0.8, 0.9, 0.7, 0.88], "difference": [None, None, -0.1,
+    ...                   -0.02], "diff_low": [None, None, -0.12, -0.03],
+    ...                   "diff_high": [None, None, -0.08, -0.01], "paired": [None, None,
+    ...                   False, False]})
+    >>> print(*shift_findings(t))
+    On b (other patients), r lost the most accuracy, −0.100 (−0.120 to −0.080), and o the
+    least, −0.020 (−0.030 to −0.010).
+    """
+    if "difference" not in shift:
+        return []
+    out = []
+    for cohort, rows in shift.dropna(subset=["difference"]).groupby("cohort", sort=False):
+        rows = rows.sort_values("difference", kind="stable")
+        worst, best = rows.iloc[0], rows.iloc[-1]
+        kind = "same patients, paired" if bool(worst["paired"]) else "other patients"
+        change = lambda r: _signed_interval(r["difference"], r["diff_low"], r["diff_high"], 3)  # noqa: E731
+        verb = "lost" if worst["difference"] < 0 else "changed"
+        out.append(f"On {cohort} ({kind}), {worst['method']} {verb} the most accuracy, "
+                   f"{change(worst)}, and {best['method']} the least, {change(best)}.")  # fmt: skip
+    return out
 
 
 def triage_summary(
