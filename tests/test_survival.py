@@ -268,6 +268,14 @@ def test_trajectory_means_match_the_visits(sims):
     assert row["upper"] == pytest.approx(chosen.mean() + 1.959964 * se)
 
 
+def test_policy_trajectories_equal_the_trajectory_of_the_stack(sims):
+    from outcomes.survival import policy_trajectories
+
+    stacked = trajectory(stack(sims, "visits"), by="policy")
+    separate = policy_trajectories({name: sim.visits for name, sim in sims.items()})
+    pd.testing.assert_frame_equal(separate, stacked, check_dtype=False)
+
+
 # --------------------------------------------------------------------------------------------
 # Plots (drawn by outcomes.plots; checked here against the tables they draw)
 

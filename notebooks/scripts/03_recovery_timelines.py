@@ -61,7 +61,6 @@ REFERENCE = "rules" if "rules" in names else "everyone_spinal"
 policies = recovery.build_policies(patients, names, seed=SEED)
 sims = recovery.simulate_policies(patients, policies, seed=SEED, dropout=DROPOUT)
 outcomes = recovery.stack(sims)
-visits = recovery.stack(sims, "visits")
 WEEKS = survival.follow_up_weeks(outcomes)
 AT_RISK = survival.at_risk_weeks(WEEKS)
 reference = outcomes[outcomes["policy"] == REFERENCE]
@@ -197,7 +196,7 @@ print(survival.logrank(outcomes, by="policy", reference=REFERENCE).to_string(ind
 # says when the policies differ most and how far apart they end.
 
 # %%
-pain_by_policy = survival.trajectory(visits, by="policy")
+pain_by_policy = survival.policy_trajectories({name: sim.visits for name, sim in sims.items()})
 ax = plots.trajectory_bands(pain_by_policy, title="Mean pain under each triage policy")
 plt.show()
 print(survival.trajectory_findings(pain_by_policy))

@@ -26,7 +26,7 @@ was followed to the end; without that column it is taken from ``recovery.toml``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -363,9 +363,16 @@ def trajectory(visits: pd.DataFrame, by: str, value: str = "pain_nrs") -> pd.Dat
     """
     _one_row_per_patient(visits, by, "week")
     keys = [visits[by].astype(str).rename("group"), visits["week"]]
-    stats = visits[value].astype(float).groupby(keys, observed=True).agg(["mean", "std", "size"])
+    out = _weekly_means(visits[value], keys)
+    order = {str(g): i for i, (g, _) in enumerate(_groups(visits, by))}
+    out = out.sort_values(["group", "week"], key=lambda s: s.map(order) if s.name == "group" else s)
+    return out.reset_index(drop=True)
+
+
+def _weekly_means(values: pd.Series, keys: list[pd.Series]) -> pd.DataFrame:
+    stats = values.astype(float).groupby(keys, observed=True).agg(["mean", "std", "size"])
     se = stats["std"].fillna(0.0) / np.sqrt(stats["size"])
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "mean": stats["mean"],
             "lower": stats["mean"] - 1.959964 * se,
@@ -373,9 +380,35 @@ def trajectory(visits: pd.DataFrame, by: str, value: str = "pain_nrs") -> pd.Dat
             "n": stats["size"].astype(int),
         }
     ).reset_index()
-    order = {str(g): i for i, (g, _) in enumerate(_groups(visits, by))}
-    out = out.sort_values(["group", "week"], key=lambda s: s.map(order) if s.name == "group" else s)
-    return out.reset_index(drop=True)
+
+
+def policy_trajectories(
+    visits: Mapping[str, pd.DataFrame], value: str = "pain_nrs"
+) -> pd.DataFrame:
+    """:func:`trajectory` by policy, from each policy's own ``visits`` table.
+
+    The same table as ``trajectory(stack(simulations, "visits"), by="policy")`` without
+    building the stack (one long table per policy is already large: 200,000 patients make
+    10.6 million visit rows each). Groups follow the mapping's order.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.recovery import policy_pathways, simulate_policies
+    >>> patients = generate(300, seed=1)
+    >>> sims = simulate_policies(patients, policy_pathways(patients), seed=0)
+    >>> table = policy_trajectories({name: sim.visits for name, sim in sims.items()})
+    >>> list(dict.fromkeys(table["group"]))
+    ['perfect', 'everyone_spinal']
+    """
+    frames = []
+    for name, table in visits.items():
+        _one_row_per_patient(table, "week")  # each patient once per week
+        means = _weekly_means(table[value], [table["week"]])
+        means.insert(0, "group", str(name))
+        frames.append(means)
+    columns = ["group", "week", "mean", "lower", "upper", "n"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def _number(x: float, digits: int) -> str:
