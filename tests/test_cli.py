@@ -161,3 +161,105 @@ def test_triage_errors_are_one_line_with_exit_2(tmp_path, capsys):
     generate(100, seed=7).drop(columns=["pathway"]).to_parquet(unlabeled)
     assert cli.main(["triage", "--model", "rules", "--test", str(unlabeled)]) == 2
     assert "no 'pathway' column" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# Every bad input: one line on stderr, exit code 2, no traceback, nothing written
+
+
+def one_error_line(capsys, command: str) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith(f"outcomes {command}: error: ") and "Traceback" not in lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--n", "abc"], "argument --n: invalid int value: 'abc'"),
+        (["--format", "xlsx"], "argument --format: invalid choice: 'xlsx'"),
+        (["--overrides", "{chronic: 1"], "argument --overrides: not valid JSON"),
+        (["--overrides", "[1, 2]"], "argument --overrides: must be a JSON object"),
+        (["--no-such-option"], "unrecognized arguments: --no-such-option"),
+    ],
+)
+def test_usage_errors_are_one_line_without_the_usage_block(tmp_path, capsys, args, message):
+    out = tmp_path / "x.parquet"
+    argv = ["generate", "--n", "10", "--seed", "1", "--out", str(out), *args]
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    assert message in one_error_line(capsys, "generate")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_command_is_one_line(capsys):
+    assert cli.main([]) == cli.EXIT_BAD_INPUT
+    line = capsys.readouterr().err.strip()
+    assert line == "outcomes: error: the following arguments are required: COMMAND"
+
+
+def test_help_still_shows_the_usage(capsys):
+    assert cli.main(["generate", "--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: outcomes generate")
+
+
+def test_generate_into_a_folder_is_refused_before_any_work(tmp_path, capsys):
+    folder = tmp_path / "d.csv"
+    folder.mkdir()
+    assert cli.main(["generate", "--n", "10", "--seed", "1", "--out", str(folder)]) == 2
+    assert one_error_line(capsys, "generate").endswith(f"{folder}: is a folder, not a file")
+    assert list(tmp_path.iterdir()) == [folder] and list(folder.iterdir()) == []
+
+
+def test_report_into_a_folder_that_is_not_a_report_is_refused(tmp_path, capsys):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    assert cli.main(["report", "--out", str(folder), "--n", "300"]) == 2
+    assert "is not empty and holds no previous report" in one_error_line(capsys, "report")
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--setting", "mars"], "parameter SETTING='mars' is not a setting (choose one of: "),
+        (["--n", "0"], "parameter N=0 must be a whole number >= 1"),
+        (["--seed", "-3"], "parameter SEED=-3 must be a whole number >= 0"),
+        (["--exam-missing-rate", "1.5"], "parameter EXAM_MISSING_RATE=1.5 must be a share"),
+        (["-p", "N_BOOT=many"], "parameter N_BOOT='many' must be a whole number >= 1"),
+    ],
+)
+def test_report_parameters_are_checked_before_any_notebook_runs(tmp_path, capsys, args, message):
+    out = tmp_path / "report"
+    assert cli.main(["report", "--out", str(out), *args]) == 2
+    assert message in one_error_line(capsys, "report")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_notebook_is_one_line(tmp_path, capsys, monkeypatch):
+    from papermill.exceptions import PapermillExecutionError
+
+    from outcomes import report
+
+    def fail(*args, **kwargs):
+        raise PapermillExecutionError(3, 3, "read_patients(DATA)", "DataValidationError",
+                                      "mine.csv: column 'age': 1 row ...\nmore", [])  # fmt: skip
+
+    monkeypatch.setattr(report, "run_report", fail)
+    assert cli.main(["report", "--out", str(tmp_path / "r")]) == 2
+    line = one_error_line(capsys, "report")
+    assert "a notebook failed (DataValidationError: mine.csv: column 'age'" in line
+    with pytest.raises(PapermillExecutionError):
+        cli.main(["--debug", "report", "--out", str(tmp_path / "r")])
+
+
+def test_evaluate_into_a_folder_is_refused_before_reading_anything(tmp_path, capsys):
+    folder = tmp_path / "m_safety.csv"
+    folder.mkdir()
+    argv = ["evaluate", "--data", str(tmp_path / "none.csv"), "--predictions",
+            str(tmp_path / "none.csv"), "--out", str(tmp_path / "m.csv")]  # fmt: skip
+    assert cli.main(argv) == 2
+    assert one_error_line(capsys, "evaluate").endswith("m_safety.csv: is a folder, not a file")
+    assert list(tmp_path.iterdir()) == [folder]

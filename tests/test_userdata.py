@@ -10,10 +10,13 @@ import pandas as pd
 import pytest
 
 from outcomes import cli, userdata
+from outcomes import evaluate as ev
 from outcomes.cohort import generate
+from outcomes.knowledge import load_knowledge
 from outcomes.userdata import (
     MAX_ROWS_SHOWN,
     DataValidationError,
+    compare_calls,
     data_dictionary_markdown,
     demo_files,
     read_patients,
@@ -293,7 +296,38 @@ def test_cli_template_and_evaluate(tmp_path, capsys):
     assert cli.main(argv) == 0
     printed = capsys.readouterr().out
     assert "your triage" in printed and "rules" in printed and "emergencies missed" in printed
-    assert set(pd.read_csv(out)["method"]) == {"your triage", "rules", "boosted (synthetic)"}
+    assert "Brier" in printed
+    methods = {"your triage", "rules", "boosted (synthetic)"}
+    assert set(pd.read_csv(out)["method"]) == methods
+    safety = pd.read_csv(tmp_path / "metrics_safety.csv")
+    assert set(safety["method"]) == methods and "emergencies missed" in set(safety["measure"])
+    # The team's probabilities: Brier score per pathway and overall, and reliability bins.
+    brier = pd.read_csv(tmp_path / "metrics_brier.csv")
+    assert set(brier["method"]) == {"your triage"} and brier["brier"].between(0, 2).all()
+    reliability = pd.read_csv(tmp_path / "metrics_reliability.csv")
+    assert set(reliability["pathway"]) == set(load_knowledge().pathways)
+    assert reliability.groupby("pathway")["n"].sum().eq(300).all()
+    # Without probabilities: metrics and safety only.
+    plain = pd.read_csv(calls)[["patient_id", "pathway"]]
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    argv[argv.index(str(calls))] = str(tmp_path / "plain.csv")
+    argv[-1] = str(tmp_path / "plain_metrics.csv")
+    assert cli.main(argv) == 0
+    assert "Brier" not in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.glob("plain_metrics*")) == [
+        "plain_metrics.csv", "plain_metrics_safety.csv"]  # fmt: skip
+
+
+def test_compare_calls_in_batches_equals_evaluate_team_methods():
+    """The CLI triages a team's patients in batches (bounded memory); the calls must be those
+    of outcomes.evaluate.team_methods, which triages them all at once."""
+    team = generate(700, seed=11, setting="sports_clinic", exam_missing_rate=0.3)
+    calls = pd.DataFrame({"pathway": team["pathway"]})
+    expected = ev.team_methods(team, calls, n_train=1500, seed=2)
+    batched = compare_calls(team, calls, n_train=1500, seed=2, batch_rows=128)
+    assert list(batched) == list(expected)
+    for name in expected:
+        assert batched[name].tolist() == list(expected[name]), name
 
 
 def test_cli_bad_input_is_one_line_exit_2_and_no_output(tmp_path, capsys, good):

@@ -25,6 +25,25 @@ class CommandError(Exception):
     """An error a user can fix; printed as one line, exit code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``outcomes CMD: error: ...``);
+    ``--help`` shows the usage."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        # Unknown options are found by the top parser; name the subcommand they were given to.
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            prog = f"{self.prog} {command}" if command else self.prog
+            self.exit(
+                EXIT_BAD_INPUT, f"{prog}: error: unrecognized arguments: {' '.join(extras)}\n"
+            )
+        return parsed
+
+
 def _json_mapping(text: str) -> dict:
     try:
         value = json.loads(text)
@@ -82,7 +101,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
 
 def _run_generate(args: argparse.Namespace) -> int:
     from outcomes.cohort import write_cohort
+    from outcomes.io import check_destination
 
+    check_destination(args.out, args.format)  # a folder or unknown suffix fails before any work
     extra = {} if args.chunk_size is None else {"chunk_size": args.chunk_size}
     extra["workers"] = args.workers
     path = write_cohort(
@@ -188,7 +209,17 @@ def _run_report(args: argparse.Namespace) -> int:
         if name in parameters:
             raise CommandError(f"parameter {name} given twice")
         parameters[name] = value
-    index = run_report(args.out, parameters)
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        index = run_report(args.out, parameters)
+    except PapermillExecutionError as exc:
+        if args.debug:
+            raise
+        raise CommandError(
+            f"a notebook failed ({exc.ename}: {str(exc.evalue).splitlines()[0]}); the report "
+            "folder is unchanged (--debug shows the traceback)"
+        ) from None
     print(f"report written: {index}")
     return 0
 
@@ -222,9 +253,12 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
-    from outcomes.io import read_table, write_table
+    from outcomes.io import check_destination, read_table, write_tables
     from outcomes.recovery import policy, simulate
 
+    for out in (args.out, args.visits):
+        if out is not None:
+            check_destination(out)
     if not args.cohort.exists():
         raise CommandError(f"no such cohort file: {args.cohort}")
     patients = read_table(args.cohort)
@@ -232,10 +266,11 @@ def _run_simulate(args: argparse.Namespace) -> int:
     sim = simulate(
         patients, pathways, seed=args.seed, dropout=args.dropout, visits=args.visits is not None
     )
-    meta = {"policy": args.policy, "seed": args.seed, "cohort": args.cohort.name}
-    write_table(sim.outcomes, args.out, metadata=meta)
+    tables = {args.out: sim.outcomes}
     if args.visits is not None:
-        write_table(sim.visits, args.visits, metadata=meta)
+        tables[args.visits] = sim.visits
+    meta = {"policy": args.policy, "seed": args.seed, "cohort": args.cohort.name}
+    write_tables(tables, metadata=meta)
     print(
         f"wrote outcomes of {len(sim.outcomes)} patients under policy '{args.policy}' to {args.out}"
     )
@@ -353,7 +388,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         description="Validate a team's patients file (with the confirmed pathway) and its "
         "triage calls, then print the metric table (95% CIs) and red-flag safety for the "
         "team's calls, the rules, and a boosted model trained on a synthetic cohort of the "
-        "same setting.",
+        "same setting; with p_<pathway> probabilities, also their Brier scores and "
+        "calibration error. Files of millions of patients are read and triaged in bounded "
+        "memory.",
         epilog="example: outcomes evaluate --data data/synthetic/demo_patients.csv "
         "--predictions data/synthetic/demo_predictions.csv --out metrics.csv",
     )
@@ -363,32 +400,70 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-train", type=int, default=20_000, help="synthetic training patients")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (>= 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the model and the bootstrap")
-    p.add_argument("--out", type=Path, default=None, help="also write the tidy metric table")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="also write the tidy tables: OUT (metrics), OUT_safety (red-flag safety) and, "
+        "with probabilities, OUT_brier (Brier score, calibration error) and OUT_reliability "
+        "(observed against predicted, by bin); e.g. metrics.csv, metrics_safety.csv",
+    )
     p.set_defaults(handler=_run_evaluate)
+
+
+def evaluate_outputs(out: Path, probabilities: bool) -> dict[str, Path]:
+    """The files ``outcomes evaluate --out OUT`` writes, by table.
+
+    Examples
+    --------
+    >>> {k: v.name for k, v in evaluate_outputs(Path("m.csv"), probabilities=False).items()}
+    {'metrics': 'm.csv', 'safety': 'm_safety.csv'}
+    """
+    tables = ["metrics", "safety", *(["brier", "reliability"] if probabilities else [])]
+    return {t: out if t == "metrics" else out.with_name(f"{out.stem}_{t}{out.suffix}")
+            for t in tables}  # fmt: skip
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from outcomes import evaluate as ev
-    from outcomes.userdata import read_patients, read_predictions
+    from outcomes.userdata import PROBABILITY_PREFIX, compare_calls, read_patients, read_predictions
 
     if args.n_boot < 1 or args.n_train < 100:
         raise CommandError("--n-boot must be >= 1 and --n-train >= 100")
     if args.out is not None:
-        from outcomes.io import infer_format
+        from outcomes.io import check_destination
 
-        infer_format(args.out, None)  # a bad output name fails before any work
+        for path in evaluate_outputs(args.out, probabilities=True).values():
+            check_destination(path)  # a bad output name fails before any work
     patients = read_patients(args.data, require_truth=True)
     predictions = read_predictions(args.predictions, patients)
-    metrics, safety = ev.evaluate_team(patients, predictions, n_train=args.n_train,
-                                       seed=args.seed, n_boot=args.n_boot)  # fmt: skip
+    methods = compare_calls(patients, predictions, n_train=args.n_train, seed=args.seed)
+    tables = {
+        "metrics": ev.evaluate_methods(methods, patients, n_boot=args.n_boot, seed=args.seed),
+        "safety": ev.safety_by_method(methods, patients, n_boot=args.n_boot, seed=args.seed),
+    }
     print(f"{len(patients):,} patients of {args.data.name}\n")
-    print(ev.format_metric_table(metrics).to_string())
+    print(ev.format_metric_table(tables["metrics"]).to_string())
     print()
-    print(ev.format_safety_table(safety).T.to_string())
+    print(ev.format_safety_table(tables["safety"]).T.to_string())
+    columns = [c for c in predictions.columns if c.startswith(PROBABILITY_PREFIX)]
+    if columns:
+        truth = patients["pathway"]
+        classes = [c.removeprefix(PROBABILITY_PREFIX) for c in columns]
+        proba = predictions[columns].to_numpy()
+        tables["brier"] = ev.brier_scores(truth, proba, classes).assign(method="your triage")
+        tables["reliability"] = ev.calibration_table(truth, proba, classes).assign(
+            method="your triage"
+        )
+        print("\nyour triage's probabilities (lower Brier score and calibration error are "
+              "better):")  # fmt: skip
+        print(tables["brier"].drop(columns="method").round(4).to_string(index=False))
     if args.out is not None:
-        from outcomes.io import write_table
+        from outcomes.io import write_tables
 
-        print(f"\nwrote {write_table(metrics, args.out)}")
+        paths = evaluate_outputs(args.out, probabilities=bool(columns))
+        written = write_tables({paths[name]: table for name, table in tables.items()})
+        print(f"\nwrote {', '.join(str(p) for p in written)}")
     return 0
 
 
@@ -414,7 +489,7 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="outcomes",
         description="Sciatica and its mimics: synthetic cohorts, triage and recovery timelines.",
     )
@@ -478,8 +553,20 @@ def replace_reference(readme: str) -> str:
     return f"{head}\n{reference_markdown()}{readme[end:]}"
 
 
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error's message; a system error as ``FILE: what went wrong``."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        text = f"{exc.filename}: {exc.strerror}"
+    else:
+        text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``outcomes`` command.
+    """Entry point of the ``outcomes`` command; returns the exit code.
+
+    A bad argument or bad input prints one line, ``outcomes COMMAND: error: ...``, on
+    stderr and returns 2, having written nothing; ``--debug`` shows the traceback instead.
 
     Examples
     --------
@@ -487,14 +574,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         return int(args.handler(args) or 0)
-    except (CommandError, ValueError, FileNotFoundError, UnicodeDecodeError) as exc:
+    except (CommandError, ValueError, OSError) as exc:
         if args.debug:
             raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"outcomes {args.command}: error: {message}", file=sys.stderr)
+        print(f"outcomes {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

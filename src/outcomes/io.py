@@ -283,9 +283,13 @@ def write_chunks(
     return path
 
 
-def write_tables(tables: Mapping[str | Path, pd.DataFrame]) -> list[Path]:
+def write_tables(
+    tables: Mapping[str | Path, pd.DataFrame], metadata: Mapping[str, Any] | None = None
+) -> list[Path]:
     """Write several tables, each atomically, renaming them into place only once all are
     written: a failure while writing any of them leaves every destination as it was.
+
+    ``metadata`` is stored in each Parquet file, as by :func:`write_table`.
 
     Examples
     --------
@@ -300,7 +304,7 @@ def write_tables(tables: Mapping[str | Path, pd.DataFrame]) -> list[Path]:
     formats = [check_destination(p) for p in paths]
     with contextlib.ExitStack() as stack:
         for path, fmt, df in zip(paths, formats, tables.values(), strict=True):
-            write_table(df, stack.enter_context(atomic_path(path)), fmt)
+            write_table(df, stack.enter_context(atomic_path(path)), fmt, metadata)
     return paths
 
 

@@ -732,6 +732,71 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
+# The team's calls beside the rules and a model, for any number of patients
+
+#: Patients triaged per step by :func:`compare_calls` (bounds the memory of the model's
+#: feature matrix: about 50 MB at this size).
+BATCH_ROWS = 100_000
+
+
+def compare_calls(
+    patients: pd.DataFrame,
+    predictions: pd.DataFrame,
+    *,
+    n_train: int = 20_000,
+    seed: int = 0,
+    batch_rows: int = BATCH_ROWS,
+) -> dict[str, np.ndarray]:
+    """A team's calls, the rules' and a synthetic-trained boosted model's, in bounded memory.
+
+    The same three methods as :func:`outcomes.evaluate.team_methods` (a boosted model
+    trained on ``n_train`` synthetic patients of the team's most common setting), giving
+    the same calls (tested), but the patients are triaged ``batch_rows`` at a time: a
+    model's feature matrix for five million patients would take 2.4 GB.
+
+    Parameters
+    ----------
+    patients, predictions
+        :func:`read_patients` and :func:`read_predictions` of the team's files.
+
+    Returns
+    -------
+    dict
+        ``your triage``, ``rules`` and ``boosted (synthetic)``: one pathway per patient each.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> team = generate(300, seed=5)
+    >>> calls = compare_calls(team, pd.DataFrame({"pathway": team["pathway"]}), n_train=1000,
+    ...                       batch_rows=128)
+    >>> {name: len(c) for name, c in calls.items()}
+    {'your triage': 300, 'rules': 300, 'boosted (synthetic)': 300}
+    """
+    from outcomes.cohort import feature_columns, generate
+    from outcomes.models import fit_model
+    from outcomes.progress import progress_bar
+    from outcomes.triage import RulesTriage
+
+    if batch_rows < 1:
+        raise ValueError(f"batch_rows must be >= 1, got {batch_rows}")
+    counts = patients["setting"].value_counts()
+    setting = min(str(s) for s in counts.index[counts == counts.max()])  # as Series.mode()
+    model = fit_model("boosted", generate(n_train, seed=seed, setting=setting), seed=seed)
+    features = feature_columns()
+    rules = RulesTriage().fit(patients.iloc[:batch_rows][features])
+    n = len(patients)
+    out = {name: np.empty(n, dtype=object) for name in ("rules", "boosted (synthetic)")}
+    starts = range(0, n, batch_rows)
+    for start in progress_bar(starts, desc="triage", unit="batch", min_total=10):
+        batch = patients.iloc[start : start + batch_rows][features]  # rows first: no copy of all
+        out["rules"][start : start + len(batch)] = rules.predict(batch)
+        out["boosted (synthetic)"][start : start + len(batch)] = model.predict(batch)
+    calls = predictions["pathway"].astype(str).to_numpy(dtype=object)
+    return {"your triage": calls, **out}
+
+
+# --------------------------------------------------------------------------------------------
 # Template and data dictionary
 
 
@@ -849,17 +914,21 @@ def demo_files(folder: str | Path, n: int = 400, seed: int = 20261122) -> tuple[
     """Write the demo ``patients`` and ``predictions`` CSVs of notebook 04 into ``folder``.
 
     The predictions imitate a team's clinicians: the rules' call, with one patient in ten
-    re-triaged at random (seeded), so they are mostly right with some errors.
+    re-triaged at random (seeded), so they are mostly right with some errors. They also state
+    how sure they are: ``p_<pathway>`` gives 0.7 to the call and shares 0.3 as the exact
+    posterior (:class:`outcomes.oracle.BayesOracle`) does, rounded to 3 decimals.
 
     Examples
     --------
     >>> import tempfile
     >>> patients, calls = demo_files(tempfile.mkdtemp(), n=50)
-    >>> len(read_predictions(calls, read_patients(patients)))
-    50
+    >>> table = read_predictions(calls, read_patients(patients))
+    >>> len(table), list(table.columns)[:2]
+    (50, ['pathway', 'p_emergency'])
     """
     from outcomes.cohort import feature_columns, generate
     from outcomes.io import write_table
+    from outcomes.oracle import BayesOracle
     from outcomes.triage import RulesTriage
 
     folder = Path(folder)
@@ -871,8 +940,16 @@ def demo_files(folder: str | Path, n: int = 400, seed: int = 20261122) -> tuple[
     calls = rules.predict(cohort[feature_columns()])
     rng = np.random.default_rng(seed)
     changed = rng.random(n) < 0.1
-    calls[changed] = rng.choice(list(load_knowledge().pathways), size=int(changed.sum()))
+    pathways = list(load_knowledge().pathways)
+    calls[changed] = rng.choice(pathways, size=int(changed.sum()))
+    oracle = BayesOracle().fit(cohort)
+    posterior = pd.DataFrame(oracle.predict_proba(cohort), columns=oracle.classes_)[pathways]
+    called = (np.asarray(calls)[:, None] == np.array(pathways)[None, :]).astype(float)
+    proba = np.round(0.7 * called + 0.3 * posterior.to_numpy(), 3)
+    proba += called * (1.0 - proba.sum(axis=1, keepdims=True))  # rounding left on the call
     predictions = pd.DataFrame({"patient_id": cohort["patient_id"], "pathway": calls})
+    for j, pathway in enumerate(pathways):
+        predictions[f"{PROBABILITY_PREFIX}{pathway}"] = np.round(proba[:, j], 3)
     return (
         write_table(patients, folder / "demo_patients.csv"),
         write_table(predictions, folder / "demo_predictions.csv"),
