@@ -894,13 +894,17 @@ def data_dictionary_markdown() -> str:
         "",
         "- **required**: must be present, with a value in every row.",
         "- **optional**: may be absent; an empty cell (or an absent column) means not recorded.",
-        "- **truth**: the confirmed pathway (needed to evaluate) and diagnosis, if known.",
+        "- **truth**: the confirmed pathway (needed to evaluate) and diagnosis, if known; when",
+        "  both are given, the pathway must be the one the condition belongs to.",
         "- Any other column is kept and ignored. Rows in error messages are data rows counted",
         "  from 1 (the header is not counted).",
         "",
         "Predictions file: `patient_id`, `pathway` (one of "
         + ", ".join(load_knowledge().pathways)
         + "), and optionally `p_<pathway>` probabilities for every pathway, summing to 1.",
+        "",
+        "Files are read in a stream (CSV or Parquet), so millions of patients fit in memory; a",
+        "row with more or fewer cells than the header is named by its line in the file.",
         "",
         "| column | type | role | allowed values | meaning |",
         "|---|---|---|---|---|",
