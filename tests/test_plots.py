@@ -63,7 +63,7 @@ def test_bar_with_ci_tolerates_a_bound_a_hair_past_its_estimate():
     assert plots.bar_with_ci(["a"], [1.0], [0.9], [1.0 - 1e-16], ax=ax) is ax
 
 
-def test_triage_plots_draw_on_the_given_axes_and_cope_with_nothing_to_show():
+def test_triage_plots_draw_what_their_tables_say_and_cope_with_nothing_to_show():
     import pandas as pd
 
     from outcomes import evaluate as ev
@@ -74,24 +74,52 @@ def test_triage_plots_draw_on_the_given_axes_and_cope_with_nothing_to_show():
     matrix = ev.confusion(truth, guess, normalize=True)
     _, ax = plt.subplots()
     assert plots.confusion_matrix_plot(matrix, ax=ax) is ax
-    assert len(ax.texts) == matrix.size and ax.get_xlabel() == "Assigned pathway"
+    assert ax.get_xlabel() == "Assigned pathway"
+    # One label per cell, row by row: the share in % (or a dash for a pathway nobody has).
+    expected = ["–" if np.isnan(v) else f"{100 * v:.0f}" for v in matrix.to_numpy().ravel()]
+    assert [t.get_text() for t in ax.texts] == expected
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        p.replace("_", " ") for p in matrix.index
+    ]
+
+    # With intervals, each filled cell also shows its Wilson interval in %.
+    long = ev.confusion_long(truth, guess)
+    _, ax = plt.subplots()
+    plots.confusion_matrix_plot(matrix, ax=ax, intervals=long)
+    texts = [t.get_text() for t in ax.texts]
+    spinal_row = long[(long.true == "hip") & (long.assigned == "spinal")].iloc[0]
+    assert f"{100 * spinal_row.low:.0f}–{100 * spinal_row.high:.0f}" in texts
 
     proba = pd.get_dummies(pd.Categorical(guess, categories=matrix.columns)).to_numpy(float)
     table = ev.calibration_table(truth, proba, list(matrix.columns))
     _, ax = plt.subplots()
     assert plots.reliability_plot(table, ax=ax) is ax
     assert len(ax.get_legend().get_texts()) == 1 + table["pathway"].nunique()
+    # Each pathway's curve passes through its (mean predicted, observed) points.
+    line = [c for c in ax.containers if c.get_label() == "emergency"][0].lines[0]
+    rows = table[table.pathway == "emergency"]
+    np.testing.assert_allclose(np.asarray(line.get_xdata(), float), rows.mean_predicted)
+    np.testing.assert_allclose(np.asarray(line.get_ydata(), float), rows.observed)
 
     curve = pd.DataFrame({"size": [100, 1000], "accuracy": [0.8, 0.9], "low": [0.7, 0.85],
                           "high": [0.85, 0.93]})  # fmt: skip
     _, ax = plt.subplots()
     assert plots.learning_curve_plot(curve, (0.78, 0.76, 0.8), ax=ax, ceiling=0.96) is ax
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["model", "rules", "oracle"]
+    model_line, rules_line, oracle_line = ax.get_lines()
+    np.testing.assert_allclose(model_line.get_xdata(), [100, 1000])
+    np.testing.assert_allclose(model_line.get_ydata(), [0.8, 0.9])
+    assert list(rules_line.get_ydata()) == [0.78, 0.78]
+    assert list(oracle_line.get_ydata()) == [0.96, 0.96]
 
     metrics = ev.evaluate_methods({"guess": guess, "truth": truth}, patients, n_boot=20)
     _, ax = plt.subplots()
     assert plots.metric_forest(metrics, "sensitivity", ax=ax) is ax
     assert len(ax.get_yticklabels()) == 5
+    # The dots sit at the estimates, one series per method.
+    dots = [c for c in ax.containers if c.get_label() == "guess"][0].lines[0]
+    sens = metrics[(metrics.method == "guess") & (metrics.metric == "sensitivity")]
+    np.testing.assert_allclose(np.asarray(dots.get_xdata(), float), sens.estimate)
 
     for draw, empty in [
         (plots.confusion_matrix_plot, matrix.iloc[:0, :0]),
@@ -104,3 +132,26 @@ def test_triage_plots_draw_on_the_given_axes_and_cope_with_nothing_to_show():
     _, ax = plt.subplots()
     plots.metric_forest(metrics, "no_such_metric", ax=ax)
     assert [t.get_text() for t in ax.texts] == ["no patients"]
+
+
+def test_confusion_grid_titles_each_panel_with_its_computed_finding():
+    from outcomes import evaluate as ev
+
+    patients = generate(600, seed=4)
+    truth = patients["pathway"].astype(str).to_numpy()
+    guess = np.where(np.arange(600) % 4 == 0, "spinal", truth)
+    predictions = {"guess": guess, "truth": truth}
+    _, axes = plt.subplots(1, 2)
+    drawn = plots.confusion_grid(truth, predictions, axes=axes, title="Commonest wrong call")
+    assert list(drawn) == list(axes)
+    worst = ev.worst_confusion(truth, guess)
+    right = (guess == truth).mean()
+    assert drawn[0].get_title() == (
+        f"guess: {right:.0%} right; {worst['true'].replace('_', ' ')} → "
+        f"{worst['assigned'].replace('_', ' ')} {worst['share']:.0%}"
+    )
+    assert drawn[1].get_title() == "truth: 100% right"
+    assert drawn[0].figure.get_suptitle() == "Commonest wrong call"
+    assert drawn[1].get_ylabel() == ""  # shared pathway labels only on the first panel
+    with pytest.raises(ValueError, match="got 1 axes for 2 methods"):
+        plots.confusion_grid(truth, predictions, axes=[axes[0]])

@@ -7,7 +7,7 @@ live in other modules (``describe``, ``evaluate``, ``recovery``); these function
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -292,7 +292,11 @@ def _label(name: str) -> str:
 
 
 def confusion_matrix_plot(
-    matrix: pd.DataFrame, ax: Axes | None = None, title: str = "", colorbar: bool = False
+    matrix: pd.DataFrame,
+    ax: Axes | None = None,
+    title: str = "",
+    colorbar: bool = False,
+    intervals: pd.DataFrame | None = None,
 ) -> Axes:
     """Row-normalised confusion matrix as a heatmap, each cell annotated in %.
 
@@ -300,6 +304,9 @@ def confusion_matrix_plot(
     ----------
     matrix
         :func:`outcomes.evaluate.confusion` with ``normalize=True`` (rows: true pathway).
+    intervals
+        Optional :func:`outcomes.evaluate.confusion_long` of the same calls: each cell then
+        shows its 95% interval under the share (``"41"`` over ``"38–44"``).
 
     Examples
     --------
@@ -313,10 +320,21 @@ def confusion_matrix_plot(
     if values.size == 0 or np.isnan(values).all():
         return no_patients(ax)
     image = ax.imshow(np.nan_to_num(values), vmin=0, vmax=1, cmap="Blues")
+    bounds = None
+    if intervals is not None:
+        cells = intervals.set_index(["true", "assigned"])
+        index = pd.MultiIndex.from_product([matrix.index, matrix.columns])
+        bounds = cells.reindex(index)[["low", "high"]].to_numpy().reshape(*values.shape, 2)
     for (i, j), v in np.ndenumerate(values):
         text = "–" if np.isnan(v) else f"{100 * v:.0f}"
-        ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                color="white" if np.nan_to_num(v) > 0.6 else "black")  # fmt: skip
+        colour = "white" if np.nan_to_num(v) > 0.6 else "black"
+        if bounds is not None and np.isfinite(bounds[i, j]).all() and not np.isnan(v):
+            ax.text(j, i - 0.12, text, ha="center", va="center", fontsize=7, color=colour)
+            lo, hi = 100 * bounds[i, j]
+            ax.text(j, i + 0.22, f"{lo:.0f}–{hi:.0f}", ha="center", va="center", fontsize=5,
+                    color=colour)  # fmt: skip
+        else:
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
     ax.set_xticks(range(len(matrix.columns)), [_label(c) for c in matrix.columns], rotation=45,
                   ha="right")  # fmt: skip
     ax.set_yticks(range(len(matrix.index)), [_label(c) for c in matrix.index])
@@ -328,6 +346,73 @@ def confusion_matrix_plot(
     if title:
         ax.set_title(title)
     return ax
+
+
+def confusion_grid(
+    y_true: Sequence[str],
+    predictions: Mapping[str, Sequence[str]],
+    axes: Sequence[Axes] | None = None,
+    title: str = "",
+    intervals: bool = True,
+) -> np.ndarray:
+    """One row-normalised confusion matrix per method, side by side, on shared pathways.
+
+    Each panel's title is computed from its calls: the method, the share it got right and its
+    commonest wrong call (``"rules: 78% right; hip → spinal 41%"``). With ``intervals`` each
+    cell also shows its Wilson 95% interval.
+
+    Parameters
+    ----------
+    y_true
+        True pathways of the patients.
+    predictions
+        Method name -> its pathways for the same patients.
+    axes
+        One Axes per method (default: a new figure with a row of them).
+    title
+        Figure title (e.g. :func:`outcomes.evaluate.confusion_finding`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The Axes, one per method, in the order of ``predictions``.
+
+    Examples
+    --------
+    >>> truth = ["hip", "spinal", "spinal"]
+    >>> axes = confusion_grid(truth, {"a": ["spinal", "spinal", "spinal"], "b": truth})
+    >>> [ax.get_title() for ax in axes]
+    ['a: 67% right; hip → spinal 100%', 'b: 100% right']
+    """
+    from outcomes.evaluate import confusion, confusion_long, worst_confusion
+
+    names = list(predictions)
+    if axes is None:
+        use_style()
+        fig, created = plt.subplots(1, max(len(names), 1), squeeze=False,
+                                    figsize=(3.8 * max(len(names), 1), 4.2),
+                                    constrained_layout=True)  # fmt: skip
+        axes = created[0]
+    axes = np.asarray(axes, dtype=object).ravel()
+    if len(axes) != len(names):
+        raise ValueError(f"got {len(axes)} axes for {len(names)} methods")
+    for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
+        predicted = predictions[name]
+        matrix = confusion(y_true, predicted, normalize=True)
+        long = confusion_long(y_true, predicted) if intervals else None
+        right = float(
+            np.mean(np.asarray(y_true, dtype=object) == np.asarray(predicted, dtype=object))
+        )
+        worst = worst_confusion(y_true, predicted)
+        panel = f"{name}: {right:.0%} right" if len(y_true) else f"{name}: no patients"
+        if worst is not None:
+            panel += f"; {_label(worst.true)} → {_label(worst.assigned)} {worst.share:.0%}"
+        confusion_matrix_plot(matrix, ax=ax, title=panel, intervals=long)
+        if k > 0:
+            ax.set_ylabel("")
+    if title and len(axes):
+        axes[0].figure.suptitle(title, fontweight="bold")
+    return axes
 
 
 def reliability_plot(table: pd.DataFrame, ax: Axes | None = None, title: str = "") -> Axes:
