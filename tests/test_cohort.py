@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from outcomes import cohort
@@ -21,7 +22,7 @@ from outcomes.cohort import (
     patient_columns,
     write_cohort,
 )
-from outcomes.io import read_metadata, read_table
+from outcomes.io import ROW_GROUP_ROWS, read_metadata, read_table
 from outcomes.knowledge import load_knowledge
 from outcomes.model import build_model
 from outcomes.targets import check_targets
@@ -49,6 +50,23 @@ def test_chunked_generation_equals_generation_at_once(chunk_size):
     whole = generate(n, seed=11)
     pd.testing.assert_frame_equal(generate(n, seed=11, chunk_size=chunk_size), whole)
     pd.testing.assert_frame_equal(pd.concat(iter_chunks(n, seed=11, chunk_size=chunk_size)), whole)
+
+
+def test_chunked_generation_draws_each_block_once(monkeypatch):
+    # Chunks smaller than a block reuse the block drawn for the previous chunk instead of
+    # drawing it again: chunking costs about what generating at once costs.
+    drawn = []
+    real_draw = cohort._draw_block
+
+    def counting(model, seed, block, *args, **kwargs):
+        drawn.append(block)
+        return real_draw(model, seed, block, *args, **kwargs)
+
+    monkeypatch.setattr(cohort, "_draw_block", counting)
+    n = 2 * BLOCK_SIZE + 500
+    chunks = list(iter_chunks(n, seed=3, chunk_size=1000))
+    assert sum(len(c) for c in chunks) == n
+    assert drawn == [0, 1, 2]
 
 
 def test_patient_i_is_the_same_whatever_n_and_however_the_rows_are_split():
@@ -191,6 +209,15 @@ def test_file_bytes_do_not_depend_on_chunk_size(tmp_path, fmt):
     assert a.read_bytes() == b.read_bytes()
 
 
+def test_parquet_bytes_do_not_depend_on_chunk_size_across_row_groups(tmp_path):
+    # More rows than one Parquet row group, so chunks straddle a row-group boundary.
+    n = ROW_GROUP_ROWS + 1000
+    a = write_cohort(tmp_path / "a.parquet", n, seed=4, chunk_size=30_000)
+    b = write_cohort(tmp_path / "b.parquet", n, seed=4, chunk_size=n)
+    assert pq.ParquetFile(a).metadata.num_row_groups == 2
+    assert a.read_bytes() == b.read_bytes()
+
+
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_file_bytes_do_not_depend_on_the_number_of_worker_processes(tmp_path, fmt):
     n = 2 * BLOCK_SIZE + 321
@@ -206,10 +233,10 @@ def test_an_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
     before = path.read_bytes()
     real_frame = cohort._frame
 
-    def interrupted(model, seed, start, stop, bar=None):
+    def interrupted(model, seed, start, stop, bar=None, **kwargs):
         if start > 0:
             raise KeyboardInterrupt  # Ctrl-C half way through
-        return real_frame(model, seed, start, stop, bar)
+        return real_frame(model, seed, start, stop, bar, **kwargs)
 
     monkeypatch.setattr(cohort, "_frame", interrupted)
     with pytest.raises(KeyboardInterrupt):

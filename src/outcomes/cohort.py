@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtri
 from tqdm import tqdm
 
 from outcomes.knowledge import NO_SECONDARY, ONSETS, SEXES, SIDES, Knowledge, load_knowledge
@@ -126,66 +125,121 @@ def _check_seed(seed: Any) -> int:
 # Sampling one block
 
 
-def _categorical(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
-    """Inverse-CDF draw: row ``i`` picks a category from ``cdf[i]`` using uniform ``u[i]``."""
-    return (u[:, None] >= cdf).sum(axis=1, dtype=np.int8)
+def _categorical(u: np.ndarray, cdf: np.ndarray, condition: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draw: row ``i`` picks a category from ``cdf[condition[i]]`` using ``u[i]``.
+
+    The code is the number of cumulative probabilities at or below ``u``, counted one category
+    at a time (the last cumulative probability is exactly 1 and ``u < 1``, so it never counts).
+    """
+    code = np.zeros(u.shape, dtype=np.int8)
+    for k in range(cdf.shape[1] - 1):
+        code += u >= np.take(cdf[:, k], condition)
+    return code
 
 
-def _draw_block(model: PatientModel, seed: int, block: int) -> dict[str, np.ndarray]:
-    """Draw :data:`BLOCK_SIZE` patients for ``block`` of ``seed``; raw arrays, fixed order."""
+#: Patients whose uniforms are drawn and turned findings-first at a time: small enough to
+#: stay in the processor's cache while being transposed. Any value gives the same stream.
+_SUB_BLOCK = 512
+
+
+class _Workspace:
+    """Arrays one block's draw writes into, reused from block to block.
+
+    Fresh arrays of this size for every block would cost a page fault per 4 KiB each time
+    (zeroed memory from the kernel): about a tenth of the generator's time.
+    """
+
+    def __init__(self, model: PatientModel):
+        m, n_findings, n_missable = BLOCK_SIZE, len(model.findings), model.missable_index.size
+        self.shape = (n_findings, n_missable)
+        self.sub_uniforms = np.empty((_SUB_BLOCK, n_findings))
+        self.uniforms = np.empty((n_findings, m))
+        self.probability = np.empty((n_findings, m))
+        self.work = np.empty((n_findings, m))
+        self.present = np.empty((n_findings, m), dtype=bool)
+        self.sub_missing_uniforms = np.empty((_SUB_BLOCK, n_missable))
+        self.missing_uniforms = np.empty((n_missable, m))
+        self.missing = np.empty((n_missable, m), dtype=bool)
+
+    def fits(self, model: PatientModel) -> bool:
+        return self.shape == (len(model.findings), model.missable_index.size)
+
+
+def _uniforms_by_column(rng: np.random.Generator, sub: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Fill ``out`` (columns, patients) with the uniforms ``rng.random((patients, columns))``
+    would give (the same stream, in the same order), drawn ``len(sub)`` patients at a time.
+    """
+    m = out.shape[1]
+    for start in range(0, m, len(sub)):
+        chunk = sub[: min(len(sub), m - start)]
+        rng.random(out=chunk)
+        np.copyto(out[:, start : start + len(chunk)], chunk.T)
+    return out
+
+
+def _draw_block(
+    model: PatientModel, seed: int, block: int, space: _Workspace | None = None
+) -> dict[str, np.ndarray]:
+    """Draw :data:`BLOCK_SIZE` patients for ``block`` of ``seed``; raw arrays, fixed order.
+
+    Arrays are indexed by patient last: ``present`` is (findings in ``model.row_order``,
+    patients) and ``missing`` (missable findings, patients), so that each finding's values are
+    contiguous. With a ``space``, ``present`` and ``missing`` are its arrays: the next draw
+    into the same space overwrites them.
+    """
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
     m = BLOCK_SIZE
-    n_findings = len(model.findings)
+    space = space if space is not None and space.fits(model) else _Workspace(model)
+    per = model.per_condition  # condition-level constants, looked up by condition code
 
-    condition = np.searchsorted(model.cdf("prior"), rng.random(m), side="right").astype(np.int8)
-    secondary = _categorical(rng.random(m), np.take(model.cdf("secondary"), condition, axis=0))
-    severity = rng.beta(model.beta_a[condition], model.beta_b[condition])
-    chronic = rng.random(m) < model.chronic_fraction[condition]
+    condition = np.searchsorted(model.cdf("prior"), rng.random(m), side="right").astype(np.intp)
+    secondary = _categorical(rng.random(m), model.cdf("secondary"), condition)
+    severity = rng.beta(np.take(model.beta_a, condition), np.take(model.beta_b, condition))
+    chronic = rng.random(m) < np.take(model.chronic_fraction, condition)
     threshold = model.chronic_threshold_weeks
     acute_weeks = rng.integers(1, threshold + 1, size=m)
     extra_weeks = rng.geometric(1.0 / model.chronic_extra_weeks_mean, size=m)
     duration = np.where(chronic, threshold + extra_weeks, acute_weeks)
 
-    p_finding = model.finding_probability(condition, secondary, severity, chronic)
-    present = rng.random((m, n_findings)) < p_finding
-    missable = model.missable
-    missing = np.zeros((m, n_findings), dtype=bool)
-    missing[:, missable] = rng.random((m, int(missable.sum()))) < model.missing[missable]
-    present &= ~missing  # values under a missing mask are irrelevant; keep them False
+    # Findings: the stream gives the uniforms patients x findings; they are laid out findings
+    # x patients (each finding's values contiguous) and compared with the probabilities.
+    uniforms = _uniforms_by_column(rng, space.sub_uniforms, space.uniforms)
+    p = model.finding_rows(condition, secondary, severity, chronic, space.probability, space.work)
+    present = space.present
+    for row, finding in enumerate(model.row_order):
+        np.less(uniforms[finding], p[row], out=present[row])
+    missable = model.missable_index
+    uniforms = _uniforms_by_column(rng, space.sub_missing_uniforms, space.missing_uniforms)
+    missing = np.less(uniforms, model.missing[missable, None], out=space.missing)
+    present[model.row_of_finding[missable]] &= ~missing  # irrelevant under the mask: False
 
     u_side = rng.random(m)
-    both = model.bilateral[condition]
-    side = np.where(u_side < both, 2, np.where(u_side < both + (1 - both) / 2, 0, 1))
+    both = np.take(model.bilateral, condition)
+    side = np.where(u_side < both, 2, np.where(u_side < np.take(per["one_side"], condition), 0, 1))
 
     # Age: normal truncated to [age_min, age_max + 1) by inverse CDF, floored to years.
-    mu, sd = model.age_mean[condition], model.age_sd[condition]
-    lo = ndtr((model.age_min - mu) / sd)
-    hi = ndtr((model.age_max + 1 - mu) / sd)
-    age = np.floor(mu + sd * ndtri(lo + rng.random(m) * (hi - lo)))
+    mu, sd = np.take(model.age_mean, condition), np.take(model.age_sd, condition)
+    lo = np.take(per["age_cdf_low"], condition)
+    age = np.floor(mu + sd * ndtri(lo + rng.random(m) * np.take(per["age_cdf_span"], condition)))
     age = np.clip(age, model.age_min, model.age_max)
 
-    female = rng.random(m) < model.female[condition]
-    occupation = _categorical(rng.random(m), np.take(model.cdf("occupation"), condition, axis=0))
-    sudden = rng.random(m) < model.onset_sudden[condition]
-    trigger = _categorical(rng.random(m), np.take(model.cdf("trigger"), condition, axis=0))
-    p_pain = (
-        model.pain_range[condition, 0] + np.diff(model.pain_range, axis=1)[condition, 0] * severity
-    )
-    p_odi = (
-        model.odi_range[condition, 0] + np.diff(model.odi_range, axis=1)[condition, 0] * severity
-    )
+    female = rng.random(m) < np.take(model.female, condition)
+    occupation = _categorical(rng.random(m), model.cdf("occupation"), condition)
+    sudden = rng.random(m) < np.take(model.onset_sudden, condition)
+    trigger = _categorical(rng.random(m), model.cdf("trigger"), condition)
+    p_pain = np.take(per["pain_low"], condition) + np.take(per["pain_span"], condition) * severity
+    p_odi = np.take(per["odi_low"], condition) + np.take(per["odi_span"], condition) * severity
     pain = rng.binomial(PAIN_NRS_TRIALS, p_pain)
     odi = 2 * rng.binomial(ODI_TRIALS, p_odi)
 
     return {
-        "condition": condition,
+        "condition": condition.astype(np.int8),
         "secondary": secondary,
         "severity": severity,
         "chronic": chronic,
         "duration": duration.astype(np.int16),
-        # Findings are stored one row per finding so that each column is contiguous.
-        "present": present.T,
-        "missing": missing.T,
+        "present": present,
+        "missing": missing,
         "side": side.astype(np.int8),
         "age": age.astype(np.int16),
         "female": female,
@@ -208,36 +262,104 @@ def _progress_bar(n: int, progress: bool | None) -> tqdm:
                         min_total=PROGRESS_MIN_ROWS, unit_scale=True)  # fmt: skip
 
 
+class _BlockCache:
+    """The last block drawn, kept so that consecutive chunks inside one block draw it once.
+
+    Chunked generation asks for rows ``[start, stop)`` chunk by chunk; without the cache a
+    chunk of 1,000 rows would redraw its whole :data:`BLOCK_SIZE` block each time. The block's
+    arrays live in one :class:`_Workspace`, overwritten by the next draw: callers copy the rows
+    they need before asking for another block (so reusing them cannot change data).
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[PatientModel, int, int] | None = None
+        self._raw: dict[str, np.ndarray] = {}
+        self._space: _Workspace | None = None
+
+    def draw(self, model: PatientModel, seed: int, block: int) -> dict[str, np.ndarray]:
+        key = self._key
+        if key is None or key[0] is not model or key[1:] != (seed, block):
+            if self._space is None or not self._space.fits(model):
+                self._space = _Workspace(model)
+            self._key = None  # a failed draw must not leave a stale key behind
+            self._raw = _draw_block(model, seed, block, self._space)
+            self._key = (model, seed, block)
+        return self._raw
+
+
 def _raw_rows(
-    model: PatientModel, seed: int, start: int, stop: int, bar: tqdm | None = None
+    model: PatientModel,
+    seed: int,
+    start: int,
+    stop: int,
+    bar: tqdm | None = None,
+    blocks: _BlockCache | None = None,
 ) -> Iterator[tuple[int, dict]]:
-    """Yield ``(offset, arrays)`` covering rows ``[start, stop)``, block by block."""
+    """Yield ``(offset, arrays)`` covering rows ``[start, stop)``, block by block.
+
+    The arrays are valid until the next step (see :class:`_BlockCache`).
+    """
+    blocks = blocks if blocks is not None else _BlockCache()
     for block in range(start // BLOCK_SIZE, (stop - 1) // BLOCK_SIZE + 1):
         block_start = block * BLOCK_SIZE
         lo, hi = max(start, block_start), min(stop, block_start + BLOCK_SIZE)
-        raw = _draw_block(model, seed, block)
+        raw = blocks.draw(model, seed, block)
         if bar is not None:
             bar.update(hi - lo)
         yield lo - start, {k: v[..., lo - block_start : hi - block_start] for k, v in raw.items()}
 
 
+#: Unicode code points of "0000" .. "9999": patient-id digits are written four at a time.
+_DIGITS4 = (
+    np.stack([np.arange(10_000) // 10**k % 10 for k in (3, 2, 1, 0)], axis=1) + ord("0")
+).astype(np.uint32)
+
+
 def _patient_ids(seed: int, start: int, stop: int) -> pd.arrays.StringArray:
-    index = pa.array(np.arange(start, stop, dtype=np.int64))
-    digits = pc.utf8_lpad(pc.cast(index, pa.string()), width=8, padding="0")
-    ids = pc.binary_join_element_wise(pa.scalar(f"{seed}-"), digits, "")
+    """Ids ``'<seed>-<index>'``, the index zero-padded to 8 digits, for rows ``[start, stop)``.
+
+    Built as fixed-width UCS-4 codes in numpy (one width per digit count), then turned into
+    Python strings in one pass: pandas' ``"string"`` dtype holds Python ``str`` objects.
+    """
+    prefix = np.array([ord(ch) for ch in f"{seed}-"], dtype=np.uint32)
+    parts = []
+    lo = start
+    while lo < stop:
+        digits = max(8, len(str(lo)))
+        hi = min(stop, 10**digits)
+        groups = -(-digits // 4)
+        skip = 4 * groups - digits  # leading zeros of the four-digit groups that are not shown
+        codes = np.empty((hi - lo, prefix.size + 4 * groups), dtype=np.uint32)
+        rest = np.arange(lo, hi, dtype=np.int64)
+        for g in range(groups - 1, -1, -1):
+            rest, low = np.divmod(rest, 10_000)
+            at = prefix.size + 4 * g
+            codes[:, at : at + 4] = np.take(_DIGITS4, low, axis=0)
+        codes[:, skip : skip + prefix.size] = prefix
+        codes = np.ascontiguousarray(codes[:, skip:])
+        parts.append(codes.view(f"U{codes.shape[1]}").ravel().astype(object))
+        lo = hi
     # pandas "string" (not string[pyarrow]) so that a Parquet round trip gives equal frames.
-    return pd.array(ids.to_numpy(zero_copy_only=False), dtype="string")
+    return pd.array(parts[0] if len(parts) == 1 else np.concatenate(parts), dtype="string")
 
 
 def _frame(
-    model: PatientModel, seed: int, start: int, stop: int, bar: tqdm | None = None
+    model: PatientModel,
+    seed: int,
+    start: int,
+    stop: int,
+    bar: tqdm | None = None,
+    blocks: _BlockCache | None = None,
 ) -> pd.DataFrame:
-    """Assemble rows ``[start, stop)`` into the ``patients`` table with explicit dtypes."""
+    """Assemble rows ``[start, stop)`` into the ``patients`` table with explicit dtypes.
+
+    ``blocks`` keeps the last block drawn between calls (consecutive chunks of one cohort).
+    """
     n = stop - start
     kb = model.knowledge
     n_findings = len(model.findings)
     buffers: dict[str, np.ndarray] = {}
-    for offset, raw in _raw_rows(model, seed, start, stop, bar):
+    for offset, raw in _raw_rows(model, seed, start, stop, bar, blocks):
         if not buffers:
             # Rows last: the (findings, rows) buffers give contiguous per-finding columns.
             buffers = {k: np.empty((*v.shape[:-1], n), dtype=v.dtype) for k, v in raw.items()}
@@ -247,26 +369,26 @@ def _frame(
     b = buffers
 
     def categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
-        return pd.Categorical.from_codes(codes, categories=list(categories))
+        return pd.Categorical.from_codes(codes, dtype=_categorical_dtype(tuple(categories)))
 
     setting_code = np.full(n, kb.setting_names.index(model.setting), dtype=np.int8)
     columns: dict[str, Any] = {
         "patient_id": _patient_ids(seed, start, stop),
         "setting": categorical(setting_code, kb.setting_names),
         "age": b["age"],
-        "sex": categorical(np.where(b["female"], 0, 1).astype(np.int8), SEXES),
+        "sex": categorical(_code_of_false(b["female"]), SEXES),
         "occupation": categorical(b["occupation"], kb.occupations),
-        "onset": categorical(np.where(b["sudden"], 0, 1).astype(np.int8), ONSETS),
+        "onset": categorical(_code_of_false(b["sudden"]), ONSETS),
         "trigger": categorical(b["trigger"], kb.triggers),
         "symptom_duration_weeks": b["duration"],
         "chronic": b["chronic"],
         "side": categorical(b["side"], SIDES),
     }
-    missable = model.missable
+    missable = list(model.missable_index)
     for j, finding in enumerate(kb.findings):
-        values = b["present"][j]
-        if missable[j]:
-            columns[finding.name] = pd.arrays.BooleanArray(values, b["missing"][j])
+        values = b["present"][model.row_of_finding[j]]
+        if j in missable:
+            columns[finding.name] = pd.arrays.BooleanArray(values, b["missing"][missable.index(j)])
         else:
             columns[finding.name] = values
     assert len(kb.findings) == n_findings
@@ -277,9 +399,10 @@ def _frame(
             "condition": categorical(b["condition"], kb.condition_names),
             "secondary_condition": categorical(b["secondary"], (NO_SECONDARY, *kb.condition_names)),
             "pathway": categorical(
-                np.array([kb.pathways.index(c.pathway) for c in kb.conditions], dtype=np.int8)[
-                    b["condition"]
-                ],
+                np.take(
+                    np.array([kb.pathways.index(c.pathway) for c in kb.conditions], dtype=np.int8),
+                    b["condition"],
+                ),
                 kb.pathways,
             ),
             "latent_severity": b["severity"],
@@ -287,6 +410,17 @@ def _frame(
     )
     # copy=False: the columns are fresh arrays owned by this frame; no need to copy them again.
     return pd.DataFrame(columns, index=pd.RangeIndex(start, stop), copy=False)
+
+
+@cache
+def _categorical_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    """One dtype object per category list: building it validates the categories each time."""
+    return pd.CategoricalDtype(list(categories))
+
+
+def _code_of_false(flag: np.ndarray) -> np.ndarray:
+    """Category codes 0 where ``flag`` is True and 1 where it is False, as int8."""
+    return np.logical_not(flag).view(np.int8)
 
 
 def _resolve(
@@ -359,9 +493,10 @@ def generate(
 def _chunks(
     model: PatientModel, n: int, seed: int, chunk_size: int, progress: bool | None = False
 ) -> Iterator[pd.DataFrame]:
+    blocks = _BlockCache()
     with _progress_bar(n, progress) as bar:
         for start in range(0, n, chunk_size):
-            yield _frame(model, seed, start, min(n, start + chunk_size), bar)
+            yield _frame(model, seed, start, min(n, start + chunk_size), bar, blocks=blocks)
 
 
 def iter_chunks(
@@ -462,8 +597,10 @@ def write_cohort(
 
 
 # Worker processes rebuild the model from its recipe once (the knowledge objects are frozen
-# mapping proxies, which do not pickle) and then draw the row ranges they are sent.
+# mapping proxies, which do not pickle) and then draw the row ranges they are sent, keeping
+# their last block for the next range.
 _WORKER_MODEL: PatientModel | None = None
+_WORKER_BLOCKS = _BlockCache()
 
 
 def _init_worker(recipe: tuple[str, str, dict[str, Any]]) -> None:
@@ -474,7 +611,7 @@ def _init_worker(recipe: tuple[str, str, dict[str, Any]]) -> None:
 
 def _worker_frame(seed: int, start: int, stop: int) -> pd.DataFrame:
     assert _WORKER_MODEL is not None, "worker not initialised"
-    return _frame(_WORKER_MODEL, seed, start, stop)
+    return _frame(_WORKER_MODEL, seed, start, stop, blocks=_WORKER_BLOCKS)
 
 
 def _parallel_chunks(

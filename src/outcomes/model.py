@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import expit, logit, ndtr
 
 from outcomes.knowledge import NO_SECONDARY, Knowledge, load_knowledge
 
@@ -94,6 +94,42 @@ class PatientModel:
         return np.array([f.can_be_missing for f in self.knowledge.findings])
 
     @property
+    def missable_index(self) -> np.ndarray:
+        """Positions of the findings a setting may leave unrecorded (see :attr:`missable`)."""
+        if "missable_index" not in self._cache:
+            self._cache["missable_index"] = np.flatnonzero(self.missable)
+        return self._cache["missable_index"]
+
+    @property
+    def per_condition(self) -> Mapping[str, np.ndarray]:
+        """Constants the generator looks up by condition code, computed once per model.
+
+        ``age_cdf_low`` and ``age_cdf_span``: the normal CDF at the lower age bound and the
+        probability mass inside [age_min, age_max + 1); ``one_side``: P(both sides) plus half of
+        the rest (the threshold between left and right); ``pain_low``/``pain_span`` and
+        ``odi_low``/``odi_span``: the severity-to-score lines.
+
+        Examples
+        --------
+        >>> m = build_model("primary_care")
+        >>> bool((m.per_condition["age_cdf_span"] <= 1).all())
+        True
+        """
+        if "per_condition" not in self._cache:
+            low = ndtr((self.age_min - self.age_mean) / self.age_sd)
+            high = ndtr((self.age_max + 1 - self.age_mean) / self.age_sd)
+            self._cache["per_condition"] = {
+                "age_cdf_low": low,
+                "age_cdf_span": high - low,
+                "one_side": self.bilateral + (1 - self.bilateral) / 2,
+                "pain_low": self.pain_range[:, 0].copy(),
+                "pain_span": np.diff(self.pain_range, axis=1)[:, 0],
+                "odi_low": self.odi_range[:, 0].copy(),
+                "odi_span": np.diff(self.odi_range, axis=1)[:, 0],
+            }
+        return self._cache["per_condition"]
+
+    @property
     def secondary_p(self) -> np.ndarray:
         """(C + 1, F): what a secondary contributor adds by noisy-OR; row 0 ("none") is 0."""
         if "secondary_p" not in self._cache:
@@ -120,6 +156,12 @@ class PatientModel:
         chronic
             Boolean: symptoms for more than the chronic threshold.
 
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(*broadcast shape, n_findings)``. The same numbers as
+            :meth:`finding_probability_rows`, laid out findings last.
+
         Examples
         --------
         >>> m = build_model("primary_care")
@@ -128,22 +170,105 @@ class PatientModel:
         >>> p.shape == (1, len(m.findings))
         True
         """
-        condition = np.asarray(condition)
-        secondary = np.asarray(secondary)
-        # Findings whose probability ignores severity and chronicity are a table lookup;
-        # only the others need the logistic transform (most of the generator's time).
-        pair = condition * (len(self.conditions) + 1) + secondary
-        p = np.take(self._typical_table.reshape(-1, len(self.findings)), pair, axis=0)
-        dynamic = self._dynamic
-        if dynamic.size:
+        arrays = np.broadcast_arrays(
+            np.asarray(condition), np.asarray(secondary), np.asarray(severity), np.asarray(chronic)
+        )
+        shape = arrays[0].shape
+        rows = self.finding_rows(*(a.ravel() for a in arrays))
+        return np.ascontiguousarray(rows[self.row_of_finding].T).reshape(*shape, len(self.findings))
+
+    @property
+    def row_order(self) -> np.ndarray:
+        """Finding indices in the order of :meth:`finding_rows`' rows.
+
+        Findings whose probability is a plain table lookup come first, then those that depend
+        on severity (the ones shifted by chronicity leading), so that each group is one
+        contiguous slice of rows. ``row_of_finding`` is the inverse permutation.
+        """
+        if "row_order" not in self._cache:
+            moves = (self.severity_slope != 0) | (self.chronic_shift != 0)
+            shifted = self.chronic_shift != 0
+            # Stable sort on (moves, not shifted): static, then shifted dynamic, then the rest.
+            key = np.where(~moves, 0, np.where(shifted, 1, 2))
+            self._cache["row_order"] = np.argsort(key, kind="stable")
+        return self._cache["row_order"]
+
+    @property
+    def row_of_finding(self) -> np.ndarray:
+        """Row of :meth:`finding_rows` holding each finding (inverse of :attr:`row_order`)."""
+        if "row_of_finding" not in self._cache:
+            self._cache["row_of_finding"] = np.argsort(self.row_order, kind="stable")
+        return self._cache["row_of_finding"]
+
+    def finding_rows(
+        self,
+        condition: np.ndarray,
+        secondary: np.ndarray,
+        severity: np.ndarray,
+        chronic: np.ndarray,
+        out: np.ndarray | None = None,
+        work: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """P(finding present) as one contiguous row per finding: shape ``(n_findings, n)``.
+
+        The generator's layout. Rows follow :attr:`row_order` (not the findings' order);
+        inputs are 1-D arrays of length ``n``, as in :meth:`finding_probability`, which gives
+        the same numbers findings last.
+
+        Parameters
+        ----------
+        condition, secondary, severity, chronic
+            As in :meth:`finding_probability`, 1-D.
+        out
+            Optional float array ``(n_findings, n)`` to write into.
+        work
+            Optional float scratch array of at least ``(n_dynamic, n)``, where ``n_dynamic``
+            is the number of findings that depend on severity or chronicity. The generator
+            passes the same ``out`` and ``work`` for every block, sparing fresh memory.
+
+        Examples
+        --------
+        >>> m = build_model("primary_care")
+        >>> rows = m.finding_rows(np.array([0, 2]), np.array([0, 0]), np.array([0.5, 0.1]),
+        ...                       np.array([False, True]))
+        >>> j = m.findings.index("exam_fair_test")
+        >>> bool(rows[m.row_of_finding[j], 1] > rows[m.row_of_finding[j], 0])  # piriformis
+        True
+        """
+        condition = np.asarray(condition, dtype=np.intp)
+        secondary = np.asarray(secondary, dtype=np.intp)
+        n = condition.shape[0]
+        if out is None:
+            out = np.empty((len(self.findings), n))
+        n_static, n_shifted, n_dynamic = self._row_groups
+        # Findings whose probability ignores severity and chronicity are a table lookup per
+        # (condition, secondary) pair; only the others need the logistic transform.
+        # mode="clip" never clips here (codes are valid); it only avoids a buffered copy.
+        if n_static:
+            pair = condition * (len(self.conditions) + 1) + secondary
+            np.take(self._static_table, pair, axis=1, out=out[:n_static], mode="clip")
+        if n_dynamic:
+            # logit p = logit(p_typical) + slope * (severity - mean) + shift * chronic, then
+            # noisy-OR with the secondary contributor: p = 1 - (1 - p_primary) (1 - p_second).
+            # Each step is the same floating-point operation whatever the layout, so the
+            # generator and the oracle get bit-identical probabilities.
+            if work is None:
+                work = np.empty((n_dynamic, n))
+            work = work[:n_dynamic, :n]
+            z = out[n_static:]
             centred = np.asarray(severity, dtype=float) - np.take(self.mean_severity, condition)
-            z = np.take(self._typical_logit[:, dynamic], condition, axis=0)
-            z += centred[..., None] * self.severity_slope[dynamic]
-            z += np.asarray(chronic, dtype=float)[..., None] * self.chronic_shift[dynamic]
-            primary = expit(z, out=z)
-            secondary_part = np.take(self.secondary_p[:, dynamic], secondary, axis=0)
-            p[..., dynamic] = 1.0 - (1.0 - primary) * (1.0 - secondary_part)
-        return p
+            np.take(self._dynamic_logit, condition, axis=1, out=z, mode="clip")
+            z += np.multiply(self._dynamic_slope[:, None], centred, out=work)
+            if n_shifted:
+                # Only these rows have a chronic shift; for the others it would add exactly 0.
+                chronic_f = np.asarray(chronic, dtype=float)
+                shift = self._dynamic_shift[:n_shifted, None]
+                z[:n_shifted] += np.multiply(shift, chronic_f, out=work[:n_shifted])
+            expit(z, out=z)
+            np.subtract(1.0, z, out=z)
+            z *= np.take(self._dynamic_not_secondary, secondary, axis=1, out=work, mode="clip")
+            np.subtract(1.0, z, out=z)
+        return out
 
     def cdf(self, name: str) -> np.ndarray:
         """Cumulative distribution of ``prior``, ``secondary``, ``occupation`` or ``trigger``.
@@ -158,13 +283,53 @@ class PatientModel:
         return self._cache[key]
 
     @property
-    def _dynamic(self) -> np.ndarray:
-        """Indices of findings whose probability depends on severity or chronicity."""
-        if "dynamic" not in self._cache:
-            self._cache["dynamic"] = np.flatnonzero(
-                (self.severity_slope != 0) | (self.chronic_shift != 0)
+    def _row_groups(self) -> tuple[int, int, int]:
+        """Rows of :meth:`finding_rows`: (static, dynamic with a chronic shift, dynamic)."""
+        if "row_groups" not in self._cache:
+            order = self.row_order
+            moves = ((self.severity_slope != 0) | (self.chronic_shift != 0))[order]
+            shifted = (self.chronic_shift != 0)[order]
+            self._cache["row_groups"] = (
+                int((~moves).sum()),
+                int(shifted.sum()),
+                int(moves.sum()),
             )
-        return self._cache["dynamic"]
+        return self._cache["row_groups"]
+
+    def _dynamic_table(self, name: str, table: np.ndarray) -> np.ndarray:
+        """Columns of ``table`` (last axis = findings) for the dynamic rows, rows first."""
+        if name not in self._cache:
+            n_static = self._row_groups[0]
+            columns = self.row_order[n_static:]
+            self._cache[name] = np.ascontiguousarray(np.moveaxis(table[..., columns], -1, 0))
+        return self._cache[name]
+
+    @property
+    def _static_table(self) -> np.ndarray:
+        """(static findings, C x (C + 1)): P(finding) of each (condition, secondary) pair."""
+        if "static_table" not in self._cache:
+            flat = self._typical_table.reshape(-1, len(self.findings))
+            columns = self.row_order[: self._row_groups[0]]
+            self._cache["static_table"] = np.ascontiguousarray(flat[:, columns].T)
+        return self._cache["static_table"]
+
+    @property
+    def _dynamic_logit(self) -> np.ndarray:
+        """(dynamic findings, C): typical log-odds."""
+        return self._dynamic_table("dynamic_logit", self._typical_logit)
+
+    @property
+    def _dynamic_not_secondary(self) -> np.ndarray:
+        """(dynamic findings, C + 1): 1 - what a secondary contributor adds."""
+        return self._dynamic_table("dynamic_not_secondary", 1.0 - self.secondary_p)
+
+    @property
+    def _dynamic_slope(self) -> np.ndarray:
+        return self._dynamic_table("dynamic_slope", self.severity_slope)
+
+    @property
+    def _dynamic_shift(self) -> np.ndarray:
+        return self._dynamic_table("dynamic_shift", self.chronic_shift)
 
     @property
     def _typical_table(self) -> np.ndarray:
