@@ -25,7 +25,8 @@
 # project folder). `outcomes template --out my_patients.csv` writes a file with the expected
 # columns, described in `docs/data_dictionary.md`. The defaults are demo files in
 # `data/synthetic/`: 400 synthetic primary-care patients and the calls of imaginary clinicians who
-# follow the rules but re-triage one patient in ten at random. Every file is checked first; a
+# follow the rules but re-triage one patient in ten at random, and say how sure they
+# are of each call (a probability per pathway). Every file is checked first; a
 # problem stops the notebook with a message naming the column and the rows.
 
 # %% tags=["parameters"]
@@ -43,7 +44,7 @@ import pandas as pd
 from outcomes import evaluate as ev
 from outcomes import plots
 from outcomes.paths import resolve
-from outcomes.userdata import read_patients, read_predictions
+from outcomes.userdata import compare_calls, read_patients, read_predictions
 
 plots.use_style()
 pd.set_option("display.width", 160)
@@ -65,9 +66,10 @@ print(f"exam findings recorded: {recorded:.0%}; probabilities given: "
 #
 # The same held-out patients for all three methods; intervals are percentile bootstraps over
 # patients (seeded).
+# The model triages the patients in batches, so a file of millions of patients fits in memory.
 
 # %%
-predictions = ev.team_methods(patients, calls, n_train=N_TRAIN, seed=SEED)
+predictions = compare_calls(patients, calls, n_train=N_TRAIN, seed=SEED)
 truth = patients["pathway"].astype(str)
 metrics = ev.evaluate_methods(predictions, patients, n_boot=N_BOOT, seed=SEED)
 ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1", "sensitivity"])
