@@ -162,6 +162,11 @@ def test_typed_parquet_columns_are_checked_like_text(tmp_path):
         "typed.parquet: column 'age': 1 row not a whole number (row 2: 'inf')"
     )
     assert "column 'odi': 1 row out of range 0–100 (row 3: 101)" in str(info.value)
+    # A column Parquet can hold but a table cell cannot (a list per row) is named, not crashed on.
+    nested = tmp_path / "nested.parquet"
+    template_frame(3).assign(visits=[[1, 2], [3], []]).to_parquet(nested)
+    with pytest.raises(DataValidationError, match="column 'visits': values of type list<"):
+        read_patients(nested)
 
 
 def test_at_most_ten_rows_are_listed_with_the_total(tmp_path, good):

@@ -256,13 +256,18 @@ def _csv_batches(path: Path, raw_names: list[str]) -> Iterator[pa.RecordBatch]:
 # Column parsing: distinct texts once, verdicts mapped to rows
 
 
-def _encode(array: pa.Array) -> tuple[np.ndarray, pa.Array]:
+def _encode(array: pa.Array, file: str, column: str) -> tuple[np.ndarray, pa.Array]:
     """Each cell as a code into the column's distinct values: ``(codes, dictionary)``.
 
     A missing cell gets the code ``len(dictionary)``.
     """
     if not pa.types.is_dictionary(array.type):
-        array = pc.dictionary_encode(array)
+        try:
+            array = pc.dictionary_encode(array)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise DataValidationError(
+                [f"{file}: column '{column}': values of type {array.type} cannot be read"]
+            ) from None
     codes = pc.fill_null(array.indices, len(array.dictionary)).to_numpy(zero_copy_only=False)
     return codes, array.dictionary
 
@@ -281,16 +286,20 @@ def _texts(dictionary: pa.Array, file: str, column: str) -> pd.Series:
 
 
 def _codes_and_texts(array: pa.Array, file: str, column: str) -> tuple[np.ndarray, pd.Series]:
-    codes, dictionary = _encode(array)
+    codes, dictionary = _encode(array, file, column)
     return codes, _texts(dictionary, file, column)
 
 
-def _arrow_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+def _arrow_text(array: pa.Array, file: str = "", column: str = "") -> pa.Array:
     """Cells as trimmed ``large_string`` text; missing cells as ``""``."""
     if pa.types.is_dictionary(array.type):
-        array = array.dictionary_decode() if isinstance(array, pa.Array) else pa.chunked_array(
-            [c.dictionary_decode() for c in array.chunks], array.type.value_type)  # fmt: skip
-    text = pc.cast(array, pa.large_string())
+        array = array.dictionary_decode()
+    try:
+        text = pc.cast(array, pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise DataValidationError(
+            [f"{file}: column '{column}': values of type {array.type} cannot be read as text"]
+        ) from None
     return pc.utf8_trim_whitespace(pc.fill_null(text, ""))
 
 
@@ -359,7 +368,7 @@ class _Columns:
             array = batch.column(i)
             column = self.columns.get(name)
             if column is None:
-                self.pieces[name].append(_arrow_text(array))
+                self.pieces[name].append(_arrow_text(array, self.file, name))
             elif name == "patient_id":
                 self.pieces[name].append(self._ids(array, offset))
             else:
@@ -383,7 +392,7 @@ class _Columns:
             targets[0][offset:end] = values
 
     def _ids(self, array: pa.Array, offset: int) -> pa.Array:
-        ids = _arrow_text(array)
+        ids = _arrow_text(array, self.file, "patient_id")
         empty = np.flatnonzero(pc.equal(ids, "").to_numpy(zero_copy_only=False))
         self.checker.flag("patient_id", "empty (every patient needs an id)", empty, offset)
         return ids
@@ -394,7 +403,7 @@ class _Columns:
         Each distinct text of a column is judged once, when a batch first brings it (a table
         of verdicts grows per column); the verdicts reach the rows by indexing with codes.
         """
-        codes, dictionary = _encode(array)
+        codes, dictionary = _encode(array, self.file, name)
         texts = _texts(dictionary, self.file, name)  # distinct texts, then "" for missing
         table = self._verdicts.get(name)
         where = None if table is None else pc.index_in(pa.array(texts, pa.string()), table.texts)
@@ -604,7 +613,9 @@ def _id_text(ids: pd.Series) -> pa.ChunkedArray:
         array = pa.array(ids.array)  # zero-copy for Arrow-backed text
     else:
         array = pa.array(ids.astype(str).to_numpy(dtype=object))
-    return pa.chunked_array([_arrow_text(array)])
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return pa.chunked_array([_arrow_text(array, "patients", "patient_id")])
 
 
 def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
@@ -651,7 +662,7 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
     proba: dict[str, list[np.ndarray]] = {c: [] for c in prob_columns}
     rows = 0
     for batch in batches:
-        ids.append(_arrow_text(batch.column(header.index("patient_id"))))
+        ids.append(_arrow_text(batch.column(header.index("patient_id")), file, "patient_id"))
         codes, texts = _codes_and_texts(batch.column(header.index("pathway")), file, "pathway")
         stripped = texts.str.strip()
         known = pd.Categorical(stripped, categories=pathways).codes.astype(np.int8)
