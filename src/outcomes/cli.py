@@ -322,6 +322,12 @@ def _run_triage(args: argparse.Namespace) -> int:
 
     if args.n_boot < 1:
         raise CommandError(f"--n-boot must be >= 1, got {args.n_boot}")
+    if args.out is not None:
+        from outcomes.io import check_destination
+
+        check_destination(args.out)  # fails before any work
+    if args.save_model is not None and args.save_model.is_dir():
+        raise CommandError(f"--save-model {args.save_model} is a folder, not a file")
     test = _read_cohort(args.test, "test")
     if args.model in ("logistic", "boosted"):
         if args.train is None:
