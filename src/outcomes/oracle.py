@@ -88,16 +88,17 @@ class _Components:
                 np.full(len(self.severity), chronic),
             )
             self.finding_tables[chronic] = (_log(p).T.copy(), _log(1.0 - p).T.copy())
-        lo, span = model.pain_range[:, 0], np.diff(model.pain_range, axis=1)[:, 0]
-        p_pain = lo[self.pair_condition] + span[self.pair_condition] * self.severity
-        self.log_pain = _log(
-            binom.pmf(np.arange(PAIN_NRS_TRIALS + 1)[None, :], PAIN_NRS_TRIALS, p_pain[:, None])
-        )
-        lo, span = model.odi_range[:, 0], np.diff(model.odi_range, axis=1)[:, 0]
-        p_odi = lo[self.pair_condition] + span[self.pair_condition] * self.severity
-        self.log_odi = _log(
-            binom.pmf(np.arange(ODI_TRIALS + 1)[None, :], ODI_TRIALS, p_odi[:, None])
-        )
+        # Score tables, one row per score and a last row of zeros for "not recorded".
+        self.log_pain = self._score_table(model.pain_range, PAIN_NRS_TRIALS)
+        self.log_odi = self._score_table(model.odi_range, ODI_TRIALS)
+
+    def _score_table(self, score_range: np.ndarray, trials: int) -> np.ndarray:
+        """(trials + 2, components): log P(score | component), then 0 for a missing score."""
+        lo, span = score_range[:, 0], np.diff(score_range, axis=1)[:, 0]
+        p = lo[self.pair_condition] + span[self.pair_condition] * self.severity
+        table = np.zeros((trials + 2, len(self.severity)))
+        table[:-1] = _log(binom.pmf(np.arange(trials + 1)[:, None], trials, p[None, :]))
+        return table
 
 
 class BayesOracle(ClassifierMixin, BaseEstimator):
@@ -172,9 +173,13 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "components_")
         X = self._check_frame(X)
         out = np.empty((len(X), len(self.conditions_)))
+        # Work arrays of batch x components, reused by every batch (fresh ones of this size
+        # would cost the kernel zeroing their memory again for each batch).
+        shape = (min(len(X), BATCH_ROWS), len(self.components_.log_prior))
+        work = (np.empty(shape), np.empty(shape))
         for start in range(0, len(X), BATCH_ROWS):
             rows = X.iloc[start : start + BATCH_ROWS]
-            out[start : start + len(rows)] = self._log_joint(rows)
+            out[start : start + len(rows)] = self._log_joint(rows, work)
         out -= np.logaddexp.reduce(out, axis=1, keepdims=True)
         return out
 
@@ -228,6 +233,15 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
                     f"column 'setting' has unknown or missing values {unknown}; "
                     f"choose from: {', '.join(self.models_)}"
                 )
+        for column, top, step in (("pain_nrs", PAIN_NRS_TRIALS, 1), ("odi", 2 * ODI_TRIALS, 2)):
+            score = X[column].to_numpy(dtype=float, na_value=np.nan)
+            bad = ~np.isnan(score) & ((score < 0) | (score > top) | (score % step != 0))
+            if bad.any():
+                rows = ", ".join(str(r) for r in X.index[bad][:5])
+                raise ValueError(
+                    f"column {column!r} must hold multiples of {step} from 0 to {top} or be "
+                    f"missing; {int(bad.sum())} row(s) do not, e.g. row(s) {rows}"
+                )
         return X
 
     def _log_prior(self, X: pd.DataFrame) -> np.ndarray:
@@ -239,32 +253,41 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
         codes = pd.Categorical(X["setting"].astype(str), categories=names).codes
         return table[codes]
 
-    def _log_joint(self, X: pd.DataFrame) -> np.ndarray:
-        """log P(condition, recorded findings) for each row, shape (n, C)."""
+    def _log_joint(self, X: pd.DataFrame, work: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """log P(condition, recorded findings) for each row, shape (n, C).
+
+        ``work`` holds two arrays of at least (n, components) to compute in.
+        """
         comp = self.components_
         model = comp.model
         n = len(X)
         values = X[list(model.findings)].astype("float64").to_numpy(na_value=np.nan)
-        positive = (values == 1.0).astype(np.float64)
-        negative = (values == 0.0).astype(np.float64)
         duration = X["symptom_duration_weeks"].to_numpy(dtype=float, na_value=np.nan)
         chronic = duration > model.chronic_threshold_weeks
+        # Rows of acute cases first, then chronic ones: each group is one slice of the work
+        # arrays (undone on the (n, C) result at the end).
+        order = np.argsort(chronic, kind="stable")
+        n_acute = int(n - chronic.sum())
+        values = values[order]
+        positive = (values == 1.0).astype(np.float64)
+        negative = (values == 0.0).astype(np.float64)
 
         # Mixture over (condition, secondary, severity node): findings, pain and ODI.
-        joint = np.empty((n, len(comp.log_prior)))
-        for is_chronic in (False, True):
-            rows = np.flatnonzero(chronic == is_chronic)
-            if rows.size:
-                log_p, log_q = comp.finding_tables[is_chronic]
-                joint[rows] = positive[rows] @ log_p + negative[rows] @ log_q
+        joint, term = work[0][:n], work[1][:n]
+        for rows, is_chronic in ((slice(0, n_acute), False), (slice(n_acute, n), True)):
+            log_p, log_q = comp.finding_tables[is_chronic]
+            np.matmul(positive[rows], log_p, out=joint[rows])
+            joint[rows] += np.matmul(negative[rows], log_q, out=term[rows])
         joint += comp.log_prior
         for column, table, scale in (("pain_nrs", comp.log_pain, 1), ("odi", comp.log_odi, 2)):
-            score = X[column].to_numpy(dtype=float, na_value=np.nan) / scale
-            known = ~np.isnan(score)
-            joint[known] += table[:, score[known].astype(np.int64)].T
+            score = X[column].to_numpy(dtype=float, na_value=np.nan)[order] / scale
+            index = np.where(np.isnan(score), len(table) - 1, score).astype(np.intp)
+            joint += np.take(table, index, axis=0, out=term, mode="clip")
         peak = joint.max(axis=1, keepdims=True)
-        mixed = np.add.reduceat(np.exp(joint - peak), comp.starts, axis=1)
-        log_joint = np.log(mixed) + peak
+        joint -= peak
+        mixed = np.add.reduceat(np.exp(joint, out=joint), comp.starts, axis=1)
+        log_joint = np.empty_like(mixed)
+        log_joint[order] = np.log(mixed) + peak
 
         return log_joint + self._log_prior(X) + self._log_background(X, duration)
 
