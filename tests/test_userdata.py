@@ -19,6 +19,7 @@ from outcomes.userdata import (
     compare_calls,
     data_dictionary_markdown,
     demo_files,
+    probability_tables,
     read_patients,
     read_predictions,
     template_frame,
@@ -321,6 +322,21 @@ def test_cli_template_and_evaluate(tmp_path, capsys):
     assert "Brier" not in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.glob("plain_metrics*")) == [
         "plain_metrics.csv", "plain_metrics_safety.csv"]  # fmt: skip
+
+
+def test_probability_tables_in_batches_equal_one_call_on_everyone():
+    """The CLI computes Brier scores and reliability in batches (bounded memory); the tables
+    must be those evaluate.brier_scores and evaluate.calibration_table give on all patients.
+    Sums are added in another order, so equal to 1e-10 relative."""
+    rng = np.random.default_rng(1)
+    classes = list(load_knowledge().pathways)
+    truth = pd.Series(pd.Categorical(rng.choice(classes, 3000), categories=classes))
+    proba = rng.dirichlet(np.full(len(classes), 0.5), size=3000)
+    brier, reliability = probability_tables(truth, proba, classes, batch_rows=700)
+    pd.testing.assert_frame_equal(brier, ev.brier_scores(truth, proba, classes),
+                                  check_exact=False, rtol=1e-10)  # fmt: skip
+    pd.testing.assert_frame_equal(reliability, ev.calibration_table(truth, proba, classes),
+                                  check_exact=False, rtol=1e-10)  # fmt: skip
 
 
 def test_compare_calls_in_batches_equals_evaluate_team_methods():

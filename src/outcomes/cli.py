@@ -432,7 +432,13 @@ def evaluate_outputs(out: Path, probabilities: bool) -> dict[str, Path]:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from outcomes import evaluate as ev
-    from outcomes.userdata import PROBABILITY_PREFIX, compare_calls, read_patients, read_predictions
+    from outcomes.userdata import (
+        PROBABILITY_PREFIX,
+        compare_calls,
+        probability_tables,
+        read_patients,
+        read_predictions,
+    )
 
     if args.n_boot < 1 or args.n_train < 100:
         raise CommandError("--n-boot must be >= 1 and --n-train >= 100")
@@ -457,10 +463,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         truth = patients["pathway"]
         classes = [c.removeprefix(PROBABILITY_PREFIX) for c in columns]
         proba = predictions[columns].to_numpy()
-        tables["brier"] = ev.brier_scores(truth, proba, classes).assign(method="your triage")
-        tables["reliability"] = ev.calibration_table(truth, proba, classes).assign(
-            method="your triage"
-        )
+        brier, reliability = probability_tables(truth, proba, classes)
+        tables["brier"] = brier.assign(method="your triage")
+        tables["reliability"] = reliability.assign(method="your triage")
         print("\nyour triage's probabilities (lower Brier score and calibration error are "
               "better):")  # fmt: skip
         print(tables["brier"].drop(columns="method").round(4).to_string(index=False))

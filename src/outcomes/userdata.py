@@ -644,7 +644,7 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
     path = Path(path)
     file = path.name
     pathways = list(load_knowledge().pathways)
-    header, _, batches = _open_table(path)
+    header, rows_at_most, batches = _open_table(path)
     missing = [f"{file}: missing required column '{c}'" for c in ("patient_id", "pathway")
                if c not in header]  # fmt: skip
     if missing:
@@ -658,10 +658,16 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
         prob_columns = []
     prob_columns = expected if prob_columns else []
     checker = _Checker(file)
-    ids, calls = [], []
-    proba: dict[str, list[np.ndarray]] = {c: [] for c in prob_columns}
+    ids = []
+    # Allocated once (np.empty touches no memory until written), as for the patients.
+    calls = np.empty(rows_at_most, np.int8)
+    proba = {c: np.empty(rows_at_most) for c in prob_columns}
     rows = 0
     for batch in batches:
+        end = rows + batch.num_rows
+        if end > len(calls):  # the file grew while being read
+            calls = np.concatenate([calls, np.empty(end - len(calls), np.int8)])
+            proba = {c: np.concatenate([v, np.empty(end - len(v))]) for c, v in proba.items()}
         ids.append(_arrow_text(batch.column(header.index("patient_id")), file, "patient_id"))
         codes, texts = _codes_and_texts(batch.column(header.index("pathway")), file, "pathway")
         stripped = texts.str.strip()
@@ -669,7 +675,7 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
         unknown = np.flatnonzero(known[codes] < 0)
         checker.flag("pathway", f"not one of: {', '.join(pathways)}", unknown, rows,
                      _show(stripped.to_numpy()[codes[unknown[:MAX_ROWS_SHOWN]]]))  # fmt: skip
-        calls.append(known[codes])
+        calls[rows:end] = known[codes]
         total = np.zeros(batch.num_rows)
         for column in prob_columns:
             values, p_codes, p_texts = _probabilities(batch.column(header.index(column)), file,
@@ -677,17 +683,13 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
             bad = np.flatnonzero(~((values >= 0) & (values <= 1)))
             checker.flag(column, "not a probability in [0, 1]", bad, rows,
                          _show(p_texts.to_numpy()[p_codes[bad[:MAX_ROWS_SHOWN]]]))  # fmt: skip
-            proba[column].append(values)
+            proba[column][rows:end] = values
             total += values
-        off = np.flatnonzero(np.abs(total - 1) > SUM_TOLERANCE) if prob_columns else []
-        checker.flag(
-            "p_*",
-            "probabilities not summing to 1",
-            np.asarray(off, dtype=np.int64),
-            rows,
-            _show(np.round(total[off[:MAX_ROWS_SHOWN]], 3), quote=False),
-        )
-        rows += batch.num_rows
+        if prob_columns:
+            off = np.flatnonzero(np.abs(total - 1) > SUM_TOLERANCE)
+            checker.flag("p_*", "probabilities not summing to 1", off, rows,
+                         _show(np.round(total[off[:MAX_ROWS_SHOWN]], 3), quote=False))  # fmt: skip
+        rows = end
     if rows == 0:
         raise DataValidationError([f"{file}: the file has a header but no data rows"])
     found = checker.problems()
@@ -696,20 +698,21 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
     if not problems:
         problems += sums  # a sum is only worth checking once every probability is one
     given = pa.chunked_array(ids, pa.large_string())
+    del ids
     dup = _duplicates(given)
     if len(dup):
-        problems.append(
-            _problem(
-                file,
-                "patient_id",
-                "share an id with another row",
-                len(dup),
-                dup[:MAX_ROWS_SHOWN].tolist(),
-                _show(given.take(pa.array(dup[:MAX_ROWS_SHOWN])).to_pylist()),
-            )
-        )
+        shown = _show(given.take(pa.array(dup[:MAX_ROWS_SHOWN])).to_pylist())
+        problems.append(_problem(file, "patient_id", "share an id with another row", len(dup),
+                                 dup[:MAX_ROWS_SHOWN].tolist(), shown))  # fmt: skip
+    # One hash table: where each patient's prediction is (null: none).
     known_ids = _id_text(patients["patient_id"])
-    strangers = np.flatnonzero(~pc.is_in(given, value_set=known_ids).to_numpy(False))
+    position = pc.index_in(known_ids, value_set=given)
+    if len(dup):  # first occurrences only are found: ask the other way round
+        matched = pc.is_in(given, value_set=known_ids).to_numpy(False)
+    else:
+        matched = np.zeros(len(given), dtype=bool)
+        matched[pc.drop_null(position).to_numpy(False)] = True
+    strangers = np.flatnonzero(~matched)
     if len(strangers):
         shown = _show(given.take(pa.array(strangers[:MAX_ROWS_SHOWN])).to_pylist())
         problems.append(
@@ -722,7 +725,6 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
                 shown,
             )
         )
-    position = pc.index_in(known_ids, value_set=given)
     without = np.flatnonzero(pc.is_null(position).to_numpy(False))
     if len(without):
         first = known_ids.take(pa.array(without[:MAX_ROWS_SHOWN])).to_pylist()
@@ -734,11 +736,11 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
         raise DataValidationError(problems)
     order = position.to_numpy(False).astype(np.int64)
     out = pd.DataFrame(
-        {"pathway": pd.Categorical.from_codes(np.concatenate(calls)[order], categories=pathways)},
+        {"pathway": pd.Categorical.from_codes(calls[order], categories=pathways)},
         index=patients.index,
     )
     for column in prob_columns:
-        out[column] = np.concatenate(proba.pop(column))[order]
+        out[column] = proba.pop(column)[order]
     return out
 
 
@@ -805,6 +807,64 @@ def compare_calls(
         out["boosted (synthetic)"][start : start + len(batch)] = model.predict(batch)
     calls = predictions["pathway"].astype(str).to_numpy(dtype=object)
     return {"your triage": calls, **out}
+
+
+def probability_tables(
+    truth: Any, proba: np.ndarray, classes: list[str], *, batch_rows: int = BATCH_ROWS
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Brier scores and reliability bins of a team's probabilities, in bounded memory.
+
+    :func:`outcomes.evaluate.brier_scores` and :func:`outcomes.evaluate.calibration_table`
+    run on ``batch_rows`` patients at a time and their sums are combined: the same tables
+    as one call on every patient (tested), without the matrices a single call builds for
+    millions of patients.
+
+    Returns
+    -------
+    (brier, reliability)
+        As :func:`outcomes.evaluate.brier_scores` and
+        :func:`outcomes.evaluate.calibration_table`.
+
+    Examples
+    --------
+    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> brier, bins = probability_tables(["hip", "spinal", "spinal"], proba, ["hip", "spinal"],
+    ...                                  batch_rows=2)
+    >>> brier["brier"].round(3).tolist()
+    [0.137, 0.137, 0.273]
+    """
+    from outcomes import evaluate as ev
+    from outcomes.describe import proportion_ci
+
+    truth = pd.Series(truth).reset_index(drop=True)
+    proba = np.asarray(proba)
+    n = len(truth)
+    sums, parts = None, []
+    for start in range(0, n, batch_rows):
+        t, p = truth.iloc[start : start + batch_rows], proba[start : start + batch_rows]
+        brier = ev.brier_scores(t, p, classes)
+        sums = brier["brier"] * len(t) if sums is None else sums + brier["brier"] * len(t)
+        part = ev.calibration_table(t, p, classes)
+        parts.append(part.assign(sum_p=part["mean_predicted"] * part["n"],
+                                 hits=np.rint(part["observed"] * part["n"])))  # fmt: skip
+    # Emergency first, then the classes' order, bins ascending: as calibration_table orders.
+    order = {c: i for i, c in enumerate(sorted(classes, key=lambda c: c != ev.EMERGENCY))}
+    bins = pd.concat(parts).groupby(["pathway", "bin"], sort=False)[["n", "sum_p", "hits"]].sum()
+    bins = bins.reset_index().assign(rank=lambda f: f["pathway"].map(order))
+    bins = bins.sort_values(["rank", "bin"]).reset_index(drop=True)
+    intervals = [proportion_ci(int(h), int(k)) for h, k in zip(bins["hits"], bins["n"],
+                                                                strict=True)]  # fmt: skip
+    reliability = pd.DataFrame({
+        "pathway": bins["pathway"], "bin": bins["bin"].astype(int),
+        "mean_predicted": bins["sum_p"] / bins["n"], "observed": bins["hits"] / bins["n"],
+        "low": [lo for lo, _ in intervals], "high": [hi for _, hi in intervals],
+        "n": bins["n"].astype(int),
+    })  # fmt: skip
+    gap = reliability["n"] * (reliability["mean_predicted"] - reliability["observed"]).abs()
+    error = gap.groupby(reliability["pathway"]).sum() / max(n, 1)
+    brier = brier.assign(brier=sums / max(n, 1),
+                         calibration_error=brier["pathway"].map(error).astype(float))  # fmt: skip
+    return brier, reliability
 
 
 # --------------------------------------------------------------------------------------------
