@@ -25,7 +25,6 @@ from outcomes.cohort import (
 from outcomes.io import ROW_GROUP_ROWS, read_metadata, read_table
 from outcomes.knowledge import load_knowledge
 from outcomes.model import build_model
-from outcomes.targets import check_targets
 
 
 def five_se(p: float, n: int) -> float:
@@ -122,12 +121,21 @@ def test_missing_exam_findings_follow_the_setting_rates(big):
     assert not big["agg_cough_sneeze"].isna().any()
 
 
+def more_beyond_sampling_error(high: pd.Series, low: pd.Series) -> bool:
+    """Whether mean(high) exceeds mean(low) by more than 5 standard errors of the difference
+    (independent groups: SE^2 = var(high) / n_high + var(low) / n_low; missing values skipped)."""
+    high, low = high.dropna(), low.dropna()
+    se = np.sqrt(high.var(ddof=1) / len(high) + low.var(ddof=1) / len(low))
+    return bool(high.mean() - low.mean() > 5 * se)
+
+
 def test_more_severe_cases_have_more_neurological_deficits(big):
     disc = big[big["condition"] == "disc_herniation"]
     severe = disc["latent_severity"] > disc["latent_severity"].median()
     weakness = disc["exam_weakness"].astype("float64")
-    assert weakness[severe].mean() > weakness[~severe].mean() + 0.1
-    assert disc.loc[severe, "pain_nrs"].mean() > disc.loc[~severe, "pain_nrs"].mean() + 1
+    assert more_beyond_sampling_error(weakness[severe], weakness[~severe])
+    pain = disc["pain_nrs"].astype("float64")
+    assert more_beyond_sampling_error(pain[severe], pain[~severe])
 
 
 def test_combined_presentations_and_chronic_cases_exist_in_knowledge_proportions(big):
@@ -141,9 +149,41 @@ def test_combined_presentations_and_chronic_cases_exist_in_knowledge_proportions
     assert abs(stenosis["chronic"].mean() - p_chronic) < five_se(p_chronic, len(stenosis))
 
 
+def expected_share(model, condition: str, finding: str) -> float:
+    """P(finding) for a patient with ``condition``, integrated exactly over the model's
+    secondary contributor, chronicity and Beta-distributed severity (adaptive quadrature)."""
+    from scipy import integrate, stats
+
+    c, j = model.conditions.index(condition), model.findings.index(finding)
+    total = 0.0
+    for s, p_secondary in enumerate(model.secondary[c]):
+        for chronic, p_chronic in ((False, 1 - model.chronic_fraction[c]),
+                                   (True, model.chronic_fraction[c])):  # fmt: skip
+            if p_secondary * p_chronic == 0:
+                continue
+
+            def integrand(x, s=s, chronic=chronic):
+                p = model.finding_probability(c, s, x, chronic)[j]
+                return p * stats.beta.pdf(x, model.beta_a[c], model.beta_b[c])
+
+            total += p_secondary * p_chronic * integrate.quad(integrand, 0, 1)[0]
+    return total
+
+
 def test_piriformis_pain_rarely_goes_past_the_knee_while_disc_pain_does(big):
-    by = big.groupby("condition", observed=True)["pain_below_knee"].mean()
-    assert by["piriformis_syndrome"] < 0.2 < 0.6 < by["disc_herniation"]
+    # The knowledge base says piriformis pain rarely passes the knee and disc pain usually
+    # does (tests/test_model.py); the cohort shows each share within 5 binomial standard
+    # errors of the model's exact expectation, and the gap between them beyond sampling error.
+    model = build_model("primary_care")
+    below = big["pain_below_knee"].astype("float64")
+    by_condition = below.groupby(big["condition"].astype(str))
+    for condition in ("piriformis_syndrome", "disc_herniation"):
+        observed = by_condition.get_group(condition)
+        expected = expected_share(model, condition, "pain_below_knee")
+        assert abs(observed.mean() - expected) < five_se(expected, len(observed)), condition
+    assert more_beyond_sampling_error(
+        by_condition.get_group("disc_herniation"), by_condition.get_group("piriformis_syndrome")
+    )
 
 
 def test_overrides_change_the_scenario():
@@ -258,14 +298,6 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path, monk
         write_cohort(path, 100, seed=2)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["c.parquet"]
-
-
-def test_published_targets_are_met_on_large_cohorts():
-    kb = load_knowledge()
-    cohorts = {s: generate(40_000, seed=99, setting=s) for s in kb.setting_names}
-    table = check_targets(cohorts)
-    missed = table[~table["met"]]
-    assert missed.empty, missed[["target", "published", "observed", "ci_low", "ci_high"]]
 
 
 def test_written_files_get_the_usual_permissions(tmp_path):
