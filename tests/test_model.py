@@ -94,3 +94,23 @@ def test_an_override_of_none_means_the_settings_own_value():
         generate(300, seed=5, setting="sports_clinic"),
         generate(300, seed=5, setting="sports_clinic", exam_missing_rate=None),
     )
+
+
+@pytest.mark.parametrize("value", [0.3, 1, np.float32(0.3), np.float64(0.3), np.int64(1)])
+def test_any_real_number_in_range_is_a_probability(value):
+    model = build_model(chronic_fraction=value)
+    np.testing.assert_allclose(model.chronic_fraction, float(value))
+    assert type(model.overrides["chronic_fraction"]) in (float, int)  # recorded as plain JSON
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(True), "0.3", float("nan"), -0.1, 1.5, 2j])
+def test_anything_else_is_not_a_probability(value):
+    with pytest.raises(ValueError, match="override 'chronic_fraction' must be a probability"):
+        build_model(chronic_fraction=value)
+
+
+def test_a_numpy_case_mix_is_accepted():
+    mix = {"disc_herniation": np.float32(0.5), "piriformis_syndrome": np.float64(0.5)}
+    model = build_model(case_mix=mix)
+    assert model.prior[model.conditions.index("disc_herniation")] == 0.5
+    assert all(type(v) is float for v in model.overrides["case_mix"].values())

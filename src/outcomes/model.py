@@ -24,6 +24,7 @@ The model, per patient:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -352,11 +353,23 @@ class PatientModel:
 
 
 def _probability(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise ValueError(f"override {name!r} must be a probability in [0, 1], got {value!r}")
-    if not 0.0 <= float(value) <= 1.0:
+    # Any real number (numpy scalars included) but not a boolean, which is a number in Python.
+    if (
+        isinstance(value, bool | np.bool_)
+        or not isinstance(value, numbers.Real)
+        or math.isnan(value)
+        or not 0.0 <= float(value) <= 1.0
+    ):
         raise ValueError(f"override {name!r} must be a probability in [0, 1], got {value!r}")
     return float(value)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (mappings converted value by value), so
+    that recorded overrides are plain JSON numbers."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _case_mix_override(kb: Knowledge, value: Any) -> np.ndarray:
@@ -408,7 +421,7 @@ def build_model(
     unknown = sorted(set(overrides) - set(OVERRIDES))
     if unknown:
         raise ValueError(f"override {unknown[0]!r} is unknown; choose from: {', '.join(OVERRIDES)}")
-    overrides = {key: value for key, value in overrides.items() if value is not None}
+    overrides = {key: _plain(value) for key, value in overrides.items() if value is not None}
     conds = kb.conditions
     names = kb.condition_names
     findings = kb.finding_names
