@@ -22,6 +22,7 @@ from outcomes.userdata import (
     probability_tables,
     read_patients,
     read_predictions,
+    scoring_table,
     template_frame,
     write_template,
 )
@@ -332,11 +333,22 @@ def test_probability_tables_in_batches_equal_one_call_on_everyone():
     classes = list(load_knowledge().pathways)
     truth = pd.Series(pd.Categorical(rng.choice(classes, 3000), categories=classes))
     proba = rng.dirichlet(np.full(len(classes), 0.5), size=3000)
-    brier, reliability = probability_tables(truth, proba, classes, batch_rows=700)
+    calls = pd.DataFrame(proba, columns=[f"p_{c}" for c in classes]).assign(pathway="hip")
+    brier, reliability = probability_tables(truth, calls, batch_rows=700)
     pd.testing.assert_frame_equal(brier, ev.brier_scores(truth, proba, classes),
                                   check_exact=False, rtol=1e-10)  # fmt: skip
     pd.testing.assert_frame_equal(reliability, ev.calibration_table(truth, proba, classes),
                                   check_exact=False, rtol=1e-10)  # fmt: skip
+
+
+def test_the_scoring_table_gives_the_tables_the_patients_give():
+    team = generate(600, seed=12, exam_missing_rate=0.2)
+    methods = {"truth": team["pathway"], "rules": np.resize(["spinal", "emergency"], 600)}
+    scored = scoring_table(team)
+    pd.testing.assert_frame_equal(ev.evaluate_methods(methods, scored, n_boot=50),
+                                  ev.evaluate_methods(methods, team, n_boot=50))  # fmt: skip
+    pd.testing.assert_frame_equal(ev.safety_by_method(methods, scored, n_boot=50),
+                                  ev.safety_by_method(methods, team, n_boot=50))  # fmt: skip
 
 
 def test_compare_calls_in_batches_equals_evaluate_team_methods():

@@ -573,6 +573,7 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
         order.append(extra)
     # copy=False: no block consolidation, so the columns are not copied once more.
     frame = pd.DataFrame({c: data.pop(c) for c in order}, index=pd.RangeIndex(rows), copy=False)
+    pa.default_memory_pool().release_unused()  # what the batches used, back to the system
     schema = patients_schema(generated=False, require_truth=require_truth)
     return schema.validate(frame, inplace=True)
 
@@ -741,6 +742,7 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
     )
     for column in prob_columns:
         out[column] = proba.pop(column)[order]
+    pa.default_memory_pool().release_unused()
     return out
 
 
@@ -805,19 +807,65 @@ def compare_calls(
         batch = patients.iloc[start : start + batch_rows][features]  # rows first: no copy of all
         out["rules"][start : start + len(batch)] = rules.predict(batch)
         out["boosted (synthetic)"][start : start + len(batch)] = model.predict(batch)
-    calls = predictions["pathway"].astype(str).to_numpy(dtype=object)
-    return {"your triage": calls, **out}
+    return {"your triage": shared_text(predictions["pathway"]), **out}
+
+
+def shared_text(values: pd.Series) -> np.ndarray:
+    """Values as an object array of text in which equal values are one Python string.
+
+    ``Series.astype(str)`` on a categorical makes a new string per row (about 130 MB per
+    million patients); this takes the category names instead (8 bytes per row).
+
+    Examples
+    --------
+    >>> out = shared_text(pd.Series(["hip", "spinal", "hip"], dtype="category"))
+    >>> out.tolist(), out[0] is out[2]
+    (['hip', 'spinal', 'hip'], True)
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        names = np.asarray([str(c) for c in values.cat.categories], dtype=object)
+        codes = values.cat.codes.to_numpy()
+        if (codes < 0).any():
+            raise ValueError(f"column {values.name!r} has missing values")
+        return names[codes]
+    return np.asarray(values.astype(str), dtype=object)
+
+
+def scoring_table(patients: pd.DataFrame) -> pd.DataFrame:
+    """What the metric and safety tables read of the patients: the confirmed ``pathway`` (as
+    :func:`shared_text`) and the red flags, without copying the rest of the table.
+
+    :func:`outcomes.evaluate.evaluate_methods` and
+    :func:`outcomes.evaluate.safety_by_method` give the same tables with it as with
+    ``patients``, for a fraction of the memory when the patients are millions.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> list(scoring_table(generate(5, seed=1)).columns)[:2]
+    ['pathway', 'rf_bowel_bladder']
+    """
+    flags = {c: patients[c] for c in patients.columns if str(c).startswith("rf_")}
+    table = pd.DataFrame({"pathway": shared_text(patients["pathway"]), **flags}, copy=False)
+    return table.set_axis(patients.index)
 
 
 def probability_tables(
-    truth: Any, proba: np.ndarray, classes: list[str], *, batch_rows: int = BATCH_ROWS
+    truth: Any, predictions: pd.DataFrame, *, batch_rows: int = BATCH_ROWS
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Brier scores and reliability bins of a team's probabilities, in bounded memory.
+    """Brier scores and reliability bins of a team's ``p_<pathway>`` columns, in bounded memory.
 
     :func:`outcomes.evaluate.brier_scores` and :func:`outcomes.evaluate.calibration_table`
     run on ``batch_rows`` patients at a time and their sums are combined: the same tables
     as one call on every patient (tested), without the matrices a single call builds for
     millions of patients.
+
+    Parameters
+    ----------
+    truth
+        The confirmed pathway of each patient.
+    predictions
+        :func:`read_predictions` of a file with probabilities.
 
     Returns
     -------
@@ -827,21 +875,24 @@ def probability_tables(
 
     Examples
     --------
-    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
-    >>> brier, bins = probability_tables(["hip", "spinal", "spinal"], proba, ["hip", "spinal"],
-    ...                                  batch_rows=2)
+    >>> calls = pd.DataFrame({"p_hip": [0.9, 0.2, 0.6], "p_spinal": [0.1, 0.8, 0.4]})
+    >>> brier, bins = probability_tables(["hip", "spinal", "spinal"], calls, batch_rows=2)
     >>> brier["brier"].round(3).tolist()
     [0.137, 0.137, 0.273]
     """
     from outcomes import evaluate as ev
     from outcomes.describe import proportion_ci
 
+    columns = [c for c in predictions.columns if str(c).startswith(PROBABILITY_PREFIX)]
+    if not columns:
+        raise ValueError(f"no probability columns ({PROBABILITY_PREFIX}<pathway>) to score")
+    classes = [c.removeprefix(PROBABILITY_PREFIX) for c in columns]
     truth = pd.Series(truth).reset_index(drop=True)
-    proba = np.asarray(proba)
     n = len(truth)
     sums, parts = None, []
     for start in range(0, n, batch_rows):
-        t, p = truth.iloc[start : start + batch_rows], proba[start : start + batch_rows]
+        t = truth.iloc[start : start + batch_rows]
+        p = predictions.iloc[start : start + batch_rows][columns].to_numpy(dtype=float)
         brier = ev.brier_scores(t, p, classes)
         sums = brier["brier"] * len(t) if sums is None else sums + brier["brier"] * len(t)
         part = ev.calibration_table(t, p, classes)
