@@ -2,17 +2,23 @@
 
 Prints, in one run:
 
-1. how many malformed inputs were tried and how many were rejected cleanly (with
-   ``DataValidationError``, never another exception; target: all);
-2. the largest patients file evaluated (read, validated, triaged by the rules, metric table
-   with bootstrap CIs) and the peak resident memory of the process (target: 5,000,000 rows
-   within 2 GB).
+1. how many malformed inputs were tried and how many were rejected cleanly: the reader
+   raises ``DataValidationError`` (never another exception), and ``outcomes evaluate`` exits
+   with code 2 after one line on stderr, writing nothing (target: all);
+2. the largest team evaluated end to end with ``outcomes evaluate`` (patients file and
+   predictions file with probabilities; rules, the team's calls, a boosted model trained on
+   20,000 synthetic patients; metric table and red-flag safety with 1,000 bootstrap
+   replicates; Brier scores and reliability; every table written), once from CSV and once
+   from Parquet, with the time to read and validate and the peak resident memory of each
+   evaluation and of the whole process (target: 5,000,000 rows within 2 GB).
 
 Usage: ``python benchmarks/bench_userdata.py [ROWS]`` (default 5,000,000; ``make bench`` runs it).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import resource
 import sys
 import tempfile
@@ -21,16 +27,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
-from outcomes import evaluate as ev
-from outcomes.cohort import feature_columns, write_cohort
-from outcomes.triage import RulesTriage
+from outcomes import cli, userdata
+from outcomes.cohort import write_cohort
+from outcomes.io import write_chunks
+from outcomes.knowledge import load_knowledge
 from outcomes.userdata import DataValidationError, read_patients, template_frame
+
+BATCH = 200_000
 
 
 def malformed_inputs(folder: Path) -> list[Path]:
-    """A catalogue of broken files: every kind of bad input the issue lists, and more."""
+    """A catalogue of broken patients files: every kind of bad input the issue lists, and more."""
     base = template_frame(20).astype(str)
+    contradiction = base.copy()
+    contradiction.loc[3, ["condition", "pathway"]] = ["disc_herniation", "hip"]
+    lines = base.to_csv(index=False).splitlines()
+    ragged = "\n".join([*lines[:3], lines[3] + ",surplus", *lines[4:]]) + "\n"
     cases: dict[str, bytes | pd.DataFrame] = {
         "empty.csv": b"",
         "header_only.csv": (",".join(base.columns) + "\n").encode(),
@@ -40,6 +54,8 @@ def malformed_inputs(folder: Path) -> list[Path]:
         "utf16.csv": base.to_csv(index=False).encode("utf-16"),
         "pain_14.csv": base.assign(pain_nrs="14"),
         "negative_age.csv": base.assign(age="-1"),
+        "infinite_age.csv": base.assign(age="inf"),
+        "huge_odi.csv": base.assign(odi="1e20"),
         "duplicate_ids.csv": base.assign(patient_id="P1"),
         "unknown_setting.csv": base.assign(setting="moon_base"),
         "unknown_sex.csv": base.assign(sex="?"),
@@ -48,7 +64,10 @@ def malformed_inputs(folder: Path) -> list[Path]:
         "bad_boolean.csv": base.assign(pain_low_back="sometimes"),
         "empty_required.csv": base.assign(pain_nrs=""),
         "missing_columns.csv": base.drop(columns=["age", "sex", "odi"]),
+        "no_truth.csv": base.drop(columns=["pathway"]),
+        "pathway_contradicts_condition.csv": contradiction,
         "duplicate_header.csv": pd.concat([base, base[["age"]]], axis=1),
+        "ragged_row.csv": ragged.encode(),
         "ragged.csv": b"patient_id,age\n1,40,extra,cells\n2\n",
         "only_spaces.csv": b"   \n   \n",
         "no_header_numbers.csv": b"1,2,3\n4,5,6\n",
@@ -65,56 +84,131 @@ def malformed_inputs(folder: Path) -> list[Path]:
 
 
 def robustness(folder: Path) -> tuple[int, int]:
+    """Each malformed file through the reader and through ``outcomes evaluate``."""
+    calls = folder / "calls.csv"
+    base = template_frame(20)
+    pd.DataFrame({"patient_id": base["patient_id"], "pathway": "spinal"}).to_csv(calls, index=False)
     tried = rejected = 0
     for path in malformed_inputs(folder):
         tried += 1
         try:
-            read_patients(path)
+            read_patients(path, require_truth=True)
         except DataValidationError:
-            rejected += 1
+            pass
         except Exception as exc:  # anything else is a failure of the reader
             print(f"  {path.name}: {type(exc).__name__}: {exc}")
+            continue
+        else:
+            print(f"  {path.name}: accepted")
+            continue
+        out = folder / f"{path.stem}_metrics.csv"
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = cli.main(["evaluate", "--data", str(path), "--predictions", str(calls),
+                             "--n-train", "200", "--n-boot", "10", "--out", str(out)])  # fmt: skip
+        lines = err.getvalue().strip().splitlines()
+        if code == 2 and len(lines) == 1 and not list(folder.glob(f"{path.stem}_metrics*")):
+            rejected += 1
+        else:
+            print(f"  {path.name}: exit {code}, {len(lines)} stderr line(s)")
     return tried, rejected
 
 
-def peak_rss_mb() -> float:
+# --------------------------------------------------------------------------------------------
+# Big files
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process since the last :func:`reset_peak` (Linux), MB."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def big_file(folder: Path, rows: int) -> None:
-    path = folder / "big.csv"
+def reset_peak() -> None:
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # resets VmHWM to the current resident size
+
+
+def team_calls(cohort: Path):
+    """Calls of an imaginary team for every patient: the truth, one in ten re-triaged at
+    random, with 0.8 on the call and 0.05 on every other pathway."""
+    pathways = np.array(load_knowledge().pathways, dtype=object)
+    rng = np.random.default_rng(7)
+    for batch in pq.ParquetFile(cohort).iter_batches(BATCH, columns=["patient_id", "pathway"]):
+        frame = batch.to_pandas()
+        calls = frame["pathway"].astype(str).to_numpy(dtype=object)
+        changed = rng.random(len(calls)) < 0.1
+        calls[changed] = rng.choice(pathways, size=int(changed.sum()))
+        out = pd.DataFrame({"patient_id": frame["patient_id"], "pathway": calls})
+        for pathway in pathways:
+            out[f"p_{pathway}"] = np.where(calls == pathway, 0.8, 0.05)
+        yield out
+
+
+def as_csv(cohort: Path):
+    for batch in pq.ParquetFile(cohort).iter_batches(BATCH):
+        yield batch.to_pandas()
+
+
+def evaluate(data: Path, calls: Path, out: Path) -> None:
+    timings: list[float] = []
+    real = userdata.read_patients
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            timings.append(time.perf_counter() - start)
+
+    reset_peak()
     start = time.perf_counter()
-    write_cohort(path, rows, seed=1, chunk_size=500_000)
-    size_gb = path.stat().st_size / 1e9
-    print(
-        f"wrote {rows:,} patients as CSV ({size_gb:.2f} GB) in {time.perf_counter() - start:.0f} s"
-    )
-    before = peak_rss_mb()
+    userdata.read_patients = timed  # the CLI imports it at call time
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = cli.main(["evaluate", "--data", str(data), "--predictions", str(calls),
+                             "--n-boot", "1000", "--out", str(out)])  # fmt: skip
+    finally:
+        userdata.read_patients = real
+    total = time.perf_counter() - start
+    if code != 0:
+        raise SystemExit(f"outcomes evaluate failed on {data.name} (exit {code})")
+    metrics = pd.read_csv(out)
+    row = metrics[(metrics["metric"] == "accuracy") & (metrics["method"] == "your triage")]
+    acc = row.iloc[0]
+    print(f"  {data.suffix[1:]:>7}: read + validated in {timings[0]:.0f} s; whole evaluation "
+          f"{total:.0f} s; peak resident memory {peak_mb():,.0f} MB; your triage's accuracy "
+          f"{acc.estimate:.3f} ({acc.low:.3f}–{acc.high:.3f})")  # fmt: skip
+
+
+def big_files(folder: Path, rows: int) -> None:
     start = time.perf_counter()
-    patients = read_patients(path, require_truth=True)
-    read_s = time.perf_counter() - start
-    features = patients[feature_columns()]
-    predicted = RulesTriage().fit(features.head(10)).predict(features)
-    table = ev.metric_table(patients["pathway"], predicted, n_boot=1000)
-    total_s = time.perf_counter() - start
-    accuracy = table.iloc[0]
-    print(f"read + validated in {read_s:.0f} s; rules + metric table (1,000 bootstrap "
-          f"replicates) done at {total_s:.0f} s; accuracy {accuracy.estimate:.3f} "
-          f"({accuracy.low:.3f}–{accuracy.high:.3f})")  # fmt: skip
-    print(
-        f"peak resident memory: {peak_rss_mb():,.0f} MB (before reading: {before:,.0f} MB; "
-        "target < 2,048 MB)"
-    )
+    parquet = write_cohort(folder / "big.parquet", rows, seed=1, chunk_size=BATCH)
+    csv = write_chunks(as_csv(parquet), folder / "big.csv")
+    calls = write_chunks(team_calls(parquet), folder / "calls.csv")
+    print(f"wrote {rows:,} patients as Parquet ({parquet.stat().st_size / 1e9:.2f} GB) and CSV "
+          f"({csv.stat().st_size / 1e9:.2f} GB), and their calls with probabilities "
+          f"({calls.stat().st_size / 1e9:.2f} GB), in {time.perf_counter() - start:.0f} s; "
+          f"peak so far {peak_mb():,.0f} MB")  # fmt: skip
+    print(f"outcomes evaluate on {rows:,} patients (target < 2,048 MB):")
+    evaluate(csv, calls, folder / "metrics_csv.csv")
+    evaluate(parquet, calls, folder / "metrics_parquet.csv")
+    print(f"peak resident memory of the whole benchmark: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
     rows = int(argv[0]) if argv else 5_000_000
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        tried, rejected = robustness(folder)
+        (folder / "bad").mkdir()
+        tried, rejected = robustness(folder / "bad")
         print(f"malformed inputs: {tried} tried, {rejected} rejected cleanly "
               f"({'all' if tried == rejected else 'NOT all'})")  # fmt: skip
-        big_file(folder, rows)
+        big_files(folder, rows)
     return 0 if tried == rejected else 1
 
 
