@@ -8,9 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from outcomes import evaluate as ev
 from outcomes.cohort import feature_columns, generate
 from outcomes.models import (
+    DEFAULT_PARAMS,
     MODEL_NAMES,
+    TUNED_ON,
+    TUNING_GRID,
     ModelFileError,
     fit_model,
     load_model,
@@ -59,9 +63,11 @@ def test_inputs_are_not_modified(fitted, test_cohort):
 
 def test_same_seed_gives_the_same_model(train, test_cohort):
     X = test_cohort[feature_columns()].head(1000)
-    a = fit_model("boosted", train.head(3000), seed=4).predict_proba(X)
-    b = fit_model("boosted", train.head(3000), seed=4).predict_proba(X)
-    np.testing.assert_array_equal(a, b)
+    # Recalibrated by default (every pathway has >= 10 of the 2,000 patients).
+    a = fit_model("boosted", train.head(2000), seed=4)
+    assert type(a).__name__ == "FoldRecalibrated"
+    b = fit_model("boosted", train.head(2000), seed=4)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
 def test_shuffled_labels_teach_nothing(train, test_cohort):
@@ -78,23 +84,36 @@ def test_shuffled_labels_teach_nothing(train, test_cohort):
     assert accuracy <= base + 4 * se
 
 
-def test_probabilities_are_calibrated(fitted, test_cohort):
-    # Reliability of the top-class probability: in each decile of confidence with enough
-    # patients, the share correct matches the mean confidence within 4 binomial SEs (+0.01
-    # for the spread of confidence inside a bin).
-    _, model = fitted
-    truth = test_cohort["pathway"].astype(str).to_numpy()
-    proba = model.predict_proba(test_cohort[feature_columns()])
-    confidence = proba.max(axis=1)
-    correct = model.classes_[proba.argmax(axis=1)] == truth
-    bins = np.minimum((confidence * 10).astype(int), 9)
-    for b in np.unique(bins):
-        inside = bins == b
-        if inside.sum() < 100:
-            continue
-        p = confidence[inside].mean()
-        se = np.sqrt(p * (1 - p) / inside.sum())
-        assert abs(correct[inside].mean() - p) <= 4 * se + 0.01, (b, inside.sum())
+def _reliability(model, patients) -> pd.DataFrame:
+    proba = model.predict_proba(patients[feature_columns()])
+    return ev.calibration_check(patients["pathway"], proba, list(model.classes_))
+
+
+def test_probabilities_are_calibrated_one_pathway_at_a_time(fitted, test_cohort):
+    # One-vs-rest, emergency first, in the bins of ev.RELIABILITY_EDGES (fine near 0, where
+    # the emergency pathway's least-cost threshold lies): in every bin, the patients who truly
+    # belong to the pathway must match the number the probabilities promise, by an exact
+    # binomial test at the bin's mean probability. ev.CALIBRATION_ALPHA = 1e-4 per bin is
+    # about 4 binomial SEs; over the ~55 bins a calibrated model fails by chance with
+    # probability < 0.6%.
+    name, model = fitted
+    check = _reliability(model, test_cohort)
+    assert check["pathway"].iloc[0] == "emergency"
+    assert set(check["pathway"]) == set(model.classes_)
+    worst = check.loc[check["p_value"].idxmin()]
+    assert worst["p_value"] >= ev.CALIBRATION_ALPHA, (name, worst.to_dict())
+
+
+def test_the_check_catches_the_bare_boosted_model_that_needed_fixing(train, test_cohort):
+    # Without the leaf penalty and the recalibration, boosting pushes the emergency
+    # probability of unflagged patients towards 0: the check must see it (proof it can fail).
+    bare = make_model("boosted", calibrate=False, params={"l2_regularization": 0.0})
+    bare.fit(train[feature_columns()], train["pathway"].astype(str))
+    check = _reliability(bare, test_cohort)
+    flagged = check[check["p_value"] < ev.CALIBRATION_ALPHA]
+    assert "emergency" in set(flagged["pathway"])
+    low = flagged[flagged["pathway"] == "emergency"].iloc[0]
+    assert low["observed"] > 3 * low["mean_predicted"]  # several times more than promised
 
 
 def test_models_approach_the_oracle(fitted, train, test_cohort):
@@ -110,34 +129,77 @@ def test_models_approach_the_oracle(fitted, train, test_cohort):
     assert model_right.mean() >= 0.95 * oracle_right.mean(), name
 
 
-@pytest.mark.slow
-def test_boosted_reaches_97_percent_of_the_oracle_with_20000_training_patients():
+@pytest.fixture(scope="module")
+def boosted_20000():
+    """The deployed boosted model trained on 20,000 primary-care patients, and 20,000 others."""
     train, test = generate(20_000, seed=21), generate(20_000, seed=22)
+    return fit_model("boosted", train), train, test
+
+
+def test_boosted_reaches_97_percent_of_the_oracle_with_20000_training_patients(boosted_20000):
+    model, train, test = boosted_20000
     truth = test["pathway"].astype(str).to_numpy()
     X = test[feature_columns()]
-    boosted = fit_model("boosted", train).predict(X) == truth
+    boosted = model.predict(X) == truth
     oracle = BayesOracle().fit(train).predict(X) == truth
     ratio = boosted.mean() / oracle.mean()
-    # One-sided: the ratio must not be below 0.97 beyond sampling error of the paired gap.
+    # The requirement itself, on the point estimate: no allowance is subtracted. Sampling
+    # error cannot make this flaky: the paired SE of the ratio is sd(boosted - oracle) /
+    # sqrt(n) / oracle accuracy, about 0.0015 here, while the measured ratio (~0.99) clears
+    # 0.97 by more than ten SEs; and a ratio above 1 beyond 4 SEs would mean a model beat the
+    # Bayes ceiling, which is checked too.
     se = (boosted.astype(float) - oracle).std(ddof=1) / np.sqrt(len(truth)) / oracle.mean()
-    assert ratio >= 0.97 - 2 * se, ratio
+    assert ratio >= 0.97, (ratio, se)
+    assert ratio <= 1 + 4 * se, (ratio, se)
 
 
-def test_tuning_searches_the_grid_with_fixed_folds(train):
+def test_boosted_with_20000_training_patients_is_calibrated_one_pathway_at_a_time(
+    boosted_20000,
+):
+    # The audit's setting (20,000 trained, 20,000 tested), where the unfixed model promised
+    # 0.024 but saw 0.144 emergencies in one bin; same test as for the 6,000-patient fixture.
+    model, _, test = boosted_20000
+    check = _reliability(model, test)
+    worst = check.loc[check["p_value"].idxmin()]
+    assert worst["p_value"] >= ev.CALIBRATION_ALPHA, worst.to_dict()
+
+
+def test_tuning_searches_the_grid_with_fixed_folds_by_log_loss(train):
     search = tune_model("logistic", train.head(1500), seed=1)
-    assert len(search.cv_results_["params"]) == 4
+    assert len(search.cv_results_["params"]) == len(TUNING_GRID["logistic"]["C"])
+    assert search.scoring == "neg_log_loss"
     again = tune_model("logistic", train.head(1500), seed=1)
     np.testing.assert_array_equal(
         search.cv_results_["mean_test_score"], again.cv_results_["mean_test_score"]
     )
+    best = int(np.argmax(search.cv_results_["mean_test_score"]))
+    assert search.best_params_ == search.cv_results_["params"][best]
 
 
-def test_calibrated_variant_is_available(train, test_cohort):
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_tuning_on_the_stated_data_selects_the_default_parameters(name):
+    # DEFAULT_PARAMS claim to be tune_model's choice on TUNED_ON; re-run it (the boosted
+    # search fits the recalibrated pipeline 8 x 3 times, 3 copies each: minutes, hence slow).
+    search = tune_model(name, generate(TUNED_ON["n"], seed=TUNED_ON["seed"],
+                                       setting=TUNED_ON["setting"]), seed=0)  # fmt: skip
+    chosen = {k.split("__")[-1]: v for k, v in search.best_params_.items()}
+    assert chosen == {k: DEFAULT_PARAMS[name][k] for k in chosen}
+    assert set(chosen) == set(TUNING_GRID[name])
+
+
+def test_recalibration_is_the_boosted_default_and_can_be_turned_off(train, test_cohort):
+    X = test_cohort[feature_columns()].head(50)
+    assert type(make_model("boosted")).__name__ == "FoldRecalibrated"
+    assert type(make_model("logistic")).__name__ == "Pipeline"
     model = fit_model("logistic", train.head(2000), calibrate=True)
-    assert type(model).__name__ == "CalibratedClassifierCV"
-    np.testing.assert_allclose(
-        model.predict_proba(test_cohort[feature_columns()].head(50)).sum(axis=1), 1.0
-    )
+    assert type(model).__name__ == "FoldRecalibrated"
+    np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+    assert type(fit_model("logistic", train.head(2000), calibrate=False)).__name__ == "Pipeline"
+    # Too few patients of a pathway to hold any out: the bare pipeline, whatever was asked.
+    tiny = generate(300, seed=5)
+    assert tiny["pathway"].value_counts().min() < 10
+    assert type(fit_model("boosted", tiny, calibrate=True)).__name__ == "Pipeline"
 
 
 def test_unknown_model_and_incomplete_table_are_clear_errors(train):
@@ -167,14 +229,10 @@ def test_tampered_or_foreign_files_are_rejected(fitted, tmp_path):
         load_model(tmp_path / "absent.skops")
 
     # A file whose schema names a type outside the allow-list is refused before loading.
-    tampered = tmp_path / "tampered.skops"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tampered, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "schema.json":
-                data = data.replace(b'"__module__": "sklearn.', b'"__module__": "os.', 1)
-            dst.writestr(item, data)
-    with pytest.raises(ModelFileError, match="outside the allow-list|could not be loaded"):
+    tampered = _rewrite_schema(
+        path, tmp_path / "tampered.skops", b'"__module__": "sklearn.', b'"__module__": "os.'
+    )
+    with pytest.raises(ModelFileError, match="outside the allow-list"):
         load_model(tampered)
 
     # Corrupt bytes inside a valid-looking archive.
@@ -182,6 +240,53 @@ def test_tampered_or_foreign_files_are_rejected(fitted, tmp_path):
     truncated.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
     with pytest.raises(ModelFileError):
         load_model(truncated)
+
+
+def _rewrite_schema(src_path, dst_path, old: bytes, new: bytes, module: bytes | None = None):
+    """Copy a skops archive, replacing every ``old`` by ``new`` in its schema.json (and, with
+    ``module``, the ``__module__`` that follows each)."""
+    with zipfile.ZipFile(src_path) as src, zipfile.ZipFile(dst_path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "schema.json":
+                assert old in data, old
+                parts = data.split(old)
+                key = b'"__module__": "'
+                for i in range(1, len(parts)):
+                    if module is not None:
+                        at = parts[i].index(key) + len(key)
+                        parts[i] = parts[i][:at] + module + parts[i][parts[i].index(b'"', at) :]
+                data = new.join(parts)
+            dst.writestr(item, data)
+    return dst_path
+
+
+@pytest.mark.parametrize(
+    ("what", "old", "new", "module", "message"),
+    [
+        # Our encoder swapped for a NumPy function that writes files: NumPy is not trusted
+        # wholesale, only the exact names a saved model needs.
+        ("numpy.save for our encoder", b'"findings_as_float"', b'"save"', b"numpy",
+         "outside the allow-list.*numpy.save"),
+        ("a builtin for our encoder", b'"findings_as_float"', b'"eval"', b"builtins",
+         "outside the allow-list.*builtins.eval"),
+        # A type skops trusts by default but that is not part of our pipelines.
+        ("another estimator for the classifier", b'"LogisticRegression"', b'"LinearRegression"',
+         b"sklearn.linear_model._base", "could not be loaded|does not hold a fitted triage"),
+    ],
+)  # fmt: skip
+def test_structural_tampering_is_rejected_with_a_clear_error(
+    fitted, tmp_path, what, old, new, module, message
+):
+    name, model = fitted
+    path = save_model(model, tmp_path / "m.skops")
+    with zipfile.ZipFile(path) as archive:
+        if old not in archive.read("schema.json"):
+            pytest.skip(f"the {name} model has no {old.decode()} to swap")
+    tampered = _rewrite_schema(path, tmp_path / "t.skops", old, new, module)
+    with pytest.raises(ModelFileError, match=message) as caught:
+        load_model(tampered)
+    assert str(tampered) in str(caught.value), what
 
 
 def test_no_pickle_anywhere_in_the_package():
