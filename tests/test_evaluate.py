@@ -409,7 +409,9 @@ def test_sentences_state_the_numbers_of_the_tables(cohort, rules_pred):
     sens = metrics[(metrics.method == "rules") & (metrics.metric == "sensitivity")]
     lowest = sens.nsmallest(2, "estimate")
     for r in lowest.itertuples():
-        assert f"{r.pathway.replace('_', ' ')} (sensitivity {r.estimate:.2f})" in text
+        assert f"{r.pathway.replace('_', ' ')} ({r.estimate:.2f})" in text
+    assert text.startswith("rules: weakest on ") and "oracle" not in text.split(";")[0]
+    assert ev.sensitivity_finding(metrics, "rules", "oracle", short=True) == text
     worst = ev.worst_confusion(y, rules_pred)
     counts = ev.confusion(y, rules_pred)
     off = counts.to_numpy().astype(float) / counts.sum(axis=1).to_numpy()[:, None]
@@ -425,11 +427,13 @@ def test_sentences_state_the_numbers_of_the_tables(cohort, rules_pred):
     safety = ev.safety_by_method({"rules": rules_pred, "oracle": oracle,
                                   "oracle, least cost": MinimumCostClassifier(BayesOracle())
                                   .fit(cohort).predict(cohort)}, cohort, n_boot=20)  # fmt: skip
-    rules_text, cost_text = ev.safety_findings(safety, {"oracle": "oracle, least cost"})
+    rules_text, _, _, cost_text = ev.safety_findings(safety, {"oracle": "oracle, least cost"})
     s = safety.set_index(["method", "measure"])["count"]
-    assert f"missed {s['rules', 'missed with a red flag recorded']} of" in rules_text
+    assert rules_text.startswith(f"rules missed {s['rules', 'emergencies missed']:,} of ")
+    assert f"({s['rules', 'missed with a red flag recorded']:,} of the " in rules_text
+    assert f"sent {s['rules', 'over-triage to emergency']:,} of " in rules_text
     before, after = s["oracle", "emergencies missed"], s["oracle, least cost", "emergencies missed"]
-    assert f"misses {after} of" in cost_text and f"instead of {before} (" in cost_text
+    assert f"misses {after:,} of" in cost_text and f"instead of {before:,} (" in cost_text
     word = "most" if before - after > before / 2 else None
     if word:
         assert f"recovered: {word})" in cost_text

@@ -147,7 +147,7 @@ def test_confusion_grid_titles_each_panel_with_its_computed_finding():
     worst = ev.worst_confusion(truth, guess)
     right = (guess == truth).mean()
     assert drawn[0].get_title() == (
-        f"guess: {right:.0%} right; {worst['true'].replace('_', ' ')} → "
+        f"guess: {right:.0%} right\ncommonest miss: {worst['true'].replace('_', ' ')} → "
         f"{worst['assigned'].replace('_', ' ')} {worst['share']:.0%}"
     )
     assert drawn[1].get_title() == "truth: 100% right"
@@ -155,3 +155,19 @@ def test_confusion_grid_titles_each_panel_with_its_computed_finding():
     assert drawn[1].get_ylabel() == ""  # shared pathway labels only on the first panel
     with pytest.raises(ValueError, match="got 1 axes for 2 methods"):
         plots.confusion_grid(truth, predictions, axes=[axes[0]])
+
+
+def test_reliability_curves_keep_a_pathway_s_colour_whatever_the_class_order():
+    import pandas as pd
+
+    rows = {"bin": [0, 9], "mean_predicted": [0.05, 0.95], "observed": [0.05, 0.95],
+            "low": [0.0, 0.9], "high": [0.1, 1.0], "n": [100, 100]}  # fmt: skip
+    a = pd.concat([pd.DataFrame({"pathway": p, **rows}) for p in ["emergency", "hip", "spinal"]])
+    b = pd.concat([pd.DataFrame({"pathway": p, **rows}) for p in ["emergency", "spinal", "hip"]])
+    colours = []
+    for table in (a, b):
+        _, ax = plt.subplots()
+        plots.reliability_plot(table, ax=ax)
+        colours.append({c.get_label(): c.lines[0].get_color() for c in ax.containers})
+    assert colours[0] == colours[1]
+    assert len(set(colours[0].values())) == 3

@@ -52,6 +52,7 @@ from outcomes.cohort import feature_columns, generate
 from outcomes.decision import MinimumCostClassifier
 from outcomes.models import fit_model
 from outcomes.oracle import BayesOracle
+from outcomes.summary import Summary
 from outcomes.triage import RulesTriage, explain_misses, rules_table
 
 plots.use_style()
@@ -72,7 +73,9 @@ print(f"training cohort: {len(train):,} patients; held-out test cohort: {len(tes
 #
 # The rules are read top to bottom; the first whose conditions hold assigns its pathway. A rule
 # whose finding was **not recorded** does not fire (a missing exam is never read as positive), and
-# the explanation says so.
+# the explanation says so. Where the rules depart from a literal reading of the clinical pattern
+# (two hip provocations, not one; no pain below the knee for the hamstring rule), the rules file
+# says why.
 
 # %%
 rules_table()[["order", "rule", "pathway", "description"]]
@@ -89,9 +92,10 @@ print("fitted:", ", ".join(methods))
 # %% [markdown]
 # ## 1 · Accuracy, with 95% intervals
 #
-# Every estimate has a percentile-bootstrap interval over test patients (seeded; the same
-# replicates for every method). Sensitivity is the share of patients who belong on a pathway and
-# are sent there.
+# Accuracy, balanced accuracy and macro-F1 have percentile-bootstrap intervals over test patients
+# (seeded; the same replicates for every method); per-pathway sensitivities, a share of a known
+# number of patients, have Wilson intervals. Sensitivity is the share of patients who belong on a
+# pathway and are sent there.
 
 # %%
 metrics = ev.evaluate_methods(predictions, test, n_boot=N_BOOT, seed=SEED)
@@ -100,21 +104,18 @@ ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1", "s
 # %%
 ax = plots.metric_forest(
     metrics, "sensitivity", xlabel="Sensitivity (95% CI)",
-    title="Rules send about half of hip and muscular patients elsewhere; models near the oracle",
-)
+    title=ev.sensitivity_finding(metrics, focus="rules", reference="oracle", short=True))
 plt.show()
 
 # %% [markdown]
 # ## 2 · Where the calls go: confusion matrices
 #
-# Each row is a true pathway; the cells show where its patients were sent (% of the row).
+# Each row is a true pathway; the cells show where its patients were sent (% of the row, with its
+# Wilson 95% interval underneath). Each panel's title gives the method's accuracy and its
+# commonest wrong call.
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(15, 4.2), constrained_layout=True)
-for ax, (name, predicted) in zip(axes, predictions.items(), strict=True):
-    plots.confusion_matrix_plot(ev.confusion(truth, predicted, normalize=True), ax=ax, title=name)
-    if ax is not axes[0]:
-        ax.set_ylabel("")
+axes = plots.confusion_grid(truth, predictions)
 plt.show()
 
 # %% [markdown]
@@ -123,10 +124,9 @@ plt.show()
 # Accuracy treats every error alike; a missed emergency is not alike. The table counts emergencies
 # missed (serious pathology sent down a routine pathway), those missed although a red flag was
 # recorded, over-triage (routine patients sent for emergency assessment), and the mean
-# cost-weighted error per patient under `knowledge/costs.toml` (a missed emergency costs 50 times
-# a wrong routine programme). The last two rows make the **oracle** and the **boosted** model
-# decide by least expected cost instead of highest probability: the threshold comes from the
-# stated costs, not from this test set.
+# cost-weighted error per patient under `knowledge/costs.toml`. The last two rows make the
+# **oracle** and the **boosted** model decide by least expected cost instead of highest
+# probability: the threshold comes from the stated costs, not from this test set.
 
 # %%
 safe_methods = {
@@ -136,6 +136,9 @@ safe_methods = {
         train[feature_columns()], train["pathway"].astype(str)).predict(test[feature_columns()]),
 }
 safety = ev.safety_by_method(safe_methods, test, n_boot=N_BOOT, seed=SEED)
+least_cost = {"oracle": "oracle, least cost", "boosted": "boosted, least cost"}
+safety_text = ev.safety_findings(safety, least_cost)
+print("\n".join(f"- {line}" for line in safety_text))
 ev.format_safety_table(safety)
 
 # %% [markdown]
@@ -160,76 +163,80 @@ gap.round(3)
 # %% [markdown]
 # ## 5 · Can the probabilities be trusted?
 #
-# For each pathway (one-vs-rest) the patients are binned by predicted probability; a calibrated
-# method's points lie on the diagonal. The rules give no probabilities (a one-hot vote), so only
-# the learned models and the oracle are shown.
+# For each pathway (one-vs-rest, emergency first) the patients are binned by predicted
+# probability, finely near 0 and 1 where most of them are; a calibrated method's points lie on the
+# diagonal. Each bin is also tested: do the patients who truly belong to the pathway match the
+# number the probabilities promise, within binomial sampling error (exact test at the 1-in-10,000
+# level per bin)? The rules give no probabilities (a one-hot vote), so only the learned models and
+# the oracle are shown.
 
 # %%
+probabilities = {name: ev.probabilities_of(methods[name], test)
+                 for name in ["logistic", "boosted", "oracle"]}
+checks = {name: ev.calibration_check(truth, proba, classes)
+          for name, (proba, classes) in probabilities.items()}
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), constrained_layout=True)
-for ax, name in zip(axes, ["logistic", "boosted", "oracle"], strict=True):
-    model = methods[name]
-    table = ev.calibration_table(truth, model.predict_proba(test[feature_columns()]),
-                                 list(model.classes_))
-    plots.reliability_plot(table, ax=ax, title=f"{name}: reliability by pathway")
+for ax, (name, (proba, classes)) in zip(axes, probabilities.items(), strict=True):
+    table = ev.calibration_table(truth, proba, classes, n_bins=ev.RELIABILITY_EDGES)
+    plots.reliability_plot(table, ax=ax,
+                           title=ev.calibration_finding(checks[name], name, short=True))
 plt.show()
+calibration_text = [ev.calibration_finding(check, name) for name, check in checks.items()]
+print("\n".join(f"- {line}" for line in calibration_text))
+
+# %% [markdown]
+# Brier scores (mean squared error of the probabilities, lower is better) with 95% bootstrap
+# intervals; the rules' one-hot votes are scored as probabilities of 0 and 1.
 
 # %%
-brier = pd.concat(
-    [ev.brier_scores(truth, methods[name].predict_proba(test[feature_columns()]),
-                     list(methods[name].classes_)).assign(method=name)
-     for name in ["rules", "logistic", "boosted", "oracle"]]
-)
-brier.pivot(index="pathway", columns="method", values="brier").loc[
-    list(dict.fromkeys(brier["pathway"])), ["rules", "logistic", "boosted", "oracle"]
-].round(4)
+brier = ev.brier_table(methods, test, n_boot=N_BOOT, seed=SEED)
+ev.format_brier_table(brier)
 
 # %% [markdown]
 # ## 6 · How many training patients does a model need?
 #
 # The boosted model is trained on the first *n* training patients for growing *n* and tested on
-# the same held-out patients as the rules. It **matches** the rules once the paired difference's
-# interval reaches zero, and **beats** them once the interval lies above zero.
+# the same held-out patients as the rules. Where the paired interval of the difference includes
+# zero, the two are **not distinguishable** at this test size (which is not proof that they are
+# equal); the model **beats** the rules once the interval lies above zero.
 
 # %%
 sizes = [s for s in (50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000) if s <= N_TRAIN]
 curve = ev.learning_curve(lambda d: fit_model("boosted", d, seed=SEED), train, test, sizes,
                           predictions["rules"], n_boot=N_BOOT, seed=SEED)
 cross = ev.crossover(curve)
-print(f"boosted matches the rules from {cross['matches']} and beats them from {cross['beats']} "
-      "training patients")
+oracle_acc = ev.estimate_of(metrics, "oracle")[0]
+curve_text = [ev.learning_curve_finding(curve), ev.oracle_share_finding(curve, oracle_acc)]
+print("\n".join(f"- {line}" for line in curve_text))
 curve.round(3)
 
 # %%
-rules_acc = ev.metric_table(truth, predictions["rules"], n_boot=N_BOOT, seed=SEED).iloc[0]
-oracle_acc = (predictions["oracle"] == truth.to_numpy()).mean()
-ax = plots.learning_curve_plot(
-    curve.assign(model="boosted"), (rules_acc.estimate, rules_acc.low, rules_acc.high),
-    ceiling=oracle_acc,
-    title=(f"The boosted model beats the rules from {cross['beats']:,} training patients"
-           if cross["beats"] else "The boosted model did not beat the rules at these sizes"),
-)
+ax = plots.learning_curve_plot(curve.assign(model="boosted"), ev.estimate_of(metrics, "rules"),
+                               ceiling=oracle_acc, title=ev.learning_curve_finding(curve, short=True))
 plt.show()
 
 # %% [markdown]
 # ## 7 · Shift: another setting, sparser records
 #
 # The models were trained in one setting. Here every method triages (a) a cohort from another
-# setting, whose case mix differs, and (b) patients of the training setting whose exam findings
-# are mostly unrecorded. The oracle knows each cohort's own case mix and missingness, so it shows
+# setting, whose case mix differs, and (b) **the same test patients** with exam findings
+# unrecorded at a higher rate. Each cell gives the accuracy and its change from the in-setting
+# test cohort: for (b) a paired difference over the same patients, for (a) the difference between
+# two independent cohorts. The oracle knows each cohort's own case mix and missingness, so it shows
 # what was still achievable.
 
 # %%
+in_setting = f"{SETTING} (as trained)"
 shifted = {
-    f"{SETTING} (as trained)": test,
+    in_setting: test,
     f"{TEST_SETTING}": generate(N, seed=SEED + 2, setting=TEST_SETTING),
     f"{SETTING}, {SHIFT_MISSING_RATE:.0%} exams unrecorded": generate(
-        N, seed=SEED + 3, setting=SETTING, exam_missing_rate=SHIFT_MISSING_RATE),
+        N, seed=SEED + 1, setting=SETTING, exam_missing_rate=SHIFT_MISSING_RATE),
 }
-shift = ev.shift_table(methods, shifted, n_boot=N_BOOT, seed=SEED)
-shift.assign(accuracy=[f"{a:.3f} ({lo:.3f}–{hi:.3f})" for a, lo, hi in
-                       zip(shift["accuracy"], shift["low"], shift["high"], strict=True)]
-             ).pivot(index="cohort", columns="method", values="accuracy").loc[
-    list(shifted), list(methods)]
+shift = ev.shift_table(methods, shifted, reference=in_setting, n_boot=N_BOOT, seed=SEED)
+shift_text = ev.shift_findings(shift)
+print("\n".join(f"- {line}" for line in shift_text))
+ev.format_shift_table(shift)
 
 # %% [markdown]
 # ## 8 · Why the rules got some patients wrong
@@ -251,20 +258,21 @@ ev.triage_summary(metrics, safety[safety["method"].isin(list(predictions))], gap
                   crossover_size=cross["beats"], title=f"Triage of {N:,} {SETTING.replace('_', ' ')} patients")
 
 # %% [markdown]
-# ## What this shows, and what it does not
+# ## What this shows
 #
-# - The rules are transparent and never miss an emergency whose red flag is recorded, but they
-#   send most hip and muscular patients to the default spinal pathway: their patterns need several
-#   findings that primary-care records often lack.
-# - Learned models trained on a few thousand synthetic patients come within a few percent of the
-#   oracle; more data adds little, because the remaining errors are records that genuinely look like
-#   another condition.
-# - Accuracy is not safety. The rules send every recorded red flag to emergency assessment, so
-#   they miss only emergencies with no red flag on record, at the price of many unneeded
-#   referrals. The learned models and even the oracle, which maximise accuracy, weigh a single red
-#   flag against everything else and miss more emergencies, some with a red flag on record.
-#   Deciding by the stated costs (least expected cost) recovers most of them with only a few more
-#   referrals; a safe learned triage needs that decision rule, not just a better model.
-# - These are synthetic patients from `src/outcomes/knowledge/`; the numbers show how the methods
-#   behave under those assumptions, not how they would perform on real records. Notebook 04 applies
-#   the same evaluation to a team's own data.
+# Each sentence below is computed from this run's tables, so it stays true when the parameters
+# change.
+
+# %%
+Summary("What this run shows", [
+    ev.sensitivity_finding(metrics, focus="rules", reference="oracle") + ".",
+    *curve_text,
+    *ev.safety_findings(safety, least_cost, methods=["rules", "boosted", "oracle"]),
+    *calibration_text,
+    *shift_text,
+])
+
+# %% [markdown]
+# These are synthetic patients from `src/outcomes/knowledge/`; the numbers show how the methods
+# behave under those assumptions, not how they would perform on real records. Notebook 04 applies
+# the same evaluation to a team's own data.

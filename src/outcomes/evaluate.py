@@ -1271,10 +1271,15 @@ def _names(items: Sequence[str]) -> str:
 
 
 def sensitivity_finding(
-    metrics: pd.DataFrame, focus: str = "rules", reference: str = "oracle", k: int = 2
+    metrics: pd.DataFrame,
+    focus: str = "rules",
+    reference: str = "oracle",
+    k: int = 2,
+    short: bool = False,
 ) -> str:
     """Where ``focus`` is weakest (its ``k`` lowest sensitivities) and how far the other
-    methods are from ``reference`` on their worst pathway.
+    methods are from ``reference`` on their worst pathway (``short``: two lines, for a figure
+    title).
 
     Examples
     --------
@@ -1282,14 +1287,14 @@ def sensitivity_finding(
     ...                   "pathway": ["hip", "spinal"] * 3,
     ...                   "estimate": [0.5, 0.9, 0.9, 0.95, 0.88, 0.95], "low": 0.0, "high": 1.0})
     >>> sensitivity_finding(t, "r", "o", k=1)
-    'r is weakest on hip (sensitivity 0.50); m is within 0.02 of the o on every pathway'
+    'r: weakest on hip (0.50); m within 0.02 of the o on every pathway'
     """
     rows = metrics[(metrics["metric"] == "sensitivity")].dropna(subset=["estimate"])
     own = rows[rows["method"] == focus].nsmallest(k, "estimate")
     if own.empty:
         return f"{focus}: no sensitivity could be computed"
-    text = f"{focus} is weakest on " + _names(
-        [f"{_plain(r.pathway)} (sensitivity {r.estimate:.2f})" for r in own.itertuples()]
+    text = f"{focus}: weakest on " + _names(
+        [f"{_plain(r.pathway)} ({r.estimate:.2f})" for r in own.itertuples()]
     )  # fmt: skip
     ref = rows[rows["method"] == reference].set_index("pathway")["estimate"]
     others = [m for m in dict.fromkeys(rows["method"]) if m not in (focus, reference)]
@@ -1297,9 +1302,8 @@ def sensitivity_finding(
         gaps = {m: float((ref - rows[rows["method"] == m].set_index("pathway")["estimate"])
                          .abs().max()) for m in others}  # fmt: skip
         worst = max(gaps.values())
-        verb = "is" if len(others) == 1 else "are"
-        text += (f"; {_names(others)} {verb} within {worst:.2f} of the {reference} on every "
-                 "pathway")  # fmt: skip
+        text += ("\n" if short else "; ") + (
+            f"{_names(others)} within {worst:.2f} of the {reference} on every pathway")  # fmt: skip
     return text
 
 
@@ -1355,18 +1359,22 @@ def _share_word(part: int, whole: int) -> str:
 def safety_findings(
     safety: pd.DataFrame,
     least_cost: Mapping[str, str] | None = None,
-    rules: str | None = "rules",
+    methods: Sequence[str] | None = None,
 ) -> list[str]:
     """Sentences on red-flag safety from :func:`safety_by_method`, with their counts.
+
+    One sentence per method: emergencies missed, those among them with a red flag on record
+    (when the table has that row) and referrals to emergency of patients who did not need
+    it. Then, for each ``least_cost`` pair, how many of the plain method's missed emergencies
+    the least-expected-cost decision recovers, and at how many more referrals.
 
     Parameters
     ----------
     least_cost
         Plain method -> its least-expected-cost variant (e.g. ``{"oracle": "oracle, least
-        cost"}``): how many of the plain method's missed emergencies the cost rule recovers,
-        and at how many more referrals.
-    rules
-        The rules method, for the misses among emergencies whose red flag was recorded.
+        cost"}``).
+    methods
+        The methods that get their own sentence (default: every method in the table).
 
     Examples
     --------
@@ -1374,45 +1382,53 @@ def safety_findings(
     ...                   "measure": ["emergencies missed", "over-triage to emergency"] * 2,
     ...                   "estimate": 0.0, "low": 0.0, "high": 0.0,
     ...                   "count": [10, 3, 4, 20], "of": [50, 950, 50, 950]})
-    >>> print(*safety_findings(t, {"a": "b"}, rules=None))
+    >>> for line in safety_findings(t, {"a": "b"}):
+    ...     print(line)
+    a missed 10 of 50 emergencies and sent 3 of 950 other patients to emergency.
+    b missed 4 of 50 emergencies and sent 20 of 950 other patients to emergency.
     Deciding by least expected cost, a misses 4 of 50 emergencies instead of 10 (6 of its 10
     misses recovered: most), at 17 more referrals to emergency.
     """
     table = safety.set_index(["method", "measure"])
-    out = []
+    measures = set(safety["measure"])
 
     def count(method: str, measure: str) -> tuple[int, int]:
         row = table.loc[(method, measure)]
         return int(row["count"]), int(row["of"])
 
-    methods = set(safety["method"])
-    if rules is not None and rules in methods:
-        missed, of = count(rules, "emergencies missed")
-        with_flag, flagged = count(rules, "missed with a red flag recorded")
-        out.append(f"The {rules} missed {with_flag} of {flagged} emergencies whose red flag was "
-                   f"recorded and {missed} of {of} emergencies in all.")  # fmt: skip
+    out = []
+    for method in dict.fromkeys(safety["method"] if methods is None else methods):
+        missed, of = count(method, "emergencies missed")
+        text = f"{method} missed {missed:,} of {of:,} emergencies"
+        if "missed with a red flag recorded" in measures:
+            flagged, with_flag = count(method, "missed with a red flag recorded")
+            text += f" ({flagged:,} of the {with_flag:,} with a red flag on record)"
+        over, others = count(method, "over-triage to emergency")
+        out.append(f"{text} and sent {over:,} of {others:,} other patients to emergency.")
     for plain, safe in (least_cost or {}).items():
-        if plain not in methods or safe not in methods:
+        if (plain, "emergencies missed") not in table.index or (
+            safe, "emergencies missed") not in table.index:  # fmt: skip
             continue
         before, of = count(plain, "emergencies missed")
         after, _ = count(safe, "emergencies missed")
-        over_before, _ = count(plain, "over-triage to emergency")
-        over_after, _ = count(safe, "over-triage to emergency")
+        more = count(safe, "over-triage to emergency")[0] - count(plain, "over-triage to "
+                                                                       "emergency")[0]  # fmt: skip
         recovered = max(before - after, 0)
-        more = over_after - over_before
-        referrals = (f"{more} more referrals to emergency" if more >= 0
-                     else f"{-more} fewer referrals to emergency")  # fmt: skip
+        referrals = (f"{more:,} more referrals to emergency" if more >= 0
+                     else f"{-more:,} fewer referrals to emergency")  # fmt: skip
         out.append(
-            f"Deciding by least expected cost, {plain} misses {after} of {of} emergencies "
-            f"instead of {before} ({recovered} of its {before} misses recovered: "
+            f"Deciding by least expected cost, {plain} misses {after:,} of {of:,} emergencies "
+            f"instead of {before:,} ({recovered:,} of its {before:,} misses recovered: "
             f"{_share_word(recovered, before)}), at {referrals}."
         )
     return out
 
 
-def calibration_finding(check: pd.DataFrame, method: str, alpha: float = CALIBRATION_ALPHA) -> str:
+def calibration_finding(
+    check: pd.DataFrame, method: str, alpha: float = CALIBRATION_ALPHA, short: bool = False
+) -> str:
     """One sentence from :func:`calibration_check`: calibrated within sampling error, or the
-    worst bin (predicted against observed).
+    worst bin (predicted against observed). ``short`` gives a figure title.
 
     Examples
     --------
@@ -1421,23 +1437,29 @@ def calibration_finding(check: pd.DataFrame, method: str, alpha: float = CALIBRA
     ...                   "observed": [0.141, 0.16], "p_value": [1e-9, 0.5]})
     >>> print(calibration_finding(t, "boosted"))
     boosted: 1 of 2 bins off beyond sampling error; worst emergency, predicted 0.023 vs
-    observed 0.141 (92 patients)
+    observed 0.141 (92 patients).
+    >>> calibration_finding(t, "boosted", short=True)
+    'boosted: 1 of 2 bins off'
     """
     if check.empty:
         return f"{method}: no patients to check"
     bad = check[check["p_value"] < alpha]
+    if short:
+        return (f"{method}: within sampling error in all {len(check)} bins" if bad.empty
+                else f"{method}: {len(bad)} of {len(check)} bins off")  # fmt: skip
     if bad.empty:
         return (f"{method}: predicted and observed shares agree within sampling error in all "
-                f"{len(check)} bins (smallest p = {check['p_value'].min():.3f})")  # fmt: skip
+                f"{len(check)} bins (smallest p = {check['p_value'].min():.3f}).")  # fmt: skip
     w = bad.loc[bad["p_value"].idxmin()]
     return (f"{method}: {len(bad)} of {len(check)} bins off beyond sampling error; worst "
             f"{_plain(w['pathway'])}, predicted {w['mean_predicted']:.3f} vs observed "
-            f"{w['observed']:.3f} ({int(w['n'])} patients)")  # fmt: skip
+            f"{w['observed']:.3f} ({int(w['n'])} patients).")  # fmt: skip
 
 
 def learning_curve_finding(curve: pd.DataFrame, model: str = "boosted",
-                           reference: str = "rules") -> str:  # fmt: skip
-    """When a learned model stops being distinguishable from, then beats, the reference.
+                           reference: str = "rules", short: bool = False) -> str:  # fmt: skip
+    """When a learned model stops being distinguishable from, then beats, the reference
+    (``short``: only when it beats it, for a figure title).
 
     Examples
     --------
@@ -1446,10 +1468,19 @@ def learning_curve_finding(curve: pd.DataFrame, model: str = "boosted",
     >>> print(learning_curve_finding(c))
     The boosted model is below the rules at 50 training patients, not distinguishable from
     them from 100 and beats them from 200.
+    >>> learning_curve_finding(c, short=True)
+    'The boosted model beats the rules from 200 training patients'
     """
     if curve.empty:
         return f"No training sizes were tried for the {model} model."
     cross = crossover(curve)
+    if short:
+        if cross["beats"] is not None:
+            return (
+                f"The {model} model beats the {reference} from {cross['beats']:,} training patients"
+            )
+        largest = int(curve["size"].max())
+        return f"The {model} model does not beat the {reference} at up to {largest:,} patients"
     first = curve.iloc[0]
     parts = []
     if first["verdict"] == "below":

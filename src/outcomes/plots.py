@@ -357,9 +357,9 @@ def confusion_grid(
 ) -> np.ndarray:
     """One row-normalised confusion matrix per method, side by side, on shared pathways.
 
-    Each panel's title is computed from its calls: the method, the share it got right and its
-    commonest wrong call (``"rules: 78% right; hip → spinal 41%"``). With ``intervals`` each
-    cell also shows its Wilson 95% interval.
+    Each panel's title is computed from its calls: the method, the share it got right and, on
+    a second line, its commonest wrong call (``"commonest miss: hip → spinal 41%"``, the share
+    of the true pathway). With ``intervals`` each cell also shows its Wilson 95% interval.
 
     Parameters
     ----------
@@ -382,7 +382,7 @@ def confusion_grid(
     >>> truth = ["hip", "spinal", "spinal"]
     >>> axes = confusion_grid(truth, {"a": ["spinal", "spinal", "spinal"], "b": truth})
     >>> [ax.get_title() for ax in axes]
-    ['a: 67% right; hip → spinal 100%', 'b: 100% right']
+    ['a: 67% right\\ncommonest miss: hip → spinal 100%', 'b: 100% right']
     """
     from outcomes.evaluate import confusion, confusion_long, worst_confusion
 
@@ -406,7 +406,8 @@ def confusion_grid(
         worst = worst_confusion(y_true, predicted)
         panel = f"{name}: {right:.0%} right" if len(y_true) else f"{name}: no patients"
         if worst is not None:
-            panel += f"; {_label(worst.true)} → {_label(worst.assigned)} {worst.share:.0%}"
+            panel += (f"\ncommonest miss: {_label(worst.true)} → {_label(worst.assigned)} "
+                      f"{worst.share:.0%}")  # fmt: skip
         confusion_matrix_plot(matrix, ax=ax, title=panel, intervals=long)
         if k > 0:
             ax.set_ylabel("")
@@ -415,8 +416,19 @@ def confusion_grid(
     return axes
 
 
+def _pathway_colours(names: Sequence[str]) -> dict[str, str]:
+    """One colour per pathway, fixed by the knowledge base's order (the same in every panel,
+    whatever order a model lists its classes in); unknown names follow."""
+    known = list(load_knowledge().pathways)
+    order = known + [n for n in dict.fromkeys(map(str, names)) if n not in known]
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(order)}
+
+
 def reliability_plot(table: pd.DataFrame, ax: Axes | None = None, title: str = "") -> Axes:
     """Reliability curves, one per pathway: observed share against predicted probability.
+
+    Each pathway has the same colour in every call (the knowledge base's order), so panels of
+    several models compare at a glance.
 
     Parameters
     ----------
@@ -436,9 +448,10 @@ def reliability_plot(table: pd.DataFrame, ax: Axes | None = None, title: str = "
     if table.empty:
         return no_patients(ax)
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
-    for i, pathway in enumerate(dict.fromkeys(table["pathway"])):
+    colours = _pathway_colours(table["pathway"])
+    for pathway in dict.fromkeys(table["pathway"]):
         rows = table[table["pathway"] == pathway]
-        colour = PALETTE[i % len(PALETTE)]
+        colour = colours[pathway]
         err = np.clip(np.vstack([rows["observed"] - rows["low"], rows["high"] - rows["observed"]]),
                       0, None)  # fmt: skip
         ax.errorbar(rows["mean_predicted"], rows["observed"], yerr=err, color=colour,
