@@ -436,4 +436,22 @@ def test_sentences_state_the_numbers_of_the_tables(cohort, rules_pred):
     assert f"misses {after:,} of" in cost_text and f"instead of {before:,} (" in cost_text
     word = "most" if before - after > before / 2 else None
     if word:
-        assert f"recovered: {word})" in cost_text
+        assert f"it missed: {word})" in cost_text
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        (["beats", "beats"], "The boosted model beats the rules from 50 training patients."),
+        (["not distinguishable", "not distinguishable"],
+         "The boosted model is not distinguishable from the rules from 50 training patients and "
+         "does not beat them at up to 100."),
+        (["below", "below"],
+         "The boosted model is below the rules at 50 training patients and does not beat them at "
+         "up to 100."),
+    ],
+)  # fmt: skip
+def test_learning_curve_sentence_says_not_distinguishable_never_matches(verdicts, expected):
+    curve = pd.DataFrame({"size": [50, 100], "verdict": verdicts})
+    assert ev.learning_curve_finding(curve) == expected
+    assert "match" not in ev.learning_curve_finding(curve)

@@ -1386,8 +1386,8 @@ def safety_findings(
     ...     print(line)
     a missed 10 of 50 emergencies and sent 3 of 950 other patients to emergency.
     b missed 4 of 50 emergencies and sent 20 of 950 other patients to emergency.
-    Deciding by least expected cost, a misses 4 of 50 emergencies instead of 10 (6 of its 10
-    misses recovered: most), at 17 more referrals to emergency.
+    Deciding by least expected cost, a misses 4 of 50 emergencies instead of 10 (recovering 6
+    of the 10 it missed: most), at 17 more referrals to emergency.
     """
     table = safety.set_index(["method", "measure"])
     measures = set(safety["measure"])
@@ -1411,16 +1411,19 @@ def safety_findings(
             continue
         before, of = count(plain, "emergencies missed")
         after, _ = count(safe, "emergencies missed")
-        more = count(safe, "over-triage to emergency")[0] - count(plain, "over-triage to "
-                                                                       "emergency")[0]  # fmt: skip
+        more = count(safe, "over-triage to emergency")[0]
+        more -= count(plain, "over-triage to emergency")[0]
+        plural = "" if abs(more) == 1 else "s"
+        referrals = (f"{more:,} more referral{plural} to emergency" if more >= 0
+                     else f"{-more:,} fewer referral{plural} to emergency")  # fmt: skip
         recovered = max(before - after, 0)
-        referrals = (f"{more:,} more referrals to emergency" if more >= 0
-                     else f"{-more:,} fewer referrals to emergency")  # fmt: skip
-        out.append(
-            f"Deciding by least expected cost, {plain} misses {after:,} of {of:,} emergencies "
-            f"instead of {before:,} ({recovered:,} of its {before:,} misses recovered: "
-            f"{_share_word(recovered, before)}), at {referrals}."
-        )
+        change = (
+            "(none missed before)" if before == 0
+            else f"instead of {before:,} (recovering {recovered:,} of the {before:,} it missed: "
+            f"{_share_word(recovered, before)})"
+        )  # fmt: skip
+        out.append(f"Deciding by least expected cost, {plain} misses {after:,} of {of:,} "
+                   f"emergencies {change}, at {referrals}.")  # fmt: skip
     return out
 
 
@@ -1481,20 +1484,24 @@ def learning_curve_finding(curve: pd.DataFrame, model: str = "boosted",
             )
         largest = int(curve["size"].max())
         return f"The {model} model does not beat the {reference} at up to {largest:,} patients"
-    first = curve.iloc[0]
-    parts = []
-    if first["verdict"] == "below":
-        parts.append(f"is below the {reference} at {int(first['size']):,} training patients")
     level, beats = cross["not_distinguishable"], cross["beats"]
+    # Each clause names the reference until one has, and the unit on the first size given.
+    parts: list[str] = []
+
+    def clause(text: str, size: int, at: str = "from") -> None:
+        target = "them" if parts else f"the {reference}"
+        unit = "" if parts else " training patients"
+        parts.append(text.format(target=target) + f" {at} {size:,}{unit}")
+
+    if curve.iloc[0]["verdict"] == "below":
+        clause("is below {target}", int(curve.iloc[0]["size"]), at="at")
     if level is not None and level != beats:
-        parts.append(f"not distinguishable from them from {level:,}")
+        clause(("" if parts else "is ") + "not distinguishable from {target}", level)
     if beats is not None:
-        parts.append(f"beats them from {beats:,}")
+        clause("beats {target}", beats)
     else:
-        parts.append(f"does not beat them at up to {int(curve['size'].max()):,}")
-    if len(parts) == 1 and not parts[0].startswith("is"):
-        parts[0] = parts[0].replace("them", f"the {reference}", 1)
-    return f"The {model} model " + _names(parts).replace(", and", " and") + "."
+        clause("does not beat {target}", int(curve["size"].max()), at="at up to")
+    return f"The {model} model " + _names(parts) + "."
 
 
 def oracle_share_finding(curve: pd.DataFrame, oracle_accuracy: float, share: float = 0.97,
