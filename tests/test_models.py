@@ -63,10 +63,10 @@ def test_inputs_are_not_modified(fitted, test_cohort):
 
 def test_same_seed_gives_the_same_model(train, test_cohort):
     X = test_cohort[feature_columns()].head(1000)
-    # Recalibrated by default (every pathway has >= 10 of the 2,000 patients).
-    a = fit_model("boosted", train.head(2000), seed=4)
+    # Recalibrated by default (every pathway has >= 10 of the 1,500 patients).
+    a = fit_model("boosted", train.head(1500), seed=4)
     assert type(a).__name__ == "FoldRecalibrated"
-    b = fit_model("boosted", train.head(2000), seed=4)
+    b = fit_model("boosted", train.head(1500), seed=4)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
@@ -209,16 +209,21 @@ def test_unknown_model_and_incomplete_table_are_clear_errors(train):
         fit_model("logistic", train.drop(columns=["pathway"]))
 
 
-def test_saved_model_round_trips(fitted, tmp_path, test_cohort):
-    _, model = fitted
-    path = save_model(model, tmp_path / "m.skops")
+@pytest.fixture(scope="module")
+def saved(fitted, tmp_path_factory):
+    """Each fitted model saved once (saving the boosted trees takes seconds)."""
+    name, model = fitted
+    return name, model, save_model(model, tmp_path_factory.mktemp(name) / "m.skops")
+
+
+def test_saved_model_round_trips(saved, test_cohort):
+    _, model, path = saved
     X = test_cohort[feature_columns()].head(300)
     np.testing.assert_array_equal(load_model(path).predict_proba(X), model.predict_proba(X))
 
 
-def test_tampered_or_foreign_files_are_rejected(fitted, tmp_path):
-    _, model = fitted
-    path = save_model(model, tmp_path / "m.skops")
+def test_tampered_or_foreign_files_are_rejected(saved, tmp_path):
+    _, _, path = saved
 
     junk = tmp_path / "junk.skops"
     junk.write_bytes(b"\x89PNG not a model at all")
@@ -276,10 +281,9 @@ def _rewrite_schema(src_path, dst_path, old: bytes, new: bytes, module: bytes | 
     ],
 )  # fmt: skip
 def test_structural_tampering_is_rejected_with_a_clear_error(
-    fitted, tmp_path, what, old, new, module, message
+    saved, tmp_path, what, old, new, module, message
 ):
-    name, model = fitted
-    path = save_model(model, tmp_path / "m.skops")
+    name, _, path = saved
     with zipfile.ZipFile(path) as archive:
         if old not in archive.read("schema.json"):
             pytest.skip(f"the {name} model has no {old.decode()} to swap")
