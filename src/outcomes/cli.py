@@ -432,6 +432,7 @@ def evaluate_outputs(out: Path, probabilities: bool) -> dict[str, Path]:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from outcomes import evaluate as ev
+    from outcomes.cohort import feature_columns
     from outcomes.userdata import (
         PROBABILITY_PREFIX,
         compare_calls,
@@ -450,28 +451,37 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             check_destination(path)  # a bad output name fails before any work
     patients = read_patients(args.data, require_truth=True)
     predictions = read_predictions(args.predictions, patients)
-    methods = compare_calls(patients, predictions, n_train=args.n_train, seed=args.seed)
-    scored = scoring_table(patients)  # the same tables, in a fraction of the memory
-    tables = {
-        "metrics": ev.evaluate_methods(methods, scored, n_boot=args.n_boot, seed=args.seed),
-        "safety": ev.safety_by_method(methods, scored, n_boot=args.n_boot, seed=args.seed),
-    }
-    print(f"{len(patients):,} patients of {args.data.name}\n")
-    print(ev.format_metric_table(tables["metrics"]).to_string())
-    print()
-    print(ev.format_safety_table(tables["safety"]).T.to_string())
-    columns = [c for c in predictions.columns if c.startswith(PROBABILITY_PREFIX)]
-    if columns:
+    n, name = len(patients), args.data.name
+    # Memory, for files of millions of patients: keep only what the next step reads.
+    tables = {}
+    probabilities = [c for c in predictions.columns if c.startswith(PROBABILITY_PREFIX)]
+    if probabilities:
         brier, reliability = probability_tables(patients["pathway"], predictions)
         tables["brier"] = brier.assign(method="your triage")
         tables["reliability"] = reliability.assign(method="your triage")
+        predictions = predictions.drop(columns=probabilities)
+    for column in [c for c in patients.columns if c not in feature_columns() + ["pathway"]]:
+        del patients[column]  # ids (matched already) and extra columns
+    methods = compare_calls(patients, predictions, n_train=args.n_train, seed=args.seed)
+    scored = scoring_table(patients)  # the same tables as from patients, in less memory
+    del patients, predictions
+    tables = {
+        "metrics": ev.evaluate_methods(methods, scored, n_boot=args.n_boot, seed=args.seed),
+        "safety": ev.safety_by_method(methods, scored, n_boot=args.n_boot, seed=args.seed),
+        **tables,
+    }
+    print(f"{n:,} patients of {name}\n")
+    print(ev.format_metric_table(tables["metrics"]).to_string())
+    print()
+    print(ev.format_safety_table(tables["safety"]).T.to_string())
+    if probabilities:
         print("\nyour triage's probabilities (lower Brier score and calibration error are "
               "better):")  # fmt: skip
         print(tables["brier"].drop(columns="method").round(4).to_string(index=False))
     if args.out is not None:
         from outcomes.io import write_tables
 
-        paths = evaluate_outputs(args.out, probabilities=bool(columns))
+        paths = evaluate_outputs(args.out, probabilities=bool(probabilities))
         written = write_tables({paths[name]: table for name, table in tables.items()})
         print(f"\nwrote {', '.join(str(p) for p in written)}")
     return 0
