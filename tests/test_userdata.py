@@ -134,10 +134,16 @@ def test_batches_do_not_change_the_result_or_the_row_numbers(tmp_path, good, mon
     parquet_path = tmp_path / "mine.parquet"
     template_frame(len(frame)).assign(patient_id=frame["patient_id"]).to_parquet(parquet_path)
     whole = [read_patients(csv_path), read_patients(parquet_path)]
-    monkeypatch.setattr(userdata, "CSV_BLOCK_BYTES", 4096)  # about 20 rows a batch
-    monkeypatch.setattr(userdata, "PARQUET_BATCH_ROWS", 7)
+    monkeypatch.setattr(userdata, "CSV_BLOCK_BYTES", 16384)  # about 60 rows a batch
+    monkeypatch.setattr(userdata, "PARQUET_BATCH_ROWS", 64)
+    batches = []
+    add = userdata._Columns.add
+    monkeypatch.setattr(userdata._Columns, "add", lambda self, batch, offset: (
+        batches.append(batch.num_rows), add(self, batch, offset)))  # fmt: skip
     for path, expected in zip([csv_path, parquet_path], whole, strict=True):
+        batches.clear()
         pd.testing.assert_frame_equal(read_patients(path), expected)
+        assert len(batches) >= 5 and sum(batches) == len(frame), batches
     bad = frame.copy()
     bad.loc[[3, 250, 598], "pain_nrs"] = "11"
     bad.loc[599, "patient_id"] = bad.loc[0, "patient_id"]
