@@ -263,3 +263,13 @@ def test_evaluate_into_a_folder_is_refused_before_reading_anything(tmp_path, cap
     assert cli.main(argv) == 2
     assert one_error_line(capsys, "evaluate").endswith("m_safety.csv: is a folder, not a file")
     assert list(tmp_path.iterdir()) == [folder]
+
+
+def test_simulate_help_states_the_knowledge_base_follow_up_and_dropout():
+    from outcomes.recovery import load_recovery
+
+    params = load_recovery()
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    assert f"default {params.dropout:g}" in subparsers.choices["simulate"].format_help()
+    assert f"simulate {params.follow_up_weeks} weeks" in parser.format_help()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 
 from outcomes import plots
@@ -171,3 +172,15 @@ def test_reliability_curves_keep_a_pathway_s_colour_whatever_the_class_order():
         colours.append({c.get_label(): c.lines[0].get_color() for c in ax.containers})
     assert colours[0] == colours[1]
     assert len(set(colours[0].values())) == 3
+
+
+def test_km_at_risk_counts_follow_the_curves_own_horizon():
+    # A 26-week follow-up gets counts at 0, 6, 13, 20 and 26 weeks without being told.
+    weeks = np.arange(27)
+    km = pd.DataFrame({"group": "a", "week": weeks, "survival": 1 - weeks / 30,
+                       "lower": 1 - weeks / 28, "upper": 1 - weeks / 32,
+                       "at_risk": 1000 - 10 * weeks})  # fmt: skip
+    ax = plots.km_curves(km)
+    shown = sorted(int(t.get_text()) for t in ax.texts if t.get_text().isdigit())
+    assert shown == sorted(1000 - 10 * w for w in (0, 6, 13, 20, 26))
+    plt.close("all")

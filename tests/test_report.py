@@ -360,3 +360,16 @@ def test_without_a_cohort_notebook_the_default_cards_label_says_so(tmp_path, gre
     card = (index.parent / manifest["datacard"]).read_text(encoding="utf-8")
     assert "committed default cohort" in card
     assert not list(index.parent.glob(".datacard-cohort*"))  # the scratch cohort is removed
+
+
+def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path, greeting_notebooks):
+    out = tmp_path / "run"
+    # What a run killed with SIGKILL leaves: its staging folder, named with a dead process id.
+    leftover = tmp_path / ".run.partial-999999999-dead"
+    (leftover / "sub").mkdir(parents=True)
+    (leftover / "1_greet.html").write_text("half a report", encoding="utf-8")
+
+    report.run_report(out, notebooks=greeting_notebooks)
+
+    assert not leftover.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nbs", "run"]

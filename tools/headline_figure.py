@@ -28,7 +28,10 @@ def main() -> None:
     outcomes = recovery.stack(recovery.simulate_policies(patients, policies, seed=0, visits=False))
     saved = survival.weeks_saved(outcomes, reference="rules", n_boot=400, seed=0)
     ax = plots.bar_with_ci(
-        [name.replace("_", " ") for name in saved.index],
+        [
+            name.replace("_", " ") + (" (reference)" if name == "rules" else "")
+            for name in saved.index
+        ],
         saved["saved_per_100"],
         saved["saved_lower"],
         saved["saved_upper"],

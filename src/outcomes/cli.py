@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -228,10 +229,18 @@ def _run_report(args: argparse.Namespace) -> int:
 # simulate
 
 
+def _recovery_defaults() -> tuple[int, float]:
+    """Follow-up weeks and default dropout, read from recovery.toml (cheap: no numpy import)."""
+    with (Path(__file__).parent / "knowledge" / "recovery.toml").open("rb") as fh:
+        recovery = tomllib.load(fh)["recovery"]
+    return int(recovery["follow_up_weeks"]["value"]), float(recovery["dropout"]["value"])
+
+
 def _add_simulate(sub: argparse._SubParsersAction) -> None:
+    weeks, dropout = _recovery_defaults()
     p = sub.add_parser(
         "simulate",
-        help="simulate 52 weeks of recovery for a cohort under one triage policy",
+        help=f"simulate {weeks} weeks of recovery for a cohort under one triage policy",
         description="Triage a cohort with a policy, simulate weekly pain and disability, and "
         "write the outcomes table (and optionally the long visits table) atomically.",
         epilog="example: outcomes simulate --cohort data/synthetic/default_cohort.parquet "
@@ -247,7 +256,7 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--visits", type=Path, default=None, help="also write the visits table here")
     p.add_argument("--seed", type=int, default=0, help="seed of the recovery draws (>= 0)")
     p.add_argument(
-        "--dropout", type=float, default=None, help="share lost to follow-up (default 0.1)"
+        "--dropout", type=float, default=None, help=f"share lost to follow-up (default {dropout:g})"
     )
     p.set_defaults(handler=_run_simulate)
 

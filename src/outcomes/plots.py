@@ -185,7 +185,7 @@ def km_curves(
     km: pd.DataFrame,
     ax: Axes | None = None,
     title: str = "",
-    at_risk_weeks: Sequence[int] = (0, 13, 26, 39, 52),
+    at_risk_weeks: Sequence[int] | None = None,
     labels: dict[str, str] | None = None,
 ) -> Axes:
     """Kaplan–Meier curves of the share not yet recovered, with 95% bands and at-risk counts.
@@ -196,7 +196,8 @@ def km_curves(
         Output of :func:`outcomes.survival.kaplan_meier` (``group``, ``week``, ``survival``,
         ``lower``, ``upper``, ``at_risk``).
     at_risk_weeks
-        Weeks whose at-risk counts are printed under the axis, one row per group.
+        Weeks whose at-risk counts are printed under the axis, one row per group (default:
+        five evenly spaced weeks up to the last week in ``km``, whatever the follow-up).
     labels
         Display names for groups (default: the group name with spaces).
 
@@ -210,6 +211,10 @@ def km_curves(
     """
     if km.empty:
         return no_patients(_axes(ax))
+    if at_risk_weeks is None:
+        from outcomes.survival import at_risk_weeks as evenly_spaced
+
+        at_risk_weeks = evenly_spaced(int(km["week"].max()))
     groups = list(dict.fromkeys(km["group"]))
     height = 4.2 + 0.18 * len(groups)
     ax = _axes(ax, figsize=(7.0, height))

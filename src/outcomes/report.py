@@ -40,7 +40,7 @@ from nbconvert.preprocessors import ExecutePreprocessor
 from outcomes import __version__
 from outcomes.cohort import write_cohort
 from outcomes.datacard import render_datacard
-from outcomes.io import atomic_path
+from outcomes.io import PARTIAL_MARK, atomic_path, remove_stale_partials
 from outcomes.knowledge import KNOWLEDGE_DIR
 from outcomes.notebook_scripts import write_script
 from outcomes.paths import DEFAULT_COHORT_RELATIVE, notebooks_dir, project_root
@@ -263,7 +263,11 @@ def run_report(
 
     created_parents = [p for p in reversed(out_dir.parents) if not p.exists()]
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.partial-{secrets.token_hex(4)}")
+    # Named like io's temporaries (pid inside), so a killed run's leftovers are recognised
+    # and removed by the next successful run.
+    staging = out_dir.with_name(
+        f".{out_dir.name}{PARTIAL_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+    )
     staging.mkdir()
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -283,6 +287,7 @@ def run_report(
         )
         (staging / INDEX_NAME).write_text(_index_html(manifest), encoding="utf-8")
         _replace_folder(staging, out_dir)
+        remove_stale_partials(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         for parent in reversed(created_parents):
