@@ -27,9 +27,13 @@ LOCK_ARGS ?=
 # Environment of every notebook kernel (nbval, papermill, JupyterLab) and of the tests: results
 # must not depend on hash seeds, thread counts or clocks. MPLBACKEND is deliberately NOT set:
 # with agg the inline figures vanish and nbval fails. Same values as outcomes.report.KERNEL_ENV
-# (tests/test_nbval_config.py checks).
+# (tests/test_nbval_config.py checks). The CPU pins make results identical across processors:
+# numpy's AVX-512 loops and OpenBLAS's AVX-512 kernels round differently in the last bit from
+# their AVX2 versions, enough to change a stored notebook output (see outcomes.report._cpu_pins).
+AVX2 := $(shell test "$$(uname -m)" = x86_64 && grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo yes)
 KERNEL_ENV := PYTHONHASHSEED=0 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-	SOURCE_DATE_EPOCH=0 TQDM_DISABLE=1
+	SOURCE_DATE_EPOCH=0 TQDM_DISABLE=1 NPY_DISABLE_CPU_FEATURES=X86_V4,AVX512_ICL,AVX512_SPR \
+	$(if $(AVX2),OPENBLAS_CORETYPE=Haswell)
 RUN := env $(KERNEL_ENV)
 
 # pytest, where exit code 5 ("no tests collected") is not a failure.

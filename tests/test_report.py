@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -373,3 +375,27 @@ def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path, greet
 
     assert not leftover.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nbs", "run"]
+
+
+def test_kernel_environment_pins_numpy_and_openblas_to_their_avx2_code():
+    # Stored notebook outputs were produced with these code paths; AVX-512 ones round
+    # differently in the last bit (enough to change a stored number on another processor).
+    probe = (
+        "import json, numpy, scipy.linalg\n"
+        "from numpy._core._multiarray_umath import __cpu_features__ as features\n"
+        "from threadpoolctl import threadpool_info\n"
+        "blas = sorted({i.get('architecture') for i in threadpool_info()"
+        " if i['internal_api'] == 'openblas'})\n"
+        "print(json.dumps({'avx512': [k for k in ('X86_V4', 'AVX512_ICL', 'AVX512_SPR')"
+        " if features.get(k)], 'blas': blas}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in report.KERNEL_ENV}
+    env.update(report.KERNEL_ENV)
+    run = subprocess.run(
+        [sys.executable, "-W", "error::ImportWarning", "-c", probe],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    seen = json.loads(run.stdout)
+    assert seen["avx512"] == [], "numpy must not dispatch to its AVX-512 loops in kernels"
+    if "OPENBLAS_CORETYPE" in report.KERNEL_ENV:
+        assert seen["blas"] and set(seen["blas"]) == {"Haswell"}, seen["blas"]

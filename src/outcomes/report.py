@@ -49,7 +49,30 @@ from outcomes.summary import SUMMARY_TAG, Summary, parse_summary
 
 #: Kernel every notebook runs on (inside the project's venv, this is the venv's Python).
 KERNEL_NAME = "python3"
-#: Environment of every kernel: results must not depend on hash seeds, thread counts or clocks.
+
+
+def _cpu_pins() -> dict[str, str]:
+    """Environment that makes floating-point results the same on every x86-64 machine we use.
+
+    numpy's AVX-512 loops (exp, log, ...) and OpenBLAS's kernels for AVX-512 processors round
+    differently, in the last bit, from their AVX2 versions. A last bit can move a patient across
+    a reliability-bin edge or flip a near-tie between two pathways, so notebooks executed on one
+    processor failed strict nbval on another. Kernels therefore use numpy's AVX2 loops (its
+    AVX-512 targets disabled) and OpenBLAS's Haswell (AVX2) kernels, on any processor with AVX2;
+    elsewhere (no AVX2, or not x86-64) nothing is pinned. ``Makefile`` sets the same values.
+    """
+    pins = {"NPY_DISABLE_CPU_FEATURES": "X86_V4,AVX512_ICL,AVX512_SPR"}
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        cpuinfo = ""
+    if platform.machine().lower() in {"x86_64", "amd64"} and re.search(r"\bavx2\b", cpuinfo):
+        pins["OPENBLAS_CORETYPE"] = "Haswell"
+    return pins
+
+
+#: Environment of every kernel: results must not depend on hash seeds, thread counts, clocks
+#: or the processor's vector extensions (see :func:`_cpu_pins`).
 #: (``MPLBACKEND`` is deliberately absent: with ``agg`` the inline figures vanish.)
 KERNEL_ENV: Mapping[str, str] = {
     "PYTHONHASHSEED": "0",
@@ -58,6 +81,7 @@ KERNEL_ENV: Mapping[str, str] = {
     "MKL_NUM_THREADS": "1",
     "SOURCE_DATE_EPOCH": "0",
     "TQDM_DISABLE": "1",
+    **_cpu_pins(),
 }
 #: Libraries whose versions the manifest records.
 KEY_LIBRARIES = (
