@@ -122,6 +122,32 @@ def test_safety_counts_missed_emergencies_exactly(cohort, rules_pred):
     assert s.loc["mean cost per patient", "estimate"] == pytest.approx(expected)
 
 
+def test_only_the_knowledge_bases_red_flags_count_as_red_flags(cohort, rules_pred):
+    # A team file may carry extra columns; one that happens to start with rf_ is not a red
+    # flag. Cast to bool, "no" is True: it once turned "0 of 3" into "1 of 4".
+    assert ev.red_flag_columns() == [f.name for f in load_knowledge().findings
+                                     if f.kind == "red_flag"]  # fmt: skip
+    y = cohort["pathway"].astype(str).to_numpy()
+    missed_all = np.where(y == "emergency", "spinal", rules_pred)  # every emergency missed
+    plain = ev.safety_table(y, missed_all, patients=cohort, n_boot=50)
+    flagged = cohort[ev.red_flag_columns()].fillna(False).to_numpy(dtype=bool).any(axis=1)
+    row = plain.set_index("measure").loc["missed with a red flag recorded"]
+    assert row["count"] == row["of"] == ((y == "emergency") & flagged).sum()
+    assert ((y == "emergency") & ~flagged).any()  # so that a spurious flag would show
+    for extra in ({"rf_comment": "no"}, {"rf_reviewed": True}, {"rf_notes": ["x"] * len(y)}):
+        pd.testing.assert_frame_equal(
+            ev.safety_table(y, missed_all, patients=cohort.assign(**extra), n_boot=50), plain
+        )
+    # An absent (optional) red-flag column means not recorded, as in a team's file.
+    fewer = cohort.drop(columns=["rf_bowel_bladder"])
+    shown = fewer[ev.red_flag_columns()[1:]].fillna(False).to_numpy(bool).any(axis=1)
+    expected = (y == "emergency") & shown
+    row = ev.safety_table(y, missed_all, patients=fewer, n_boot=50).set_index("measure")
+    assert row.loc["missed with a red flag recorded", "of"] == expected.sum()
+    with pytest.raises(ValueError, match="patients has 10 rows but there are"):
+        ev.safety_table(y, missed_all, patients=cohort.head(10))
+
+
 def test_mcnemar_matches_the_exact_binomial_test():
     y = ["hip"] * 10
     a = ["hip"] * 8 + ["spinal"] * 2

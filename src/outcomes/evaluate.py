@@ -393,6 +393,40 @@ def confusion_long(
 # Safety
 
 
+def red_flag_columns(knowledge: Knowledge | None = None) -> list[str]:
+    """The red-flag findings of the knowledge base (``kind = "red_flag"``), in its order.
+
+    These, and only these, are the columns read as red flags: a team's extra column that
+    happens to start with ``rf_`` (say ``rf_comment``) is not one.
+
+    Examples
+    --------
+    >>> red_flag_columns()[:2]
+    ['rf_bowel_bladder', 'rf_saddle_numbness']
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    return [f.name for f in kb.findings if f.kind == "red_flag"]
+
+
+def red_flag_recorded(patients: pd.DataFrame, knowledge: Knowledge | None = None) -> np.ndarray:
+    """Whether each patient's record shows at least one red flag of :func:`red_flag_columns`.
+
+    A red flag that was not recorded (``<NA>``), or whose column is absent (an optional
+    column of a team's file), counts as not shown; other columns are ignored.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"rf_saddle_numbness": pd.array([True, None, False], "boolean"),
+    ...                       "rf_comment": ["no", "no", "no"]})
+    >>> red_flag_recorded(frame).tolist()
+    [True, False, False]
+    """
+    shown = np.zeros(len(patients), dtype=bool)
+    for column in (c for c in red_flag_columns(knowledge) if c in patients.columns):
+        shown |= patients[column].fillna(False).astype(bool).to_numpy()
+    return shown
+
+
 def safety_table(
     y_true: Any,
     y_pred: Any,
@@ -409,7 +443,9 @@ def safety_table(
     ----------
     patients
         If given (the rows of ``y_true``), also counts missed emergencies whose record shows a
-        red flag (``rf_*`` recorded positive): the misses a rule on red flags should never make.
+        red flag (:func:`red_flag_recorded`: one of the knowledge base's red-flag findings
+        recorded positive; other columns, even named ``rf_*``, are ignored): the misses a rule
+        on red flags should never make.
     costs
         Cost matrix (default :func:`load_costs`).
 
@@ -442,9 +478,12 @@ def safety_table(
     proportion("emergency sensitivity", int((is_emergency & sent).sum()), n_emergency)
     proportion("emergencies missed", int((is_emergency & ~sent).sum()), n_emergency)
     if patients is not None:
-        flags = patients.filter(regex=r"^rf_").fillna(False).astype(bool).any(axis=1).to_numpy()
-        if len(flags) != len(true):
-            raise ValueError("patients must have one row per prediction")
+        if len(patients) != len(true):
+            raise ValueError(
+                f"patients has {len(patients)} rows but there are {len(true)} predictions; "
+                "give one row per prediction"
+            )
+        flags = red_flag_recorded(patients)
         proportion(
             "missed with a red flag recorded",
             int((is_emergency & ~sent & flags).sum()),
