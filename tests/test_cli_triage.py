@@ -53,10 +53,14 @@ def test_saving_a_method_that_learns_nothing_is_a_clear_error_and_writes_nothing
     cohorts, model, capsys
 ):
     folder, _, _ = cohorts
-    saved = folder / f"{model}.skops"
+    saved, table = folder / f"{model}.skops", folder / f"{model}_metrics.csv"
     argv = ["triage", "--model", model, "--test", str(folder / "test.parquet"), "--n-boot", "20",
-            "--save-model", str(saved)]  # fmt: skip
+            "--out", str(table), "--save-model", str(saved)]  # fmt: skip
     assert cli.main(argv) == 2
-    err = capsys.readouterr().err.strip()
+    captured = capsys.readouterr()
+    err = captured.err.strip()
     assert len(err.splitlines()) == 1 and "only a fitted logistic or boosted model" in err
-    assert not saved.exists()
+    assert f"--model {model}" in err
+    # Refused before any work: no table printed, neither file written.
+    assert captured.out == ""
+    assert not saved.exists() and not table.exists()

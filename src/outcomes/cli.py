@@ -290,6 +290,8 @@ def _run_simulate(args: argparse.Namespace) -> int:
 # triage
 
 TRIAGE_METHODS = ("rules", "logistic", "boosted", "oracle")
+#: Triage methods that learn from --train (and so can be saved).
+LEARNED_METHODS = ("logistic", "boosted")
 
 
 def _add_triage(sub: argparse._SubParsersAction) -> None:
@@ -335,10 +337,16 @@ def _run_triage(args: argparse.Namespace) -> int:
         from outcomes.io import check_destination
 
         check_destination(args.out)  # fails before any work
-    if args.save_model is not None and args.save_model.is_dir():
-        raise CommandError(f"--save-model {args.save_model} is a folder, not a file")
+    if args.save_model is not None:
+        if args.model not in LEARNED_METHODS:
+            raise CommandError(
+                f"--save-model: only a fitted logistic or boosted model can be saved; "
+                f"--model {args.model} learns nothing to save"
+            )
+        if args.save_model.is_dir():
+            raise CommandError(f"--save-model {args.save_model} is a folder, not a file")
     test = _read_cohort(args.test, "test")
-    if args.model in ("logistic", "boosted"):
+    if args.model in LEARNED_METHODS:
         if args.train is None:
             raise CommandError(f"--model {args.model} needs --train (a cohort to learn from)")
         from outcomes.models import fit_model
