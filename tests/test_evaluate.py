@@ -148,6 +148,28 @@ def test_only_the_knowledge_bases_red_flags_count_as_red_flags(cohort, rules_pre
         ev.safety_table(y, missed_all, patients=cohort.head(10))
 
 
+def test_red_flags_read_as_object_columns_give_the_same_table_without_warnings(cohort):
+    # A CSV read by pandas gives object columns of True/False/NaN: the same counts, and no
+    # FutureWarning from pandas' downcasting in fillna (warnings are errors here).
+    import warnings
+
+    y = cohort["pathway"].astype(str).to_numpy()
+    missed_all = np.where(y == "emergency", "spinal", y)
+    as_read = cohort.copy()
+    for column in ev.red_flag_columns():
+        as_read[column] = as_read[column].astype(object).where(as_read[column].notna(), np.nan)
+        assert as_read[column].dtype == object and as_read[column].isna().any()
+    expected = ev.safety_table(y, missed_all, patients=cohort, n_boot=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = ev.safety_table(y, missed_all, patients=as_read, n_boot=50)
+    pd.testing.assert_frame_equal(got, expected)
+    broken = as_read.assign(rf_saddle_numbness=as_read["rf_saddle_numbness"].where(
+        np.arange(len(y)) % 1000 != 7, "yes"))  # fmt: skip
+    with pytest.raises(ValueError, match=r"'rf_saddle_numbness' must hold true/false.*8 row"):
+        ev.safety_table(y, missed_all, patients=broken)
+
+
 def test_mcnemar_matches_the_exact_binomial_test():
     y = ["hip"] * 10
     a = ["hip"] * 8 + ["spinal"] * 2

@@ -411,8 +411,11 @@ def red_flag_columns(knowledge: Knowledge | None = None) -> list[str]:
 def red_flag_recorded(patients: pd.DataFrame, knowledge: Knowledge | None = None) -> np.ndarray:
     """Whether each patient's record shows at least one red flag of :func:`red_flag_columns`.
 
-    A red flag that was not recorded (``<NA>``), or whose column is absent (an optional
-    column of a team's file), counts as not shown; other columns are ignored.
+    A red flag that was not recorded (``<NA>``, ``None`` or NaN), or whose column is absent
+    (an optional column of a team's file), counts as not shown; other columns are ignored.
+    Columns may be ``bool``, nullable ``boolean``, or ``object`` holding true/false values
+    (as pandas reads a CSV with blanks); anything else is a ``ValueError`` naming the column
+    and the rows.
 
     Examples
     --------
@@ -423,7 +426,19 @@ def red_flag_recorded(patients: pd.DataFrame, knowledge: Knowledge | None = None
     """
     shown = np.zeros(len(patients), dtype=bool)
     for column in (c for c in red_flag_columns(knowledge) if c in patients.columns):
-        shown |= patients[column].fillna(False).astype(bool).to_numpy()
+        values = patients[column]
+        try:
+            # Through the nullable dtype: a plain fillna on object values warns (pandas
+            # deprecates its silent downcasting) and a bool cast would read "no" as True.
+            flag = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
+        except (TypeError, ValueError):
+            bad = np.flatnonzero(~(values.isna() | values.isin([True, False])).to_numpy())
+            raise ValueError(
+                f"red-flag column {column!r} must hold true/false or be empty; {len(bad)} "
+                f"row(s) do not (first at position {', '.join(map(str, bad[:10]))}: "
+                f"{', '.join(repr(v) for v in values.iloc[bad[:3]])})"
+            ) from None
+        shown |= flag
     return shown
 
 
