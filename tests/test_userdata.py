@@ -410,3 +410,20 @@ def test_repeated_header_and_utf16_are_named(tmp_path, good):
     utf16.write_bytes(good.to_csv(index=False).encode("utf-16"))
     with pytest.raises(DataValidationError, match="it is UTF-16"):
         read_patients(utf16)
+
+
+def test_a_utf8_byte_order_mark_is_accepted_in_both_files(tmp_path, capsys):
+    """Excel's "CSV UTF-8" starts the file with a byte order mark (EF BB BF)."""
+    demo = ROOT / "data" / "synthetic"
+    patients, calls = tmp_path / "bom_patients.csv", tmp_path / "bom_calls.csv"
+    for source, target in [("demo_patients.csv", patients), ("demo_predictions.csv", calls)]:
+        target.write_bytes(b"\xef\xbb\xbf" + (demo / source).read_bytes())
+    team = read_patients(patients, require_truth=True)
+    pd.testing.assert_frame_equal(team, read_patients(demo / "demo_patients.csv"))
+    assert team.columns[0] == "patient_id"
+    expected = read_predictions(demo / "demo_predictions.csv", team)
+    pd.testing.assert_frame_equal(read_predictions(calls, team), expected)
+    argv = ["evaluate", "--data", str(patients), "--predictions", str(calls), "--n-train", "200",
+            "--n-boot", "10"]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert "your triage" in capsys.readouterr().out

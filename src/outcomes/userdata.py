@@ -182,7 +182,9 @@ def _open_table(path: Path) -> tuple[list[str], int, Iterator[pa.RecordBatch]]:
         bound = parquet.metadata.num_rows
         return _check_names(path, names), bound, _parquet_batches(path, parquet)
     try:
-        with path.open("r", encoding="utf-8", newline="") as fh:
+        # utf-8-sig: a byte order mark (Excel's "CSV UTF-8") is not part of the first name;
+        # pyarrow skips it too.
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
             raw = next((row for row in csv.reader(fh) if row), None)
     except UnicodeDecodeError:
         raise _decode_error(path) from None
