@@ -102,3 +102,16 @@ def test_atomic_path_leaves_nothing_when_the_write_fails(tmp_path):
         tmp.write_text("partial")
         raise RuntimeError("disk full")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_tables_removes_stale_files_only_once_every_table_is_in_place(tmp_path):
+    stale = write_table(table(2), tmp_path / "m_brier.csv")
+    broken = pd.DataFrame({"x": [object()]})
+    with pytest.raises(Exception):  # noqa: B017 (pyarrow's error type is not the point)
+        write_tables({tmp_path / "m.parquet": broken}, remove=[stale])
+    assert stale.exists()  # a failed write keeps the earlier run's files
+    written = write_tables({tmp_path / "m.csv": table(3)}, remove=[stale, tmp_path / "none.csv"])
+    assert written == [tmp_path / "m.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.csv"]
+    with pytest.raises(ValueError, match="both written and removed"):
+        write_tables({tmp_path / "m.csv": table(3)}, remove=[tmp_path / "m.csv"])

@@ -427,3 +427,23 @@ def test_a_utf8_byte_order_mark_is_accepted_in_both_files(tmp_path, capsys):
             "--n-boot", "10"]  # fmt: skip
     assert cli.main(argv) == 0
     assert "your triage" in capsys.readouterr().out
+
+
+def test_evaluate_leaves_only_the_companion_files_of_this_run(tmp_path, capsys):
+    """Re-run without probabilities, ``--out m.csv`` must not leave the Brier and reliability
+    files of an earlier run with probabilities beside the new tables."""
+    patients, calls = demo_files(tmp_path, n=120)
+    plain = tmp_path / "plain.csv"
+    pd.read_csv(calls)[["patient_id", "pathway"]].to_csv(plain, index=False)
+    out = tmp_path / "out" / "m.csv"
+    argv = ["evaluate", "--data", str(patients), "--n-train", "200", "--n-boot", "10",
+            "--out", str(out), "--predictions"]  # fmt: skip
+    assert cli.main([*argv, str(calls)]) == 0
+    names = ["m.csv", "m_brier.csv", "m_reliability.csv", "m_safety.csv"]
+    assert sorted(p.name for p in out.parent.iterdir()) == names
+    capsys.readouterr()
+    assert cli.main([*argv, str(plain)]) == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == ["m.csv", "m_safety.csv"]
+    assert "Brier" not in capsys.readouterr().out
+    assert cli.main([*argv, str(calls)]) == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == names

@@ -429,7 +429,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="also write the tidy tables: OUT (metrics), OUT_safety (red-flag safety) and, "
         "with probabilities, OUT_brier (Brier score, calibration error) and OUT_reliability "
-        "(observed against predicted, by bin); e.g. metrics.csv, metrics_safety.csv",
+        "(observed against predicted, by bin; removed when a run has no probabilities); e.g. "
+        "metrics.csv, metrics_safety.csv",
     )
     p.set_defaults(handler=_run_evaluate)
 
@@ -499,7 +500,11 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         from outcomes.io import write_tables
 
         paths = evaluate_outputs(args.out, probabilities=bool(probabilities))
-        written = write_tables({paths[name]: table for name, table in tables.items()})
+        # Companions of an earlier run with probabilities go when this one has none.
+        stale = [p for p in evaluate_outputs(args.out, probabilities=True).values()
+                 if p not in paths.values()]  # fmt: skip
+        written = write_tables({paths[name]: table for name, table in tables.items()},
+                               remove=stale)  # fmt: skip
         print(f"\nwrote {', '.join(str(p) for p in written)}")
     return 0
 

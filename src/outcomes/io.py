@@ -284,12 +284,24 @@ def write_chunks(
 
 
 def write_tables(
-    tables: Mapping[str | Path, pd.DataFrame], metadata: Mapping[str, Any] | None = None
+    tables: Mapping[str | Path, pd.DataFrame],
+    metadata: Mapping[str, Any] | None = None,
+    *,
+    remove: Iterable[str | Path] = (),
 ) -> list[Path]:
     """Write several tables, each atomically, renaming them into place only once all are
     written: a failure while writing any of them leaves every destination as it was.
 
-    ``metadata`` is stored in each Parquet file, as by :func:`write_table`.
+    Parameters
+    ----------
+    tables
+        Destination path -> table.
+    metadata
+        Stored in each Parquet file, as by :func:`write_table`.
+    remove
+        Files to delete once every table is in place (those an earlier run wrote beside
+        them and this one does not), so the set of files matches this run; absent ones are
+        skipped. A failed write deletes nothing.
 
     Examples
     --------
@@ -297,14 +309,24 @@ def write_tables(
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> paths = write_tables({folder / "a.csv": pd.DataFrame({"x": [1]}),
     ...                       folder / "b.parquet": pd.DataFrame({"y": [2]})})
+    >>> _ = write_tables({folder / "a.csv": pd.DataFrame({"x": [3]})},
+    ...                  remove=[folder / "b.parquet"])
     >>> sorted(p.name for p in folder.iterdir())
-    ['a.csv', 'b.parquet']
+    ['a.csv']
     """
     paths = [Path(p) for p in tables]
+    stale = [Path(p) for p in remove]
+    both = sorted({str(p) for p in paths} & {str(p) for p in stale})
+    if both:
+        raise ValueError(f"{both[0]} is both written and removed")
     formats = [check_destination(p) for p in paths]
     with contextlib.ExitStack() as stack:
         for path, fmt, df in zip(paths, formats, tables.values(), strict=True):
             write_table(df, stack.enter_context(atomic_path(path)), fmt, metadata)
+    # Every table renamed into place: now the files of an earlier run that this one replaces.
+    for path in stale:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
     return paths
 
 
