@@ -181,6 +181,37 @@ def test_mcnemar_matches_the_exact_binomial_test():
     assert t.low <= t.difference <= t.high
 
 
+def test_paired_functions_resample_patients_and_metric_tables_do_not():
+    # a and b are right on the same number of patients (800 of 1,000) but not the same ones:
+    # 200 patients only a gets right, 200 only b.
+    y = np.array(["hip"] * 1000)
+    a = np.where(np.arange(1000) < 800, "hip", "spinal")
+    b = np.where(np.arange(1000) >= 200, "hip", "spinal")
+    # evaluate_methods draws each method's replicates from its own confusion matrix: equal
+    # matrices, equal intervals, whichever patients were wrong (not paired).
+    t = ev.evaluate_methods({"a": a, "b": b}, pd.DataFrame({"pathway": y}), n_boot=300)
+    rows = t[t.metric == "accuracy"].set_index("method")[["low", "high"]]
+    assert rows.loc["a"].tolist() == rows.loc["b"].tolist()
+    assert "not paired across methods" in ev.evaluate_methods.__doc__
+    # compare_paired resamples patients: its difference sees the 400 discordant patients,
+    # SE sqrt(400) / 1000 = 0.02, so a 95% interval about 0.078 wide around 0.
+    d = ev.compare_paired(y, a, b, n_boot=2000).iloc[0]
+    assert d.difference == 0 and 0.06 < d.high - d.low < 0.10
+    # ... and a method against itself, or against a copy wrong on one more patient, moves
+    # only by what those patients do: paired, so no between-patient noise is left.
+    same = ev.compare_paired(y, a, a, n_boot=300).iloc[0]
+    assert same.low == same.high == 0
+    one_off = a.copy()
+    one_off[0] = "spinal"
+    d = ev.compare_paired(y, a, one_off, n_boot=2000).iloc[0]
+    assert d.difference == pytest.approx(0.001) and 0 <= d.low and d.high <= 0.005
+    gap = ev.oracle_gap(y, {"oracle": a, "copy": a, "one off": one_off}, n_boot=2000)
+    gap = gap.set_index("method")
+    assert gap.loc["copy", "low"] == gap.loc["copy", "high"] == 1.0
+    # (the one patient is absent from about e**-1 of the replicates, hence a high of 1)
+    assert 1 - 0.005 / 0.8 <= gap.loc["one off", "low"] < gap.loc["one off", "high"] <= 1
+
+
 def test_oracle_gap_is_one_for_the_oracle_and_below_for_rules(cohort, rules_pred):
     oracle = BayesOracle().fit(cohort).predict(cohort)
     gap = ev.oracle_gap(cohort["pathway"], {"oracle": oracle, "rules": rules_pred}, n_boot=200)

@@ -864,8 +864,10 @@ def brier_table(
     Returns
     -------
     pandas.DataFrame
-        ``method``, ``pathway``, ``brier``, ``low``, ``high``, ``calibration_error``; every
-        method is resampled with the same seed, so the intervals pair patients.
+        ``method``, ``pathway``, ``brier``, ``low``, ``high``, ``calibration_error``. The
+        bootstrap weights depend only on the number of patients and the seed, so every
+        method is scored on the same resampled patients in every replicate (paired); each
+        row still gives that method's own interval, not a difference between methods.
 
     Examples
     --------
@@ -934,8 +936,14 @@ def evaluate_methods(
 ) -> pd.DataFrame:
     """:func:`metric_table` for several methods on the same patients, with a ``method`` column.
 
-    Every method is resampled with the same seed, so the replicates pair patients across
-    methods.
+    Each method's intervals are its own: the bootstrap draws replicates of that method's
+    confusion matrix (a multinomial over its own cells, seeded with ``seed``), so they are
+    reproducible but **not paired across methods**; two methods with the same confusion
+    matrix get the same intervals whichever patients each got wrong. Overlapping intervals
+    therefore say nothing about a difference between methods: for that use
+    :func:`compare_paired` or :func:`paired_comparisons` (McNemar's test and a paired
+    bootstrap of the per-patient difference) and :func:`oracle_gap`, which resample
+    patients jointly for every method.
 
     Examples
     --------
@@ -944,6 +952,15 @@ def evaluate_methods(
     >>> t = evaluate_methods({"truth": patients["pathway"]}, patients, n_boot=20)
     >>> float(t[(t.method == "truth") & (t.metric == "accuracy")].estimate.iloc[0])
     1.0
+
+    Wrong on different patients, in the same numbers: the same intervals.
+
+    >>> t = evaluate_methods({"a": ["hip"] * 8 + ["spinal"] * 2,
+    ...                       "b": ["spinal"] * 2 + ["hip"] * 8}, pd.DataFrame({"pathway":
+    ...                       ["hip"] * 10}), n_boot=50)
+    >>> a, b = (t[(t.method == m) & (t.metric == "accuracy")] for m in "ab")
+    >>> a[["low", "high"]].to_numpy().tolist() == b[["low", "high"]].to_numpy().tolist()
+    True
     """
     truth = patients["pathway"].astype(str)
     frames = [
