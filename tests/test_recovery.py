@@ -706,6 +706,90 @@ def test_combined_presentations_recover_fully_only_when_both_parts_are_addressed
     np.testing.assert_array_equal(residual(both)[~combined], residual(primary)[~combined])
 
 
+@pytest.fixture(scope="module")
+def combined_cohort():
+    """Conditions with secondary contributors, followed to the end (no dropout)."""
+    mix = {"disc_herniation": 0.4, "spinal_stenosis": 0.2, "piriformis_syndrome": 0.2,
+           "hamstring_tightness": 0.2}  # fmt: skip
+    return generate(8000, seed=12, case_mix=mix)
+
+
+def test_over_referral_to_emergency_never_beats_correct_triage(combined_cohort):
+    """An unneeded emergency referral is redirected to the primary condition's own pathway
+    after a delay; the secondary part is then treated only as that single pathway treats it.
+    So sending everyone to emergency can only cost time against the right single pathway."""
+    patients = combined_cohort
+    n = len(patients)
+    combined = (patients["secondary_condition"] != "none").to_numpy()
+    assert combined.sum() > 1000
+    kw = {"seed": 12, "dropout": 0.0, "visits": False}
+    right = simulate(patients, patients["pathway"], **kw).outcomes
+    emergency = simulate(patients, np.full(n, "emergency"), **kw).outcomes
+    perfect = simulate(patients, policy("perfect", patients), **kw).outcomes
+
+    def residual(out: pd.DataFrame) -> np.ndarray:  # pain at one year, share of baseline
+        return (out["final_pain"] / out["baseline_pain"].clip(lower=1)).to_numpy()[combined]
+
+    def se(x: np.ndarray) -> float:
+        return x.std(ddof=1) / math.sqrt(len(x))
+
+    # Paired over the same patients (common random numbers), emergency minus right triage:
+    # pain left and weeks to recovery (no dropout: the mean of weeks_to_recovery is the
+    # restricted mean up to the horizon) are never lower beyond 4 SE of the paired change.
+    extra = residual(emergency) - residual(right)
+    assert extra.mean() > -4 * se(extra)
+    weeks = (emergency["weeks_to_recovery"] - right["weeks_to_recovery"]).to_numpy(float)
+    assert weeks[combined].mean() > -4 * se(weeks[combined])
+    assert weeks.mean() > -4 * se(weeks)
+    # ... and emergency-referred combined presentations are not fully treated: their pain
+    # left stays above perfect triage's (both parts treated) by > 8 paired SE.
+    gap = residual(emergency) - residual(perfect)
+    assert gap.mean() > 8 * se(gap)
+    # The secondary part is judged against the pathway the referral is redirected to: the
+    # same fit as under right triage, never matched or redirected.
+    sec_fit = emergency.loc[combined, "secondary_fit"].astype(str)
+    assert not sec_fit.isin(["matched", "redirected"]).any()
+    np.testing.assert_array_equal(sec_fit, right.loc[combined, "secondary_fit"].astype(str))
+
+
+def test_emergency_referral_addresses_only_a_serious_secondary_part(tmp_path):
+    """With knowledge where serious pathology is a secondary contributor (of disc herniation)
+    and has one (hamstring tightness): an emergency referral addresses the serious part, a
+    routine pathway leaves it (a harm), and emergency care of serious pathology does not
+    treat a hamstring part."""
+    directory = _copy_knowledge(tmp_path)
+    path = directory / "conditions.toml"
+    text = path.read_text()
+    tables = {
+        "disc_herniation": {"none": 0.7, "serious_pathology": 0.3},
+        "serious_pathology": {"none": 0.5, "hamstring_tightness": 0.5},
+    }
+    for condition, shares in tables.items():
+        lines = [f'{k} = {{ value = {v}, source = "assumption" }}' for k, v in shares.items()]
+        block = f"[conditions.{condition}.secondary]\n" + "\n".join(lines) + "\n"
+        text, count = re.subn(rf"\[conditions\.{condition}\.secondary\]\n(?:\w+ = .*\n)+",
+                              block, text)  # fmt: skip
+        assert count == 1, condition
+    path.write_text(text)
+    kb = load_knowledge(directory)
+    mix = {"disc_herniation": 0.5, "serious_pathology": 0.5}
+    patients = generate(1000, seed=3, case_mix=mix, knowledge=kb)
+    n = len(patients)
+    kw = {"seed": 3, "dropout": 0.0, "visits": False, "knowledge": kb}
+    referred = simulate(patients, np.full(n, "emergency"), **kw).outcomes
+    spinal = simulate(patients, np.full(n, "spinal"), **kw).outcomes
+    condition = patients["condition"].astype(str).to_numpy()
+    secondary = patients["secondary_condition"].astype(str).to_numpy()
+    serious_second = (condition == "disc_herniation") & (secondary == "serious_pathology")
+    hamstring_second = (condition == "serious_pathology") & (secondary == "hamstring_tightness")
+    assert serious_second.sum() > 50 and hamstring_second.sum() > 50
+    assert (referred["secondary_fit"][serious_second] == "matched").all()
+    assert not referred["harm"][serious_second].any()
+    assert (spinal["secondary_fit"][serious_second] == "harmful").all()
+    assert spinal["harm"][serious_second].all()
+    assert (referred["secondary_fit"][hamstring_second] == "mismatched").all()
+
+
 def test_under_triaged_emergencies_are_flagged_as_harms():
     patients = only("serious_pathology", 1000)
     out = simulate(patients, np.full(1000, "spinal"), seed=5, dropout=0.0, visits=False).outcomes

@@ -27,9 +27,13 @@ where the *fit* of the pathway to that part is ``matched``, ``mismatched``, ``ag
 (serious pathology left on a routine pathway: symptoms progress, and the outcome is flagged as
 a harm). A combined presentation's level is ``(1 - share) * primary part + share * secondary
 part``. The secondary part is judged against the care plan's secondary pathway when it has one,
-otherwise against the single pathway chosen — which never fits it, because every secondary
-contributor in ``conditions.toml`` belongs to another pathway than its primary condition. So a
-combined presentation recovers fully only when both parts are addressed.
+otherwise against the pathway the primary part's care ends up on: the single pathway chosen or,
+after an unneeded emergency referral, the primary condition's own pathway it is redirected to
+(an emergency referral itself addresses only a serious secondary contributor). That pathway
+never fits the secondary part, because every secondary contributor in ``conditions.toml``
+belongs to another pathway than its primary condition. So a combined presentation recovers
+fully only when both parts are addressed, and sending everyone to emergency cannot beat the
+right single pathway.
 
 Which policies address the secondary part: ``perfect`` does (it knows the truth); the triage
 methods (rules, learned models, the oracle) choose one pathway per patient and never do, and
@@ -360,8 +364,9 @@ OUTCOME_COLUMNS: Mapping[str, str] = {
     "redirected, harmful)",
     "matched": "The chosen pathway is the true pathway",
     "secondary_pathway": "Pathway the policy chose for the secondary contributor ('none': not "
-    "addressed separately, the secondary part then follows the chosen pathway)",
-    "secondary_fit": "How the pathway treating the secondary contributor fits it ('none': a "
+    "addressed separately, the secondary part then follows the primary part's care: the chosen "
+    "pathway, or after an unneeded emergency referral the pathway it is redirected to)",
+    "secondary_fit": "How the care treating the secondary contributor fits it ('none': a "
     "single presentation)",
     "baseline_pain": "Pain NRS 0-10 at week 0",
     "baseline_odi": "ODI 0-100 at week 0",
@@ -580,7 +585,7 @@ def simulate(
     chosen = _codes(
         plan["secondary_pathway"], (NO_SECONDARY_PATHWAY, *kb.pathways), "secondary pathways"
     ) - 1  # fmt: skip
-    sec_path = np.where(chosen >= 0, chosen, path)
+    fit, sec_fit = _care_fits(kb, params, cond, sec, path, chosen)
     duplicated = patients["patient_id"].duplicated(keep=False).to_numpy()
     if duplicated.any():
         rows = ", ".join(str(i) for i in np.flatnonzero(duplicated)[:5])
@@ -590,10 +595,46 @@ def simulate(
     baseline_pain = patients["pain_nrs"].to_numpy(dtype=np.float32)
     baseline_odi = patients["odi"].to_numpy(dtype=np.float32)
 
-    level = _symptom_level(kb, params, noise, patients, cond, sec, path, sec_path)
+    level = _symptom_level(kb, params, noise, patients, cond, sec, fit, sec_fit)
     pain, odi = _scores(params, noise, level, baseline_pain, baseline_odi)
-    care = (path, chosen, sec_path)
+    care = (path, chosen, fit, sec_fit)
     return _tables(kb, params, patients, care, cond, sec, pain, odi, noise, dropout, visits)
+
+
+def _care_fits(
+    kb: Knowledge,
+    params: RecoveryParams,
+    cond: np.ndarray,
+    sec: np.ndarray,
+    path: np.ndarray,
+    chosen: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """How the care fits each part of the presentation: codes into :data:`FITS`.
+
+    ``sec`` is the secondary condition (-1: none), ``path`` the chosen pathway and ``chosen``
+    the plan's secondary pathway (-1: none). The primary part is judged against ``path``. The
+    secondary part is judged against the plan's secondary pathway when it gives one (-1 in
+    the result for a single presentation). Otherwise it is treated only by the care the
+    primary part ends up on: an unneeded emergency referral is redirected to the primary
+    condition's own pathway, and the secondary part is judged against that pathway (from the
+    start, as under correct single-pathway triage: the detour never helps it). A serious
+    secondary part is addressed by the emergency referral itself, and emergency care of a
+    serious primary condition does not treat a secondary part that is not serious
+    (``mismatched``). So over-referral never treats a secondary part better than the right
+    single pathway would.
+    """
+    codes = _fit_codes(kb, params)
+    emergency = kb.pathways.index(EMERGENCY)
+    own = np.array([kb.pathways.index(c.pathway) for c in kb.conditions], dtype=np.int64)
+    fit = codes[cond, path]
+    part = np.maximum(sec, 0)
+    referred = path == emergency
+    landing = np.where(referred & (own[cond] != emergency), own[cond], path)
+    single = codes[part, landing]
+    single = np.where(referred & (own[part] == emergency), FITS.index("matched"), single)
+    single = np.where(single == FITS.index("redirected"), FITS.index("mismatched"), single)
+    sec_fit = np.where(chosen >= 0, codes[part, np.maximum(chosen, 0)], single)
+    return fit, np.where(sec >= 0, sec_fit, -1)
 
 
 def _symptom_level(
@@ -603,15 +644,15 @@ def _symptom_level(
     patients: pd.DataFrame,
     cond: np.ndarray,
     sec: np.ndarray,
-    path: np.ndarray,
-    sec_path: np.ndarray,
+    fit: np.ndarray,
+    sec_fit: np.ndarray,
 ) -> np.ndarray:
     """Symptom level relative to baseline, shape (n, W): weeks 1..W.
 
-    ``sec`` is the secondary condition (-1: none) and ``sec_path`` the pathway treating it.
+    ``sec`` is the secondary condition (-1: none); ``fit`` and ``sec_fit`` are the fits of
+    the care to each part (:func:`_care_fits`).
     """
     mods = params.modifiers
-    fit_codes = _fit_codes(kb, params)
     fields = {f: np.array([params.fit[name][f] for name in FITS]) for f in FIT_FIELDS}
     base_rate = np.log(2) / np.array([params.half_life_weeks[c] for c in kb.condition_names])
     severity = patients["latent_severity"].to_numpy(dtype=float)
@@ -627,8 +668,7 @@ def _symptom_level(
     peak = params.peak_week
     bump = (t / peak) * np.exp(1 - t / peak)  # 0 at t = 0, 1 at the peak, fades after
 
-    def part(condition: np.ndarray, pathway: np.ndarray, mod: np.ndarray) -> np.ndarray:
-        fit = fit_codes[condition, pathway]
+    def part(condition: np.ndarray, fit: np.ndarray, mod: np.ndarray) -> np.ndarray:
         rate = (base_rate[condition] * fields["rate_multiplier"][fit] * mod).astype(np.float32)
         floor = fields["floor"][fit].astype(np.float32)[:, None]
         delay = fields["delay_weeks"][fit].astype(np.float32)[:, None]
@@ -640,13 +680,13 @@ def _symptom_level(
         return level
 
     has_sec = sec >= 0
-    level = part(cond, path, modifier)
+    level = part(cond, fit, modifier)
     if has_sec.any():
-        # A combined presentation: each part follows the fit of the pathway treating it; both
+        # A combined presentation: each part follows the fit of the care treating it; both
         # must be addressed for the level to reach a low floor.
         share = np.float32(mods["secondary_share"])
         rows = np.flatnonzero(has_sec)
-        second = part(sec[rows], sec_path[rows], modifier[rows])
+        second = part(sec[rows], sec_fit[rows], modifier[rows])
         level[rows] = (1 - share) * level[rows] + share * second
     return level
 
@@ -726,7 +766,7 @@ def _tables(
     with_visits: bool,
 ) -> Simulation:
     n = len(patients)
-    path, chosen, sec_path = care
+    path, chosen, fit, sec_fit = care
     weeks = params.follow_up_weeks
     # Loss to follow-up: a constant weekly hazard h with (1 - h)^W = 1 - dropout. The first
     # week not seen is geometric; > W means the patient is followed to the end.
@@ -747,10 +787,6 @@ def _tables(
     weeks_to = np.where(recovered, start, last_visit).astype(np.int16)
     censoring = np.where(recovered, 0, np.where(lost, 1, 2)).astype(np.int8)
 
-    fit_codes = _fit_codes(kb, params)
-    fit = fit_codes[cond, path]
-    has_sec = sec >= 0
-    sec_fit = np.where(has_sec, fit_codes[np.maximum(sec, 0), sec_path], -1)
     true_path = np.array([kb.pathways.index(c.pathway) for c in kb.conditions])[cond]
     rows = np.arange(n)
     dtypes = outcome_dtypes(kb)
