@@ -273,3 +273,14 @@ def test_simulate_help_states_the_knowledge_base_follow_up_and_dropout():
     subparsers = next(a for a in parser._actions if a.dest == "command")
     assert f"default {params.dropout:g}" in subparsers.choices["simulate"].format_help()
     assert f"simulate {params.follow_up_weeks} weeks" in parser.format_help()
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("csv", "e.parquet"), ("parquet", "e.csv"),
+                                           ("csv", "e.PQ")])  # fmt: skip
+def test_a_format_contradicting_the_suffix_is_refused_before_any_work(tmp_path, capsys, fmt,
+                                                                      name):  # fmt: skip
+    argv = ["generate", "--n", "10", "--seed", "1", "--format", fmt, "--out", str(tmp_path / name)]
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    line = one_error_line(capsys, "generate")
+    assert f"--format {fmt} contradicts the suffix of {name}" in line
+    assert list(tmp_path.iterdir()) == []

@@ -115,3 +115,15 @@ def test_write_tables_removes_stale_files_only_once_every_table_is_in_place(tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.csv"]
     with pytest.raises(ValueError, match="both written and removed"):
         write_tables({tmp_path / "m.csv": table(3)}, remove=[tmp_path / "m.csv"])
+
+
+def test_a_format_contradicting_a_known_suffix_is_refused(tmp_path):
+    from outcomes.io import infer_format
+
+    assert infer_format("x.data", "csv") == "csv"  # an unknown suffix: the format decides
+    assert infer_format("x.CSV", "csv") == "csv"
+    with pytest.raises(ValueError, match="format 'csv' contradicts the suffix of 'e.parquet'"):
+        write_table(table(2), tmp_path / "e.parquet", fmt="csv")
+    with pytest.raises(ValueError, match="contradicts"):
+        check_destination(tmp_path / "e.csv", "parquet")
+    assert list(tmp_path.iterdir()) == []

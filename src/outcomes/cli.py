@@ -102,8 +102,14 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
 
 def _run_generate(args: argparse.Namespace) -> int:
     from outcomes.cohort import write_cohort
-    from outcomes.io import check_destination
+    from outcomes.io import check_destination, suffix_format
 
+    named = suffix_format(args.out)
+    if args.format is not None and named is not None and named != args.format:
+        raise CommandError(
+            f"--format {args.format} contradicts the suffix of {args.out.name} (a {named} "
+            f"name); name the file .{args.format} or leave out --format"
+        )
     check_destination(args.out, args.format)  # a folder or unknown suffix fails before any work
     extra = {} if args.chunk_size is None else {"chunk_size": args.chunk_size}
     extra["workers"] = args.workers

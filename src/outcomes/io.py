@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 FORMATS = ("parquet", "csv")
+FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV"}
 #: Marks a temporary file or folder beside its target: ``.<target>.partial-<pid>-<random>``.
 PARTIAL_MARK = ".partial-"
 #: Parquet rows per row group, whatever the sizes of the chunks written.
@@ -36,8 +37,26 @@ ROW_GROUP_ROWS = 65_536
 METADATA_KEY = b"outcomes"
 
 
+#: File suffixes (lower case, without the dot) that name a format.
+SUFFIX_FORMATS = {"parquet": "parquet", "pq": "parquet", "csv": "csv"}
+
+
+def suffix_format(path: str | Path) -> str | None:
+    """The format a file name's suffix names (any case), or None if it names none.
+
+    Examples
+    --------
+    >>> suffix_format("cohort.PQ"), suffix_format("cohort.data")
+    ('parquet', None)
+    """
+    return SUFFIX_FORMATS.get(Path(path).suffix.lower().lstrip("."))
+
+
 def infer_format(path: str | Path, fmt: str | None = None) -> str:
     """The table format: ``fmt`` if given, else from the file suffix.
+
+    A ``fmt`` that contradicts a suffix naming a format (CSV text into ``x.parquet``) is an
+    error, not a choice.
 
     Examples
     --------
@@ -45,20 +64,26 @@ def infer_format(path: str | Path, fmt: str | None = None) -> str:
     'csv'
     >>> infer_format("cohort.data", "parquet")
     'parquet'
+    >>> infer_format("cohort.parquet", "csv")
+    Traceback (most recent call last):
+    ValueError: format 'csv' contradicts the suffix of 'cohort.parquet' (a Parquet name)...
     """
+    named = suffix_format(path)
     if fmt is not None:
         if fmt not in FORMATS:
             raise ValueError(f"format {fmt!r} is unknown; choose one of: {', '.join(FORMATS)}")
+        if named is not None and named != fmt:
+            raise ValueError(
+                f"format {fmt!r} contradicts the suffix of {Path(path).name!r} (a "
+                f"{FORMAT_NAMES[named]} name); name the file .{fmt} or write {named}"
+            )
         return fmt
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix in ("parquet", "pq"):
-        return "parquet"
-    if suffix == "csv":
-        return "csv"
-    raise ValueError(
-        f"cannot tell the format of {str(path)!r} from its suffix; use .parquet or .csv "
-        "(or pass the format explicitly)"
-    )
+    if named is None:
+        raise ValueError(
+            f"cannot tell the format of {str(path)!r} from its suffix; use .parquet or .csv "
+            "(or pass the format explicitly)"
+        )
+    return named
 
 
 def check_destination(path: str | Path, fmt: str | None = None) -> str:
