@@ -244,6 +244,10 @@ def test_execute_in_place_stores_outputs_and_drops_run_timestamps(tmp_path):
     assert "cwd=nbs" in stream_text(nb_path)
     assert "papermill" not in executed.metadata
     assert all("execution" not in c.metadata for c in executed.cells)
+    # What JupyterLab with jupytext, on the kernel `make lab` registers, would add on a save.
+    assert executed.metadata["jupytext"] == {"formats": "ipynb,scripts//py:percent"}
+    assert executed.metadata["kernelspec"] == report.KERNELSPEC
+    assert report.KERNELSPEC["name"] == report.KERNEL_NAME
     first_run = nb_path.read_bytes()
     report.execute_in_place([nb_path])
     assert nb_path.read_bytes() == first_run, "re-running unchanged code changes nothing"

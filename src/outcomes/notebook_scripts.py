@@ -5,7 +5,9 @@ therefore has a paired ``py:percent`` script holding its cells' source only (no 
 reviewers read instead; ``notebooks/jupytext.toml`` declares the pairing so JupyterLab's
 jupytext integration keeps both in step when you edit interactively. The notebook (with its
 outputs) stays the source of truth that nbval checks; :func:`write_script` regenerates its
-script and a test fails when a pair drifts apart.
+script and a test fails when a pair drifts apart. :func:`pair` writes into a notebook's own
+metadata the pairing jupytext would add on its first save in JupyterLab, so that saving an
+unchanged notebook there changes nothing.
 
 ``make notebooks`` re-executes every notebook and rewrites its script; ``make scripts``
 rewrites the scripts only.
@@ -28,6 +30,21 @@ SCRIPT_FORMAT = "py:percent"
 SCRIPTS_FOLDER = "scripts"
 #: The pairing, as jupytext writes it into a paired file's header.
 PAIRING = f"ipynb,{SCRIPTS_FOLDER}//{SCRIPT_FORMAT}"
+
+
+def pair(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Record the pairing in ``nb``'s metadata, as jupytext does on saving; returns ``nb``.
+
+    Without it the first save of a notebook in JupyterLab (jupytext reads the pairing from
+    ``notebooks/jupytext.toml``) adds it, a change unrelated to the edit being made.
+
+    Examples
+    --------
+    >>> pair(nbformat.v4.new_notebook()).metadata["jupytext"]
+    {'formats': 'ipynb,scripts//py:percent'}
+    """
+    nb.metadata["jupytext"] = {"formats": PAIRING}
+    return nb
 
 
 def script_path(notebook: str | Path) -> Path:
@@ -53,10 +70,9 @@ def script_text(nb: nbformat.NotebookNode) -> str:
     True
     """
     # Only the cells matter for review; drop run metadata so re-executing does not churn.
-    clean = nbformat.from_dict(nb)
+    clean = pair(nbformat.from_dict(nb))
     clean.metadata.pop("papermill", None)
     clean.metadata.pop("widgets", None)
-    clean.metadata["jupytext"] = {"formats": PAIRING}
     return jupytext.writes(clean, fmt=SCRIPT_FORMAT)
 
 

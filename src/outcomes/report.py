@@ -42,13 +42,22 @@ from outcomes.cohort import write_cohort
 from outcomes.datacard import render_datacard
 from outcomes.io import PARTIAL_MARK, atomic_path, remove_stale_partials
 from outcomes.knowledge import KNOWLEDGE_DIR
-from outcomes.notebook_scripts import write_script
+from outcomes.notebook_scripts import pair, write_script
 from outcomes.paths import DEFAULT_COHORT_RELATIVE, notebooks_dir, project_root
 from outcomes.progress import progress_bar
 from outcomes.summary import SUMMARY_TAG, Summary, parse_summary
 
 #: Kernel every notebook runs on (inside the project's venv, this is the venv's Python).
 KERNEL_NAME = "python3"
+#: How JupyterLab shows that kernel once ``make lab`` registered it (its ``--display-name``).
+KERNEL_DISPLAY_NAME = "outcomes (.venv)"
+#: The kernelspec :func:`execute_in_place` stores in each notebook: what JupyterLab writes when
+#: it saves a notebook open on the kernel ``make lab`` registers, so a save changes nothing.
+KERNELSPEC: Mapping[str, str] = {
+    "display_name": KERNEL_DISPLAY_NAME,
+    "language": "python",
+    "name": KERNEL_NAME,
+}
 
 
 def _cpu_pins() -> dict[str, str]:
@@ -329,7 +338,10 @@ def execute_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path
     own folder, the way nbval runs it. No per-cell timestamps are recorded, and those left by
     earlier papermill or nbconvert runs are removed, so re-running unchanged code gives an
     unchanged file. A notebook whose execution fails is not written. Each notebook's paired
-    percent script (:mod:`outcomes.notebook_scripts`) is rewritten with it.
+    percent script (:mod:`outcomes.notebook_scripts`) is rewritten with it, and the notebook
+    stores what JupyterLab would add on its first save (the jupytext pairing,
+    :func:`outcomes.notebook_scripts.pair`, and the kernelspec :data:`KERNELSPEC`), so
+    opening and saving it in ``make lab`` leaves the file unchanged.
 
     Parameters
     ----------
@@ -354,6 +366,8 @@ def execute_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path
         with kernel_environment():
             executor.preprocess(nb, {"metadata": {"path": str(path.parent)}})
         _drop_run_metadata(nb)
+        pair(nb)
+        nb.metadata["kernelspec"] = dict(KERNELSPEC)
         with atomic_path(path) as tmp:
             nbformat.write(nb, tmp)
         write_script(path, nb)  # keep the review-friendly twin in step
