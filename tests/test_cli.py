@@ -284,3 +284,33 @@ def test_a_format_contradicting_the_suffix_is_refused_before_any_work(tmp_path, 
     line = one_error_line(capsys, "generate")
     assert f"--format {fmt} contradicts the suffix of {name}" in line
     assert list(tmp_path.iterdir()) == []
+
+
+def options_of(command: str) -> set[str]:
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    return {s for a in sub._actions for s in a.option_strings} | {"--debug", "--version"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "has_format"),
+    [
+        (["generate", "--n", "10", "--seed", "1", "--out", "OUT"], True),
+        (["simulate", "--cohort", "none.parquet", "--policy", "rules", "--out", "OUT"], False),
+        (["simulate", "--cohort", "none.parquet", "--policy", "rules", "--out", "o.csv",
+          "--visits", "OUT"], False),
+        (["triage", "--model", "rules", "--test", "none.parquet", "--out", "OUT"], False),
+        (["evaluate", "--data", "none.csv", "--predictions", "none.csv", "--out", "OUT"], False),
+    ],
+)  # fmt: skip
+def test_an_unknown_suffix_message_names_only_options_the_command_has(tmp_path, capsys, argv,
+                                                                      has_format):  # fmt: skip
+    argv = [str(tmp_path / "x.xlsx") if a == "OUT" else a for a in argv]
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    line = one_error_line(capsys, argv[0])
+    assert "cannot tell the format" in line and "use .parquet or .csv" in line
+    assert "explicitly" not in line
+    named = {word.strip(",.;()") for word in line.split() if word.startswith("--")}
+    assert named <= options_of(argv[0]), named
+    assert ("--format" in named) == has_format
+    assert list(tmp_path.iterdir()) == []

@@ -110,7 +110,12 @@ def _run_generate(args: argparse.Namespace) -> int:
             f"--format {args.format} contradicts the suffix of {args.out.name} (a {named} "
             f"name); name the file .{args.format} or leave out --format"
         )
-    check_destination(args.out, args.format)  # a folder or unknown suffix fails before any work
+    if args.format is None and named is None:
+        raise CommandError(
+            f"cannot tell the format of {str(args.out)!r} from its suffix; use .parquet or "
+            ".csv, or give --format parquet or --format csv"
+        )
+    check_destination(args.out, args.format)  # a folder fails before any work
     extra = {} if args.chunk_size is None else {"chunk_size": args.chunk_size}
     extra["workers"] = args.workers
     path = write_cohort(

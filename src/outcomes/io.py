@@ -79,10 +79,8 @@ def infer_format(path: str | Path, fmt: str | None = None) -> str:
             )
         return fmt
     if named is None:
-        raise ValueError(
-            f"cannot tell the format of {str(path)!r} from its suffix; use .parquet or .csv "
-            "(or pass the format explicitly)"
-        )
+        raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix; use .parquet "
+                         "or .csv")  # fmt: skip
     return named
 
 
