@@ -35,6 +35,9 @@ KERNEL_ENV := PYTHONHASHSEED=0 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_
 	SOURCE_DATE_EPOCH=0 TQDM_DISABLE=1 NPY_DISABLE_CPU_FEATURES=X86_V4,AVX512_ICL,AVX512_SPR \
 	$(if $(AVX2),OPENBLAS_CORETYPE=Haswell)
 RUN := env $(KERNEL_ENV)
+# The `outcomes report` process itself draws its progress bar on a terminal: TQDM_DISABLE is for
+# the kernels only (outcomes.report.kernel_environment gives it to each kernel it starts).
+REPORT_RUN := env $(filter-out TQDM_DISABLE=%,$(KERNEL_ENV))
 
 # pytest, where exit code 5 ("no tests collected") is not a failure.
 define pytest_allow_empty
@@ -72,7 +75,7 @@ test-slow: venv ## the tests marked slow
 	$(call pytest_allow_empty,tests -m slow $(PYTEST_ARGS))
 
 run: venv | $(DEFAULT_COHORT) ## execute every notebook and write the HTML report to reports/
-	$(RUN) $(VENV)/bin/outcomes report --out reports/
+	$(REPORT_RUN) $(VENV)/bin/outcomes report --out reports/
 
 # Committed; made only if missing (timestamps in a fresh clone mean nothing).
 $(DEFAULT_COHORT):

@@ -2,7 +2,9 @@
 
 - The sanitize file parses to exactly the patterns written in it (nbval drops a malformed entry
   silently), each pattern masks what it is for and nothing that a notebook legitimately prints.
-- ``make test`` runs nbval strictly, on the project's kernel, with this sanitize file.
+- ``make test`` runs nbval strictly, on the project's kernel, with this sanitize file; ``make
+  run`` gives the report's kernels the same environment but lets the report itself show its
+  progress bar.
 - The committed notebooks were executed top to bottom in a fresh kernel (a cell that never ran
   is skipped by nbval and proves nothing), papermill can run them, and they use no magics
   (an unknown magic passes nbval unnoticed).
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +22,7 @@ import nbformat
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
+from outcomes.progress import progress_disabled_by_environment
 from outcomes.report import KERNEL_ENV, discover_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,15 +82,35 @@ def test_sanitize_leaves_results_alone(patterns, text):
     assert sanitize(text, patterns) == text
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_test_runs_strict_nbval_with_this_sanitize_file():
-    dry_run = subprocess.run(
-        ["make", "--dry-run", "--always-make", "test"],
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def make_dry_run(target: str) -> str:
+    """What ``make TARGET`` would run (``--always-make``: whatever is already up to date)."""
+    return subprocess.run(
+        ["make", "--dry-run", "--always-make", target],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+
+
+def env_assignments(line: str) -> dict[str, str]:
+    """The ``NAME=VALUE`` words that follow ``env`` on a shell command line."""
+    words = shlex.split(line)
+    assigned = {}
+    for word in words[words.index("env") + 1 :]:
+        name, sep, value = word.partition("=")
+        if not sep or not name.isidentifier():
+            break
+        assigned[name] = value
+    return assigned
+
+
+@needs_make
+def test_make_test_runs_strict_nbval_with_this_sanitize_file():
+    dry_run = make_dry_run("test")
     nbval_lines = [line for line in dry_run.splitlines() if "--nbval" in line]
     assert len(nbval_lines) == 1, dry_run
     line = nbval_lines[0]
@@ -125,3 +149,21 @@ def test_notebook_runs_under_papermill_and_uses_no_magics(path):
             continue
         for line in cell.source.splitlines():
             assert not line.lstrip().startswith(("%", "!")), f"{path.name}: magic {line!r}"
+
+
+@needs_make
+def test_make_run_shows_the_report_progress_and_keeps_kernels_quiet(monkeypatch):
+    lines = [line for line in make_dry_run("run").splitlines() if "outcomes report" in line]
+    assert len(lines) == 1, "make run calls `outcomes report` once"
+    assigned = env_assignments(lines[0])
+    # The report process gets the kernels' environment except TQDM_DISABLE, so on a terminal
+    # it draws its bar over the notebooks ...
+    assert assigned == {k: v for k, v in KERNEL_ENV.items() if k != "TQDM_DISABLE"}
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    for name, value in assigned.items():
+        monkeypatch.setenv(name, value)
+    assert not progress_disabled_by_environment()
+    # ... while every kernel it starts (outcomes.report.kernel_environment) draws none.
+    assert KERNEL_ENV["TQDM_DISABLE"] == "1"
+    monkeypatch.setenv("TQDM_DISABLE", KERNEL_ENV["TQDM_DISABLE"])
+    assert progress_disabled_by_environment()
