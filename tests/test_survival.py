@@ -183,6 +183,44 @@ def test_logrank_matches_lifelines_and_separates_policies(outcomes):
     assert row["chi2"] == round(res.test_statistic, 1) and row["p"] == "<0.001"
 
 
+@pytest.mark.parametrize("by", ["matched", "chronic", "fit", "condition"])
+def test_group_labels_agree_across_analyses_for_bool_and_categorical_columns(sims, by):
+    from lifelines.statistics import logrank_test
+
+    one = sims["everyone_spinal"].outcomes
+    assert one["matched"].dtype == bool and one["chronic"].dtype == bool
+    km_groups = list(dict.fromkeys(kaplan_meier(one, by=by)["group"]))
+    medians = median_times(one, by=by)
+    non_empty = [str(g) for g in medians.index[medians["patients"] != "0"]]
+    assert km_groups == non_empty and len(km_groups) >= 2
+    reference = km_groups[0]
+    table = logrank(one, by=by, reference=reference)
+    assert table["comparison"].tolist() == [
+        "all groups", *(f"{g} vs {reference}" for g in km_groups[1:])]  # fmt: skip
+    assert np.isfinite(table["chi2"]).all()
+    # Each pairwise row is lifelines' two-group test on those rows.
+    labels = one[by].astype(str)
+    ref, other = one[labels == reference], one[labels == km_groups[1]]
+    res = logrank_test(ref["weeks_to_recovery"], other["weeks_to_recovery"],
+                       ref["recovered"], other["recovered"])  # fmt: skip
+    assert table["chi2"].iloc[1] == round(res.test_statistic, 1)
+
+
+def test_logrank_takes_a_boolean_reference_and_names_bad_ones(sims):
+    one = sims["everyone_spinal"].outcomes
+    by_value = logrank(one, by="matched", reference=True)
+    pd.testing.assert_frame_equal(by_value, logrank(one, by="matched", reference="True"))
+    assert by_value["comparison"].tolist() == ["all groups", "False vs True"]
+    assert by_value["p"].iloc[1] == "<0.001"  # mismatched care is slower, far beyond noise
+    with pytest.raises(ValueError, match=r"reference 'gym' is not a group of 'pathway'; "
+                       r"choose one of: emergency, spinal"):  # fmt: skip
+        logrank(one, by="pathway", reference="gym")
+    # One non-empty group: nothing to test, said so rather than a p-value.
+    alone = logrank(one[one["matched"]], by="matched", reference=True)
+    assert alone["comparison"].tolist() == ["all groups"]
+    assert np.isnan(alone["chi2"].iloc[0]) and alone["p"].iloc[0] == "n/a"
+
+
 def test_pooled_policies_cannot_be_grouped_by_another_column(outcomes, sims):
     # Under common random numbers, the same patient on the same fit is an identical copy in
     # every policy: pooling inflates n. Every group-wise analysis refuses it...

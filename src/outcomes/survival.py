@@ -81,9 +81,16 @@ def at_risk_weeks(horizon: int) -> tuple[int, ...]:
 
 
 def _groups(outcomes: pd.DataFrame, by: str) -> list[tuple[str, pd.DataFrame]]:
+    """``(label, rows)`` per group of column ``by``, in the column's order: its categories
+    for a categorical, else its sorted values (``False`` before ``True``). The label is
+    ``str(value)``, the same in every table of this module; rows with a missing value belong
+    to no group."""
     column = outcomes[by]
-    names = list(column.cat.categories) if hasattr(column, "cat") else sorted(column.unique())
-    return [(str(name), outcomes[column == name]) for name in names]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = list(column.cat.categories)
+    else:
+        names = sorted(pd.unique(column.dropna()))
+    return [(str(name), outcomes[(column == name).to_numpy()]) for name in names]
 
 
 def _one_row_per_patient(table: pd.DataFrame, by: str, *also: str) -> None:
@@ -196,8 +203,11 @@ def median_times(outcomes: pd.DataFrame, by: str) -> pd.DataFrame:
 def logrank(outcomes: pd.DataFrame, by: str, reference: str | None = None) -> pd.DataFrame:
     """Log-rank tests of time to recovery between groups.
 
-    The first row tests all groups together; with ``reference``, one row per other group
-    compares it with the reference. Columns: ``comparison``, ``chi2``, ``df``, ``p``.
+    The first row tests all non-empty groups together; with ``reference`` (a group's label,
+    as :func:`kaplan_meier` and :func:`median_times` show it, or its value: ``True`` for a
+    boolean column), one row per other non-empty group compares it with the reference.
+    Columns: ``comparison``, ``chi2``, ``df``, ``p``. A test with fewer than two non-empty
+    groups has nothing to compare: ``chi2`` is NaN and ``p`` is ``"n/a"``.
 
     The test assumes the groups hold different, independent patients. Grouped by condition or
     by fit *within one policy*, they do. Grouped by policy on the same patients (common random
@@ -214,24 +224,47 @@ def logrank(outcomes: pd.DataFrame, by: str, reference: str | None = None) -> pd
     >>> out = simulate(patients, patients["pathway"], seed=0, visits=False).outcomes
     >>> logrank(out, by="pathway")["comparison"].iloc[0]
     'all groups'
+    >>> logrank(out, by="chronic", reference=False)["comparison"].tolist()
+    ['all groups', 'True vs False']
     """
     _one_row_per_patient(outcomes, by)
-    present = outcomes[outcomes[by].isin([n for n, g in _groups(outcomes, by) if len(g)])]
-    labels = present[by].astype(str)
-    overall = multivariate_logrank_test(present[DURATION], labels, present[EVENT])
-    rows = [("all groups", overall.test_statistic, overall.degrees_of_freedom, overall.p_value)]
+    groups = _groups(outcomes, by)
+    labels = [name for name, _ in groups]
+    present = [(name, group) for name, group in groups if len(group)]
+    rows = []
+    if len(present) >= 2:
+        durations = np.concatenate([g[DURATION].to_numpy(float) for _, g in present])
+        events = np.concatenate([g[EVENT].to_numpy(bool) for _, g in present])
+        names = np.repeat([name for name, _ in present], [len(g) for _, g in present])
+        overall = multivariate_logrank_test(durations, names, events)
+        rows.append(
+            ("all groups", overall.test_statistic, overall.degrees_of_freedom, overall.p_value)
+        )
+    else:
+        rows.append(("all groups", np.nan, 0, np.nan))
     if reference is not None:
-        ref = present[labels == reference]
-        for name in dict.fromkeys(labels):
-            if name == reference:
+        ref_label = str(reference)
+        if ref_label not in labels:
+            raise ValueError(
+                f"reference {reference!r} is not a group of {by!r}; choose one of: "
+                f"{', '.join(labels)}"
+            )
+        ref = dict(groups)[ref_label]
+        for name, other in present:
+            if name == ref_label:
                 continue
-            other = present[labels == name]
+            if ref.empty:
+                rows.append((f"{name} vs {ref_label}", np.nan, 1, np.nan))
+                continue
             res = logrank_test(ref[DURATION], other[DURATION], ref[EVENT], other[EVENT])
-            rows.append((f"{name} vs {reference}", res.test_statistic, 1, res.p_value))
+            rows.append((f"{name} vs {ref_label}", res.test_statistic, 1, res.p_value))
     table = pd.DataFrame(rows, columns=["comparison", "chi2", "df", "p"])
     table["chi2"] = table["chi2"].astype(float).round(1)
     table["df"] = table["df"].astype(int)
-    table["p"] = [f"{p:.3f}" if p >= 0.001 else "<0.001" for p in table["p"]]
+    table["p"] = [
+        "n/a" if not np.isfinite(p) else f"{p:.3f}" if p >= 0.001 else "<0.001"
+        for p in table["p"].astype(float)
+    ]
     return table
 
 
