@@ -57,7 +57,16 @@ venv: $(STAMP) ## create .venv and install the package with the pinned dependenc
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "outcomes needs Python 3.11 or newer (PYTHON=$(PYTHON))"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# A .venv whose pip does not run is broken (on a Debian without python3-venv, `python3 -m
+	@# venv` fails after creating .venv/bin/python): remove it and make it again.
+	if ! $(PY) -m pip --version >/dev/null 2>&1; then \
+		if [ -e $(VENV) ]; then echo "$(VENV) is incomplete (its pip does not run): recreating it"; fi; \
+		rm -rf $(VENV); \
+		$(PYTHON) -m venv $(VENV) || { \
+			$(PYTHON) -m ensurepip --version >/dev/null 2>&1 || echo "hint: $(PYTHON) has no" \
+				"ensurepip; on Debian/Ubuntu install it with: apt-get install python3-venv"; \
+			rm -rf $(VENV); exit 1; }; \
+	fi
 	if $(PY) -m pip install --quiet --disable-pip-version-check uv \
 		&& $(UV) pip install --python $(PY) -c $(CONSTRAINTS) -e ".[dev]"; then :; \
 	else \

@@ -2,13 +2,18 @@
 
 - environment.yml (conda) is exactly what tools/sync_environment.py generates from it;
 - every dependency has a lower bound (so an old, untested version is never accepted);
-- requirements/constraints.txt pins every dependency it names, to a version it allows.
+- requirements/constraints.txt pins every dependency it names, to a version it allows;
+- `make venv` replaces a broken .venv and says what to install when Python cannot make one.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -104,3 +109,81 @@ def test_constraints_pin_every_dependency_to_an_allowed_version(requirement):
     assert requirement.specifier.contains(pins[name], prereleases=True), (
         f"{name}=={pins[name]} is outside pyproject's {requirement.specifier}: run `make lock`"
     )
+
+
+# `make venv` on a machine whose Python cannot make a working venv. Stand-in interpreters (shell
+# scripts) play the parts, so the Makefile's own recipe runs without creating a real venv or
+# reaching the package index: the real Python answers the version check, everything else is
+# logged to CALLS.
+REAL_PYTHON = shutil.which("python3") or sys.executable
+# Debian's python3 without python3-venv: `-m venv` creates .venv/bin/python, then fails.
+HALF_VENV_PYTHON = """#!/usr/bin/env bash
+echo "system $*" >> CALLS
+case "$1 $2" in
+  "-m venv") mkdir -p "$3/bin"; printf '#!/usr/bin/env bash\\nexit 1\\n' > "$3/bin/python"
+             chmod +x "$3/bin/python"; echo "ensurepip is not available" >&2; exit 1 ;;
+  "-m ensurepip") exit 1 ;;
+  *) exec {real} "$@" ;;
+esac
+"""
+# A Python that makes a working venv whose pip and uv install nothing but succeed.
+GOOD_PYTHON = """#!/usr/bin/env bash
+echo "system $*" >> CALLS
+case "$1 $2" in
+  "-m venv") mkdir -p "$3/bin"
+             printf '#!/usr/bin/env bash\\necho "venv $*" >> CALLS\\n' > "$3/bin/python"
+             printf '#!/usr/bin/env bash\\necho "uv $*" >> CALLS\\n' > "$3/bin/uv"
+             chmod +x "$3/bin/python" "$3/bin/uv" ;;
+  *) exec {real} "$@" ;;
+esac
+"""
+
+
+def make_venv(folder: Path, python_script: str) -> subprocess.CompletedProcess:
+    """Run `make venv` in a copy of the project's build files, with this stand-in python3."""
+    (folder / "requirements").mkdir(parents=True, exist_ok=True)
+    for name in ("Makefile", "pyproject.toml", "requirements/constraints.txt"):
+        shutil.copy(ROOT / name, folder / name)
+    fake = folder / "fake-python3"
+    fake.write_text(python_script.format(real=shlex.quote(REAL_PYTHON)), encoding="utf-8")
+    fake.chmod(0o755)
+    return subprocess.run(
+        ["make", "venv", f"PYTHON={fake}"], cwd=folder, capture_output=True, text=True
+    )
+
+
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+@needs_make
+def test_make_venv_without_ensurepip_fails_with_a_hint_and_leaves_no_venv(tmp_path):
+    result = make_venv(tmp_path, HALF_VENV_PYTHON)
+    assert result.returncode != 0
+    hints = [line for line in result.stdout.splitlines() if line.startswith("hint:")]
+    assert len(hints) == 1 and "apt-get install python3-venv" in hints[0], result.stdout
+    # Nothing half-made is left for the next `make` to mistake for a venv.
+    assert not (tmp_path / ".venv").exists()
+
+
+@needs_make
+def test_make_venv_recreates_a_venv_whose_pip_does_not_run(tmp_path):
+    broken = tmp_path / ".venv" / "bin"
+    broken.mkdir(parents=True)
+    (broken / "python").write_text("#!/usr/bin/env bash\nexit 1\n", encoding="utf-8")
+    (broken / "python").chmod(0o755)
+    (tmp_path / ".venv" / "left-over").write_text("from the failed attempt", encoding="utf-8")
+
+    result = make_venv(tmp_path, GOOD_PYTHON)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ".venv is incomplete (its pip does not run): recreating it" in result.stdout
+    assert not (tmp_path / ".venv" / "left-over").exists()
+    calls = (tmp_path / "CALLS").read_text(encoding="utf-8").splitlines()
+    assert "system -m venv .venv" in calls
+    assert any(c.startswith("uv pip install --python .venv/bin/python") for c in calls), calls
+    assert (tmp_path / ".venv" / ".installed").is_file()
+    # A working venv is kept as it is: the next `make venv` does not make it again.
+    (tmp_path / "CALLS").unlink()
+    (tmp_path / ".venv" / ".installed").unlink()
+    assert make_venv(tmp_path, GOOD_PYTHON).returncode == 0
+    assert "system -m venv .venv" not in (tmp_path / "CALLS").read_text(encoding="utf-8")
