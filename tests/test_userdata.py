@@ -447,3 +447,42 @@ def test_evaluate_leaves_only_the_companion_files_of_this_run(tmp_path, capsys):
     assert "Brier" not in capsys.readouterr().out
     assert cli.main([*argv, str(calls)]) == 0
     assert sorted(p.name for p in out.parent.iterdir()) == names
+
+
+def test_chronic_is_derived_when_empty_and_must_agree_with_the_duration(tmp_path, good):
+    """``chronic`` is optional: an empty cell is derived from the symptom duration like an
+    absent column (more than the knowledge base's threshold of weeks); a given flag that
+    contradicts the duration is an error naming the rows."""
+    threshold = int(load_knowledge().shared["chronic_threshold_weeks"])
+    frame = good.copy()
+    frame.loc[[0, 1], "symptom_duration_weeks"] = [str(threshold + 8), str(threshold)]
+    frame.loc[[0, 1], "chronic"] = ""
+    patients = read_patients(write(tmp_path, frame))
+    assert patients["chronic"].tolist()[:2] == [True, False]
+    assert patients["chronic"].dtype == bool
+    absent = read_patients(write(tmp_path, frame.drop(columns=["chronic"]), "absent.csv"))
+    pd.testing.assert_series_equal(absent["chronic"], patients["chronic"])
+
+    frame.loc[[2, 5], "symptom_duration_weeks"] = ["1", str(threshold + 18)]
+    frame.loc[[2, 5], "chronic"] = ["True", "no"]
+    with pytest.raises(DataValidationError) as info:
+        read_patients(write(tmp_path, frame))
+    assert first_line(info) == (
+        "mine.csv: column 'chronic': 2 rows contradict column 'symptom_duration_weeks' "
+        f"(chronic means more than {threshold} weeks) (rows 3, 6: 'True' with 1 week, 'no' "
+        f"with {threshold + 18} weeks)"
+    )
+    # A duration that is wrong itself is named once, in its own column.
+    frame.loc[[2, 5], "chronic"] = ["", ""]
+    frame.loc[2, "symptom_duration_weeks"] = "soon"
+    with pytest.raises(DataValidationError) as info:
+        read_patients(write(tmp_path, frame))
+    assert str(info.value) == ("mine.csv: column 'symptom_duration_weeks': 1 row not a whole "
+                               "number (row 3: 'soon')")  # fmt: skip
+
+
+def test_the_data_dictionary_says_how_chronic_is_read():
+    row = userdata.data_dictionary().set_index("column").loc["chronic"]
+    assert row["role"] == "optional"
+    assert "empty = derived from symptom_duration_weeks" in row["allowed values"]
+    assert "must agree with symptom_duration_weeks" in row["meaning"]

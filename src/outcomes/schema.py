@@ -11,8 +11,9 @@ Which ``patients`` columns a team's file must have (:func:`column_roles`):
 - **required** — the patient id, setting, age, sex, symptom duration, every pain-map and
   aggravating finding (history is always taken), and baseline pain and ODI;
 - **optional** — occupation, onset, trigger, side (absent or empty: not recorded), ``chronic``
-  (derived from the symptom duration when absent), every exam sign and red flag (absent or
-  empty: not recorded), and the truth: the confirmed ``pathway`` and ``condition``;
+  (derived from the symptom duration when absent or empty; when given it must agree with it),
+  every exam sign and red flag (absent or empty: not recorded), and the truth: the confirmed
+  ``pathway`` and ``condition``;
 - anything else is kept and ignored.
 """
 

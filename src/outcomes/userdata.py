@@ -329,6 +329,13 @@ class _Verdicts:
         return cls(pa.concat_arrays([old.texts, texts]), np.concatenate([old.values, values]),
                    merged)  # fmt: skip
 
+    def fine(self) -> np.ndarray:
+        """Which judged texts have no problem."""
+        bad = np.zeros(len(self.values), dtype=bool)
+        for flagged, _ in self.problems.values():
+            bad |= flagged
+        return ~bad
+
 
 class _Columns:
     """Parses the batches of a team's patients file into typed columns, allocated once."""
@@ -360,12 +367,13 @@ class _Columns:
         conditions = list(self.columns["condition"].categories or ())
         pathways = list(self.columns["pathway"].categories or ())
         pathway_of = kb.pathway_of()
+        self.chronic_weeks = int(kb.shared["chronic_threshold_weeks"])
         self._pathway_of_condition = np.array(
             [pathways.index(pathway_of[c]) for c in conditions], dtype=np.int8
         )
 
     def add(self, batch: pa.RecordBatch, offset: int) -> None:
-        codes = {}
+        codes, judged = {}, {}
         for i, name in enumerate(self.names):
             array = batch.column(i)
             column = self.columns.get(name)
@@ -374,11 +382,13 @@ class _Columns:
             elif name == "patient_id":
                 self.pieces[name].append(self._ids(array, offset))
             else:
-                values = self._parse(name, column, array, offset)
-                self._store(name, column, values, offset)
-                codes[name] = values
+                codes[name], judged[name] = self._parse(name, column, array, offset)
+        if "chronic" in codes:
+            codes["chronic"] = self._check_chronic(codes, judged, offset)
         if "condition" in codes and "pathway" in codes:
             self._check_truth(codes["condition"], codes["pathway"], offset)
+        for name, values in codes.items():
+            self._store(name, self.columns[name], values, offset)
 
     def _store(self, name: str, column: Column, values: np.ndarray, offset: int) -> None:
         targets = self.arrays[name]
@@ -399,8 +409,10 @@ class _Columns:
         self.checker.flag("patient_id", "empty (every patient needs an id)", empty, offset)
         return ids
 
-    def _parse(self, name: str, column: Column, array: pa.Array, offset: int) -> np.ndarray:
-        """Row values as numpy: booleans (int8, -1 = missing), integers, or category codes.
+    def _parse(self, name: str, column: Column, array: pa.Array,
+               offset: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Row values as numpy: booleans (int8, -1 = missing), integers, or category codes;
+        and each row's judged text (a position in the column's verdicts).
 
         Each distinct text of a column is judged once, when a batch first brings it (a table
         of verdicts grows per column); the verdicts reach the rows by indexing with codes.
@@ -420,7 +432,7 @@ class _Columns:
             positions = np.flatnonzero(bad[rows])
             first = None if shown is None else list(shown[rows[positions[:MAX_ROWS_SHOWN]]])
             self.checker.flag(name, what, positions, offset, first)
-        return table.values[rows]
+        return table.values[rows], rows
 
     def _judge(self, name: str, column: Column, texts: pd.Series) -> tuple[np.ndarray, dict]:
         """Value of each distinct text, and each possible problem: what -> (bad, shown)."""
@@ -434,13 +446,13 @@ class _Columns:
             problems[what] = (bad, shown)
 
         if column.dtype in ("bool", "boolean"):
-            optional = name in self.missable
+            optional = name in self.missable or name == "chronic"
             true, false = lower.isin(TRUE_TEXT).to_numpy(), lower.isin(FALSE_TEXT).to_numpy()
-            flag(
-                ~(true | false | (missing if optional else False)),
-                "not yes/no (true/false, 1/0, yes/no"
-                + ("; empty = not recorded)" if optional else "; this finding is required)"),
+            empty = {"chronic": "; empty = derived from symptom_duration_weeks)"}.get(
+                name, "; empty = not recorded)" if optional else "; this finding is required)"
             )
+            flag(~(true | false | (missing if optional else False)),
+                 "not yes/no (true/false, 1/0, yes/no" + empty)  # fmt: skip
             values = np.where(true, 1, np.where(false | (not optional), 0, -1)).astype(np.int8)
             return values, problems
         if column.dtype in ("int8", "int16"):
@@ -465,6 +477,24 @@ class _Columns:
             flag(missing, "empty (the confirmed pathway)", None)
         codes = pd.Categorical(stripped.where(known), categories=allowed).codes
         return codes.astype(np.int8), problems
+
+    def _check_chronic(self, codes: dict[str, np.ndarray], judged: dict[str, np.ndarray],
+                       offset: int) -> np.ndarray:  # fmt: skip
+        """``chronic`` filled where empty from the symptom duration (more than the knowledge
+        base's threshold of weeks); a given flag contradicting a valid duration is flagged."""
+        flag, weeks = codes["chronic"], codes["symptom_duration_weeks"]
+        derived = weeks > self.chronic_weeks
+        fine = self._verdicts["symptom_duration_weeks"].fine()[judged["symptom_duration_weeks"]]
+        given = flag >= 0
+        bad = np.flatnonzero(given & fine & ((flag == 1) != derived))
+        if len(bad):
+            texts, at = self._verdicts["chronic"].texts, judged["chronic"]
+            shown = [f"{texts[at[i]].as_py().strip()!r} with {weeks[i]} week"
+                     + ("" if weeks[i] == 1 else "s") for i in bad[:MAX_ROWS_SHOWN]]  # fmt: skip
+            what = (f"contradict column 'symptom_duration_weeks' (chronic means more than "
+                    f"{self.chronic_weeks} weeks)")  # fmt: skip
+            self.checker.flag("chronic", what, bad, offset, shown)
+        return np.where(given, flag, derived).astype(np.int8)
 
     def _check_truth(self, condition: np.ndarray, pathway: np.ndarray, offset: int) -> None:
         both = (condition >= 0) & (pathway >= 0)
@@ -541,7 +571,8 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
     ----------
     path
         The file. CSV booleans may be true/false, 1/0 or yes/no; an empty cell in an exam or
-        red-flag column means "not recorded".
+        red-flag column means "not recorded", and in ``chronic`` "derived from the symptom
+        duration".
     require_truth
         The confirmed ``pathway`` must be present for every patient (needed to evaluate).
 
@@ -550,14 +581,15 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
     pandas.DataFrame
         The ``patients`` table: required and present optional columns with the generator's
         dtypes (absent exam signs and red flags added as not recorded; ``chronic`` derived
-        from the symptom duration when absent; ``patient_id`` as Arrow-backed text), then any
-        extra columns of the file, as Arrow-backed text.
+        from the symptom duration when absent or empty; ``patient_id`` as Arrow-backed
+        text), then any extra columns of the file, as Arrow-backed text.
 
     Raises
     ------
     DataValidationError
         Naming the file, the column, up to 10 rows and the count of each problem; a
-        confirmed ``pathway`` that is not the ``condition``'s pathway is one.
+        confirmed ``pathway`` that is not the ``condition``'s pathway is one, and so is a
+        ``chronic`` flag that contradicts the symptom duration.
 
     Examples
     --------
@@ -599,8 +631,7 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
                 np.full(rows, -1, np.int8), categories=columns.columns[name].categories
             )
     if "chronic" not in data:
-        threshold = kb.shared["chronic_threshold_weeks"]
-        data["chronic"] = data["symptom_duration_weeks"] > threshold
+        data["chronic"] = data["symptom_duration_weeks"] > columns.chronic_weeks
     order = [c for c in columns.columns if c in data]
     for extra in [c for c in header if c not in columns.columns]:
         data[extra] = columns.column(extra, rows)
@@ -1010,8 +1041,9 @@ def data_dictionary() -> pd.DataFrame:
             continue
         if c.dtype in ("bool", "boolean"):
             kind = "yes/no"
-            allowed = "true/false, 1/0 or yes/no" + ("; empty = not recorded" if c.name in missable
-                                                       else "")  # fmt: skip
+            allowed = "true/false, 1/0 or yes/no" + (
+                "; empty = derived from symptom_duration_weeks" if c.name == "chronic"
+                else "; empty = not recorded" if c.name in missable else "")  # fmt: skip
         elif c.dtype in ("int8", "int16"):
             kind = "integer"
             low, high = RANGES[c.name]
@@ -1023,7 +1055,8 @@ def data_dictionary() -> pd.DataFrame:
             kind, allowed = "text", "any non-empty text, unique per patient"
         meaning = c.meaning.replace(" (hidden from triage)", "")
         if c.name == "chronic":
-            meaning += "; derived from symptom_duration_weeks when absent"
+            meaning += ("; must agree with symptom_duration_weeks, and is derived from it when "
+                        "absent or empty")  # fmt: skip
         rows.append((c.name, kind, role, allowed, meaning))
     return pd.DataFrame(rows, columns=["column", "type", "role", "allowed values", "meaning"])
 
