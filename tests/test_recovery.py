@@ -147,6 +147,51 @@ def test_bad_recovery_knowledge_names_file_key_and_value(tmp_path, old, new, mes
     assert message in str(err.value)
 
 
+def _entry(key: str, value: float) -> str:
+    return f'{key} = {{ value = {value}, source = "assumption" }}\n'
+
+
+AGGRAVATING_PAIR = 'piriformis_syndrome = { pathways = ["spinal"], '
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("[recovery]\n", "[recovery]\n" + _entry("dropuot", 0.2),
+         "[recovery.dropuot] is not a known key of [recovery]; allowed: pain_max, "),
+        ("[modifiers]\n", "[modifiers]\n" + _entry("chronic_multiplier", 0.9),
+         "[modifiers.chronic_multiplier] is not a known key of [modifiers]; allowed: "
+         "chronic_rate_multiplier, "),
+        ("[noise]\n", "[noise]\n" + _entry("flare_probability", 0.5),
+         "[noise.flare_probability] is not a known key of [noise]; allowed: pain_sd, "),
+        ("[aggravation]\n", "[aggravation]\n" + _entry("peak_weeks", 9),
+         "[aggravation.peak_weeks] is not a known key of [aggravation]; allowed: peak_week"),
+        ("[fit.matched]\n", "[fit.matched]\n" + _entry("ceiling", 0.9),
+         "[fit.matched.ceiling] is not a known key of [fit.matched]; allowed: rate_multiplier, "),
+        (AGGRAVATING_PAIR, AGGRAVATING_PAIR + "weight = 2, ",
+         "[aggravating.piriformis_syndrome.weight] is not a known key of "
+         "[aggravating.piriformis_syndrome]; allowed: pathways, source"),
+        ("[aggravation]\n", "[modifers]\n" + _entry("chronic_rate_multiplier", 0.9)
+         + "\n[aggravation]\n",
+         "[modifers] is not a known key (a table); allowed: recovery, half_life_weeks, "),
+        ("[fit.matched]\n", "[fit.slow]\n" + _entry("rate_multiplier", 0.1)
+         + "\n[fit.matched]\n",
+         "[fit.slow] is not a known key of [fit]; allowed: matched, mismatched, "),
+    ],
+)  # fmt: skip
+def test_unknown_recovery_keys_are_rejected_with_the_allowed_ones(tmp_path, old, new, message):
+    """A misspelt key would otherwise be ignored, and the number it was meant to change kept."""
+    directory = _copy_knowledge(tmp_path)
+    path = directory / "recovery.toml"
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+    with pytest.raises(KnowledgeError) as err:
+        load_recovery(load_knowledge(directory))
+    assert str(err.value).startswith("recovery.toml: ")
+    assert message in str(err.value)
+
+
 def test_numbers_the_sources_do_not_state_are_marked_as_assumptions():
     """A seed text or study is the source of a number only where it states that number; a
     number we chose to follow a direction is an assumption naming the direction's source."""

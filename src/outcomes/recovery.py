@@ -73,6 +73,25 @@ NO_SECONDARY_PATHWAY = "none"
 TRAIN_STREAM = 0x7EA1
 #: Minimum size of the training cohort of a learned policy.
 MIN_TRAINING_PATIENTS = 2000
+#: Keys each table of ``recovery.toml`` may hold (tables keyed by condition or fit are
+#: checked against the knowledge base and :data:`FITS`); any other key is rejected on load.
+RECOVERY_TABLES = (
+    "recovery", "half_life_weeks", "fit", "aggravating", "aggravation", "modifiers", "noise",
+)  # fmt: skip
+RECOVERY_KEYS = (
+    "pain_max", "min_fall_points", "min_fall_fraction", "sustained_visits", "follow_up_weeks",
+    "dropout",
+)  # fmt: skip
+AGGRAVATING_KEYS = ("pathways", "source")
+AGGRAVATION_KEYS = ("peak_week",)
+MODIFIER_KEYS = (
+    "chronic_rate_multiplier", "severity_slope", "adherence_beta_a", "adherence_beta_b",
+    "adherence_floor", "individual_rate_sd", "secondary_share",
+)  # fmt: skip
+NOISE_KEYS = (
+    "pain_sd", "odi_sd", "flare_weekly_probability", "flare_pain", "flare_odi",
+    "flare_carryover",
+)  # fmt: skip
 # A seed or study named inside an ``assumption`` source, e.g. "(direction: seed:000 §Title)".
 _CITED = re.compile(r"seed:\d+ §[^)]+|study:[A-Za-z0-9_]+")
 
@@ -108,10 +127,21 @@ class RecoveryParams:
         return pd.DataFrame(rows, columns=["key", "source"])
 
 
+def _only(reader: _Reader, node: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:
+    """Reject a key of table ``key`` (``""``: the file's top level) that is not ``allowed``."""
+    unknown = [name for name in node if name not in allowed]
+    if unknown:
+        where = f"{key}.{unknown[0]}" if key else unknown[0]
+        table = f" of [{key}]" if key else " (a table)"
+        raise reader.fail(where, f"is not a known key{table}; allowed: {', '.join(allowed)}")
+
+
 def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     """Read and validate ``recovery.toml`` against the knowledge base.
 
-    Raises :class:`~outcomes.knowledge.KnowledgeError` naming the file, the key and the value.
+    Raises :class:`~outcomes.knowledge.KnowledgeError` naming the file, the key and the value;
+    a key no table knows (a misspelt rate would otherwise be ignored silently) is named with
+    the keys allowed there.
 
     Examples
     --------
@@ -126,7 +156,9 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     reader = _Reader(directory / "recovery.toml", references, sources)
     data = reader.data
     num = reader.number
+    _only(reader, data, "", RECOVERY_TABLES)
     rec = reader.table(data.get("recovery"), "recovery")
+    _only(reader, rec, "recovery", RECOVERY_KEYS)
     sustained = num(rec, "recovery", "sustained_visits", low=1, high=12)
     weeks = num(rec, "recovery", "follow_up_weeks", low=2, high=520)
     for key, value in (("sustained_visits", sustained), ("follow_up_weeks", weeks)):
@@ -146,25 +178,25 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     }
 
     fit_node = reader.table(data.get("fit"), "fit")
+    _only(reader, fit_node, "fit", FITS)
     fit = {}
     for name in FITS:
         key = f"fit.{name}"
         node = reader.table(fit_node.get(name), key)
+        _only(reader, node, key, FIT_FIELDS)
         fit[name] = {
             "rate_multiplier": num(node, key, "rate_multiplier", low=0.0, high=10.0),
             "floor": num(node, key, "floor", low=0.0, high=3.0),
             "delay_weeks": num(node, key, "delay_weeks", low=0.0, high=52.0),
             "aggravation": num(node, key, "aggravation", low=0.0, high=2.0),
         }
-    unknown_fits = sorted(set(fit_node) - set(FITS))
-    if unknown_fits:
-        raise reader.fail(f"fit.{unknown_fits[0]}", f"is not one of {', '.join(FITS)}")
 
     aggravating = {}
     for condition, node in reader.table(data.get("aggravating", {}), "aggravating").items():
         key = f"aggravating.{condition}"
         kb.condition(condition)
         node = reader.table(node, key)
+        _only(reader, node, key, AGGRAVATING_KEYS)
         pathways = node.get("pathways")
         if not isinstance(pathways, list) or not all(p in kb.pathways for p in pathways):
             raise reader.fail(
@@ -177,6 +209,9 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     agg = reader.table(data.get("aggravation"), "aggravation")
     mods = reader.table(data.get("modifiers"), "modifiers")
     noise = reader.table(data.get("noise"), "noise")
+    _only(reader, agg, "aggravation", AGGRAVATION_KEYS)
+    _only(reader, mods, "modifiers", MODIFIER_KEYS)
+    _only(reader, noise, "noise", NOISE_KEYS)
     params = RecoveryParams(
         sources=sources,
         pain_max=num(rec, "recovery", "pain_max", low=0, high=10, what="a pain score"),
