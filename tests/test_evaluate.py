@@ -376,6 +376,100 @@ def test_confusion_cells_have_wilson_intervals_of_their_row(cohort, rules_pred):
     assert ev.confusion_long(y, rules_pred).equals(long)  # no randomness
 
 
+# Known truth for the bootstrap options: 3 true pathways with fixed shares, each sent to the
+# pathways by a fixed row of P; for safety, emergencies (30%) with a red flag shown for 60%
+# of them, missed with probability 0.1 when flagged and 0.25 when not, and 10% of the others
+# over-triaged. True values: every cell of P; sensitivity 1 - (0.6 * 0.1 + 0.4 * 0.25) =
+# 0.84, emergencies missed 0.16, missed with a red flag 0.1, over-triage 0.1.
+P_TRUE = np.array([[0.7, 0.2, 0.1], [0.15, 0.8, 0.05], [0.3, 0.1, 0.6]])
+SAFETY_TRUE = np.array([0.84, 0.16, 0.1, 0.1])
+
+
+def _study(rng, n):
+    labels = np.array(["hip", "spinal", "muscular"])
+    t = rng.choice(3, size=n, p=[0.4, 0.4, 0.2])
+    assigned = (P_TRUE[t].cumsum(axis=1) < rng.random(n)[:, None]).sum(axis=1)
+    emergency = rng.random(n) < 0.3
+    flag = emergency & (rng.random(n) < 0.6)
+    missed = np.where(flag, rng.random(n) < 0.1, rng.random(n) < 0.25)
+    sent = np.where(emergency, ~missed, rng.random(n) < 0.1)
+    y = np.where(emergency, "emergency", "spinal")
+    pred = np.where(sent, "emergency", "spinal")
+    return labels[t], labels[assigned], y, pred, pd.DataFrame({"rf_bowel_bladder": flag})
+
+
+def test_bootstrap_intervals_of_cells_and_safety_cover_the_truth_at_the_nominal_rate():
+    # 400 seeded studies of 2,000 patients. If an interval covers with probability 0.95, the
+    # number of studies it covers is Binomial(400, 0.95): SE sqrt(0.95 * 0.05 / 400) = 0.011.
+    # The mean coverage over a table's cells has an SE no larger (an average of correlated
+    # indicators varies at most as much as one), so it must be within 3.5 SE of 0.95; each
+    # cell alone within 5 SE (13 checks, so about 1e-5 of false alarm if all are exact). The
+    # percentile bootstrap's own coverage error is O(1/n): about 0.005 here, measured over
+    # 2,000 studies, well inside the tolerance.
+    rng = np.random.default_rng(2024)
+    studies, n = 400, 2000
+    costs = ev.load_costs()
+    cells, safety = np.zeros(9), np.zeros(4)
+    for study in range(studies):
+        true, assigned, y, pred, flags = _study(rng, n)
+        c = ev.confusion_long(true, assigned, labels=["hip", "spinal", "muscular"],
+                              interval="bootstrap", n_boot=1000, seed=study)  # fmt: skip
+        cells += (c["low"] <= P_TRUE.ravel()) & (P_TRUE.ravel() <= c["high"])
+        s = ev.safety_table(y, pred, patients=flags, costs=costs, n_boot=1000, seed=study,
+                            interval="bootstrap").iloc[:4]  # fmt: skip
+        safety += (s["low"] <= SAFETY_TRUE) & (SAFETY_TRUE <= s["high"])
+    se = np.sqrt(0.95 * 0.05 / studies)
+    for covered in (cells / studies, safety / studies):
+        assert abs(covered.mean() - 0.95) < 3.5 * se, covered
+        assert (np.abs(covered - 0.95) < 5 * se).all(), covered
+
+
+def test_bootstrap_and_wilson_intervals_agree_on_a_large_cohort():
+    # With 400,000 patients every proportion is close to normal, and both intervals are
+    # estimate -+ 1.96 SE to within O(1/n). What separates them is the bootstrap's Monte Carlo
+    # error: the 2.5% quantile of B replicates has SE sqrt(0.025 * 0.975 / B) / phi(1.96) SE
+    # = 0.06 SE for B = 2,000; allow 4 of those (0.24 binomial SE) at each end.
+    true, assigned, y, pred, flags = _study(np.random.default_rng(7), 400_000)
+    labels = ["hip", "spinal", "muscular"]
+    boot = ev.confusion_long(true, assigned, labels=labels, interval="bootstrap", n_boot=2000)
+    wilson = ev.confusion_long(true, assigned, labels=labels)
+    pd.testing.assert_frame_equal(boot.drop(columns=["low", "high"]),
+                                  wilson.drop(columns=["low", "high"]))  # fmt: skip
+    se = np.sqrt(wilson["share"] * (1 - wilson["share"]) / wilson["of"])
+    allowed = 4 * np.sqrt(0.025 * 0.975 / 2000) / 0.05844 * se
+    assert (np.abs(boot["low"] - wilson["low"]) < allowed).all()
+    assert (np.abs(boot["high"] - wilson["high"]) < allowed).all()
+    a = ev.safety_table(y, pred, patients=flags, n_boot=2000, interval="bootstrap")
+    b = ev.safety_table(y, pred, patients=flags, n_boot=2000)
+    pd.testing.assert_frame_equal(a.drop(columns=["low", "high"]), b.drop(columns=["low", "high"]))
+    p, of = b["estimate"].iloc[:4], b["of"].iloc[:4]
+    allowed = 4 * np.sqrt(0.025 * 0.975 / 2000) / 0.05844 * np.sqrt(p * (1 - p) / of)
+    assert (np.abs(a["low"] - b["low"]).iloc[:4] < allowed).all()
+    assert (np.abs(a["high"] - b["high"]).iloc[:4] < allowed).all()
+    pd.testing.assert_frame_equal(a.iloc[4:], b.iloc[4:])  # the cost's interval is the same
+    # Seeded, and only the two named intervals exist.
+    pd.testing.assert_frame_equal(
+        a, ev.safety_table(y, pred, patients=flags, n_boot=2000, interval="bootstrap")
+    )
+    with pytest.raises(ValueError, match="interval 'exact' is unknown"):
+        ev.confusion_long(true, assigned, interval="exact")
+    with pytest.raises(ValueError, match="interval 'exact' is unknown"):
+        ev.safety_table(y, pred, interval="exact")
+
+
+def test_the_interval_choice_reaches_the_tables_of_several_methods(cohort, rules_pred):
+    methods = {"rules": rules_pred}
+    boot = ev.safety_by_method(methods, cohort, n_boot=200, interval="bootstrap")
+    direct = ev.safety_table(cohort["pathway"], rules_pred, patients=cohort, n_boot=200,
+                             interval="bootstrap")  # fmt: skip
+    pd.testing.assert_frame_equal(boot.drop(columns="method"), direct)
+    assert not boot.equals(ev.safety_by_method(methods, cohort, n_boot=200))
+    metrics = ev.evaluate_methods(methods, cohort, n_boot=200, per_pathway_interval="bootstrap")
+    expected = ev.metric_table(cohort["pathway"], rules_pred, n_boot=200,
+                               per_pathway_interval="bootstrap")  # fmt: skip
+    pd.testing.assert_frame_equal(metrics.drop(columns="method"), expected)
+
+
 def test_brier_intervals_are_seeded_contain_the_score_and_keep_the_old_table(cohort):
     oracle = BayesOracle().fit(cohort)
     proba, y = oracle.predict_proba(cohort), cohort["pathway"]

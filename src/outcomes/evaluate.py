@@ -4,7 +4,9 @@ Every function returns a tidy DataFrame and every estimate comes with a 95% inte
 (TRIPOD+AI practice): percentile bootstrap over patients, seeded, so the same call gives the
 same interval; proportions of a known number of patients (per-pathway sensitivity,
 specificity, PPV, NPV, confusion-matrix shares, safety counts) have Wilson intervals, which
-never collapse to a point when every or no patient qualifies. Resampling patients is done
+never collapse to a point when every or no patient qualifies, or on request
+(``per_pathway_interval="bootstrap"``, ``interval="bootstrap"``) the same seeded percentile
+bootstrap as the overall metrics. Resampling patients is done
 exactly on counts: a replicate of the confusion matrix is one multinomial draw over its
 cells, and every metric is computed from confusion matrices, so 1,000 replicates cost the same
 for a hundred patients or five million.
@@ -36,7 +38,7 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from outcomes.cohort import feature_columns
-from outcomes.describe import format_estimate, proportion_ci
+from outcomes.describe import format_estimate
 from outcomes.knowledge import (
     KNOWLEDGE_DIR,
     Knowledge,
@@ -216,6 +218,21 @@ def _interval(boot: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+INTERVALS = ("wilson", "bootstrap")
+
+
+def _check_interval(interval: str, name: str = "interval") -> None:
+    if interval not in INTERVALS:
+        raise ValueError(f"{name} {interval!r} is unknown; choose wilson or bootstrap")
+
+
+def _shares(boot: np.ndarray, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Bootstrap replicates (n_boot, ...) of count shares: the cells of ``numerator`` over
+    those of ``denominator`` (boolean masks over the last axis of ``boot``); NaN where a
+    replicate has no patient in the denominator."""
+    return _divide(boot @ numerator.T.astype(float), boot @ denominator.T.astype(float))
+
+
 def wilson_interval(
     successes: Any, totals: Any, level: float = LEVEL
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -297,10 +314,7 @@ def metric_table(
     >>> float(row.estimate), int(row.n)
     (1.0, 2)
     """
-    if per_pathway_interval not in ("wilson", "bootstrap"):
-        raise ValueError(
-            f"per_pathway_interval {per_pathway_interval!r} is unknown; choose wilson or bootstrap"
-        )
+    _check_interval(per_pathway_interval, "per_pathway_interval")
     labels = _labels(labels)
     true, pred = _pair(y_true, y_pred, labels)
     point, boot = _confusions(true, pred, len(labels), n_boot, seed)
@@ -361,15 +375,30 @@ def confusion(
 
 
 def confusion_long(
-    y_true: Any, y_pred: Any, *, labels: Sequence[str] | None = None, level: float = LEVEL
+    y_true: Any,
+    y_pred: Any,
+    *,
+    labels: Sequence[str] | None = None,
+    level: float = LEVEL,
+    interval: str = "wilson",
+    n_boot: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """The confusion matrix as a tidy table, each cell's share with its 95% interval.
 
     Columns ``true``, ``assigned``, ``patients``, ``share`` (of the true pathway's patients
     sent to the assigned one, NaN for a pathway no patient has), ``low``, ``high`` and
     ``of`` (the true pathway's patients). A share is a proportion of a known number of
-    patients, so its interval is Wilson's: never degenerate for a cell at 0% or 100%, as a
-    bootstrap percentile interval would be.
+    patients, so its interval is Wilson's by default: never degenerate for a cell at 0% or
+    100%, as a bootstrap percentile interval would be.
+
+    Parameters
+    ----------
+    interval
+        ``"wilson"`` (default) or ``"bootstrap"``: the percentile interval of the cell's
+        share over ``n_boot`` replicates of the whole confusion matrix (patients resampled,
+        seeded with ``seed``, drawn exactly as in :func:`metric_table`), so a row's total
+        varies between replicates as it would between studies.
 
     Examples
     --------
@@ -378,15 +407,28 @@ def confusion_long(
     (['hip', 'spinal'], 4)
     >>> round(float(t.iloc[1].low), 2), float(t.iloc[1].high)
     (0.51, 1.0)
+    >>> t = confusion_long(["hip"] * 40, ["hip"] * 30 + ["spinal"] * 10, labels=["hip", "spinal"],
+    ...                    interval="bootstrap", n_boot=500)
+    >>> bool(t.iloc[1].low < 0.25 < t.iloc[1].high)
+    True
     """
-    counts = confusion(y_true, y_pred, labels=labels)
-    shares = confusion(y_true, y_pred, labels=labels, normalize=True)
-    out = counts.stack(future_stack=True).rename("patients").to_frame()
-    out["share"] = shares.stack(future_stack=True)
-    out = out.reset_index()
-    out["of"] = out["true"].map(counts.sum(axis=1)).astype(int)
-    out["low"], out["high"] = wilson_interval(out["patients"], out["of"], level)
-    return out[["true", "assigned", "patients", "share", "low", "high", "of"]]
+    _check_interval(interval)
+    labels = _labels(labels)
+    true, pred = _pair(y_true, y_pred, labels)
+    k = len(labels)
+    point, boot = _confusions(true, pred, k, n_boot if interval == "bootstrap" else 0, seed)
+    of = np.repeat(point.sum(axis=1), k)
+    patients = point.ravel()
+    if interval == "wilson":
+        low, high = wilson_interval(patients, of, level)
+    else:
+        low, high = (b.ravel() for b in _interval(_divide(boot, boot.sum(axis=2, keepdims=True)),
+                                                  level))  # fmt: skip
+    return pd.DataFrame({
+        "true": np.repeat(labels, k), "assigned": np.tile(labels, k), "patients": patients,
+        "share": _divide(patients.astype(float), of.astype(float)), "low": low, "high": high,
+        "of": of,
+    })  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -451,6 +493,7 @@ def safety_table(
     n_boot: int = 1000,
     seed: int = 0,
     level: float = LEVEL,
+    interval: str = "wilson",
 ) -> pd.DataFrame:
     """Red-flag safety: emergencies caught and missed, over-triage, cost-weighted error.
 
@@ -463,12 +506,21 @@ def safety_table(
         on red flags should never make.
     costs
         Cost matrix (default :func:`load_costs`).
+    n_boot, seed, level
+        Bootstrap replicates, their seed, and the intervals' coverage.
+    interval
+        Interval of the proportions: ``"wilson"`` (default) or ``"bootstrap"`` (percentile,
+        from ``n_boot`` seeded replicates of how many patients fall in each combination of
+        emergency or not, sent to emergency or not, red flag shown or not: an exact
+        resampling of patients, as in :func:`metric_table`). A bootstrap interval of a
+        proportion at 0 or 1 collapses to a point; Wilson's never does.
 
     Returns
     -------
     pandas.DataFrame
         One row per measure: ``measure``, ``estimate``, ``low``, ``high``, ``count``, ``of``.
-        Proportions have Wilson intervals; the mean cost per patient a bootstrap interval.
+        Proportions have Wilson (or bootstrap) intervals; the mean cost per patient always a
+        bootstrap interval.
 
     Examples
     --------
@@ -478,34 +530,41 @@ def safety_table(
     >>> int(row["count"]), int(row["of"])
     (1, 1)
     """
+    _check_interval(interval)
     costs = load_costs() if costs is None else costs
     labels = list(costs.index)
     true, pred = _pair(y_true, y_pred, labels)
     e = labels.index(EMERGENCY)
-    is_emergency, sent = true == e, pred == e
-    rows = []
-
-    def proportion(measure: str, count: int, of: int) -> None:
-        lo, hi = proportion_ci(count, of)
-        rows.append((measure, count / of if of else np.nan, lo, hi, count, of))
-
-    n_emergency = int(is_emergency.sum())
-    proportion("emergency sensitivity", int((is_emergency & sent).sum()), n_emergency)
-    proportion("emergencies missed", int((is_emergency & ~sent).sum()), n_emergency)
-    if patients is not None:
-        if len(patients) != len(true):
-            raise ValueError(
-                f"patients has {len(patients)} rows but there are {len(true)} predictions; "
-                "give one row per prediction"
-            )
-        flags = red_flag_recorded(patients)
-        proportion(
-            "missed with a red flag recorded",
-            int((is_emergency & ~sent & flags).sum()),
-            int((is_emergency & flags).sum()),
+    if patients is not None and len(patients) != len(true):
+        raise ValueError(
+            f"patients has {len(patients)} rows but there are {len(true)} predictions; "
+            "give one row per prediction"
         )
-    proportion("over-triage to emergency", int((~is_emergency & sent).sum()),
-               int((~is_emergency).sum()))  # fmt: skip
+    flags = red_flag_recorded(patients) if patients is not None else np.zeros(len(true), bool)
+    # Each patient falls in one of 8 cells: truly an emergency (bit 2), sent to emergency
+    # (bit 1), a red flag shown (bit 0). Every proportion is a ratio of cell counts.
+    cells = 4 * (true == e).astype(np.int64) + 2 * (pred == e) + flags
+    bit = np.arange(8)[:, None] >> np.array([2, 1, 0]) & 1
+    emergency, sent, flagged = bit[:, 0] == 1, bit[:, 1] == 1, bit[:, 2] == 1
+    measures = [
+        ("emergency sensitivity", emergency & sent, emergency),
+        ("emergencies missed", emergency & ~sent, emergency),
+        *([("missed with a red flag recorded", emergency & ~sent & flagged, emergency & flagged)]
+          if patients is not None else []),
+        ("over-triage to emergency", ~emergency & sent, ~emergency),
+    ]  # fmt: skip
+    numerator = np.array([m[1] for m in measures])
+    denominator = np.array([m[2] for m in measures])
+    point = np.bincount(cells, minlength=8)
+    count, of = numerator @ point, denominator @ point
+    if interval == "wilson":
+        lo, hi = wilson_interval(count, of, level)
+    else:
+        lo, hi = _interval(_shares(_boot_counts(cells, 8, n_boot, seed), numerator,
+                                   denominator), level)  # fmt: skip
+    estimate = _divide(count.astype(float), of.astype(float))
+    rows = [(m[0], estimate[i], lo[i], hi[i], int(count[i]), int(of[i]))
+            for i, m in enumerate(measures)]  # fmt: skip
     cost = costs.to_numpy()[true, pred]
     boot = _boot_mean(cost, n_boot, seed)
     lo, hi = _interval(boot[:, None], level) if len(cost) else ([np.nan], [np.nan])
@@ -933,8 +992,10 @@ def evaluate_methods(
     *,
     n_boot: int = 1000,
     seed: int = 0,
+    per_pathway_interval: str = "wilson",
 ) -> pd.DataFrame:
-    """:func:`metric_table` for several methods on the same patients, with a ``method`` column.
+    """:func:`metric_table` for several methods on the same patients, with a ``method`` column
+    (``per_pathway_interval`` as there).
 
     Each method's intervals are its own: the bootstrap draws replicates of that method's
     confusion matrix (a multinomial over its own cells, seeded with ``seed``), so they are
@@ -964,9 +1025,13 @@ def evaluate_methods(
     """
     truth = patients["pathway"].astype(str)
     frames = [
-        metric_table(truth, predictions_of(m, patients), n_boot=n_boot, seed=seed).assign(
-            method=name
-        )  # fmt: skip
+        metric_table(
+            truth,
+            predictions_of(m, patients),
+            n_boot=n_boot,
+            seed=seed,
+            per_pathway_interval=per_pathway_interval,
+        ).assign(method=name)  # fmt: skip
         for name, m in methods.items()
     ]
     out = pd.concat(frames, ignore_index=True)
@@ -1230,8 +1295,10 @@ def safety_by_method(
     costs: pd.DataFrame | None = None,
     n_boot: int = 1000,
     seed: int = 0,
+    interval: str = "wilson",
 ) -> pd.DataFrame:
-    """:func:`safety_table` for several methods on the same patients, with a ``method`` column.
+    """:func:`safety_table` for several methods on the same patients, with a ``method`` column
+    (``interval`` as there).
 
     Examples
     --------
@@ -1250,6 +1317,7 @@ def safety_by_method(
             costs=costs,
             n_boot=n_boot,
             seed=seed,
+            interval=interval,
         ).assign(method=name)  # fmt: skip
         for name, m in methods.items()
     ]
@@ -1736,8 +1804,12 @@ def evaluate_team(
     n_train: int = 20_000,
     seed: int = 0,
     n_boot: int = 1000,
+    interval: str = "wilson",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Metric and safety tables of :func:`team_methods` on the team's patients.
+
+    ``interval`` (``"wilson"`` or ``"bootstrap"``) is the interval of the per-pathway and
+    safety proportions (:func:`metric_table`, :func:`safety_table`).
 
     Returns
     -------
@@ -1754,6 +1826,7 @@ def evaluate_team(
     ['boosted (synthetic)', 'rules', 'your triage']
     """
     methods = team_methods(patients, predictions, n_train=n_train, seed=seed)
-    metrics = evaluate_methods(methods, patients, n_boot=n_boot, seed=seed)
-    safety = safety_by_method(methods, patients, n_boot=n_boot, seed=seed)
+    metrics = evaluate_methods(methods, patients, n_boot=n_boot, seed=seed,
+                               per_pathway_interval=interval)  # fmt: skip
+    safety = safety_by_method(methods, patients, n_boot=n_boot, seed=seed, interval=interval)
     return metrics, safety
