@@ -486,3 +486,39 @@ def test_the_data_dictionary_says_how_chronic_is_read():
     assert row["role"] == "optional"
     assert "empty = derived from symptom_duration_weeks" in row["allowed values"]
     assert "must agree with symptom_duration_weeks" in row["meaning"]
+
+
+def test_the_pathway_is_filled_from_the_confirmed_condition(tmp_path, good):
+    """With the confirmed condition and no pathway (column absent or cell empty), the
+    pathway is the one the knowledge base gives the condition."""
+    pathway_of = load_knowledge().pathway_of()
+    assert (good["pathway"] == good["condition"].map(pathway_of)).all()
+    expected = read_patients(write(tmp_path, good, "both.csv"), require_truth=True)["pathway"]
+    only_condition = write(tmp_path, good.drop(columns=["pathway"]))
+    pd.testing.assert_series_equal(read_patients(only_condition, require_truth=True)["pathway"],
+                                   expected)  # fmt: skip
+    some_empty = good.copy()
+    some_empty.loc[[0, 7], "pathway"] = ""
+    filled = read_patients(write(tmp_path, some_empty), require_truth=True)["pathway"]
+    pd.testing.assert_series_equal(filled, expected)
+    # Neither known: the rows are named.
+    neither = good.drop(columns=["pathway"])
+    neither.loc[[2, 3], "condition"] = ""
+    read_patients(write(tmp_path, neither))  # the truth is optional unless evaluating
+    with pytest.raises(DataValidationError) as info:
+        read_patients(write(tmp_path, neither), require_truth=True)
+    assert first_line(info) == (
+        "mine.csv: column 'condition': 2 rows empty (there is no 'pathway' column: the "
+        "confirmed pathway comes from the condition) (rows 3, 4)"
+    )
+    both_empty = some_empty.copy()
+    both_empty.loc[7, "condition"] = ""
+    with pytest.raises(DataValidationError) as info:
+        read_patients(write(tmp_path, both_empty))
+    assert first_line(info) == (
+        "mine.csv: column 'pathway': 1 row empty (the confirmed pathway), and so is column "
+        "'condition' (row 8)"
+    )
+    with pytest.raises(DataValidationError, match="missing column 'pathway'.*or 'condition'"):
+        read_patients(write(tmp_path, good.drop(columns=["pathway", "condition"])),
+                      require_truth=True)  # fmt: skip

@@ -341,8 +341,9 @@ class _Columns:
     """Parses the batches of a team's patients file into typed columns, allocated once."""
 
     def __init__(self, file: str, names: list[str], kb: Knowledge, roles: dict[str, str],
-                 rows_at_most: int) -> None:  # fmt: skip
+                 rows_at_most: int, require_truth: bool = False) -> None:  # fmt: skip
         self.file = file
+        self.require_truth = require_truth
         self.kb = kb
         self.roles = roles
         self.columns = {c.name: c for c in patient_columns(kb) if roles[c.name] != "generator only"}
@@ -354,7 +355,9 @@ class _Columns:
         # (np.empty touches no memory until rows are written).
         self.pieces: dict[str, list[pa.Array]] = {}
         self.arrays: dict[str, list[np.ndarray]] = {}
-        for name in names:
+        # The confirmed pathway follows from the confirmed condition when not given.
+        self.derive_pathway = "condition" in names and "pathway" not in names
+        for name in [*names, *(["pathway"] if self.derive_pathway else [])]:
             column = self.columns.get(name)
             if column is None or column.dtype == "string":
                 self.pieces[name] = []
@@ -385,8 +388,8 @@ class _Columns:
                 codes[name], judged[name] = self._parse(name, column, array, offset)
         if "chronic" in codes:
             codes["chronic"] = self._check_chronic(codes, judged, offset)
-        if "condition" in codes and "pathway" in codes:
-            self._check_truth(codes["condition"], codes["pathway"], offset)
+        if "condition" in codes:
+            codes["pathway"] = self._fill_pathway(codes["condition"], codes.get("pathway"), offset)
         for name, values in codes.items():
             self._store(name, self.columns[name], values, offset)
 
@@ -473,7 +476,7 @@ class _Columns:
              np.array(_show(stripped), dtype=object))  # fmt: skip
         if self.roles[name] == "required":
             flag(missing, "empty (a value is required)", None)
-        elif name == "pathway":
+        elif name == "pathway" and "condition" not in self.names:
             flag(missing, "empty (the confirmed pathway)", None)
         codes = pd.Categorical(stripped.where(known), categories=allowed).codes
         return codes.astype(np.int8), problems
@@ -495,6 +498,24 @@ class _Columns:
                     f"{self.chronic_weeks} weeks)")  # fmt: skip
             self.checker.flag("chronic", what, bad, offset, shown)
         return np.where(given, flag, derived).astype(np.int8)
+
+    def _fill_pathway(self, condition: np.ndarray, pathway: np.ndarray | None,
+                      offset: int) -> np.ndarray:  # fmt: skip
+        """The confirmed pathway, from the condition where absent or empty (``pathway`` is
+        None without a pathway column); given ones are checked against the condition."""
+        known = condition >= 0
+        implied = np.where(known, self._pathway_of_condition[np.where(known, condition, 0)], -1)
+        if pathway is None:
+            if self.require_truth:
+                what = ("empty (there is no 'pathway' column: the confirmed pathway comes from "
+                        "the condition)")  # fmt: skip
+                self.checker.flag("condition", what, np.flatnonzero(~known), offset)
+            return implied.astype(np.int8)
+        self._check_truth(condition, pathway, offset)
+        neither = np.flatnonzero((pathway < 0) & ~known)
+        what = "empty (the confirmed pathway), and so is column 'condition'"
+        self.checker.flag("pathway", what, neither, offset)
+        return np.where(pathway >= 0, pathway, implied).astype(np.int8)
 
     def _check_truth(self, condition: np.ndarray, pathway: np.ndarray, offset: int) -> None:
         both = (condition >= 0) & (pathway >= 0)
@@ -574,7 +595,9 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
         red-flag column means "not recorded", and in ``chronic`` "derived from the symptom
         duration".
     require_truth
-        The confirmed ``pathway`` must be present for every patient (needed to evaluate).
+        The confirmed ``pathway`` must be known for every patient (needed to evaluate): given,
+        or filled from the confirmed ``condition`` (the knowledge base's condition ->
+        pathway map) where the column is absent or the cell empty.
 
     Returns
     -------
@@ -603,7 +626,7 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
     roles = column_roles(kb)
     header, rows_at_most, batches = _open_table(path)
     _check_header(path.name, header, roles, require_truth)
-    columns = _Columns(path.name, header, kb, roles, rows_at_most)
+    columns = _Columns(path.name, header, kb, roles, rows_at_most, require_truth)
     rows = 0
     for batch in batches:
         columns.add(batch, rows)
@@ -621,7 +644,8 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
     del ids
     if problems:
         raise DataValidationError(problems)
-    data: dict[str, Any] = {c: columns.column(c, rows) for c in columns.columns if c in header}
+    present = {*header, *(["pathway"] if columns.derive_pathway else [])}
+    data: dict[str, Any] = {c: columns.column(c, rows) for c in columns.columns if c in present}
     for finding in kb.findings:
         if finding.can_be_missing and finding.name not in data:
             data[finding.name] = pd.arrays.BooleanArray(np.zeros(rows, bool), np.ones(rows, bool))
@@ -654,9 +678,10 @@ def _check_header(file: str, header: list[str], roles: dict[str, str], require_t
         more = ", …" if len(missing) > MAX_ROWS_SHOWN else ""
         problems.append(f"{file}: missing required column(s) {shown}{more} "
                         f"({len(missing)} missing; see docs/data_dictionary.md)")  # fmt: skip
-    if require_truth and "pathway" not in header:
+    if require_truth and "pathway" not in header and "condition" not in header:
         problems.append(f"{file}: missing column 'pathway' (the confirmed pathway, needed to "
-                        "evaluate triage)")  # fmt: skip
+                        "evaluate triage; or 'condition', the confirmed diagnosis, which gives "
+                        "it)")  # fmt: skip
     if problems:
         raise DataValidationError(problems)
 
@@ -1081,7 +1106,9 @@ def data_dictionary_markdown() -> str:
         "- **required**: must be present, with a value in every row.",
         "- **optional**: may be absent; an empty cell (or an absent column) means not recorded.",
         "- **truth**: the confirmed pathway (needed to evaluate) and diagnosis, if known; when",
-        "  both are given, the pathway must be the one the condition belongs to.",
+        "  both are given, the pathway must be the one the condition belongs to, and where only",
+        "  the condition is given (no `pathway` column, or an empty cell) the pathway is filled",
+        "  from it.",
         "- Any other column is kept and ignored. Rows in error messages are data rows counted",
         "  from 1 (the header is not counted).",
         "",
