@@ -88,6 +88,10 @@ def test_every_recovery_number_has_a_source_and_sane_values():
     assert fit["matched"]["rate_multiplier"] > fit["mismatched"]["rate_multiplier"]
     assert fit["matched"]["floor"] < fit["mismatched"]["floor"] < fit["aggravating"]["floor"]
     assert fit["harmful"]["floor"] > 1
+    # The right treatment reduces flare-ups (seed 000): matched < mismatched < aggravating.
+    flares = {name: fit[name]["flare_weekly_probability"] for name in FITS}
+    assert flares["matched"] < flares["mismatched"] < flares["aggravating"]
+    assert flares["redirected"] >= flares["matched"]  # a detour never flares less
 
 
 def _copy_knowledge(tmp_path):
@@ -203,7 +207,8 @@ def test_numbers_the_sources_do_not_state_are_marked_as_assumptions():
         "aggravating.piriformis_syndrome": "seed:000 §Response to Exercise",  # a pairing, no number
     }
     for key in ("fit.mismatched.rate_multiplier", "fit.aggravating.floor", "fit.harmful.floor",
-                "noise.flare_weekly_probability", "modifiers.secondary_share",
+                "fit.matched.flare_weekly_probability", "fit.mismatched.flare_weekly_probability",
+                "fit.aggravating.flare_weekly_probability", "modifiers.secondary_share",
                 "modifiers.severity_slope", "modifiers.adherence_floor"):  # fmt: skip
         assert re.search(r"\(direction: (seed:\d{3} §.+|study:\w+)\)$", sources[key]), key
 
@@ -290,7 +295,7 @@ def test_addressing_the_secondary_part_changes_only_combined_presentations(patie
 
 
 SMALL = generate(200, seed=13)
-SMALL_BASE = simulate(SMALL, SMALL["pathway"], seed=1).visits
+SMALL_BASE = simulate(SMALL, SMALL["pathway"], seed=1)
 
 
 @settings(max_examples=25, deadline=None)
@@ -304,11 +309,40 @@ def test_only_patients_whose_pathway_changes_can_change(changes):
     those patients only (common random numbers)."""
     pathways = SMALL["pathway"].astype(str).to_numpy(dtype=object)
     pathways[list(changes)] = list(changes.values())
-    visits = simulate(SMALL, pathways, seed=1).visits
-    assert len(visits) == len(SMALL_BASE)  # loss to follow-up never depends on the pathway
-    differs = (visits[["pain_nrs", "odi"]] != SMALL_BASE[["pain_nrs", "odi"]]).any(axis=1)
+    sim = simulate(SMALL, pathways, seed=1)
+    visits = sim.visits
+    assert len(visits) == len(SMALL_BASE.visits)  # loss to follow-up never depends on the pathway
+    differs = (visits[["pain_nrs", "odi"]] != SMALL_BASE.visits[["pain_nrs", "odi"]]).any(axis=1)
     touched = set(visits.loc[differs, "patient_id"].cat.codes)
     assert touched <= set(changes)
+    # Flare-ups compare the same draws with a fit-dependent probability: a new pathway that
+    # fits both parts of the presentation as the old one did changes nothing.
+    fits = ["fit", "secondary_fit"]
+    refit = (sim.outcomes[fits] != SMALL_BASE.outcomes[fits]).any(axis=1).to_numpy()
+    assert touched <= set(np.flatnonzero(refit))
+
+
+def test_a_new_pathway_with_the_same_fit_leaves_the_trajectory_unchanged(patients):
+    # Hip and muscular care both miss a disc herniation (mismatched): for a disc herniation
+    # alone every draw, threshold and rate is the same, so moving those patients between them
+    # changes nothing at all. (With a secondary contributor one of them would fit it.)
+    alone = (patients["condition"] == "disc_herniation") & (
+        patients["secondary_condition"] == "none"
+    )
+    moved = np.flatnonzero(alone.to_numpy())
+    base = patients["pathway"].astype(str).to_numpy(dtype=object)
+    hip, muscular = base.copy(), base.copy()
+    hip[moved], muscular[moved] = "hip", "muscular"
+    assert len(moved) > 500
+    a = simulate(patients, hip, seed=2)
+    b = simulate(patients, muscular, seed=2)
+    pd.testing.assert_frame_equal(a.visits.drop(columns="pathway"),
+                                  b.visits.drop(columns="pathway"))  # fmt: skip
+    same = [c for c in a.outcomes.columns if c != "pathway"]
+    pd.testing.assert_frame_equal(a.outcomes[same], b.outcomes[same])
+    # ... while the right pathway for them changes their flare-ups as well as their levels.
+    right = simulate(patients, base, seed=2)
+    assert (right.outcomes["final_pain"] != a.outcomes["final_pain"]).to_numpy()[moved].any()
 
 
 def test_draws_do_not_depend_on_cohort_size_or_pathway():
@@ -459,7 +493,8 @@ def test_dropout_rate_is_the_share_lost_by_the_end():
 # chronicity, baseline pain 6 and ODI 40, adherence, individual rate z = 0), so the level
 # g(t) of every patient is the same number, computed here from recovery.toml by an
 # independent implementation of the documented formula. The model then adds flare-ups (mean
-# flare_pain x p x (1 + carry-over) from week 2 on, p x flare_pain in week 1), noise
+# flare_pain x p x (1 + carry-over) from week 2 on, p x flare_pain in week 1, p the fit's
+# weekly flare probability), noise
 # N(0, pain_sd), rounding and clamping. So the mean pain of week t is
 #     6 g(t) + flare mean        (within sampling error),
 # as long as clamping cannot bias it: checked only at weeks whose expected pain is in
@@ -505,9 +540,9 @@ def expected_level(condition: str, fit: str, weeks: np.ndarray, *, adherence: fl
     return f["floor"] + (1 - f["floor"]) * np.exp(-rate * elapsed) + f["aggravation"] * bump
 
 
-def flare_mean(weeks: np.ndarray, size: float) -> np.ndarray:
+def flare_mean(weeks: np.ndarray, size: float, fit: str = "matched") -> np.ndarray:
     nz = PARAMS.noise
-    p = nz["flare_weekly_probability"]
+    p = PARAMS.fit[fit]["flare_weekly_probability"]
     return size * p * np.where(weeks >= 2, 1 + nz["flare_carryover"], 1.0)
 
 
@@ -556,7 +591,7 @@ def test_trajectory_follows_the_documented_formula(name, reference_means):
     checks = (("pain_nrs", 6, nz["flare_pain"], (1.5, 7.5)), ("odi", 40, nz["flare_odi"], (12, 80)))
     for column, baseline, flare, (low, high) in checks:
         observed = scores(sim.visits, n, column)
-        expected = baseline * level + np.where(weeks > 0, flare_mean(weeks, flare), 0.0)
+        expected = baseline * level + np.where(weeks > 0, flare_mean(weeks, flare, fit), 0.0)
         se = observed.std(axis=0, ddof=1) / math.sqrt(n)
         usable = (weeks >= 1) & (expected >= low) & (expected <= high)
         assert usable.sum() >= 3
@@ -585,46 +620,91 @@ def test_redirected_patients_wait_then_recover_as_if_matched():
     matched = scores(simulate(patients, np.full(n, "spinal"), seed=8, dropout=0.0,
                               noise=noise).visits, n, "pain_nrs")  # fmt: skip
     # During the delay, nothing happens: mean pain stays at baseline (+ flare-ups).
-    flat = redirected[:, 1 : delay + 1].mean(axis=0) - flare_mean(np.arange(1, delay + 1), 2)
+    during = np.arange(1, delay + 1)
+    flat = redirected[:, 1 : delay + 1].mean(axis=0) - flare_mean(during, 2, "redirected")
     se = redirected[:, 1 : delay + 1].std(axis=0, ddof=1) / math.sqrt(n)
     assert (np.abs(flat - 6) < 4 * se).all()
     for week in (2, 4, 8):
         diff = redirected[:, week + delay] - matched[:, week]
-        assert abs(diff.mean()) < 4 * diff.std(ddof=1) / math.sqrt(n) + 1e-9
+        flares = flare_mean(np.array([week + delay]), 2, "redirected") - flare_mean(
+            np.array([week]), 2, "matched")  # fmt: skip
+        assert abs(diff.mean() - flares[0]) < 4 * diff.std(ddof=1) / math.sqrt(n) + 1e-9
     # ... and the detour costs time: later at every week after the start, by > 8 SE at week 3.
     gap = redirected[:, 3] - matched[:, 3]
     assert gap.mean() > 8 * gap.std(ddof=1) / math.sqrt(n)
 
 
-def test_flare_ups_have_the_stated_frequency_size_and_carry_over():
-    # Without weekly noise, switching flare-ups off (same draws otherwise) changes pain by
-    # exactly flare_pain (2) in a flare week and by carry-over x 2 = 1 the week after (levels
-    # stay below 6, so nothing is clamped). The share of flare weeks is Binomial(n x W, p):
-    # SE = sqrt(p (1 - p) / (n x W)) = 0.0005 at n = 2,000; tolerance 4 SE.
-    n = 2000
-    patients = controlled("disc_herniation", n)
-    quiet = {"pain_z": True, "odi_z": True}
-    with_flares = fixed_noise(n, seed=9, **quiet)
+def flare_weeks(patients: pd.DataFrame, care, seed: int) -> np.ndarray:
+    """(n, W) weeks a flare-up starts, read off the pain of weekly-noise-free runs with
+    flare-ups and without (same draws otherwise): a flare adds exactly flare_pain (2) in its
+    week and carry-over x 2 = 1 the week after (levels stay below 6, so nothing is clamped)."""
+    n = len(patients)
+    with_flares = fixed_noise(n, seed=seed, pain_z=True, odi_z=True)
     without = dataclasses.replace(with_flares, flare_u=np.ones_like(with_flares.flare_u))
-    runs = [simulate(patients, np.full(n, "spinal"), seed=9, dropout=0.0, noise=noise).visits
+    runs = [simulate(patients, care, seed=seed, dropout=0.0, noise=noise).visits
             for noise in (with_flares, without)]  # fmt: skip
-    diff = scores(runs[0], n, "pain_nrs") - scores(runs[1], n, "pain_nrs")
-    diff = diff[:, 1:]  # weeks 1..W
-    nz = PARAMS.noise
-    assert nz["flare_pain"] == 2 and nz["flare_carryover"] == 0.5
-    flare = diff >= 2
-    carry = diff % 2 == 1
+    diff = (scores(runs[0], n, "pain_nrs") - scores(runs[1], n, "pain_nrs"))[:, 1:]
     assert set(np.unique(diff)) <= {0, 1, 2, 3}
+    flare, carry = diff >= 2, diff % 2 == 1
     np.testing.assert_array_equal(carry[:, 1:], flare[:, :-1])  # a flare echoes next week
     assert not carry[:, 0].any()  # nothing carries over from the baseline
-    p = nz["flare_weekly_probability"]
-    share = flare.mean()
-    assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / flare.size)
-    # Flare-ups are drawn independently of the pathway: the same weeks flare under hip care.
-    hip = [simulate(patients, np.full(n, "hip"), seed=9, dropout=0.0, noise=noise).visits
-           for noise in (with_flares, without)]  # fmt: skip
-    hip_diff = (scores(hip[0], n, "pain_nrs") - scores(hip[1], n, "pain_nrs"))[:, 1:]
-    np.testing.assert_array_equal(hip_diff >= 2, flare)
+    return flare
+
+
+def _within(share: float, p: float, size: int) -> bool:
+    """A Binomial(size, p) share within 4 SE of p."""
+    return abs(share - p) < 4 * math.sqrt(p * (1 - p) / size)
+
+
+def test_flare_ups_have_the_stated_frequency_size_and_carry_over():
+    # The share of flare weeks is Binomial(n x W, p): SE = sqrt(p (1 - p) / (n x W)) =
+    # 0.0004 at n = 2,000 and p = 0.02; tolerance 4 SE.
+    n = 2000
+    nz = PARAMS.noise
+    assert nz["flare_pain"] == 2 and nz["flare_carryover"] == 0.5
+    patients = controlled("disc_herniation", n)
+    flare = flare_weeks(patients, np.full(n, "spinal"), seed=9)
+    p = PARAMS.fit["matched"]["flare_weekly_probability"]
+    assert _within(flare.mean(), p, flare.size)
+
+
+def test_the_right_care_flares_least_from_the_same_draws():
+    # Seed 000: care aimed at the true driver reduces flare-ups. The same weekly uniform draw
+    # is compared with the fit's probability, so the weeks that flare on matched care (spinal
+    # for a disc herniation) also flare on mismatched care (hip), which adds the draws between
+    # the two probabilities: that extra share is Binomial(n x W, q - p), > 8 SE above 0.
+    n = 2000
+    patients = controlled("disc_herniation", n)
+    matched = flare_weeks(patients, np.full(n, "spinal"), seed=9)
+    mismatched = flare_weeks(patients, np.full(n, "hip"), seed=9)
+    p, q = (PARAMS.fit[f]["flare_weekly_probability"] for f in ("matched", "mismatched"))
+    assert not (matched & ~mismatched).any()
+    assert _within(mismatched.mean(), q, mismatched.size)
+    extra = (mismatched & ~matched).mean()
+    assert extra > 8 * math.sqrt((q - p) * (1 - q + p) / matched.size)
+    # Aggravating care (back work for piriformis syndrome) flares most.
+    piriformis = controlled("piriformis_syndrome", n)
+    aggravating = flare_weeks(piriformis, np.full(n, "spinal"), seed=9)
+    r = PARAMS.fit["aggravating"]["flare_weekly_probability"]
+    assert _within(aggravating.mean(), r, aggravating.size)
+    assert not (flare_weeks(piriformis, np.full(n, "hip"), seed=9) & ~aggravating).any()
+
+
+def test_a_combined_presentation_flares_as_its_two_parts_mixed():
+    # Disc herniation with tight hamstrings: both parts on their own pathway flare at the
+    # matched rate; with the hamstring part left on spinal care (mismatched), at
+    # (1 - share) x p + share x q; each within 4 binomial SE.
+    n = 2000
+    patients = controlled("disc_herniation", n)
+    patients["secondary_condition"] = pd.Categorical(
+        ["hamstring_tightness"] * n, dtype=patients["secondary_condition"].dtype)  # fmt: skip
+    both = flare_weeks(patients, care_plan(["spinal"] * n, ["muscular"] * n), seed=9)
+    one = flare_weeks(patients, care_plan(["spinal"] * n), seed=9)
+    p, q = (PARAMS.fit[f]["flare_weekly_probability"] for f in ("matched", "mismatched"))
+    share = PARAMS.modifiers["secondary_share"]
+    assert _within(both.mean(), p, both.size)
+    assert _within(one.mean(), (1 - share) * p + share * q, one.size)
+    assert not (both & ~one).any()
 
 
 def test_weekly_noise_has_the_stated_spread():

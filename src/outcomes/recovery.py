@@ -9,11 +9,13 @@ same way.
 
 **Common random numbers.** Every random draw (adherence, individual rate, weekly noise,
 flare-ups, loss to follow-up) is made by :func:`draw_noise` from ``(seed, row position)``
-alone, before the pathway is looked at. Simulating the same patients under two policies
-therefore differs only for patients whose care differs: the difference is the effect of triage
-alone. The draws follow the **row position**, not the ``patient_id``: reorder or subset the
-patients table and each patient gets the draws of its new position (so compare policies on
-one table in one order, as :func:`simulate_policies` does).
+alone, before the pathway is looked at; the care sets only what the draws are compared with
+(a flare-up starts in a week whose uniform draw falls below the flare probability of the
+care's fit, lower when the care fits). Simulating the same patients under two policies
+therefore differs only for patients whose care fits them differently: the difference is the
+effect of triage alone. The draws follow the **row position**, not the ``patient_id``:
+reorder or subset the patients table and each patient gets the draws of its new position (so
+compare policies on one table in one order, as :func:`simulate_policies` does).
 
 The model, per patient and per part of the presentation (the condition and, in a combined
 presentation, the secondary contributor)::
@@ -25,15 +27,17 @@ presentation, the secondary contributor)::
 where the *fit* of the pathway to that part is ``matched``, ``mismatched``, ``aggravating``,
 ``redirected`` (an unnecessary emergency referral, re-routed after a delay) or ``harmful``
 (serious pathology left on a routine pathway: symptoms progress, and the outcome is flagged as
-a harm). A combined presentation's level is ``(1 - share) * primary part + share * secondary
-part``. The secondary part is judged against the care plan's secondary pathway when it has one,
-otherwise against the pathway the primary part's care ends up on: the single pathway chosen or,
-after an unneeded emergency referral, the primary condition's own pathway it is redirected to
-(an emergency referral itself addresses only a serious secondary contributor). That pathway
-never fits the secondary part, because every secondary contributor in ``conditions.toml``
-belongs to another pathway than its primary condition. So a combined presentation recovers
-fully only when both parts are addressed, and sending everyone to emergency cannot beat the
-right single pathway.
+a harm). Each fit also has a weekly flare-up probability (care aimed at the true driver
+flares least). A combined presentation's level is ``(1 - share) * primary part + share *
+secondary part``, and its flare-up probability the same mix of the two fits'. The secondary
+part is judged against the care plan's secondary pathway when it has one, otherwise against
+the pathway the primary part's care ends up on: the single pathway chosen or, after an
+unneeded emergency referral, the primary condition's own pathway it is redirected to (an
+emergency referral itself addresses only a serious secondary contributor). That pathway never
+fits the secondary part, because every secondary contributor in ``conditions.toml`` belongs
+to another pathway than its primary condition. So a combined presentation recovers fully
+only when both parts are addressed, and sending everyone to emergency cannot beat the right
+single pathway.
 
 Which policies address the secondary part: ``perfect`` does (it knows the truth); the triage
 methods (rules, learned models, the oracle) choose one pathway per patient and never do, and
@@ -66,7 +70,7 @@ CENSORING = ("not_censored", "lost_to_follow_up", "end_of_follow_up")
 EMERGENCY = "emergency"
 #: First element of the random streams' spawn key: keeps them apart from the generator's.
 STREAM = 0x5EC0
-FIT_FIELDS = ("rate_multiplier", "floor", "delay_weeks", "aggravation")
+FIT_FIELDS = ("rate_multiplier", "floor", "delay_weeks", "aggravation", "flare_weekly_probability")
 #: Secondary pathway of a care plan that does not address a secondary contributor separately.
 NO_SECONDARY_PATHWAY = "none"
 #: First element of the spawn key of training-cohort seeds (learned policies, :func:`fit_policy`).
@@ -88,10 +92,7 @@ MODIFIER_KEYS = (
     "chronic_rate_multiplier", "severity_slope", "adherence_beta_a", "adherence_beta_b",
     "adherence_floor", "individual_rate_sd", "secondary_share",
 )  # fmt: skip
-NOISE_KEYS = (
-    "pain_sd", "odi_sd", "flare_weekly_probability", "flare_pain", "flare_odi",
-    "flare_carryover",
-)  # fmt: skip
+NOISE_KEYS = ("pain_sd", "odi_sd", "flare_pain", "flare_odi", "flare_carryover")
 # A seed or study named inside an ``assumption`` source, e.g. "(direction: seed:000 §Title)".
 _CITED = re.compile(r"seed:\d+ §[^)]+|study:[A-Za-z0-9_]+")
 
@@ -189,6 +190,7 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
             "floor": num(node, key, "floor", low=0.0, high=3.0),
             "delay_weeks": num(node, key, "delay_weeks", low=0.0, high=52.0),
             "aggravation": num(node, key, "aggravation", low=0.0, high=2.0),
+            "flare_weekly_probability": reader.probability(node, key, "flare_weekly_probability"),
         }
 
     aggravating = {}
@@ -238,9 +240,6 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
         noise={
             "pain_sd": num(noise, "noise", "pain_sd", low=0, high=5),
             "odi_sd": num(noise, "noise", "odi_sd", low=0, high=50),
-            "flare_weekly_probability": reader.probability(
-                noise, "noise", "flare_weekly_probability"
-            ),
             "flare_pain": num(noise, "noise", "flare_pain", low=0, high=10),
             "flare_odi": num(noise, "noise", "flare_odi", low=0, high=100),
             "flare_carryover": reader.probability(noise, "noise", "flare_carryover"),
@@ -631,7 +630,8 @@ def simulate(
     baseline_odi = patients["odi"].to_numpy(dtype=np.float32)
 
     level = _symptom_level(kb, params, noise, patients, cond, sec, fit, sec_fit)
-    pain, odi = _scores(params, noise, level, baseline_pain, baseline_odi)
+    flare_p = _flare_probability(params, fit, sec_fit)
+    pain, odi = _scores(params, noise, level, flare_p, baseline_pain, baseline_odi)
     care = (path, chosen, fit, sec_fit)
     return _tables(kb, params, patients, care, cond, sec, pain, odi, noise, dropout, visits)
 
@@ -726,16 +726,30 @@ def _symptom_level(
     return level
 
 
+def _flare_probability(params: RecoveryParams, fit: np.ndarray, sec_fit: np.ndarray) -> np.ndarray:
+    """Weekly chance of a flare-up per patient: that of the care's fit to the condition, and
+    for a combined presentation the mean of both parts' weighted by ``secondary_share``."""
+    p = np.array([params.fit[name]["flare_weekly_probability"] for name in FITS])
+    share = params.modifiers["secondary_share"]
+    mixed = (1 - share) * p[fit] + share * p[np.maximum(sec_fit, 0)]
+    return np.where(sec_fit >= 0, mixed, p[fit]).astype(np.float32)
+
+
 def _scores(
     params: RecoveryParams,
     noise: Noise,
     level: np.ndarray,
+    flare_p: np.ndarray,
     baseline_pain: np.ndarray,
     baseline_odi: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pain (0-10) and ODI (0-100, steps of 2) for weeks 0..W; week 0 is the baseline."""
+    """Pain (0-10) and ODI (0-100, steps of 2) for weeks 0..W; week 0 is the baseline.
+
+    A flare-up starts in a week whose uniform draw (pathway-independent) falls below the
+    patient's ``flare_p``: care that changes the fit changes the threshold, never the draw.
+    """
     nz = params.noise
-    flare = (noise.flare_u < nz["flare_weekly_probability"]).astype(np.float32)
+    flare = (noise.flare_u < flare_p[:, None]).astype(np.float32)
     flare[:, 1:] += np.float32(nz["flare_carryover"]) * flare[:, :-1]
     pain = baseline_pain[:, None] * level + nz["flare_pain"] * flare + nz["pain_sd"] * noise.pain_z
     odi = baseline_odi[:, None] * level + nz["flare_odi"] * flare + nz["odi_sd"] * noise.odi_z
