@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import zipfile
 
 import numpy as np
@@ -12,6 +15,8 @@ from outcomes import evaluate as ev
 from outcomes.cohort import feature_columns, generate
 from outcomes.models import (
     DEFAULT_PARAMS,
+    INTEGRITY_FORMAT,
+    INTEGRITY_MEMBER,
     MODEL_NAMES,
     TUNED_ON,
     TUNING_GRID,
@@ -233,7 +238,8 @@ def test_tampered_or_foreign_files_are_rejected(saved, tmp_path):
     with pytest.raises(ModelFileError, match="no such model file"):
         load_model(tmp_path / "absent.skops")
 
-    # A file whose schema names a type outside the allow-list is refused before loading.
+    # A file whose schema names a type outside the allow-list is refused before loading
+    # (its digests rewritten to match, as whoever edits a file can do).
     tampered = _rewrite_schema(
         path, tmp_path / "tampered.skops", b'"__module__": "sklearn.', b'"__module__": "os.'
     )
@@ -247,23 +253,163 @@ def test_tampered_or_foreign_files_are_rejected(saved, tmp_path):
         load_model(truncated)
 
 
-def _rewrite_schema(src_path, dst_path, old: bytes, new: bytes, module: bytes | None = None):
-    """Copy a skops archive, replacing every ``old`` by ``new`` in its schema.json (and, with
-    ``module``, the ``__module__`` that follows each)."""
-    with zipfile.ZipFile(src_path) as src, zipfile.ZipFile(dst_path, "w") as dst:
-        for item in src.infolist():
+def _copy_archive(src_path, dst_path, edit=None, rerecord=False, drop=(), add=None):
+    """Copy a model archive member by member. ``edit(name, data)`` returns a member's new
+    bytes; ``rerecord`` rewrites the integrity record to match the copy (the documented
+    format: anyone who edits a file can do it); ``drop`` leaves members out; ``add`` is a
+    dict of extra members."""
+    members = {}
+    with zipfile.ZipFile(src_path) as src:
+        infos = [i for i in src.infolist() if i.filename not in drop]
+        for item in infos:
             data = src.read(item.filename)
-            if item.filename == "schema.json":
-                assert old in data, old
-                parts = data.split(old)
-                key = b'"__module__": "'
-                for i in range(1, len(parts)):
-                    if module is not None:
-                        at = parts[i].index(key) + len(key)
-                        parts[i] = parts[i][:at] + module + parts[i][parts[i].index(b'"', at) :]
-                data = new.join(parts)
-            dst.writestr(item, data)
+            members[item.filename] = edit(item.filename, data) if edit else data
+    members.update(add or {})
+    if rerecord:
+        digests = {n: hashlib.sha256(d).hexdigest() for n, d in members.items()
+                   if n != INTEGRITY_MEMBER}  # fmt: skip
+        members[INTEGRITY_MEMBER] = json.dumps({"format": INTEGRITY_FORMAT,
+                                                "sha256": digests}).encode()  # fmt: skip
+    with zipfile.ZipFile(dst_path, "w") as dst:
+        for name, data in members.items():
+            dst.writestr(name, data)
     return dst_path
+
+
+def _rewrite_schema(src_path, dst_path, old: bytes, new: bytes, module: bytes | None = None):
+    """Copy a model archive, replacing every ``old`` by ``new`` in its schema.json (and, with
+    ``module``, the ``__module__`` that follows each), its digests rewritten to match."""
+
+    def edit(name, data):
+        if name != "schema.json":
+            return data
+        assert old in data, old
+        parts = data.split(old)
+        key = b'"__module__": "'
+        for i in range(1, len(parts)):
+            if module is not None:
+                at = parts[i].index(key) + len(key)
+                parts[i] = parts[i][:at] + module + parts[i][parts[i].index(b'"', at) :]
+        return new.join(parts)
+
+    return _copy_archive(src_path, dst_path, edit, rerecord=True)
+
+
+def _coefficient_files(path) -> list[str]:
+    """Archive members holding a LogisticRegression's ``coef_`` (the logistic model's own,
+    or the boosted model's recalibrators')."""
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            coef = node.get("coef_")
+            if isinstance(coef, dict) and "file" in coef:
+                found.append(coef["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return found
+
+
+def _negate(names):
+    def edit(name, data):
+        if name not in names:
+            return data
+        out = io.BytesIO()
+        np.save(out, -np.load(io.BytesIO(data), allow_pickle=False), allow_pickle=False)
+        return out.getvalue()
+
+    return edit
+
+
+def test_a_model_file_changed_after_saving_is_refused(saved, test_cohort, tmp_path):
+    _, model, path = saved
+    X = test_cohort[feature_columns()].head(300)
+    coefficients = _coefficient_files(path)
+    assert coefficients
+    changed = "was changed after it was saved"
+
+    # Changed weights (the logistic coefficients negated), digests left as saved.
+    weights = _copy_archive(path, tmp_path / "weights.skops", _negate(coefficients))
+    with pytest.raises(ModelFileError, match=f"{changed}: member .* differs from its recorded"):
+        load_model(weights)
+
+    # Changed digest: the record no longer matches the (untouched) member it names.
+    def forge(name, data):
+        if name != INTEGRITY_MEMBER:
+            return data
+        record = json.loads(data)
+        first = sorted(record["sha256"])[0]
+        record["sha256"][first] = hashlib.sha256(b"something else").hexdigest()
+        return json.dumps(record).encode()
+
+    digest = _copy_archive(path, tmp_path / "digest.skops", forge)
+    with pytest.raises(ModelFileError, match=f"{changed}: member .* differs from its recorded"):
+        load_model(digest)
+
+    # A member added, a member removed, an unreadable record, bytes flipped in place.
+    extra = _copy_archive(path, tmp_path / "extra.skops", add={"note.txt": b"hello"})
+    with pytest.raises(ModelFileError, match=f"{changed}: member 'note.txt' was added"):
+        load_model(extra)
+    fewer = _copy_archive(path, tmp_path / "fewer.skops", drop=(coefficients[0],))
+    with pytest.raises(ModelFileError, match=f"{changed}: member .* is missing"):
+        load_model(fewer)
+    garbled = _copy_archive(path, tmp_path / "garbled.skops",
+                            lambda n, d: b"{not json" if n == INTEGRITY_MEMBER else d)  # fmt: skip
+    with pytest.raises(ModelFileError, match=f"{changed}: its integrity record is unreadable"):
+        load_model(garbled)
+    flipped = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(coefficients[0])
+    at = (
+        info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + info.file_size - 1
+    )
+    flipped[at] ^= 0xFF  # the last byte of the member's stored data
+    (tmp_path / "flipped.skops").write_bytes(bytes(flipped))
+    with pytest.raises(ModelFileError, match=changed):
+        load_model(tmp_path / "flipped.skops")
+
+    # A file saved before digests were recorded: refused, with what to do.
+    old = _copy_archive(path, tmp_path / "old.skops", drop=(INTEGRITY_MEMBER,))
+    with pytest.raises(ModelFileError, match="no integrity record; re-save the model"):
+        load_model(old)
+
+    # The digests are a check, not a signature: with them rewritten to match, the same
+    # edit passes the check (and the type and structure checks, since nothing else changed)
+    # and the model predicts differently, which is what the check above caught.
+    rewritten = _copy_archive(path, tmp_path / "rewritten.skops", _negate(coefficients),
+                              rerecord=True)  # fmt: skip
+    assert not np.allclose(load_model(rewritten).predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(load_model(path).predict_proba(X), model.predict_proba(X))
+
+
+def test_saving_records_every_member_and_writes_nothing_partial(saved, tmp_path, monkeypatch):
+    _, model, path = saved
+    with zipfile.ZipFile(path) as archive:
+        record = json.loads(archive.read(INTEGRITY_MEMBER))
+        names = [n for n in archive.namelist() if n != INTEGRITY_MEMBER]
+        assert record["format"] == INTEGRITY_FORMAT
+        assert record["sha256"] == {n: hashlib.sha256(archive.read(n)).hexdigest()
+                                    for n in names}  # fmt: skip
+    # A save that fails while recording the digests leaves the earlier file as it was.
+    target = tmp_path / "m.skops"
+    target.write_bytes(path.read_bytes())
+    import outcomes.models as models
+
+    def fail(archive):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(models, "_member_digests", fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(model, target)
+    assert target.read_bytes() == path.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["m.skops"]
 
 
 @pytest.mark.parametrize(

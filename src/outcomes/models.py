@@ -44,15 +44,23 @@ nothing about probabilities). :data:`DEFAULT_PARAMS` are its choice on the data 
 :data:`TUNED_ON`, which a slow test re-runs. Models are fitted with one thread so the same
 seed gives the same model on any machine.
 
-Fitted models are saved with :mod:`skops.io`, never pickle: :func:`load_model` accepts only
-the types skops trusts by default plus the exact names in :data:`TRUSTED_TYPES`, and then
-checks that it holds one of our pipelines; anything else — a tampered file, a different
-object, a file that is not a model — raises :class:`ModelFileError`.
+Fitted models are saved with :mod:`skops.io`, never pickle. :func:`save_model` also records
+the SHA-256 digest of every member of the archive (:data:`INTEGRITY_MEMBER`), and
+:func:`load_model` first checks them: a file whose numbers were edited (negated
+coefficients, say) or corrupted after saving is refused before anything in it is read. This
+detects edits and corruption; it is not a signature: whoever rewrites a member can rewrite
+its digest too. Against such a file, and against a foreign one, the loader then accepts only
+the types skops trusts by default plus the exact names in :data:`TRUSTED_TYPES`, and checks
+that it holds one of our pipelines. Anything else — a changed file, a different object, a
+file that is not a model — raises :class:`ModelFileError`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import zipfile
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -115,6 +123,12 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     }
 )
+
+
+#: The archive member in which :func:`save_model` records the SHA-256 digest of every other
+#: member: ``{"format": INTEGRITY_FORMAT, "sha256": {member name: hex digest}}``.
+INTEGRITY_MEMBER = "outcomes-integrity.json"
+INTEGRITY_FORMAT = "outcomes model file digests, version 1"
 
 
 class ModelFileError(ValueError):
@@ -447,7 +461,10 @@ def tune_model(
 
 
 def save_model(model: Any, path: str | Path) -> Path:
-    """Write a fitted model with :mod:`skops.io` (no pickle), atomically.
+    """Write a fitted model with :mod:`skops.io` (no pickle), atomically, with the SHA-256
+    digest of every archive member recorded in :data:`INTEGRITY_MEMBER` for
+    :func:`load_model` to check (see the module notes for what that does and does not
+    protect against). Nothing is written at ``path`` unless the whole file is.
 
     Examples
     --------
@@ -469,7 +486,89 @@ def save_model(model: Any, path: str | Path) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         sio.dump(model, tmp)
+        with zipfile.ZipFile(tmp) as archive:
+            digests = _member_digests(archive)
+        record = {"format": INTEGRITY_FORMAT, "sha256": digests}
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(INTEGRITY_MEMBER, json.dumps(record, indent=0, sort_keys=True))
     return path
+
+
+def _member_digests(archive: zipfile.ZipFile) -> dict[str, str]:
+    """SHA-256 of each member's content but the integrity record's (read in chunks)."""
+    digests = {}
+    for info in archive.infolist():
+        if info.filename == INTEGRITY_MEMBER:
+            continue
+        digest = hashlib.sha256()
+        with archive.open(info) as member:
+            for chunk in iter(lambda: member.read(1 << 20), b""):
+                digest.update(chunk)
+        digests[info.filename] = digest.hexdigest()
+    return digests
+
+
+def verify_model_file(path: str | Path) -> None:
+    """Check a model file against the digests :func:`save_model` recorded in it.
+
+    Detects any change to the archive after it was saved (an edited number, a member added,
+    removed or replaced, corruption); it cannot detect a file whose digests were rewritten
+    to match its edits, which is why :func:`load_model` also checks types and structure.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing or not a zip archive, has no integrity record (saved before
+        outcomes recorded one: re-save it), or does not match its record.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from outcomes.cohort import generate
+    >>> path = save_model(fit_model("logistic", generate(900, seed=1)),
+    ...                   pathlib.Path(tempfile.mkdtemp()) / "triage.skops")
+    >>> verify_model_file(path) is None
+    True
+    """
+    path = Path(path)
+    changed = f"{path} was changed after it was saved"
+    refuse = "; refusing to load it (re-save the model from its training data)"
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise ModelFileError(f"no such model file: {path}") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+        raise ModelFileError(f"{path} is not a model file saved by outcomes ({exc})") from None
+    with archive:
+        names = Counter(archive.namelist())
+        twice = sorted(name for name, count in names.items() if count > 1)
+        if twice:
+            raise ModelFileError(f"{changed}: it holds member {twice[0]!r} more than once{refuse}")
+        if INTEGRITY_MEMBER not in names:
+            raise ModelFileError(
+                f"{path} has no integrity record; re-save the model with save_model (files "
+                "saved before outcomes recorded digests of their contents cannot be checked, "
+                "so they are refused)"
+            )
+        try:
+            record = json.loads(archive.read(INTEGRITY_MEMBER))
+            recorded = record["sha256"]
+            valid = record["format"] == INTEGRITY_FORMAT and isinstance(recorded, dict)
+        except (ValueError, KeyError, TypeError, zipfile.BadZipFile, OSError, EOFError):
+            valid = False
+        if not valid:
+            raise ModelFileError(f"{changed}: its integrity record is unreadable{refuse}")
+        try:
+            actual = _member_digests(archive)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:  # a CRC mismatch
+            raise ModelFileError(f"{changed}: a member is corrupt ({exc}){refuse}") from None
+    added, removed = sorted(set(actual) - set(recorded)), sorted(set(recorded) - set(actual))
+    edited = sorted(n for n in set(actual) & set(recorded) if actual[n] != recorded[n])
+    for what, members in (("differs from its recorded digest", edited),
+                          ("was added", added), ("is missing", removed)):  # fmt: skip
+        if members:
+            more = f" (and {len(members) - 1} more)" if len(members) > 1 else ""
+            raise ModelFileError(f"{changed}: member {members[0]!r} {what}{more}{refuse}")
 
 
 def untrusted_types(path: str | Path) -> list[str]:
@@ -499,21 +598,28 @@ def untrusted_types(path: str | Path) -> list[str]:
 
 
 def load_model(path: str | Path) -> Any:
-    """Load a model saved by :func:`save_model`, trusting only allow-listed types.
+    """Load a model saved by :func:`save_model`, checking its digests, then trusting only
+    allow-listed types.
 
-    Only the types skops trusts by default and the exact names of :data:`TRUSTED_TYPES`
-    are allowed; the loaded object must then be one of our pipelines (or its calibrated
-    wrapper) with its two steps, so a file rebuilt around other objects is refused too.
+    First the file must match the SHA-256 digests recorded when it was saved
+    (:func:`verify_model_file`): an edit or corruption is refused before anything is
+    unpacked. Then only the types skops trusts by default and the exact names of
+    :data:`TRUSTED_TYPES` are allowed, and the loaded object must be one of our pipelines
+    (or its calibrated wrapper) with its two steps, so a file rebuilt around other objects
+    (with its digests rewritten to match: they are a check, not a signature) is refused too.
 
     Raises
     ------
     ModelFileError
-        If the file is missing, not a skops file, corrupt, holds a type outside
-        :data:`TRUSTED_TYPES` (the message names it), or is not a fitted triage pipeline.
+        If the file is missing, not a skops file, corrupt, was changed after it was saved,
+        has no integrity record (saved by an older outcomes: re-save it), holds a type
+        outside :data:`TRUSTED_TYPES` (the message names it), or is not a fitted triage
+        pipeline.
     """
     import skops.io as sio
 
     path = Path(path)
+    verify_model_file(path)
     rejected = untrusted_types(path)
     if rejected:
         raise ModelFileError(
