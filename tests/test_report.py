@@ -403,3 +403,101 @@ def test_kernel_environment_pins_numpy_and_openblas_to_their_avx2_code():
     assert seen["avx512"] == [], "numpy must not dispatch to its AVX-512 loops in kernels"
     if "OPENBLAS_CORETYPE" in report.KERNEL_ENV:
         assert seen["blas"] and set(seen["blas"]) == {"Haswell"}, seen["blas"]
+
+
+# A report run killed (SIGKILL, no clean-up) at a chosen point of replacing the report folder.
+KILLED_RUN = """
+import os, signal, sys
+from pathlib import Path
+from outcomes import report
+
+out, notebook, moment = sys.argv[1:]
+
+def caller_is_replace_folder():
+    return sys._getframe(2).f_code.co_name == "_replace_folder"
+
+renames = []
+real_replace, real_rmtree = os.replace, report.shutil.rmtree
+
+def replace(src, dst):
+    if caller_is_replace_folder():
+        renames.append(dst)
+        if moment == "between-renames" and len(renames) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst)
+
+def rmtree(path, *args, **kwargs):
+    if caller_is_replace_folder() and moment == "while-deleting":
+        (Path(path) / "manifest.json").unlink()  # half deleted
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_rmtree(path, *args, **kwargs)
+
+report.os.replace, report.shutil.rmtree = replace, rmtree
+report.run_report(out, {"GREETING": "killed"}, notebooks=[notebook])
+"""
+
+
+def killed_run(out: Path, notebook: Path, moment: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(out), str(notebook), moment],
+        capture_output=True, text=True, env={**os.environ, **report.KERNEL_ENV},
+    )  # fmt: skip
+    assert result.returncode == -9, f"the run was not killed where intended:\n{result.stderr}"
+
+
+def test_a_run_killed_between_the_renames_leaves_the_previous_report_for_the_next(
+    tmp_path, greeting_notebooks
+):
+    out = tmp_path / "run"
+    report.run_report(out, {"GREETING": "first"}, notebooks=greeting_notebooks[:1])
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    killed_run(out, greeting_notebooks[0], "between-renames")
+    assert not out.exists()  # the window: the previous report is aside, the new one not in
+    assert len(list(tmp_path.glob(".run.previous-*"))) == 1
+
+    # The next run puts the previous report back first, so even a failing run leaves it
+    # exactly as it was before the killed run.
+    failing = write_notebook(tmp_path / "nbs" / "3_fails.ipynb", "1 / 0")
+    with pytest.raises(papermill.PapermillExecutionError):
+        report.run_report(out, notebooks=[failing])
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nbs", "run"]  # and nothing else
+
+
+def test_a_run_killed_while_deleting_the_previous_report_leaves_nothing_after_the_next(
+    tmp_path, greeting_notebooks
+):
+    out = tmp_path / "run"
+    report.run_report(out, {"GREETING": "first"}, notebooks=greeting_notebooks[:1])
+
+    killed_run(out, greeting_notebooks[0], "while-deleting")
+    assert "greeting=killed" in (out / "1_greet.html").read_text(encoding="utf-8")
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".run."))
+    assert left and all(".partial-" in name for name in left), left  # never a ".previous-"
+
+    report.run_report(out, {"GREETING": "third"}, notebooks=greeting_notebooks[:1])
+    assert "greeting=third" in (out / "1_greet.html").read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nbs", "run"]
+
+
+def test_recovery_restores_the_newest_report_and_spares_runs_in_progress(tmp_path):
+    def report_folder(name: str, label: str, age_s: float) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "manifest.json").write_text(json.dumps({"label": label}), encoding="utf-8")
+        stamp = 1_700_000_000 - age_s
+        os.utime(folder, (stamp, stamp))
+        return folder
+
+    older = report_folder(".run.previous-999999998-aaaa", "older", age_s=60)
+    newer = report_folder(".run.previous-999999999-bbbb", "newer", age_s=0)
+    running = report_folder(f".run.previous-{os.getpid()}-cccc", "in progress", age_s=0)
+
+    handled = report.recover_interrupted_replacement(tmp_path / "run")
+
+    assert handled == [newer, older]
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest == {"label": "newer"}
+    assert running.is_dir(), "a live process's folder is never touched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "run"]

@@ -4,8 +4,9 @@
 decide which parameters each receives), renders each executed copy to HTML and writes an
 ``index.html`` and a ``manifest.json`` beside them. The whole report is built in a temporary
 folder and renamed into place only when every notebook succeeded, so a failure never leaves a
-partial report. :func:`execute_in_place` re-executes the committed notebooks themselves, with
-outputs, for ``make notebooks``.
+partial report; what a run killed while renaming leaves behind is put right by the next run
+(:func:`recover_interrupted_replacement`). :func:`execute_in_place` re-executes the committed
+notebooks themselves, with outputs, for ``make notebooks``.
 
 Kernels run with :data:`KERNEL_ENV` (fixed hash seed and thread counts, no progress bars), the
 same environment ``make test`` gives nbval, so a report shows what the committed notebooks show.
@@ -28,6 +29,7 @@ import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from glob import escape as glob_escape
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,7 @@ from nbconvert.preprocessors import ExecutePreprocessor
 from outcomes import __version__
 from outcomes.cohort import write_cohort
 from outcomes.datacard import render_datacard
-from outcomes.io import PARTIAL_MARK, atomic_path, remove_stale_partials
+from outcomes.io import PARTIAL_MARK, _running, atomic_path, partial_name, remove_stale_partials
 from outcomes.knowledge import KNOWLEDGE_DIR
 from outcomes.notebook_scripts import pair, write_script
 from outcomes.paths import DEFAULT_COHORT_RELATIVE, notebooks_dir, project_root
@@ -107,6 +109,9 @@ KEY_LIBRARIES = (
     "ipykernel",
 )
 INDEX_NAME = "index.html"
+#: Marks a previous report moved aside while the new one is renamed into place:
+#: ``.<report folder>.previous-<pid>-<random>`` (see :func:`recover_interrupted_replacement`).
+PREVIOUS_MARK = ".previous-"
 MANIFEST_NAME = "manifest.json"
 DATACARD_NAME = "datacard.html"
 #: The data card of the committed default cohort, linked from every report.
@@ -292,6 +297,7 @@ def run_report(
     parameters = dict(parameters or {})
     notebooks = discover_notebooks() if notebooks is None else [Path(p) for p in notebooks]
     plan = _plan(notebooks, parameters)
+    recover_interrupted_replacement(out_dir)
     _check_replaceable(out_dir)
 
     created_parents = [p for p in reversed(out_dir.parents) if not p.exists()]
@@ -773,19 +779,74 @@ def _check_replaceable(out_dir: Path) -> None:
 
 
 def _replace_folder(staging: Path, target: Path) -> None:
-    """Rename ``staging`` onto ``target``, removing a previous ``target`` only afterwards."""
+    """Rename ``staging`` onto ``target``, removing a previous ``target`` only afterwards.
+
+    A process killed part-way leaves nothing the next run cannot put right
+    (:func:`recover_interrupted_replacement`): between the two renames, the previous report
+    waits, complete, under a ``.previous-`` name; it is renamed to a temporary (``.partial-``)
+    name before it is deleted, so a half-deleted folder is never taken for a report.
+    """
     _check_replaceable(target)
     if not target.exists():
         os.replace(staging, target)
         return
-    previous = target.with_name(f".{target.name}.previous-{secrets.token_hex(4)}")
+    previous = target.with_name(
+        f".{target.name}{PREVIOUS_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+    )
     os.replace(target, previous)
     try:
         os.replace(staging, target)
     except BaseException:
         os.replace(previous, target)
         raise
-    shutil.rmtree(previous)
+    discard = target.with_name(f"{partial_name(target)}old-{secrets.token_hex(4)}")
+    os.replace(previous, discard)
+    shutil.rmtree(discard)
+
+
+def recover_interrupted_replacement(target: str | Path) -> list[Path]:
+    """Put right what a run killed while replacing the report folder ``target`` left behind.
+
+    Killed between moving the previous report aside and renaming the new one into place, a
+    run leaves no report at ``target`` and the previous one under
+    ``.<name>.previous-<pid>-<random>``: it is renamed back (the newest, if several). Killed
+    while deleting the previous report (or while building its own), it leaves folders that
+    are removed: other ``.previous-`` folders once ``target`` exists, and the temporaries of
+    :func:`outcomes.io.remove_stale_partials`. Only leftovers of processes that no longer run
+    are touched, so a run in progress elsewhere on this machine is never disturbed.
+
+    Returns
+    -------
+    list of Path
+        The folders restored (first, if any) or removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / ".run.previous-999999999-ab12").mkdir()
+    >>> [p.name for p in recover_interrupted_replacement(folder / "run")]
+    ['.run.previous-999999999-ab12']
+    >>> sorted(p.name for p in folder.iterdir())
+    ['run']
+    """
+    target = Path(target)
+    stem = f".{target.name}{PREVIOUS_MARK}"
+    stale = []
+    for candidate in target.parent.glob(glob_escape(stem) + "*"):
+        pid, dash, _ = candidate.name[len(stem) :].partition("-")
+        if pid.isdigit() and dash and candidate.is_dir() and not _running(int(pid)):
+            stale.append(candidate)
+    # Newest first: the report moved aside last is the one that was at the target last.
+    stale.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    handled = []
+    if stale and not target.exists():
+        os.replace(stale[0], target)
+        handled.append(stale.pop(0))
+    for leftover in stale:
+        shutil.rmtree(leftover, ignore_errors=True)
+        handled.append(leftover)
+    return handled + remove_stale_partials(target)
 
 
 def _drop_run_metadata(nb: nbformat.NotebookNode) -> None:
