@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -501,3 +503,67 @@ def test_recovery_restores_the_newest_report_and_spares_runs_in_progress(tmp_pat
     assert manifest == {"label": "newer"}
     assert running.is_dir(), "a live process's folder is never touched"
     assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "run"]
+
+
+def rerun_parameters(command: str, monkeypatch) -> dict:
+    """The parameters ``outcomes report`` passes to run_report for this command line."""
+    from outcomes import cli
+
+    seen = {}
+
+    def fake_run_report(out, parameters):
+        seen.update(parameters=dict(parameters), out=Path(out))
+        return Path(out) / "index.html"
+
+    monkeypatch.setattr(report, "run_report", fake_run_report)
+    words = shlex.split(command)
+    assert words[:2] == ["outcomes", "report"]
+    assert cli.main(words[1:]) == 0
+    return seen
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {},
+        {"N": 20000, "SEED": 3, "SETTING": "sports_clinic", "EXAM_MISSING_RATE": 0.95},
+        {"N_BOOT": 50, "TEST_SETTING": "spine_clinic", "SHIFT_MISSING_RATE": 0.5},
+        # Values the named options would change (None, an int rate, a numeric text) and text
+        # that needs quoting in a shell: all reach the notebooks exactly as given.
+        {"EXAM_MISSING_RATE": None, "DATA": "my data/team's calls.csv", "LABEL": "42"},
+        {"EXAM_MISSING_RATE": 1, "SEED": 0, "N": 300},
+    ],
+    ids=["defaults", "named-options", "other-parameters", "awkward-values", "int-rate"],
+)
+def test_rerun_command_gives_the_cli_the_same_parameters(parameters, monkeypatch, capsys):
+    command = report.rerun_command(parameters, report.project_root() / "reports" / "x")
+    assert command.endswith("--out reports/x")
+    seen = rerun_parameters(command, monkeypatch)
+    assert seen["parameters"] == parameters
+    assert [type(v) for v in seen["parameters"].values()] == [type(v) for v in parameters.values()]
+
+
+def test_manifest_and_index_give_the_command_that_runs_the_report_again(tmp_path, monkeypatch):
+    # run_report's own notebooks are the project's, so the command can re-run them; the
+    # notebooks are not executed here (papermill is stood in for by a copy).
+    monkeypatch.setattr(report, "_execute_and_render", lambda nb, passed, staging: {
+        "name": nb.stem, "title": nb.stem, "executed": nb.name, "html": f"{nb.stem}.html",
+        "parameters": passed, "effective_parameters": {}, "summary": None})  # fmt: skip
+    parameters = {"N": 400, "SETTING": "spine_clinic", "N_BOOT": 20}
+    index = report.run_report(tmp_path / "again", parameters)
+
+    manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
+    command = manifest["rerun_command"]
+    assert command == (
+        f"outcomes report --n 400 --setting spine_clinic -p N_BOOT=20 --out {tmp_path}/again"
+    )
+    assert html_lib.escape(command) in index.read_text(encoding="utf-8")
+    assert rerun_parameters(command, monkeypatch) == {
+        "parameters": parameters, "out": tmp_path / "again"}  # fmt: skip
+
+
+def test_no_rerun_command_for_notebooks_the_cli_cannot_run(tmp_path, greeting_notebooks):
+    index = report.run_report(tmp_path / "run", notebooks=greeting_notebooks[1:])
+    manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["rerun_command"] is None
+    assert "Run it again" not in index.read_text(encoding="utf-8")

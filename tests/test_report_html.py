@@ -8,6 +8,7 @@ CDN, and a manifest that lets the run be traced and repeated.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -202,6 +203,15 @@ def test_manifest_records_parameters_and_versions(report):
         declared = declared_parameters(path)
         expected = {k: v for k, v in PARAMETERS.items() if k in declared}
         assert entries[path.name]["parameters"] == expected
+
+
+def test_manifest_and_index_give_the_command_that_reruns_this_report(report):
+    manifest = json.loads((report / MANIFEST_NAME).read_text(encoding="utf-8"))
+    command = manifest["rerun_command"]
+    assert command.startswith(f"outcomes report --n {PARAMETERS['N']} ")
+    assert f"-p N_TRAIN={PARAMETERS['N_TRAIN']}" in command
+    assert command.endswith(f"--out {report}")
+    assert html.escape(command) in (report / INDEX_NAME).read_text(encoding="utf-8")
 
 
 def test_data_card_describes_the_cohort_this_run_generated(report):

@@ -270,8 +270,9 @@ def run_report(
         executed copy (``NAME.ipynb``) and its rendering (``NAME.html``); and ``manifest.json``
         with the parameters, the package, Python and key library versions, the start time
         and duration of the run, and each notebook's summary (its cell tagged ``summary``,
-        also shown at the top of its page and in the index); ``datacard.html`` renders the
-        default cohort's data card.
+        also shown at the top of its page and in the index), and the ``outcomes report``
+        command that runs it again (:func:`rerun_command`, also on the index page);
+        ``datacard.html`` renders the data card of the run's cohort.
 
     A progress bar over the notebooks is shown on a terminal (tqdm; silent when output is
     not a terminal or ``TQDM_DISABLE=1``).
@@ -316,6 +317,12 @@ def run_report(
             for nb, passed in progress_bar(plan, desc="notebooks", unit="notebook")
         ]
         manifest = _manifest(parameters, entries)
+        project_notebooks = [p.resolve() for p in discover_notebooks()]
+        manifest["rerun_command"] = (
+            rerun_command(parameters, out_dir)
+            if [p.resolve() for p in notebooks] == project_notebooks
+            else None  # the command runs the project's notebooks, not these
+        )
         manifest["run"] = {
             "started_utc": started.isoformat(timespec="seconds"),
             "duration_seconds": round(time.perf_counter() - clock, 1),
@@ -594,6 +601,50 @@ def run_cohort_command(
     return None
 
 
+def rerun_command(parameters: Mapping[str, Any], out_dir: str | Path = "reports") -> str:
+    """The ``outcomes report`` command that runs a report again with the same parameters.
+
+    Every parameter the run was given is in it (one not given takes the notebooks' defaults,
+    in both runs): ``N``, ``SEED``, ``SETTING`` and ``EXAM_MISSING_RATE`` as the options
+    ``--n``, ``--seed``, ``--setting`` and ``--exam-missing-rate`` when the option reads the
+    value back unchanged, any other as ``-p NAME=VALUE`` (VALUE as JSON unless it is text that
+    the CLI reads as text anyway). ``out_dir`` is written relative to the project folder when
+    it is inside it (run the command from there), else absolute.
+
+    Examples
+    --------
+    >>> rerun_command({"N": 20000, "SETTING": "sports_clinic", "N_BOOT": 200}, "reports/sports")
+    'outcomes report --n 20000 --setting sports_clinic -p N_BOOT=200 --out reports/sports'
+    >>> print(rerun_command({"EXAM_MISSING_RATE": None, "LABEL": "42"}, "/tmp/r"))
+    outcomes report -p EXAM_MISSING_RATE=null -p 'LABEL="42"' --out /tmp/r
+    """
+    from outcomes.cli import REPORT_OPTIONS
+
+    types = {"N": int, "SEED": int, "SETTING": str, "EXAM_MISSING_RATE": float}
+    flags = {name: "--" + option.replace("_", "-") for option, name in REPORT_OPTIONS.items()}
+    words = ["outcomes", "report"]
+    others = []
+    for name, value in parameters.items():
+        if name in flags and type(value) is types.get(name):
+            words += [flags[name], str(value)]
+        else:
+            others += ["-p", f"{name}={_cli_value(value)}"]
+    out = Path(out_dir)
+    with contextlib.suppress(ValueError, FileNotFoundError):
+        out = Path(out_dir).resolve().relative_to(project_root())
+    return shlex.join([*words, *others, "--out", out.as_posix()])
+
+
+def _cli_value(value: Any) -> str:
+    """VALUE of ``-p NAME=VALUE`` that ``outcomes report`` reads back as ``value``."""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except json.JSONDecodeError:
+            return value  # not JSON: the CLI keeps it as this text
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _write_datacard(staging: Path, entries: Sequence[Mapping[str, Any]]) -> str | None:
     """Render the data card of this run's cohort into the report; its file name, or ``None``.
 
@@ -735,6 +786,13 @@ def _index_html(manifest: Mapping[str, Any]) -> str:
         source_html = f" · commit <code>{esc(source['commit'][:12])}</code>{edits}"
     datacard = manifest.get("datacard")
     datacard_html = f' · <a href="{esc(datacard)}">data card</a>' if datacard else ""
+    rerun = manifest.get("rerun_command")
+    rerun_html = (
+        "<h2>Run it again</h2>\n<p>From the project folder, at the same commit:</p>\n"
+        f"<pre><code>{esc(rerun)}</code></pre>\n"
+        if rerun
+        else ""
+    )
     notebooks = "\n".join(items)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -752,7 +810,7 @@ li p {{ margin: 0.3em 0 0 0; }}</style>
 <a href="{MANIFEST_NAME}">manifest</a>{datacard_html}{run_html}</p>
 <h2>Parameters</h2>
 {parameters}
-<h2>Notebooks</h2>
+{rerun_html}<h2>Notebooks</h2>
 <ol>
 {notebooks}
 </ol>
