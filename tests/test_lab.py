@@ -1,10 +1,13 @@
 """JupyterLab on the project's environment: the notebooks are listed and their kernel runs code.
 
 One JupyterLab server is started for the module, the way ``make lab`` starts it (the venv's
-``jupyter lab``, kernel environment :data:`outcomes.report.KERNEL_ENV`), but on a free loopback
+``jupyter lab``, kernel environment :data:`outcomes.report.KERNEL_ENV`, the notebooks' kernel
+registered by the very ``ipykernel install`` command ``make lab`` runs), but on a free loopback
 port, with a random token and with every Jupyter/IPython folder it could write to pointed at a
-temporary directory, so nothing leaks into the user's home. The checks go through the server's
-REST API and the kernel's websocket channel, i.e. the same routes the browser front end uses.
+temporary directory, so nothing leaks into the user's home or the venv (the kernel is
+registered into a temporary prefix on ``JUPYTER_PATH`` instead of ``--sys-prefix``). The checks
+go through the server's REST API and the kernel's websocket channel, i.e. the same routes the
+browser front end uses.
 """
 
 from __future__ import annotations
@@ -31,7 +34,13 @@ import websocket  # websocket-client: a requirement of jupyter_server, so always
 
 import outcomes
 from outcomes.paths import project_root
-from outcomes.report import KERNEL_ENV, discover_notebooks
+from outcomes.report import (
+    KERNEL_DISPLAY_NAME,
+    KERNEL_ENV,
+    KERNEL_NAME,
+    KERNELSPEC,
+    discover_notebooks,
+)
 
 # The server answers in ~6 s on an idle machine; the deadline only bounds a failure.
 STARTUP_DEADLINE_S = 120.0
@@ -70,6 +79,36 @@ def free_loopback_port() -> int:
         return sock.getsockname()[1]
 
 
+def make_lab_kernel_install() -> list[str]:
+    """The ``ipykernel install`` command ``make lab`` runs (read from ``make -n lab``), as words."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    dry_run = subprocess.run(
+        [make, "-n", "lab"], cwd=project_root(), capture_output=True, text=True, check=True
+    ).stdout
+    installs = [line for line in dry_run.splitlines() if "ipykernel install" in line]
+    assert len(installs) == 1, f"expected one `ipykernel install` in `make -n lab`:\n{dry_run}"
+    return shlex.split(installs[0])
+
+
+def register_kernel_as_make_lab_does(prefix: Path) -> Path:
+    """Run ``make lab``'s kernel registration into ``prefix``; its kernels folder for Jupyter.
+
+    The same words, but with the tests' own Python (the venv's, in CI) and ``--prefix`` for
+    ``--sys-prefix``, so the venv the tests run in is not changed.
+    """
+    words = make_lab_kernel_install()
+    assert words[:4] == [".venv/bin/python", "-m", "ipykernel", "install"], words
+    assert "--sys-prefix" in words, words
+    words = [
+        sys.executable,
+        *[f"--prefix={prefix}" if w == "--sys-prefix" else w for w in words[1:]],
+    ]
+    subprocess.run(words, cwd=project_root(), capture_output=True, text=True, check=True)
+    return prefix / "share" / "jupyter"
+
+
 def notebook_kernel_names() -> dict[str, str]:
     """Notebook file name -> the kernelspec name stored in its metadata."""
     names = {}
@@ -92,6 +131,8 @@ def lab(tmp_path_factory) -> Lab:
     # kernels (those a fresh clone's `make lab` offers) are visible.
     for name in ("JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         env[name] = str(home / name.lower())
+    # The kernel `make lab` registers, registered the way it does (JUPYTER_PATH comes first).
+    env["JUPYTER_PATH"] = str(register_kernel_as_make_lab_does(home / "kernel_prefix"))
     command = [
         sys.executable,  # the venv's Python when tests run from the venv, as in CI
         "-m",
@@ -220,13 +261,19 @@ def test_every_notebook_is_listed(lab):
     assert {listed[name] for name in expected} == {"notebook"}
 
 
-def test_the_notebooks_kernel_is_offered(lab):
+def test_the_notebooks_kernel_is_offered_under_the_name_make_lab_gives_it(lab):
     status, body = lab.request("GET", "/api/kernelspecs")
     assert status == 200
-    offered = set(body["kernelspecs"])
+    offered = body["kernelspecs"]
     wanted = notebook_kernel_names()
     unknown = {nb: name for nb, name in wanted.items() if name not in offered}
     assert not unknown, f"kernels the notebooks ask for but Lab does not offer: {unknown}"
+    # What a researcher sees in Lab's launcher and kernel picker for the notebooks' kernel:
+    # the registered display name, running the project's Python.
+    for name in set(wanted.values()):
+        spec = offered[name]["spec"]
+        assert spec["display_name"] == KERNEL_DISPLAY_NAME
+        assert Path(spec["argv"][0]) == Path(sys.executable)
 
 
 def test_a_kernel_starts_executes_and_stops(lab):
@@ -268,16 +315,10 @@ def test_a_kernel_starts_executes_and_stops(lab):
 
 def test_make_lab_registers_the_notebooks_kernel():
     """`make lab` registers, under a clear display name, the kernel the notebooks ask for."""
-    make = shutil.which("make")
-    if make is None:
-        pytest.skip("make is not installed")
-    dry_run = subprocess.run(
-        [make, "-n", "lab"], cwd=project_root(), capture_output=True, text=True, check=True
-    ).stdout
-    installs = [line for line in dry_run.splitlines() if "ipykernel install" in line]
-    assert len(installs) == 1, f"expected one `ipykernel install` in `make -n lab`:\n{dry_run}"
-    words = shlex.split(installs[0])
+    words = make_lab_kernel_install()
     registered = words[words.index("--name") + 1]
     display = words[words.index("--display-name") + 1]
-    assert set(notebook_kernel_names().values()) == {registered}
+    assert registered == KERNEL_NAME
+    assert display == KERNEL_DISPLAY_NAME == KERNELSPEC["display_name"]
     assert "outcomes" in display
+    assert set(notebook_kernel_names().values()) == {registered}
