@@ -187,3 +187,19 @@ def test_make_venv_recreates_a_venv_whose_pip_does_not_run(tmp_path):
     (tmp_path / ".venv" / ".installed").unlink()
     assert make_venv(tmp_path, GOOD_PYTHON).returncode == 0
     assert "system -m venv .venv" not in (tmp_path / "CALLS").read_text(encoding="utf-8")
+
+
+def test_citation_file_parses_and_matches_the_package():
+    yaml = pytest.importorskip("yaml")  # PyYAML: installed with jupytext and jupyter-events
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    # The keys the Citation File Format 1.2.0 requires, and what it says about the release.
+    assert citation["cff-version"] == "1.2.0"
+    for key in ("message", "title", "authors"):
+        assert citation[key], f"CITATION.cff needs {key!r}"
+    assert str(citation["version"]) == PROJECT["version"], "CITATION.cff and pyproject disagree"
+    assert citation["license"] == PROJECT["license"]["text"]
+    assert [a["name"] for a in citation["authors"]] == [a["name"] for a in PROJECT["authors"]]
+    # How to cite generated data: the data card's command for the committed default cohort.
+    from outcomes.datacard import DEFAULT_COMMAND
+
+    assert DEFAULT_COMMAND in citation["message"]
