@@ -193,6 +193,80 @@ def test_numbers_cited_to_a_seed_section_have_text_under_that_heading():
     assert not empty, f"cited section has no text under its heading: {empty[:5]}"
 
 
+SUBJECTS = Path(__file__).parent / "data" / "seed_section_subjects.txt"
+TERMS = Path(__file__).parent / "data" / "seed_terms.toml"
+
+
+def _section_subjects() -> dict[tuple[str, str], set[str]]:
+    """(seed number, heading) -> subjects the section mentions (seed_section_subjects.txt)."""
+    lines = SUBJECTS.read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    return {(seed, heading): set(filter(None, found.split(","))) for seed, heading, found in rows}
+
+
+def subjects_of(stem: str, key: str) -> list[str]:
+    """What a number is about, from its file and key: the subjects its cited section must
+    mention (names defined in tests/data/seed_terms.toml). ``key`` may end in ``.source``."""
+    parts = key.removesuffix(".source").split(".")
+    if stem == "likelihoods":  # finding.condition
+        return parts
+    if stem == "findings":  # finding.severity_slope / finding.chronic_shift
+        return parts
+    if stem == "settings":  # settings.<setting>.case_mix.<condition> / .missing.<finding>
+        _, setting, table, name = parts
+        return [f"setting.{setting}", name] if table == "case_mix" else ["missing", name]
+    if stem == "conditions":
+        if parts[0] == "shared":
+            return [parts[1]]
+        condition, rest = parts[1], parts[2:]
+        if rest[0] == "secondary":
+            return [condition, "secondary", rest[1]]
+        return [condition, ".".join(rest)]
+    return [key]
+
+
+def unsupported(citations, sections: dict[tuple[str, str], set[str]]) -> list[tuple]:
+    """Direct seed citations whose section does not mention every subject of the number."""
+    return [
+        (stem, key, seed, heading, sorted(set(subjects_of(stem, key)) - sections[seed, heading]))
+        for stem, key, seed, heading, direct in citations
+        if direct and stem in GENERATOR_FILES and stem != "targets"
+        if not set(subjects_of(stem, key)) <= sections[seed, heading]
+    ]
+
+
+def test_numbers_cited_to_a_seed_section_are_about_what_the_section_mentions():
+    # A section that does not mention the finding, condition or field a number is about
+    # cannot back it; such a number is an assumption "informed by" the section instead.
+    terms = tomllib.loads(TERMS.read_text(encoding="utf-8"))
+    known = {name for table in terms.values() for name in table}
+    cited = [c for c in _seed_citations() if c[4] and c[0] in GENERATOR_FILES]
+    assert len(cited) > 50
+    undefined = sorted({s for c in cited for s in subjects_of(c[0], c[1])} - known)
+    assert not undefined, f"subjects with no words in seed_terms.toml: {undefined}"
+    bad = unsupported(cited, _section_subjects())
+    assert not bad, f"cited section does not mention what the number is about: {bad[:5]}"
+
+
+def test_the_subject_check_catches_citations_that_do_not_back_their_number():
+    # Proof the check is alive, on citations an audit found unsupported: a chronic share, a
+    # trigger and a both-legs share cited to sections that say nothing about them.
+    wrong = [
+        ("conditions", "conditions.upper_limb_nerve.chronic_fraction.source", "001",
+         "What Causes a Pinched Nerve?", True),
+        ("conditions", "conditions.upper_limb_nerve.trigger.prolonged_sitting", "001",
+         "What Causes a Pinched Nerve?", True),
+        ("conditions", "conditions.serious_pathology.bilateral", "002",
+         "True Sciatica (Radiculopathy)", True),
+    ]  # fmt: skip
+    assert [b[4] for b in unsupported(wrong, _section_subjects())] == [
+        ["chronic_fraction"], ["trigger.prolonged_sitting"], ["bilateral"]
+    ]  # fmt: skip
+    right = [("conditions", "conditions.upper_limb_nerve.chronic_fraction", "001",
+              "Serious Symptoms of a Pinched Nerve or Sciatica Include", True)]  # fmt: skip
+    assert not unsupported(right, _section_subjects())
+
+
 def test_the_section_check_catches_a_heading_that_is_not_there():
     # Proof the check is alive: a made-up heading and a bare heading are both caught.
     sections = _seed_sections()
@@ -225,6 +299,10 @@ def test_the_stored_section_list_matches_the_seed_texts():
     assert SECTIONS.read_text(encoding="utf-8") == module.render(SEEDS), (
         "regenerate with python tools/seed_sections.py"
     )
+    assert SUBJECTS.read_text(encoding="utf-8") == module.render_subjects(SEEDS, TERMS), (
+        "regenerate with python tools/seed_sections.py"
+    )
+    assert set(_section_subjects()) == set(_seed_sections())
 
 
 def test_knowledge_objects_are_frozen():

@@ -5,25 +5,37 @@ Run from the project root: ``python tools/seed_sections.py [SEEDS_DIR]`` (defaul
 (``seed:001 §What Causes a Pinched Nerve?``); the stored list lets the tests check those
 headings on machines where the seed texts are not present.
 
-A heading is a line of at most 15 words, in title case, that does not end like a sentence
+A heading is a line of at most 25 words, in title case, that does not end like a sentence
 (``.``, ``,``, ``;`` or ``:``) and is not a bullet point. Its body is the text up to the next
 heading; the file records how many words that body has, because a heading with no text under
 it cannot support a number on its own. Each output line is ``NNN<TAB>body words<TAB>heading``.
+
+It also rewrites tests/data/seed_section_subjects.txt: for every section, the subjects it
+mentions (condition, finding and field names whose words, listed in tests/data/seed_terms.toml,
+occur in the heading or the body), ``NNN<TAB>heading<TAB>subject,subject,...``. A number cited
+directly to a section must be about subjects the section mentions (tests/test_knowledge.py).
 """
 
 from __future__ import annotations
 
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "tests" / "data" / "seed_sections.txt"
+SUBJECTS = ROOT / "tests" / "data" / "seed_section_subjects.txt"
+TERMS = ROOT / "tests" / "data" / "seed_terms.toml"
 HEADER = (
     "# seed<TAB>words of text under the heading<TAB>section heading, for every heading of the "
     "seed texts; regenerate with tools/seed_sections.py\n"
 )
-MAX_HEADING_WORDS = 15
+SUBJECTS_HEADER = (
+    "# seed<TAB>section heading<TAB>subjects the section mentions (words from seed_terms.toml); "
+    "regenerate with tools/seed_sections.py\n"
+)
+MAX_HEADING_WORDS = 25
 
 
 def is_heading(line: str) -> bool:
@@ -44,42 +56,85 @@ def is_heading(line: str) -> bool:
     )
 
 
-def sections(text: str) -> dict[str, int]:
-    """Heading -> words of body text under it (the largest, if a heading repeats)."""
-    found: dict[str, int] = {}
-    heading, words = None, 0
+def _words(text: str) -> int:
+    return len(re.findall(r"\S+", text))
+
+
+def bodies(text: str) -> dict[str, str]:
+    """Heading -> the text under it (the longest, if a heading repeats)."""
+    found: dict[str, str] = {}
+    heading, lines = None, []
+
+    def close() -> None:
+        if heading is not None:
+            body = " ".join(lines)
+            if heading not in found or _words(body) > _words(found[heading]):
+                found[heading] = body
+
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
             continue
         if is_heading(line):
-            if heading is not None:
-                found[heading] = max(found.get(heading, 0), words)
-            heading, words = line, 0
+            close()
+            heading, lines = line, []
         else:
-            words += len(re.findall(r"\S+", line))
-    if heading is not None:
-        found[heading] = max(found.get(heading, 0), words)
+            lines.append(line)
+    close()
     return found
+
+
+def sections(text: str) -> dict[str, int]:
+    """Heading -> words of body text under it (the largest, if a heading repeats)."""
+    return {heading: _words(body) for heading, body in bodies(text).items()}
+
+
+def vocabulary(path: Path = TERMS) -> dict[str, list[str]]:
+    """Subject -> the words that show a section mentions it (all tables of seed_terms.toml)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {name: terms for table in data.values() for name, terms in table.items()}
+
+
+def subjects(heading: str, body: str, terms: dict[str, list[str]]) -> list[str]:
+    """The subjects whose words occur in a section (lower case, at the start of a word, so
+    that "sneez" finds "sneezing" but "arm" does not find "harm")."""
+    text = f"{heading} {body}".lower()
+    found = lambda word: re.search(rf"\b{re.escape(word)}", text) is not None  # noqa: E731
+    return sorted(name for name, words in terms.items() if any(found(w) for w in words))
+
+
+def _seed_files(seeds: Path) -> list[Path]:
+    files = sorted(seeds.glob("[0-9][0-9][0-9]_*.txt"))
+    if not files:
+        raise SystemExit(f"no seed texts (NNN_*.txt) in {seeds}")
+    return files
 
 
 def render(seeds: Path) -> str:
     lines = []
-    files = sorted(seeds.glob("[0-9][0-9][0-9]_*.txt"))
-    if not files:
-        raise SystemExit(f"no seed texts (NNN_*.txt) in {seeds}")
-    for path in files:
+    for path in _seed_files(seeds):
         number = path.name[:3]
         for heading, words in sorted(sections(path.read_text(encoding="utf-8")).items()):
             lines.append(f"{number}\t{words}\t{heading}\n")
     return HEADER + "".join(lines)
 
 
+def render_subjects(seeds: Path, terms_file: Path = TERMS) -> str:
+    terms = vocabulary(terms_file)
+    lines = []
+    for path in _seed_files(seeds):
+        number = path.name[:3]
+        for heading, body in sorted(bodies(path.read_text(encoding="utf-8")).items()):
+            lines.append(f"{number}\t{heading}\t{','.join(subjects(heading, body, terms))}\n")
+    return SUBJECTS_HEADER + "".join(lines)
+
+
 def main(argv: list[str]) -> int:
     seeds = Path(argv[0]) if argv else ROOT.parent / "shared" / "seeds"
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     TARGET.write_text(render(seeds), encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(ROOT)}")
+    SUBJECTS.write_text(render_subjects(seeds), encoding="utf-8")
+    print(f"wrote {TARGET.relative_to(ROOT)} and {SUBJECTS.relative_to(ROOT)}")
     return 0
 
 
