@@ -527,3 +527,170 @@ def test_weeks_saved_text_reads_well_for_negative_intervals():
     text = format_weeks_saved(table, "rules").iloc[1, 1]
     assert text == "\N{MINUS SIGN}316 (\N{MINUS SIGN}344 to \N{MINUS SIGN}288)"
     assert format_weeks_saved(table, "rules").iloc[0, 0] == "11.6 (11.3–12.0)"
+
+
+# --------------------------------------------------------------------------------------------
+# Figure titles: the finding of each figure, from the run's tables
+
+
+def _km_median(group: pd.DataFrame) -> float:
+    return (
+        KaplanMeierFitter()
+        .fit(group["weeks_to_recovery"], group["recovered"])
+        .median_survival_time_
+    )
+
+
+def test_condition_title_names_the_slowest_condition_and_its_median(sims):
+    from outcomes.survival import condition_title
+
+    out = sims["perfect"].outcomes
+    medians = {str(c): _km_median(g) for c, g in out.groupby("condition", observed=True)}
+    slowest = max(medians, key=medians.get)
+    assert list(medians.values()).count(medians[slowest]) == 1  # no tie in this run
+    title = condition_title(out, "perfect")
+    head, tail = title.split("\n")
+    assert head == f"{slowest.replace('_', ' ').capitalize()} is slowest to recover:"
+    assert tail == f"median {medians[slowest]:.0f} weeks under perfect triage"
+
+
+def _outcomes(groups: dict[str, tuple[list[int], list[bool]]]) -> pd.DataFrame:
+    rows = [(c, w, e) for c, (weeks, events) in groups.items()
+            for w, e in zip(weeks, events, strict=True)]  # fmt: skip
+    return pd.DataFrame(
+        {"condition": pd.Categorical([r[0] for r in rows], categories=list(groups)),
+         "weeks_to_recovery": [r[1] for r in rows], "recovered": [r[2] for r in rows],
+         "last_visit_week": 26}
+    )  # fmt: skip
+
+
+def test_condition_title_handles_ties_singulars_and_medians_beyond_follow_up():
+    from outcomes.survival import condition_title
+
+    done = [True] * 3
+    tie = _outcomes({"disc_herniation": ([1, 6, 9], done), "piriformis_syndrome": ([2, 6, 8], done),
+                     "upper_limb_nerve": ([1, 1, 2], done)})  # fmt: skip
+    assert condition_title(tie, "rules") == (
+        "Disc herniation and piriformis syndrome are slowest to recover:\n"
+        "median 6 weeks under the rules")  # fmt: skip
+    three = _outcomes({c: ([1, 6, 9], done) for c in ("a", "b", "c")} | {"d": ([1, 1, 1], done)})
+    assert condition_title(three).startswith("A and 2 other conditions are slowest")
+    one_week = _outcomes({"a": ([1, 1, 1], done), "b": ([1, 1, 2], done)})
+    assert condition_title(one_week).endswith(":\nmedian 1 week under perfect triage")
+    never = _outcomes({"a": ([3, 4, 5], done), "b": ([26, 26, 26], [False] * 3)})
+    assert condition_title(never, "everyone_spinal") == (
+        "B is slowest to recover:\nfewer than half recovered by week 26 under everyone-to-spinal"
+    )
+    alike = _outcomes({"a": ([2, 4, 5], done), "b": ([3, 4, 9], done)})
+    assert condition_title(alike).startswith("Every condition recovers alike:\nmedian 4 weeks")
+    alone = _outcomes({"a": ([2, 4, 5], done)})
+    assert condition_title(alone) == "A recovery:\nmedian 4 weeks under perfect triage"
+    assert (
+        condition_title(alone.head(0)) == "Recovery by condition under perfect triage: no patients"
+    )
+
+
+def test_trajectory_title_names_the_fastest_and_the_laggard_at_the_widest_gap(sims):
+    from outcomes.survival import policy_trajectories, trajectory_title
+
+    table = policy_trajectories({name: sim.visits for name, sim in sims.items()})
+    wide = table.pivot(index="week", columns="group", values="mean")
+    spread = wide.max(axis=1) - wide.min(axis=1)
+    week = int(spread.idxmax())
+    assert wide.loc[week].idxmin() == "perfect"  # perfect triage is lowest where they differ
+    assert trajectory_title(table) == (
+        "Pain falls fastest under perfect triage;\neveryone-to-spinal lags by "
+        f"{spread.loc[week]:.1f} points at week {week}")  # fmt: skip
+
+
+def test_trajectory_title_handles_ties_a_single_policy_and_no_gap():
+    from outcomes.survival import trajectory_title
+
+    def curves(means: dict[str, list[float]]) -> pd.DataFrame:
+        return pd.DataFrame([(g, w, m) for g, ms in means.items() for w, m in enumerate(ms)],
+                            columns=["group", "week", "mean"])  # fmt: skip
+
+    tie = curves({"oracle": [6, 2.01, 1], "logistic": [6, 1.98, 1], "rules": [6, 3.5, 2]})
+    assert trajectory_title(tie) == (
+        "Pain falls fastest under the oracle and logistic;\nthe rules lags by 1.5 points at week 1"
+    )
+    many = curves({"a": [6, 4, 1], "b": [6, 4, 1], "c": [6, 4, 1], "d": [6, 2, 1]})
+    assert trajectory_title(many).endswith(";\na and 2 other policies lag by 2.0 points at week 1")
+    assert trajectory_title(curves({"a": [6, 3], "b": [6, 3.04]})) == (
+        "Mean pain is alike under every policy:\nwithin 0.1 points at every week"
+    )
+    assert trajectory_title(curves({"rules": [6, 3, 2.5]})) == (
+        "Mean pain under the rules:\nfrom 6.0 at week 0 to 2.5 at week 2"
+    )
+    assert trajectory_title(curves({}).head(0)) == "Mean pain: no patients"
+
+
+def test_weeks_saved_title_states_the_best_saving_against_the_reference(four):
+    from outcomes.survival import weeks_saved_title
+
+    saved = weeks_saved(four, reference="rules", n_boot=100, seed=2)
+    # Perfect triage saves most but knows the truth: the title names the best of the others.
+    assert saved["saved_per_100"].idxmax() == "perfect"
+    best = saved.drop(index=["rules", "perfect"])["saved_per_100"].idxmax()
+    value = saved.loc[best, "saved_per_100"]
+    assert saved.loc[best, "saved_lower"] > 0
+    name = {"oracle": "the oracle"}.get(best, best)
+    assert weeks_saved_title(saved, "rules") == (
+        f"Against the rules, {name} saves most weeks of pain:\n"
+        f"{value:,.0f} per 100 patients (perfect triage aside)")  # fmt: skip
+    everything = weeks_saved_title(saved, "rules", exclude=())
+    assert everything.startswith("Against the rules, perfect triage saves most weeks of pain:")
+    assert "aside" not in everything
+
+
+def _saved_table(**rows: tuple[float, float, float]) -> pd.DataFrame:
+    columns = ["saved_per_100", "saved_lower", "saved_upper"]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+
+
+def test_weeks_saved_title_says_when_nothing_saves_beyond_chance_or_everything_costs():
+    from outcomes.survival import weeks_saved_title
+
+    zero = (0.0, 0.0, 0.0)
+    chance = _saved_table(rules=zero, logistic=(12.4, -3.0, 28.0), boosted=(8.0, -9.0, 20.0))
+    assert weeks_saved_title(chance, "rules") == (
+        "Against the rules, no policy saves weeks of pain beyond chance:\n"
+        "at best logistic, 12 per 100 patients")  # fmt: skip
+    costs = _saved_table(rules=zero, everyone_spinal=(-289.0, -314.0, -265.0),
+                         perfect=(254.0, 233.0, 275.0))  # fmt: skip
+    assert weeks_saved_title(costs, "rules") == (
+        "Against the rules, every policy costs weeks of pain:\nthe least, everyone-to-spinal, "
+        "289 more per 100 patients (perfect triage aside)")  # fmt: skip
+    tie = _saved_table(rules=zero, logistic=(1240.2, 1100.0, 1300.0),
+                       boosted=(1239.6, 1000.0, 1400.0))  # fmt: skip
+    assert weeks_saved_title(tie, "rules") == (
+        "Against the rules, logistic and boosted save most weeks of pain:\n1,240 per 100 patients"
+    )
+    assert weeks_saved_title(_saved_table(rules=zero), "rules").endswith(
+        "no other policy to compare"
+    )
+    assert weeks_saved_title(_saved_table(), "rules").endswith("no patients")
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Spinal stenosis and hamstring tightness are slowest to recover:\n"
+        "fewer than half recovered by week 520 under everyone-to-spinal",
+        "Pain falls fastest under perfect triage and the oracle;\n"
+        "everyone-to-spinal and 3 other policies lag by 10.0 points at week 52",
+        "Against the rules, no policy saves weeks of pain beyond chance:\n"
+        "at best everyone-to-spinal, 5,200 per 100 patients (perfect triage aside)",
+        "Against the rules, every policy costs weeks of pain:\nthe least, everyone-to-spinal, "
+        "5,200 more per 100 patients (perfect triage aside)",
+    ],
+)
+def test_the_longest_titles_fit_their_figure(title):
+    # The widest each title can get (long names, ties, four-digit numbers) stays inside the
+    # default figure of the plot style.
+    plots.use_style()
+    fig, ax = plt.subplots()
+    ax.set_title(title)
+    fig.canvas.draw()
+    assert ax.title.get_window_extent().width <= fig.bbox.width
+    plt.close(fig)

@@ -671,6 +671,165 @@ def trajectory_findings(summary: pd.DataFrame) -> str:
     )
 
 
+# Figure titles: short sentences stating what a figure shows, computed from the run's tables.
+
+#: How a policy is named inside a sentence (others by their name, underscores as spaces).
+POLICY_NAMES = {
+    "rules": "the rules",
+    "oracle": "the oracle",
+    "perfect": "perfect triage",
+    "everyone_spinal": "everyone-to-spinal",
+}
+
+
+def _policy_name(name: object) -> str:
+    return POLICY_NAMES.get(str(name), _label(name))
+
+
+def _and(items: Sequence[str], noun: str = "others") -> str:
+    """``a``, ``a and b``; three or more as ``a and 2 other <noun>`` (titles stay short)."""
+    items = list(items)
+    if len(items) > 2:
+        return f"{items[0]} and {len(items) - 1} other {noun}"
+    return " and ".join(items)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _weeks(value: float) -> str:
+    return f"{value:,.0f} week{'' if round(value) == 1 else 's'}"
+
+
+def condition_title(outcomes: pd.DataFrame, policy: str = "perfect") -> str:
+    """Title for Kaplan–Meier curves by condition under one ``policy``: which condition is
+    slowest to recover, and its median weeks to recovery (two lines, for a figure).
+
+    Ties (the same median) are named together; a median beyond follow-up reads "fewer than
+    half recovered by week W". Each patient may appear once per condition.
+
+    Examples
+    --------
+    >>> out = pd.DataFrame({"condition": pd.Categorical(["disc", "disc", "serious_pathology"] * 2),
+    ...                     "weeks_to_recovery": [2, 4, 9, 3, 5, 14], "recovered": True,
+    ...                     "last_visit_week": 52})
+    >>> print(condition_title(out))
+    Serious pathology is slowest to recover:
+    median 9 weeks under perfect triage
+    >>> print(condition_title(out.assign(recovered=[True, True, False] * 2), "rules"))
+    Serious pathology is slowest to recover:
+    fewer than half recovered by week 52 under the rules
+    """
+    _one_row_per_patient(outcomes, "condition")
+    under = f"under {_policy_name(policy)}"
+    if outcomes.empty:
+        return f"Recovery by condition {under}: {NO_PATIENTS}"
+    horizon = follow_up_weeks(outcomes)
+    medians = _median_weeks(outcomes, "condition")
+    slowest = medians[medians == medians.max()]
+    median = float(slowest.iloc[0])
+    time = (f"median {_weeks(median)}" if np.isfinite(median)
+            else f"fewer than half recovered by week {horizon}")  # fmt: skip
+    if len(medians) == 1:
+        return f"{_capital(_label(medians.index[0]))} recovery:\n{time} {under}"
+    if len(slowest) == len(medians):
+        return f"Every condition recovers alike:\n{time} {under}"
+    names = _capital(_and([_label(c) for c in slowest.index], "conditions"))
+    verb = "is" if len(slowest) == 1 else "are"
+    return f"{names} {verb} slowest to recover:\n{time} {under}"
+
+
+def trajectory_title(summary: pd.DataFrame) -> str:
+    """Title for mean pain curves of several policies run on the same patients: under which
+    policy pain is lowest, and which lags by how much, at the week the curves differ most
+    (two lines, for a figure).
+
+    ``summary`` is :func:`trajectory` or :func:`policy_trajectories` output. Policies whose
+    mean pain shows the same to one decimal are named together; curves that never differ by
+    0.1 points are said to be alike.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"group": ["perfect"] * 3 + ["everyone_spinal"] * 3,
+    ...                   "week": [0, 12, 52] * 2, "mean": [6.0, 2.1, 1.0, 6.0, 3.3, 2.0]})
+    >>> print(trajectory_title(s))
+    Pain falls fastest under perfect triage;
+    everyone-to-spinal lags by 1.2 points at week 12
+    >>> print(trajectory_title(s[s["group"] == "perfect"]))
+    Mean pain under perfect triage:
+    from 6.0 at week 0 to 1.0 at week 52
+    """
+    if summary.empty:
+        return f"Mean pain: {NO_PATIENTS}"
+    order = list(dict.fromkeys(summary["group"]))
+    wide = summary.pivot(index="week", columns="group", values="mean")[order]
+    if len(order) == 1:
+        curve = wide.iloc[:, 0].dropna()
+        return (
+            f"Mean pain under {_policy_name(order[0])}:\nfrom {curve.iloc[0]:.1f} at week "
+            f"{curve.index[0]} to {curve.iloc[-1]:.1f} at week {curve.index[-1]}"
+        )
+    spread = wide.max(axis=1) - wide.min(axis=1)
+    week = int(spread.idxmax())
+    gap = float(spread.loc[week])
+    if round(gap, 1) == 0:
+        return "Mean pain is alike under every policy:\nwithin 0.1 points at every week"
+    row = wide.loc[week].dropna().round(1)
+    lows = _and([_policy_name(g) for g in row.index[row == row.min()]], "policies")
+    slow = [_policy_name(g) for g in row.index[row == row.max()]]
+    verb = "lags" if len(slow) == 1 else "lag"
+    highs = _and(slow, "policies")
+    return f"Pain falls fastest under {lows};\n{highs} {verb} by {gap:.1f} points at week {week}"
+
+
+def weeks_saved_title(
+    saved: pd.DataFrame, reference: str, exclude: Sequence[str] = ("perfect",)
+) -> str:
+    """Title for the weeks-saved figure: which policy saves most weeks of pain against
+    ``reference``, and how many per 100 patients (two lines, for a figure).
+
+    ``saved`` is :func:`weeks_saved` output. Policies in ``exclude`` (perfect triage, which
+    knows the truth, by default) are left out of the comparison and the title says so. It
+    says when the best saving is within chance (its 95% interval reaches 0) and when no
+    policy saves any; ties (the same whole number of weeks) are named together.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"saved_per_100": [0.0, 140.2, 156.4, 254.0],
+    ...                   "saved_lower": [0.0, 119.0, 136.0, 233.0],
+    ...                   "saved_upper": [0.0, 157.0, 173.0, 275.0]},
+    ...                  index=pd.Index(["rules", "logistic", "oracle", "perfect"]))
+    >>> print(weeks_saved_title(t, "rules"))
+    Against the rules, the oracle saves most weeks of pain:
+    156 per 100 patients (perfect triage aside)
+    >>> print(weeks_saved_title(t.loc[["rules", "logistic"]].assign(saved_lower=-5.0), "rules"))
+    Against the rules, no policy saves weeks of pain beyond chance:
+    at best logistic, 140 per 100 patients
+    """
+    ref = _policy_name(reference)
+    if saved.empty or saved["saved_per_100"].isna().all():
+        return f"Weeks of pain saved against {ref}:\n{NO_PATIENTS}"
+    left_out = [p for p in exclude if p in saved.index and p != reference]
+    others = saved.drop(index=[reference, *left_out], errors="ignore")
+    if others.empty:
+        return f"Weeks of pain saved against {ref}:\nno other policy to compare"
+    rounded = others["saved_per_100"].round(0)
+    best = others[rounded == rounded.max()]
+    names = _and([_policy_name(p) for p in best.index], "policies")
+    value = float(rounded.max())
+    aside = f" ({_and([_policy_name(p) for p in left_out], 'policies')} aside)" if left_out else ""
+    if value < 0:
+        return (f"Against {ref}, every policy costs weeks of pain:\nthe least, {names}, "
+                f"{-value:,.0f} more per 100 patients{aside}")  # fmt: skip
+    if value == 0 or (best["saved_lower"] <= 0).any():
+        return (f"Against {ref}, no policy saves weeks of pain beyond chance:\nat best "
+                f"{names}, {_number(value, 0)} per 100 patients{aside}")  # fmt: skip
+    verb = "saves" if len(best) == 1 else "save"
+    return (f"Against {ref}, {names} {verb} most weeks of pain:\n{value:,.0f} per 100 "
+            f"patients{aside}")  # fmt: skip
+
+
 def harm_findings(harm_table: pd.DataFrame) -> str:
     """Sentences on serious pathology left on a routine pathway, per policy.
 
