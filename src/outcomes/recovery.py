@@ -33,11 +33,11 @@ secondary part``, and its flare-up probability the same mix of the two fits'. Th
 part is judged against the care plan's secondary pathway when it has one, otherwise against
 the pathway the primary part's care ends up on: the single pathway chosen or, after an
 unneeded emergency referral, the primary condition's own pathway it is redirected to (an
-emergency referral itself addresses only a serious secondary contributor). That pathway never
-fits the secondary part, because every secondary contributor in ``conditions.toml`` belongs
-to another pathway than its primary condition. So a combined presentation recovers fully
-only when both parts are addressed, and sending everyone to emergency cannot beat the right
-single pathway.
+emergency referral itself addresses only a serious secondary contributor). No single pathway
+fits both parts, because every secondary contributor in ``conditions.toml`` belongs to another
+pathway than its primary condition (a pathway that happens to fit the secondary part misses
+the primary one). So a combined presentation recovers fully only when both parts are
+addressed, and sending everyone to emergency cannot beat the right single pathway.
 
 Which policies address the secondary part: ``perfect`` does (it knows the truth); the triage
 methods (rules, learned models, the oracle) choose one pathway per patient and never do, and

@@ -518,12 +518,13 @@ def combined_presentations(outcomes: pd.DataFrame) -> pd.DataFrame:
 
     Per policy (column ``policy``; without it the table is one policy, ``"all"``): patients
     with a secondary contributor, the share of them whose secondary part was treated on its
-    own pathway from the start (``secondary_fit == "matched"``: a single-pathway policy does
-    so only where one pathway fits both parts, and a part sent to emergency before its own
-    pathway is not counted), and the mean pain at the last visit as a share of baseline pain
-    (a baseline of 0 counts as 1), with a 95% CI (mean ± 1.96 SE), for combined and for
-    single presentations. Under common random numbers the same patients are seen for the
-    same weeks under every policy, so the rows compare like with like.
+    own pathway from the start (``secondary_fit == "matched"``: under a single-pathway policy
+    only where the pathway chosen misses the primary condition for the secondary one; a part
+    sent to emergency before its own pathway is not counted), and the mean pain at the last
+    visit as a share of baseline pain (a baseline of 0 counts as 1), with a 95% CI (mean ±
+    1.96 SE), for combined and for single presentations. Under common random numbers the
+    same patients are seen for the same weeks under every policy, so the rows compare like
+    with like.
 
     Examples
     --------
