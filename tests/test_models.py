@@ -207,6 +207,41 @@ def test_recalibration_is_the_boosted_default_and_can_be_turned_off(train, test_
     assert type(fit_model("boosted", tiny, calibrate=True)).__name__ == "Pipeline"
 
 
+def test_the_recalibrated_model_honours_the_scikit_learn_contract(fitted, train):
+    from sklearn.base import clone, is_classifier
+    from sklearn.exceptions import NotFittedError
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.utils.validation import check_is_fitted
+    from threadpoolctl import threadpool_limits
+
+    name, model = fitted
+    attributes = ["classes_", "n_features_in_", "feature_names_in_"]
+    check_is_fitted(model, attributes)
+    assert model.n_features_in_ == len(feature_columns())
+    assert list(model.feature_names_in_) == feature_columns()
+    if name == "boosted":
+        assert type(model).__name__ == "FoldRecalibrated"
+        for copy in model.models_:  # the same as each fitted pipeline inside
+            assert list(copy.feature_names_in_) == list(model.feature_names_in_)
+        assert list(model.classes_) == list(model.models_[0].classes_)
+    unfitted = make_model(name)
+    assert is_classifier(unfitted)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(unfitted)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clone(model))  # clone keeps hyper-parameters, not what was learned
+    # Inside cross_val_score (clone, fit, score on each fold); a short boosting run keeps it
+    # quick, and the deployed wrapper is the one evaluated.
+    quick = make_model(name, params={"max_iter": 30} if name == "boosted" else None)
+    assert type(quick) is type(unfitted)
+    X, y = train[feature_columns()].head(2000), train["pathway"].astype(str).head(2000)
+    folds = StratifiedKFold(n_splits=2, shuffle=True, random_state=0)
+    with threadpool_limits(limits=1):
+        scores = cross_val_score(quick, X, y, cv=folds)
+    base = y.value_counts(normalize=True).iloc[0]
+    assert scores.shape == (2,) and (scores > base + 0.1).all()
+
+
 def test_unknown_model_and_incomplete_table_are_clear_errors(train):
     with pytest.raises(ValueError, match="model 'forest' is unknown"):
         make_model("forest")

@@ -264,6 +264,17 @@ class FoldRecalibrated(ClassifierMixin, BaseEstimator):
     calibrated probabilities of the ``n_folds`` copies, so every calibrator is used on the
     model whose held-out errors it learned.
 
+    What it is, precisely: a scikit-learn meta-estimator (like
+    :class:`~sklearn.calibration.CalibratedClassifierCV`), **not** a
+    :class:`~sklearn.pipeline.Pipeline`: it has no ``steps`` or ``named_steps``, and no
+    single fitted pipeline inside (look at ``models_[i].named_steps``). It honours the
+    classifier contract: its hyper-parameters are those of ``__init__`` (nested ones reached
+    as ``estimator__classify__l2_regularization``), ``fit`` returns ``self``, what it learned
+    ends with an underscore, ``predict_proba``'s columns follow ``classes_`` and ``score``
+    is accuracy, so ``clone``, ``check_is_fitted``, ``cross_val_score``, ``GridSearchCV``
+    and an enclosing ``Pipeline`` work with it. It takes the same input as ``estimator``
+    (for ours, the raw patients table: extra columns are ignored, as by the pipeline).
+
     Parameters
     ----------
     estimator
@@ -280,6 +291,9 @@ class FoldRecalibrated(ClassifierMixin, BaseEstimator):
         The fitted copies and their calibrators, one per fold.
     classes_
         The pathways, as in ``estimator``.
+    n_features_in_, feature_names_in_
+        The columns seen in ``fit``, as the fitted copies report them (for our pipelines,
+        the input table's columns; ``feature_names_in_`` only when they had string names).
 
     Examples
     --------
@@ -289,6 +303,8 @@ class FoldRecalibrated(ClassifierMixin, BaseEstimator):
     >>> model = model.fit(train[feature_columns()], train["pathway"])
     >>> len(model.models_), model.predict_proba(train[feature_columns()].head(2)).shape
     (3, (2, 5))
+    >>> model.n_features_in_ == len(feature_columns()), list(model.feature_names_in_[:2])
+    (True, ['setting', 'age'])
     """
 
     def __init__(self, estimator: Any = None, n_folds: int = 3, seed: int = 0):
@@ -311,6 +327,13 @@ class FoldRecalibrated(ClassifierMixin, BaseEstimator):
             calibrators.append(calibrator)
         self.models_, self.calibrators_ = models, calibrators
         self.classes_ = np.asarray(models[0].classes_, dtype=object)
+        # The input the copies saw (every fold sees the same columns): scikit-learn's fitted
+        # attributes, taken from the copies rather than re-derived, so they agree with them.
+        self.n_features_in_ = int(models[0].n_features_in_)
+        if hasattr(models[0], "feature_names_in_"):
+            self.feature_names_in_ = np.asarray(models[0].feature_names_in_, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_  # refitted on unnamed columns
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -356,6 +379,14 @@ def make_model(
         :data:`CALIBRATED_BY_DEFAULT` says (the boosted model).
     params
         Hyper-parameters of the classifier (default :data:`DEFAULT_PARAMS`).
+
+    Returns
+    -------
+    Pipeline or FoldRecalibrated
+        Uncalibrated (the logistic model by default): a :class:`~sklearn.pipeline.Pipeline`
+        ``encode`` -> ``classify``. Calibrated (the boosted model by default): a
+        :class:`FoldRecalibrated` wrapping that pipeline, which is not itself a pipeline
+        but follows the same classifier contract (its class notes say exactly what it is).
 
     Examples
     --------
