@@ -3,9 +3,17 @@
 Prints, from one run on this machine:
 - the time to generate N patients (the full ``patients`` DataFrame), best of 3, as wall-clock
   time and as CPU time of this process (on a shared machine the CPU time is the steadier one:
-  it does not count the time other programs hold the processor);
-- the "floor": the time numpy takes to make the same random draws the generator makes (same
-  distributions, same counts, same block sizes) and nothing else, measured the same two ways;
+  it does not count the time other programs hold the processor). The clock stops when
+  ``generate`` returns: the DataFrame is freed after it stops;
+- the "floor": the time numpy takes to make the same random draws the generator makes and
+  nothing else, measured the same two ways. The same draws means the same calls on the same
+  streams with the same parameters: the severity Betas take each patient's condition's shapes
+  and the pain and ODI binomials each patient's own probability (numpy sets a binomial up
+  again whenever its probability changes, so constant parameters would make a cheaper floor
+  than the generator's draws). Those parameters are computed once, before the timing, from a
+  generated cohort, and the floor's draws are checked to reproduce that cohort's severities,
+  durations, pain and ODI exactly: the last draws of each block agreeing shows the floor made
+  no more and no fewer draws than the generator before them;
 - their ratios (target: within 3x) and patients per second;
 - memory, two ways: the peak of allocations traced by ``tracemalloc`` (Python objects and numpy
   buffers; not memory taken outside Python's allocators), and the peak resident set size of a
@@ -28,40 +36,82 @@ import tracemalloc
 import numpy as np
 
 from outcomes.cohort import BLOCK_SIZE, generate
-from outcomes.model import ODI_TRIALS, PAIN_NRS_TRIALS, build_model
+from outcomes.model import ODI_TRIALS, PAIN_NRS_TRIALS, PatientModel, build_model
 
 
-def draw_floor(n: int, seed: int = 0) -> None:
-    """Make the generator's random draws for n patients, block by block, and nothing else."""
-    model = build_model("primary_care")
-    n_findings = len(model.findings)
-    n_missable = int(model.missable.sum())
-    a, b = model.beta_a[0], model.beta_b[0]
-    for block in range(-(-n // BLOCK_SIZE)):
+def floor_parameters(n: int, seed: int) -> tuple[PatientModel, dict[str, np.ndarray]]:
+    """The default model and the per-patient parameters of the generator's draws for ``seed``.
+
+    ``beta_a``/``beta_b`` (severity shapes of each patient's condition) and ``p_pain``/``p_odi``
+    (each patient's binomial probability, the generator's own expression), for every patient of
+    every block the generator draws (whole blocks, as it does), plus the cohort itself
+    (``patients``) to check the floor's draws against.
+    """
+    model = build_model()
+    rows = -(-n // BLOCK_SIZE) * BLOCK_SIZE
+    patients = generate(rows, seed=seed)
+    condition = patients["condition"].cat.codes.to_numpy().astype(np.intp)
+    severity = patients["latent_severity"].to_numpy()
+    per = model.per_condition
+    low, span = (np.take(per[k], condition) for k in ("pain_low", "pain_span"))
+    odi_low, odi_span = (np.take(per[k], condition) for k in ("odi_low", "odi_span"))
+    params = {
+        "beta_a": np.take(model.beta_a, condition),
+        "beta_b": np.take(model.beta_b, condition),
+        "p_pain": low + span * severity,
+        "p_odi": odi_low + odi_span * severity,
+    }
+    return model, {**params, "patients": patients}
+
+
+def draw_floor(
+    n: int, seed: int, model: PatientModel, params: dict[str, np.ndarray], check: bool = False
+) -> None:
+    """Make the generator's random draws for ``n`` patients of ``seed``, block by block, and
+    nothing else (uniforms into reused arrays, as the generator does). With ``check``, assert
+    that they reproduce the cohort in ``params["patients"]``.
+    """
+    m = BLOCK_SIZE
+    threshold = model.chronic_threshold_weeks
+    p_extra = 1.0 / model.chronic_extra_weeks_mean
+    findings = np.empty((m, len(model.findings)))
+    missing = np.empty((m, model.missable_index.size))
+    for block in range(-(-n // m)):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
-        m = BLOCK_SIZE
+        rows = slice(block * m, (block + 1) * m)
         rng.random(m)  # condition
         rng.random(m)  # secondary contributor
-        rng.beta(np.full(m, a), np.full(m, b))  # severity
+        severity = rng.beta(params["beta_a"][rows], params["beta_b"][rows])
         rng.random(m)  # chronic
-        rng.integers(1, 13, size=m)  # acute duration
-        rng.geometric(1 / 26, size=m)  # chronic duration
-        rng.random((m, n_findings))  # findings
-        rng.random((m, n_missable))  # missingness
+        acute = rng.integers(1, threshold + 1, size=m)
+        extra = rng.geometric(p_extra, size=m)
+        rng.random(out=findings)
+        rng.random(out=missing)
         for _ in range(6):  # side, age, sex, occupation, onset, trigger
             rng.random(m)
-        rng.binomial(PAIN_NRS_TRIALS, np.full(m, 0.5))
-        rng.binomial(ODI_TRIALS, np.full(m, 0.4))
+        pain = rng.binomial(PAIN_NRS_TRIALS, params["p_pain"][rows])
+        odi = rng.binomial(ODI_TRIALS, params["p_odi"][rows])
+        if check:
+            cohort = params["patients"].iloc[rows]
+            duration = np.where(cohort["chronic"], threshold + extra, acute)
+            assert np.array_equal(severity, cohort["latent_severity"]), block
+            assert np.array_equal(duration, cohort["symptom_duration_weeks"]), block
+            assert np.array_equal(pain, cohort["pain_nrs"]), block
+            assert np.array_equal(2 * odi, cohort["odi"]), block
 
 
 def best_of(fn, repeats: int = 3) -> tuple[float, float]:
-    """(best wall-clock seconds, best CPU seconds of this process) over ``repeats`` runs."""
+    """(best wall-clock seconds, best CPU seconds of this process) over ``repeats`` runs.
+
+    The clocks stop when ``fn`` returns; its result is freed after that, outside the timing.
+    """
     wall, cpu = [], []
     for _ in range(repeats):
         w, c = time.perf_counter(), time.process_time()
-        fn()
+        result = fn()
         wall.append(time.perf_counter() - w)
         cpu.append(time.process_time() - c)
+        del result
     return min(wall), min(cpu)
 
 
@@ -90,8 +140,11 @@ def main(n: int = 1_000_000) -> None:
     rss = json.loads(child.stdout.strip().splitlines()[-1])
 
     generate(1000, seed=0)  # warm caches and imports
+    model, params = floor_parameters(n, seed=1)
+    draw_floor(n, 1, model, params, check=True)  # the same draws as the generator, or fail
+    del params["patients"]
     generate_wall, generate_cpu = best_of(lambda: generate(n, seed=1))
-    floor_wall, floor_cpu = best_of(lambda: draw_floor(n))
+    floor_wall, floor_cpu = best_of(lambda: draw_floor(n, 1, model, params))
     uniform_wall, _ = best_of(lambda: np.random.default_rng(0).random(n * 70))
 
     tracemalloc.start()

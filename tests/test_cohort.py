@@ -83,6 +83,21 @@ def test_patient_ids_derive_from_seed_and_index():
     assert df["patient_id"].is_unique
 
 
+@pytest.mark.parametrize(
+    ("seed", "start", "n"),
+    [
+        (42, 0, cohort._ID_ROWS + 10),  # across a step of the id builder
+        (7, 10**8 - 3, 6),  # the index grows a ninth digit
+        (123_456_789_012, 10**9 - 2, 4),  # a long seed; ten digits
+    ],
+)
+def test_patient_ids_are_seed_dash_index_padded_to_eight_digits(seed, start, n):
+    model = build_model("primary_care")
+    ids = generate_from_model(model, n, seed=seed, start=start)["patient_id"]
+    assert ids.dtype.name == "string"
+    assert ids.tolist() == [f"{seed}-{i:08d}" for i in range(start, start + n)]
+
+
 def test_columns_and_dtypes_follow_the_declaration():
     df = generate(200, seed=1)
     declared = patient_columns()

@@ -131,6 +131,16 @@ class PatientModel:
         return self._cache["per_condition"]
 
     @property
+    def pathway_code(self) -> np.ndarray:
+        """(C,) int8: position in ``knowledge.pathways`` of each condition's care pathway."""
+        if "pathway_code" not in self._cache:
+            pathways = self.knowledge.pathways
+            self._cache["pathway_code"] = np.array(
+                [pathways.index(c.pathway) for c in self.knowledge.conditions], dtype=np.int8
+            )
+        return self._cache["pathway_code"]
+
+    @property
     def secondary_p(self) -> np.ndarray:
         """(C + 1, F): what a secondary contributor adds by noisy-OR; row 0 ("none") is 0."""
         if "secondary_p" not in self._cache:
