@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
+from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge, provenance
 from outcomes.paraphrase import copied_phrases, fingerprints, shingles
 
 REQUIRED_CONDITIONS = {
@@ -68,10 +68,14 @@ def test_every_setting_case_mix_sums_to_one_and_missingness_covers_exam_findings
 
 def test_every_number_has_a_valid_source():
     table = load_knowledge().provenance()
-    assert len(table) > 400
+    assert len(table) > 600
     pattern = re.compile(r"^(seed:\d{3} §.+|study:[a-z0-9]+|assumption.*)$")
     bad = table[~table["source"].str.match(pattern)]
     assert bad.empty, bad.head()
+    # A value fitted to a published figure cites that study and says how it was derived.
+    calibrated = table[table["calibrated"] != ""]
+    assert len(calibrated) >= 10
+    assert calibrated["source"].str.match(r"^study:[a-z0-9]+$").all()
     # The seeds and the literature are both used, not only assumptions: cited directly, or as
     # what informed an assumption when the study does not report the number itself.
     assert table["source"].str.startswith("seed:").sum() > 50
@@ -305,6 +309,52 @@ def test_the_stored_section_list_matches_the_seed_texts():
     assert set(_section_subjects()) == set(_seed_sections())
 
 
+def _numeric_leaves(node, key=""):
+    """(key, value) of every number in a parsed TOML document, found independently of
+    outcomes.knowledge: ``[name]`` for an array-of-tables element with a name."""
+    if isinstance(node, dict):
+        if "value" in node and "source" in node:
+            yield key, node["value"]
+            return
+        for name, child in node.items():
+            yield from _numeric_leaves(child, f"{key}.{name}" if key else name)
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            label = child.get("name", i) if isinstance(child, dict) else i
+            yield from _numeric_leaves(child, f"{key}[{label}]")
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield key, node
+
+
+def test_provenance_lists_every_number_of_every_knowledge_file():
+    # Including the files other modules load: recovery, costs, triage rules and targets.
+    table = provenance()
+    listed = {(f, k): v for f, k, v in table[["file", "key", "value"]].itertuples(index=False)}
+    files = sorted(p for p in KNOWLEDGE_DIR.glob("*.toml"))
+    assert {p.name for p in files} >= {"recovery.toml", "costs.toml", "triage_rules.toml",
+                                       "targets.toml", "likelihoods.toml"}  # fmt: skip
+    expected = {
+        (path.name, key): value
+        for path in files
+        for key, value in _numeric_leaves(tomllib.loads(path.read_text(encoding="utf-8")))
+    }
+    assert len(expected) > 600
+    assert listed == expected
+    assert len(table) == len(expected)  # no key listed twice
+    assert set(table["file"]) == {p.name for p in files if p.name != "references.toml"}
+    assert (table["source"] != "").all()
+    assert table.equals(load_knowledge().provenance())
+
+
+def test_provenance_shows_a_number_written_without_a_source(kb_copy):
+    # Proof the listing cannot hide a bare number in a file another module reads.
+    with (kb_copy / "costs.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n[extra]\nweeks = 3\n")
+    table = provenance(kb_copy).set_index(["file", "key"])
+    assert table.loc[("costs.toml", "extra.weeks"), "source"] == ""
+    assert table.loc[("costs.toml", "extra.weeks"), "value"] == 3
+
+
 def test_knowledge_objects_are_frozen():
     kb = load_knowledge()
     with pytest.raises(AttributeError):
@@ -319,6 +369,11 @@ def test_a_copy_loads_like_the_packaged_knowledge(kb_copy):
     assert copy.sources == load_knowledge().sources
 
 
+DISC_AGE_SD = (
+    'age_sd = { value = 10, source = "assumption: about ten years either side of the mean" }'
+)
+
+
 @pytest.mark.parametrize(
     ("file", "old", "new", "message"),
     [
@@ -330,21 +385,39 @@ def test_a_copy_loads_like_the_packaged_knowledge(kb_copy):
         ),
         (
             "settings.toml",
-            "disc_herniation = { value = 0.45",
-            "disc_herniation = { value = 0.55",
+            "disc_herniation = { value = 0.5,",
+            "disc_herniation = { value = 0.6,",
             r"settings.toml: \[settings.primary_care.case_mix\] probabilities sum to 1.1",
         ),
         (
             "conditions.toml",
-            'female = { value = 0.45, source = "assumption: slightly more men than women" }',
-            'female = { value = 0.45, source = "study:nobody1999" }',
-            r"conditions.toml: \[conditions.disc_herniation.female\] source 'study:nobody1999'",
+            DISC_AGE_SD,
+            'age_sd = { value = 10, source = "study:nobody1999" }',
+            r"conditions.toml: \[conditions.disc_herniation.age_sd\] source 'study:nobody1999'",
         ),
         (
             "conditions.toml",
-            'female = { value = 0.45, source = "assumption: slightly more men than women" }',
-            "female = 0.45",
-            r"\[conditions.disc_herniation.female\] must be \{ value",
+            DISC_AGE_SD,
+            "age_sd = 10",
+            r"\[conditions.disc_herniation.age_sd\] must be \{ value",
+        ),
+        (
+            "conditions.toml",
+            DISC_AGE_SD,
+            'age_sd = { value = 10, source = "assumption", note = "x" }',
+            r"\[conditions.disc_herniation.age_sd\] has unknown field 'note'",
+        ),
+        (
+            "settings.toml",
+            'disc_herniation = { value = 0.5, source = "study:konstantinou2015"',
+            'disc_herniation = { value = 0.5, source = "assumption: a guess"',
+            r"\[settings.primary_care.case_mix.disc_herniation\] is calibrated, so its source",
+        ),
+        (
+            "settings.toml",
+            'serious_pathology = { value = 0.01, source = "study:henschke2009" }',
+            'serious_pathology = { value = 0.01, source = "study:henschke2009", calibrated = "" }',
+            r"\[settings.primary_care.case_mix.serious_pathology\] calibrated must say how",
         ),
         (
             "conditions.toml",
@@ -409,6 +482,8 @@ def test_broken_toml_names_the_file(kb_copy):
     (kb_copy / "settings.toml").write_text("default = [unclosed", encoding="utf-8")
     with pytest.raises(KnowledgeError, match="settings.toml: not valid TOML"):
         load_knowledge(kb_copy)
+    with pytest.raises(KnowledgeError, match="settings.toml: not valid TOML"):
+        provenance(kb_copy)
 
 
 def test_an_edited_prevalence_changes_the_generator_without_code_changes(kb_copy):
@@ -417,14 +492,14 @@ def test_an_edited_prevalence_changes_the_generator_without_code_changes(kb_copy
     edit(
         kb_copy,
         "settings.toml",
-        "disc_herniation = { value = 0.45",
-        "disc_herniation = { value = 0.35",
+        "disc_herniation = { value = 0.5,",
+        "disc_herniation = { value = 0.35,",
     )
     edit(
         kb_copy,
         "settings.toml",
-        "hamstring_tightness = { value = 0.15",
-        "hamstring_tightness = { value = 0.25",
+        "hamstring_tightness = { value = 0.1,",
+        "hamstring_tightness = { value = 0.25,",
     )
     kb = load_knowledge(kb_copy)
     df = generate(20_000, seed=0, knowledge=kb)

@@ -6,9 +6,14 @@ cannot drift apart.
 
 Every number in the files is written ``{ value = ..., source = "..." }``. A source is
 ``"seed:NNN §Section"``, ``"study:key"`` (a key of ``references.toml``) or
-``"assumption..."``. Loading fails with :class:`KnowledgeError`, naming the file, the key and
-the bad value, when a number has no valid source, a probability is outside [0, 1], a
-distribution does not sum to 1, or a name refers to something that is not defined.
+``"assumption..."``. A number fitted so that the cohort reproduces a published figure cites
+that study and says how it was derived: ``{ value = ..., source = "study:key", calibrated =
+"..." }``. Loading fails with :class:`KnowledgeError`, naming the file, the key and the bad
+value, when a number has no valid source, a probability is outside [0, 1], a distribution does
+not sum to 1, or a name refers to something that is not defined.
+
+:func:`provenance` lists every number of every knowledge file with its source, including the
+files other modules read (recovery, costs, triage rules, targets).
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ ONSETS = ("sudden", "gradual")
 NO_SECONDARY = "none"
 #: Tolerance for "sums to 1": the files hold numbers with at most a few decimals.
 SUM_TOLERANCE = 1e-9
+#: The fields of a number's entry: its value, its source and, for a value fitted to a
+#: published figure, how it was derived.
+ENTRY_KEYS = ("value", "source", "calibrated")
 
 
 class KnowledgeError(ValueError):
@@ -157,16 +165,17 @@ class Knowledge:
         return {c.name: c.pathway for c in self.conditions}
 
     def provenance(self) -> pd.DataFrame:
-        """Every number in the knowledge base with its source, as a tidy table.
+        """Every number of every file in this knowledge base's folder with its source.
+
+        The same table as :func:`provenance` of :attr:`directory`.
 
         Examples
         --------
         >>> table = load_knowledge().provenance()
         >>> list(table.columns)
-        ['file', 'key', 'source']
+        ['file', 'key', 'value', 'source', 'calibrated']
         """
-        rows = [(k.split(":", 1)[0], k.split(":", 1)[1], s) for k, s in self.sources.items()]
-        return pd.DataFrame(rows, columns=["file", "key", "source"])
+        return provenance(self.directory)
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,14 +228,33 @@ class _Reader:
         entry = node[name]
         if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
             raise self.fail(full, f'must be {{ value = ..., source = "..." }}, got {entry!r}')
+        extra = sorted(set(entry) - set(ENTRY_KEYS))
+        if extra:
+            raise self.fail(
+                full, f"has unknown field {extra[0]!r}; a number has only {', '.join(ENTRY_KEYS)}"
+            )
         value = entry["value"]
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
             raise self.fail(full, f"value {value!r} is not a number")
         if not low <= value <= high:
             raise self.fail(full, f"value {value!r} is not {what} in [{low}, {high}]")
         self.references.check(self, full, entry["source"])
+        if "calibrated" in entry:
+            self._check_calibrated(full, entry)
         self.sources[f"{self.file}:{full}"] = entry["source"]
         return float(value)
+
+    def _check_calibrated(self, key: str, entry: dict[str, Any]) -> None:
+        """A calibrated number cites the study it was fitted to and says how."""
+        how = entry["calibrated"]
+        if not isinstance(how, str) or not how.strip():
+            raise self.fail(key, f"calibrated must say how the value was derived, got {how!r}")
+        if not str(entry["source"]).startswith("study:"):
+            raise self.fail(
+                key,
+                f"is calibrated, so its source must be the study it was fitted to "
+                f"('study:key'), not {entry['source']!r}",
+            )
 
     def probability(self, node: dict[str, Any], key: str, name: str) -> float:
         return self.number(node, key, name, low=0.0, high=1.0, what="a probability")
@@ -277,6 +305,64 @@ class _References:
         raise reader.fail(
             key, f"source {source!r} must start with 'seed:', 'study:' or 'assumption'"
         )
+
+
+def provenance(directory: str | Path | None = None) -> pd.DataFrame:
+    """Every number in every knowledge file of ``directory``, with its source.
+
+    Reads each ``*.toml`` file generically (``tomllib``): every ``{ value, source }`` entry,
+    however deeply nested, including the files other modules load (``recovery.toml``,
+    ``costs.toml``, ``triage_rules.toml``, ``targets.toml``). A number written without a
+    source is listed too, with an empty ``source``, so that it cannot hide. The files are not
+    validated here (:func:`load_knowledge` and each file's loader do that).
+
+    Parameters
+    ----------
+    directory
+        A knowledge folder; defaults to the packaged knowledge base.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``file, key, value, source, calibrated``, one row per number in file order. ``key``
+        is the dotted path inside the file; an element of an array of tables is written
+        ``rules[name]`` (by its ``name``, or its position if it has none). ``calibrated`` says
+        how a value fitted to a published figure was derived (empty otherwise).
+
+    Examples
+    --------
+    >>> table = provenance()
+    >>> sorted(set(table["file"]))[:3]
+    ['conditions.toml', 'costs.toml', 'findings.toml']
+    >>> row = table.set_index("key").loc["settings.primary_care.case_mix.serious_pathology"]
+    >>> float(row["value"]), row["source"]
+    (0.01, 'study:henschke2009')
+    """
+    folder = Path(directory) if directory is not None else KNOWLEDGE_DIR
+    rows: list[tuple[str, str, float, str, str]] = []
+
+    def walk(node: Any, file: str, key: str) -> None:
+        if isinstance(node, dict):
+            if "value" in node and "source" in node:
+                source, how = node["source"], node.get("calibrated", "")
+                rows.append((file, key, node["value"], str(source), str(how)))
+                return
+            for name, child in node.items():
+                walk(child, file, f"{key}.{name}" if key else name)
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                label = child.get("name") if isinstance(child, dict) else None
+                walk(child, file, f"{key}[{label if isinstance(label, str) else i}]")
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            rows.append((file, key, node, "", ""))
+
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise KnowledgeError(f"{path.name}: not valid TOML ({exc})") from None
+        walk(data, path.name, "")
+    return pd.DataFrame(rows, columns=["file", "key", "value", "source", "calibrated"])
 
 
 def _freeze(mapping: Mapping[str, Any]) -> Mapping[str, Any]:

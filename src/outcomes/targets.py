@@ -2,15 +2,27 @@
 
 The targets are data (``knowledge/targets.toml``, each number with its source). Each statistic
 is reported separately with its 95% interval — never averaged into one fidelity score that could
-hide a miss. A target is *derived* when the model has to produce it (a mixture over conditions,
-severities and settings) rather than echo one input of the knowledge base; a target may carry a
+hide a miss. Each target says what its expected figure is (its *basis*):
+
+- ``published``: a published figure that no input of the knowledge base was fitted to;
+- ``calibrated``: a published figure that some inputs were fitted to (those numbers carry a
+  ``calibrated`` note saying how), so meeting it shows the fit holds rather than independent
+  agreement;
+- ``input``: the knowledge base's own value echoed back, which is not a published figure and
+  is shown in the table's ``input`` column, never in ``published``.
+
+A target is *derived* when the model has to produce it (a mixture over conditions, severities
+and settings) rather than echo one input of the knowledge base. A target may carry a
 ``known_gap``: a published figure the knowledge base is known not to reproduce, with the reason.
-Known gaps stay in the table, so a reader sees them, and the tests check that each is still a
-miss (so that a fixed gap cannot stay flagged).
+Known gaps stay in the table; :func:`check_targets` gives the reason beside a miss only (a
+small cohort can meet a known gap by chance, and the status shown is always the one computed
+on the cohort given), and the tests check on large cohorts that each flagged gap is still a
+miss, so that a fixed gap cannot stay flagged.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,9 +36,13 @@ from outcomes.knowledge import (
     _Reader,
     _References,
     load_knowledge,
+    provenance,
 )
 
+_STUDY = re.compile(r"study:[a-z0-9]+")
 STATISTICS = ("sensitivity", "specificity", "share", "mean_age", "proportion")
+#: Where a target's expected figure comes from (see the module docstring).
+BASES = ("published", "calibrated", "input")
 #: What each statistic needs besides ``setting``: ``conditions`` names the condition(s) of
 #: interest, ``finding`` a recorded yes/no finding, ``column`` any column of the table.
 REQUIRED = {
@@ -47,7 +63,8 @@ class Target:
     share is counted, whose patients are the positives of a sensitivity, or whose mean age is
     taken (empty = the whole population). A specificity is computed on ``against`` (default:
     the population's other conditions). A proportion is the share of the population whose
-    ``column`` is true, or is one of ``values`` for a categorical column.
+    ``column`` is true, or is one of ``values`` for a categorical column. ``basis`` is one of
+    :data:`BASES` and ``source`` the source of the expected figure.
     """
 
     name: str
@@ -65,6 +82,8 @@ class Target:
     values: tuple[str, ...] = ()
     derived: bool = False
     known_gap: str | None = None
+    basis: str = "published"
+    source: str = ""
 
 
 def _names(reader: _Reader, node: dict, key: str, field: str, allowed: tuple[str, ...]) -> tuple:
@@ -101,6 +120,8 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
     directory = kb.directory if (kb.directory / "targets.toml").exists() else KNOWLEDGE_DIR
     reader = _Reader(directory / "targets.toml", _References(directory / "references.toml"), {})
     columns = {c.name: c for c in patient_columns(kb)}
+    sourced = provenance(kb.directory)
+    calibrated_studies = set(sourced.loc[sourced["calibrated"] != "", "source"])
     targets = []
     for name, node in reader.data.items():
         node = reader.table(node, name)
@@ -132,6 +153,9 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
         derived = node.get("derived")
         if not isinstance(derived, bool):
             raise reader.fail(f"{name}.derived", f"must be true or false, got {derived!r}")
+        basis = node.get("basis")
+        if basis not in BASES:
+            raise reader.fail(f"{name}.basis", f"must be one of {', '.join(BASES)}, got {basis!r}")
         gap = node.get("known_gap")
         if gap is not None and (not isinstance(gap, str) or not gap.strip()):
             raise reader.fail(f"{name}.known_gap", f"must be a sentence saying why, got {gap!r}")
@@ -143,6 +167,8 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
             raise KnowledgeError(
                 f"targets.toml: [{name}] target {value} is outside [{low}, {high}]"
             )
+        source = node["target"]["source"]
+        _check_basis(reader, name, basis, derived, source, calibrated_studies)
         targets.append(
             Target(
                 name=name,
@@ -160,9 +186,35 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
                 values=values,
                 derived=derived,
                 known_gap=gap,
+                basis=basis,
+                source=source,
             )
         )
     return tuple(targets)
+
+
+def _check_basis(
+    reader: _Reader, name: str, basis: str, derived: bool, source: str, calibrated: set[str]
+) -> None:
+    """A target's basis agrees with its source and with the knowledge base's calibrations."""
+    if basis == "input":
+        if derived:
+            raise reader.fail(
+                f"{name}.basis", "an input echoed back cannot be derived; set derived = false"
+            )
+        return
+    studies = [s for s in _STUDY.findall(source)]
+    if not studies:
+        raise reader.fail(
+            f"{name}.basis",
+            f"is {basis!r}, so the target's source must name a study, not {source!r} "
+            '(use basis = "input" for the knowledge base\'s own value)',
+        )
+    if basis == "calibrated" and not calibrated.intersection(studies):
+        raise reader.fail(
+            f"{name}.basis",
+            f"is 'calibrated', but no number of the knowledge base is calibrated to {studies[0]}",
+        )
 
 
 def _statistic(df: pd.DataFrame, t: Target) -> tuple[float, float, float, int]:
@@ -215,17 +267,22 @@ def check_targets(
     Returns
     -------
     pandas.DataFrame
-        ``target, label, setting, published, low, high, observed, ci_low, ci_high, n, met,
-        derived, known_gap``: a target is met when the observed 95% interval overlaps the
-        published range; ``known_gap`` says why the knowledge base is known to miss it (empty
-        when it is not).
+        ``target, label, setting, basis, published, input, low, high, observed, ci_low,
+        ci_high, n, met, derived, known_gap, gap_flagged``. The expected figure is in
+        ``published`` for a published or calibrated target and in ``input`` for one that
+        echoes the knowledge base's own value (the other column is NaN). A target is met when
+        the observed 95% interval overlaps the accepted range ``[low, high]``, on the cohort
+        given. ``gap_flagged`` says whether the knowledge base is known to miss the figure;
+        ``known_gap`` gives the reason only where this cohort misses it (or could not be
+        checked), so the table never shows a met figure as a gap.
 
     Examples
     --------
     >>> from outcomes.cohort import generate
     >>> table = check_targets({"primary_care": generate(5000, seed=1, setting="primary_care")})
-    >>> bool(table.set_index("target").loc["disc_age", "met"])
-    True
+    >>> row = table.set_index("target").loc["disc_age"]
+    >>> row["basis"], bool(pd.isna(row["published"])), float(row["input"]), bool(row["met"])
+    ('input', True, 48.3, True)
     """
     rows = []
     for t in load_targets(knowledge):
@@ -233,14 +290,16 @@ def check_targets(
         observed = (np.nan, np.nan, np.nan, 0) if df is None else _statistic(df, t)
         est, lo, hi, n = observed
         met = pd.NA if df is None or n == 0 else bool(hi >= t.low and lo <= t.high)
+        published, given = (np.nan, t.target) if t.basis == "input" else (t.target, np.nan)
+        reason = t.known_gap if t.known_gap and met is not True else ""
         rows.append(
-            (t.name, t.label, t.setting, t.target, t.low, t.high, est, lo, hi, n, met,
-             t.derived, t.known_gap or "")
+            (t.name, t.label, t.setting, t.basis, published, given, t.low, t.high, est, lo, hi,
+             n, met, t.derived, reason, t.known_gap is not None)
         )  # fmt: skip
     return pd.DataFrame(
         rows,
         columns=[
-            "target", "label", "setting", "published", "low", "high", "observed", "ci_low",
-            "ci_high", "n", "met", "derived", "known_gap",
+            "target", "label", "setting", "basis", "published", "input", "low", "high",
+            "observed", "ci_low", "ci_high", "n", "met", "derived", "known_gap", "gap_flagged",
         ],
     ).astype({"met": "boolean"})  # fmt: skip
