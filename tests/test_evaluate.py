@@ -325,6 +325,14 @@ def test_minimum_cost_decisions_miss_fewer_emergencies(cohort):
     mean_cost = lambda p: costs.to_numpy()[[PATHWAYS.index(t) for t in y],  # noqa: E731
                                            [PATHWAYS.index(q) for q in p]].mean()  # fmt: skip
     assert mean_cost(safe) < mean_cost(plain)
+    from outcomes.models import make_model
+
+    learned = MinimumCostClassifier(make_model("logistic")).fit(
+        train[feature_columns()], train["pathway"].astype(str)
+    )
+    assert list(learned.feature_names_in_) == feature_columns() == list(
+        learned.estimator_.feature_names_in_)  # fmt: skip
+    assert learned.n_features_in_ == len(feature_columns())
     proba = np.array([[0.1, 0.9]])  # emergency costs 0.9 x 3 = 2.7 < spinal's 0.1 x 50 = 5
     two = costs.loc[["emergency", "spinal"], ["emergency", "spinal"]]
     assert minimum_cost_decision(proba, ["emergency", "spinal"], two).tolist() == ["emergency"]

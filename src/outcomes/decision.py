@@ -57,6 +57,13 @@ class MinimumCostClassifier(ClassifierMixin, BaseEstimator):
         Cost matrix with pathways as index (true) and columns (assigned); default
         :func:`outcomes.evaluate.load_costs`.
 
+    Attributes
+    ----------
+    estimator_, classes_, costs_
+        The fitted clone, its pathways and the cost matrix in use.
+    n_features_in_, feature_names_in_
+        As the fitted clone reports them (absent when it does not).
+
     Examples
     --------
     >>> from outcomes.cohort import generate
@@ -82,6 +89,9 @@ class MinimumCostClassifier(ClassifierMixin, BaseEstimator):
         else:
             self.estimator_.fit(X, y, **fit_params)
         self.classes_ = np.asarray(self.estimator_.classes_, dtype=object)
+        for name in ("n_features_in_", "feature_names_in_"):  # the input, as the wrapped saw it
+            if hasattr(self.estimator_, name):
+                setattr(self, name, getattr(self.estimator_, name))
         self.costs_ = load_costs() if self.costs is None else self.costs
         missing = sorted(set(map(str, self.classes_)) - set(self.costs_.index))
         if missing:
