@@ -1,4 +1,4 @@
-"""Build the HTML report and take headless-Chromium screenshots of its index and notebook 01.
+"""Build the HTML report and take headless-Chromium screenshots of its index and of a figure.
 
 Usage (from the project root, in the venv)::
 
@@ -6,24 +6,37 @@ Usage (from the project root, in the venv)::
     .venv/bin/python tools/screenshot_report.py -p N=20000 -p SETTING=sports_clinic
     .venv/bin/python tools/screenshot_report.py --report reports/   # reuse a built report
 
-writes ``docs/screenshots/report_index.png`` and ``docs/screenshots/notebook_01.png`` (1280x1600
-pixels: what a reader sees first). Chromium is a developer tool here, not a dependency of the
-project; on Debian install it with ``apt-get install -y chromium``.
+writes two PNGs of 1280x1600 pixels into ``docs/screenshots/``:
 
-Chromium runs headless with a fresh profile and with its background networking off: this
-machine's network is closed, and the report must render from the files alone anyway.
+- ``report_index.png``: the top of the report's ``index.html`` (what a reader sees first);
+- ``notebook_figure.png``: a notebook's page (``--notebook``, default notebook 02) scrolled to
+  one of its figures (``--figure``, default the first), with the text just above it, as a
+  reader meets it in the page rather than only the page's top.
+
+Chromium is a developer tool here, not a dependency of the project; on Debian install it with
+``apt-get install -y chromium``. It runs headless with a fresh profile and with its background
+networking off (this machine's network is closed, and the report must render from the files
+alone anyway), driven over its DevTools protocol on a loopback port so that a page can be
+scrolled before it is captured.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
+
+import websocket  # websocket-client, installed with jupyter_server
 
 from outcomes.paths import project_root
 from outcomes.report import INDEX_NAME, MANIFEST_NAME, run_report
@@ -31,6 +44,33 @@ from outcomes.report import INDEX_NAME, MANIFEST_NAME, run_report
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 WINDOW = (1280, 1600)
 TIMEOUT_S = 180
+#: Context kept above the figure's cell when scrolling to it, in CSS pixels.
+ABOVE_FIGURE_PX = 160
+INDEX_SHOT = "report_index.png"
+FIGURE_SHOT = "notebook_figure.png"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",  # needed as root; the pages are our own local files
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",  # any free port; Chromium writes it to DevToolsActivePort
+)
+# Where the chosen embedded figure's cell starts in the page, minus some context above it;
+# null when the page has no such figure.
+FIGURE_TOP_SCRIPT = """(() => {
+  const figure = document.querySelectorAll(".jp-OutputArea-output img")[%(index)d];
+  if (!figure) return null;
+  const cell = figure.closest(".jp-Cell") || figure;
+  return Math.max(0, cell.getBoundingClientRect().top + window.scrollY - %(above)d);
+})()"""
+# Resolves after two frames have been drawn, i.e. once a scroll has been painted.
+PAINTED_SCRIPT = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 def find_chromium() -> str | None:
@@ -41,32 +81,128 @@ def find_chromium() -> str | None:
     return None
 
 
-def screenshot(chromium: str, page: str, out: Path, window: tuple[int, int] = WINDOW) -> None:
-    """Render ``page`` (a file:// URL) headless into the PNG ``out``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.unlink(missing_ok=True)  # so a stale file cannot pass for a new screenshot
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        command = [
-            chromium,
-            "--headless",
-            "--no-sandbox",  # needed as root; the page is our own local file
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={profile}",
-            f"--window-size={window[0]},{window[1]}",
-            f"--screenshot={out}",
-            page,
-        ]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
-    if result.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
-        raise RuntimeError(
-            f"chromium failed to write {out} (exit code {result.returncode}):\n{result.stderr}"
-        )
+class DevTools:
+    """A headless Chromium driven over its DevTools protocol (websocket), for one page.
+
+    ``chromium --screenshot`` can only photograph a page's top (a page scrolled by its own
+    script came out blank here), so the page is loaded, scrolled and captured through the
+    protocol instead: ``Page.navigate``, ``Runtime.evaluate``, ``Page.captureScreenshot``.
+    """
+
+    def __init__(self, chromium: str, window: tuple[int, int] = WINDOW):
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        profile = Path(self._profile.name)
+        self._log = (profile / "chromium.log").open("wb")
+        self.process = subprocess.Popen(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+             f"--window-size={window[0]},{window[1]}", "about:blank"],
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self._next_id = 0
+        try:
+            port = self._wait_for_port(profile / "DevToolsActivePort")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as r:
+                targets = json.load(r)
+            page = next(t for t in targets if t.get("type") == "page")
+            self._ws = websocket.create_connection(
+                page["webSocketDebuggerUrl"], timeout=TIMEOUT_S, suppress_origin=True
+            )
+            self.call("Page.enable")
+            self.call("Emulation.setDeviceMetricsOverride", width=window[0], height=window[1],
+                      deviceScaleFactor=1, mobile=False)  # fmt: skip
+        except BaseException:
+            self.close()
+            raise
+
+    def _wait_for_port(self, port_file: Path) -> int:
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chromium exited with code {self.process.returncode}")
+            with contextlib.suppress(FileNotFoundError, ValueError, IndexError):
+                return int(port_file.read_text().splitlines()[0])
+            time.sleep(0.1)  # polling for the file Chromium writes once it listens
+        raise RuntimeError(f"chromium did not open its DevTools port within {TIMEOUT_S} s")
+
+    def call(self, method: str, **params: object) -> dict:
+        """Send one protocol command and return its result (events in between are skipped)."""
+        self._next_id += 1
+        self._ws.send(json.dumps({"id": self._next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self._ws.recv())
+            if message.get("id") == self._next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method} failed: {message['error']}")
+                return message.get("result", {})
+
+    def wait_for_event(self, method: str) -> None:
+        while json.loads(self._ws.recv()).get("method") != method:
+            pass
+
+    def open(self, url: str) -> None:
+        """Load ``url`` and wait until it (with its embedded images) has loaded."""
+        self._next_id += 1
+        self._ws.send(json.dumps({"id": self._next_id, "method": "Page.navigate",
+                                  "params": {"url": url}}))  # fmt: skip
+        self.wait_for_event("Page.loadEventFired")
+
+    def evaluate(self, expression: str) -> object:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
+                           awaitPromise=True)  # fmt: skip
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"script failed in the page: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def screenshot(self, out: Path) -> None:
+        """Write what the window shows now as the PNG ``out``."""
+        self.evaluate(PAINTED_SCRIPT)
+        data = base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", delete=False) as f:
+            f.write(data)
+        os.chmod(f.name, 0o644)  # as an ordinary file (the temporary is private)
+        os.replace(f.name, out)  # whole or not at all
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._ws.close()
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                # The browser we started and its helper processes (its own session).
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=30)
+        self._log.close()
+        self._profile.cleanup()
+
+    def __enter__(self) -> DevTools:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def shoot_index(browser: DevTools, report: Path, out: Path) -> None:
+    """The top of the report's index page."""
+    browser.open((report / INDEX_NAME).as_uri())
+    browser.screenshot(out)
+
+
+def shoot_figure(browser: DevTools, page: Path, figure: int, out: Path) -> int:
+    """``page`` scrolled to its ``figure``-th figure (from 1); returns the scroll offset."""
+    browser.open(page.as_uri())
+    top = browser.evaluate(FIGURE_TOP_SCRIPT % {"index": figure - 1, "above": ABOVE_FIGURE_PX})
+    if top is None:
+        raise SystemExit(f"{page.name} has no figure {figure}")
+    browser.evaluate(f"window.scrollTo(0, {top})")
+    scrolled = browser.evaluate("Math.round(window.scrollY)")
+    if top > 0 and not scrolled:
+        raise SystemExit(f"could not scroll {page.name} to figure {figure}")
+    browser.screenshot(out)
+    return int(scrolled)
 
 
 def parse_parameter(text: str) -> tuple[str, object]:
@@ -103,9 +239,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--report", type=Path, help="use this built report instead of running one")
     parser.add_argument(
+        "--notebook", default="02", help="name prefix of the notebook to show (default: 02)"
+    )
+    parser.add_argument(
+        "--figure", type=int, default=1, help="which of its figures to scroll to (default: 1)"
+    )
+    parser.add_argument(
         "--out", type=Path, default=project_root() / "docs" / "screenshots", help="PNG folder"
     )
     args = parser.parse_args(argv)
+    if args.figure < 1:
+        parser.error("--figure counts from 1")
 
     chromium = find_chromium()
     if chromium is None:
@@ -125,13 +269,15 @@ def main(argv: list[str] | None = None) -> int:
             run_report(report, dict(args.param))
         else:
             report = args.report.resolve()
-        shots = {
-            "report_index.png": report / INDEX_NAME,
-            "notebook_01.png": notebook_page(report, "01"),
-        }
-        for name, page in shots.items():
-            screenshot(chromium, page.as_uri(), args.out / name)
-            print(f"wrote {os.path.relpath(args.out / name)} ({page.name})")
+        page = notebook_page(report, args.notebook)
+        with DevTools(chromium) as browser:
+            shoot_index(browser, report, args.out / INDEX_SHOT)
+            print(f"wrote {os.path.relpath(args.out / INDEX_SHOT)} ({INDEX_NAME})")
+            scrolled = shoot_figure(browser, page, args.figure, args.out / FIGURE_SHOT)
+            print(
+                f"wrote {os.path.relpath(args.out / FIGURE_SHOT)} ({page.name} scrolled "
+                f"{scrolled} px down to figure {args.figure})"
+            )
     return 0
 
 
