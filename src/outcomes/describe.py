@@ -170,7 +170,7 @@ def cohort_summary(
     >>> from outcomes.oracle import ceiling
     >>> patients = generate(300, seed=1)
     >>> print(cohort_summary(patients, ceiling(patients)).findings[0])
-    300 patients; most common condition: disc herniation (47.7%); red-flag conditions: 0.7%.
+    300 patients; most common condition: disc herniation (52.7%); red-flag conditions: 0.7%.
     """
     settings = sorted(patients["setting"].astype(str).unique()) if len(patients) else []
     title = f"Cohort of {len(patients):,} patients" + (
