@@ -158,9 +158,12 @@ def test_triage_errors_are_one_line_with_exit_2(tmp_path, capsys):
     assert cli.main(["triage", "--model", "rules", "--test", str(tmp_path / "none.csv")]) == 2
     assert "no such test file" in capsys.readouterr().err
     unlabeled = tmp_path / "unlabeled.parquet"
-    generate(100, seed=7).drop(columns=["pathway"]).to_parquet(unlabeled)
+    generate(100, seed=7).drop(columns=["pathway", "condition"]).to_parquet(unlabeled)
     assert cli.main(["triage", "--model", "rules", "--test", str(unlabeled)]) == 2
-    assert "no 'pathway' column" in capsys.readouterr().err
+    assert "missing column 'pathway'" in capsys.readouterr().err
+    # The confirmed condition alone gives the pathway.
+    generate(100, seed=7).drop(columns=["pathway"]).to_parquet(unlabeled)
+    assert cli.main(["triage", "--model", "rules", "--test", str(unlabeled), "--n-boot", "5"]) == 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,3 +317,106 @@ def test_an_unknown_suffix_message_names_only_options_the_command_has(tmp_path, 
     assert named <= options_of(argv[0]), named
     assert ("--format" in named) == has_format
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------------
+# triage and simulate read their cohorts through the validating reader of a team's file
+
+
+def cohort_text(n: int = 120, seed: int = 7) -> pd.DataFrame:
+    """A generated cohort's cells as text, as a CSV holds them."""
+    return generate(n, seed=seed).astype(str)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda f: f.assign(pain_nrs=["14", *f["pain_nrs"][1:]]),
+         "cohort.csv: column 'pain_nrs': 1 row out of range 0–10 (row 1: 14)"),
+        (lambda f: f.assign(age=["-3", *f["age"][1:]]),
+         "cohort.csv: column 'age': 1 row out of range 18–110 (row 1: -3)"),
+        (lambda f: f.assign(sex=["?", "?", *f["sex"][2:]]),
+         "cohort.csv: column 'sex': 2 rows not one of: female, male (rows 1, 2: '?', '?')"),
+        (lambda f: f.assign(patient_id=["A", "A", *f["patient_id"][2:]]),
+         "cohort.csv: column 'patient_id': 2 rows share an id with another row (rows 1, 2"),
+        (lambda f: f.drop(columns=["odi"]), "cohort.csv: missing required column(s) 'odi'"),
+        (lambda f: f.drop(columns=["pathway", "condition"]),
+         "cohort.csv: missing column 'pathway'"),
+        (lambda f: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "cohort.csv: not a CSV or Parquet file"),
+        (lambda f: b"", "cohort.csv: the file is empty"),
+        (lambda f: b"\xef\xbb\xbf", "cohort.csv: the file is empty"),
+        (lambda f: (",".join(f.columns) + "\n").encode(), "cohort.csv: the file has a header but"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("role", ["--test", "--train", "--cohort"])
+def test_triage_and_simulate_reject_a_bad_cohort_in_one_line(tmp_path, capsys, edit, expected,
+                                                             role):  # fmt: skip
+    content = edit(cohort_text())
+    bad = tmp_path / "cohort.csv"
+    if isinstance(content, bytes):
+        bad.write_bytes(content)
+    else:
+        content.to_csv(bad, index=False)
+    good = tmp_path / "good.parquet"
+    generate(120, seed=8).to_parquet(good)
+    out = tmp_path / "out" / "m.csv"
+    if role == "--cohort":
+        argv = ["simulate", "--cohort", str(bad), "--policy", "perfect", "--out", str(out),
+                "--visits", str(tmp_path / "out" / "v.csv")]  # fmt: skip
+    else:
+        files = {"--test": str(good), "--train": str(good), role: str(bad)}
+        argv = ["triage", "--model", "logistic", "--n-boot", "10", "--out", str(out),
+                *[x for pair in files.items() for x in pair]]  # fmt: skip
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    assert expected in one_error_line(capsys, argv[0])
+    assert not out.parent.exists()
+
+
+def test_simulate_needs_the_condition_and_the_generated_cohorts_hidden_columns(tmp_path, capsys):
+    cohort = tmp_path / "cohort.csv"
+    out = tmp_path / "o.parquet"
+    argv = ["simulate", "--cohort", str(cohort), "--policy", "perfect", "--out", str(out)]
+    cohort_text().drop(columns=["condition"]).to_csv(cohort, index=False)
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    assert "missing column(s) 'condition' (the confirmed condition)" in one_error_line(
+        capsys, "simulate"
+    )
+    frame = cohort_text()
+    frame.loc[[3, 9], "latent_severity"] = ["1.5", ""]
+    frame.loc[4, "condition"] = ""
+    frame.to_csv(cohort, index=False)
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    line = one_error_line(capsys, "simulate")
+    assert "cohort.csv: column 'condition': 1 row empty (a value is required) (row 5)" in line
+    assert "(and 2 more problem(s))" in line
+    assert not out.exists()
+
+
+def test_a_generated_cohort_reads_back_the_same_as_parquet_or_csv(tmp_path):
+    """The reader gives triage and simulate what they read before: a generated cohort, every
+    column with the generator's dtype, hidden ones included."""
+    from outcomes.userdata import read_patients
+
+    cohort = generate(400, seed=5, exam_missing_rate=0.4)
+    expected = cohort.assign(patient_id=cohort["patient_id"].astype("string[pyarrow]"))
+    cohort.to_parquet(tmp_path / "c.parquet")
+    cohort.to_csv(tmp_path / "c.csv", index=False)
+    for name in ["c.parquet", "c.csv"]:
+        read = read_patients(tmp_path / name, require_truth=True, require=cli.SIMULATE_REQUIRES)
+        pd.testing.assert_frame_equal(read, expected, check_exact=name == "c.parquet")
+
+
+def test_simulate_and_triage_run_on_a_generated_csv_cohort(tmp_path, capsys):
+    cohort = generate(300, seed=2)
+    cohort.to_csv(tmp_path / "c.csv", index=False)
+    out = tmp_path / "o.parquet"
+    argv = ["simulate", "--cohort", str(tmp_path / "c.csv"), "--policy", "perfect", "--out",
+            str(out)]  # fmt: skip
+    assert cli.main(argv) == 0
+    from outcomes.recovery import policy, simulate
+
+    expected = simulate(cohort, policy("perfect", cohort), seed=0).outcomes
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
+    assert cli.main(["triage", "--model", "oracle", "--test", str(tmp_path / "c.csv"),
+                     "--n-boot", "10"]) == 0  # fmt: skip
+    assert "oracle on 300 patients of c.csv" in capsys.readouterr().out

@@ -48,7 +48,11 @@ def test_roles_cover_every_column_and_truth_is_optional_for_teams():
     team = patients_schema(generated=False)
     assert not team.columns["pathway"].required
     assert patients_schema(generated=False, require_truth=True).columns["pathway"].required
-    assert "latent_severity" not in team.columns
+    # A generated cohort's hidden columns may be present, and are required only when asked.
+    assert not team.columns["latent_severity"].required
+    simulated = patients_schema(generated=False, require=["condition", "latent_severity"])
+    assert simulated.columns["latent_severity"].required
+    assert not simulated.columns["latent_severity"].nullable
     # A team's table may carry extra columns; the generator's may not.
     assert not team.strict and patients_schema().strict
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -522,3 +523,47 @@ def test_the_pathway_is_filled_from_the_confirmed_condition(tmp_path, good):
     with pytest.raises(DataValidationError, match="missing column 'pathway'.*or 'condition'"):
         read_patients(write(tmp_path, good.drop(columns=["pathway", "condition"])),
                       require_truth=True)  # fmt: skip
+
+
+def test_typed_parquet_and_csv_text_give_the_same_table_and_the_same_messages(tmp_path):
+    """Parquet numbers and booleans are checked without going through text; the verdicts
+    must be those of the same cells written as CSV."""
+    hidden = ["condition", "secondary_condition", "latent_severity"]
+    cohort = generate(200, seed=4, exam_missing_rate=0.3)
+    cohort.to_parquet(tmp_path / "good.parquet")
+    cohort.to_csv(tmp_path / "good.csv", index=False)
+    typed = read_patients(tmp_path / "good.parquet", require=hidden)
+    pd.testing.assert_frame_equal(typed, read_patients(tmp_path / "good.csv", require=hidden))
+    assert typed["latent_severity"].dtype == float and typed["chronic"].dtype == bool
+    bad = cohort.astype({"pain_nrs": float, "pain_low_back": "boolean", "age": float})
+    bad.loc[[1, 2], "pain_nrs"] = [np.nan, 3.5]
+    bad.loc[3, "pain_low_back"] = pd.NA
+    bad.loc[4, "age"] = 120.0
+    bad.loc[[5, 6], "latent_severity"] = [1.5, np.nan]
+    bad.loc[7, "chronic"] = not cohort.loc[7, "chronic"]
+    bad.to_parquet(tmp_path / "bad.parquet")
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    messages = []
+    for name in ["bad.parquet", "bad.csv"]:
+        with pytest.raises(DataValidationError) as info:
+            read_patients(tmp_path / name, require=hidden)
+        messages.append([p.replace(name, "FILE") for p in info.value.problems])
+
+    # The same problems and rows; the values are shown as each file holds them (120 / 120.0).
+    def unvalued(problems):
+        return [re.sub(r"(rows? [\d, ]+): .*\)$", r"\1)", p) for p in problems]
+
+    assert unvalued(messages[0]) == unvalued(messages[1])
+    weeks = cohort.loc[7, "symptom_duration_weeks"]
+    assert set(messages[0]) == {
+        "FILE: column 'age': 1 row out of range 18–110 (row 5: 120)",
+        "FILE: column 'pain_low_back': 1 row not yes/no (true/false, 1/0, yes/no; this finding "
+        "is required) (row 4: '')",
+        "FILE: column 'pain_nrs': 1 row not a whole number (row 3: '3.5')",
+        "FILE: column 'pain_nrs': 1 row empty (a value is required) (row 2)",
+        "FILE: column 'latent_severity': 1 row empty (a value is required) (row 7)",
+        "FILE: column 'latent_severity': 1 row out of range 0–1 (row 6: 1.5)",
+        "FILE: column 'chronic': 1 row contradict column 'symptom_duration_weeks' (chronic "
+        f"means more than 12 weeks) (row 8: {str(bad.loc[7, 'chronic']).lower()!r} with {weeks} "
+        "weeks)",
+    }

@@ -247,6 +247,11 @@ def _recovery_defaults() -> tuple[int, float]:
     return int(recovery["follow_up_weeks"]["value"]), float(recovery["dropout"]["value"])
 
 
+#: What simulating recovery reads beyond a team's required columns: the truth and a generated
+#: cohort's hidden columns (the confirmed pathway follows from the condition).
+SIMULATE_REQUIRES = ("condition", "secondary_condition", "latent_severity")
+
+
 def _add_simulate(sub: argparse._SubParsersAction) -> None:
     weeks, dropout = _recovery_defaults()
     p = sub.add_parser(
@@ -257,7 +262,9 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
         epilog="example: outcomes simulate --cohort data/synthetic/default_cohort.parquet "
         "--policy rules --out outcomes.parquet",
     )
-    p.add_argument("--cohort", type=Path, required=True, help="patients table (.parquet)")
+    p.add_argument("--cohort", type=Path, required=True,
+                   help="patients table, Parquet or CSV, with the truth and the hidden columns "
+                   "of a generated cohort (" + ", ".join(SIMULATE_REQUIRES) + ")")  # fmt: skip
     p.add_argument(
         "--policy",
         required=True,
@@ -273,15 +280,16 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
-    from outcomes.io import check_destination, read_table, write_tables
+    from outcomes.io import check_destination, write_tables
     from outcomes.recovery import policy, simulate
+    from outcomes.userdata import read_patients
 
     for out in (args.out, args.visits):
         if out is not None:
             check_destination(out)
     if not args.cohort.exists():
         raise CommandError(f"no such cohort file: {args.cohort}")
-    patients = read_table(args.cohort)
+    patients = read_patients(args.cohort, require_truth=True, require=SIMULATE_REQUIRES)
     pathways = policy(args.policy, patients, seed=args.seed)
     sim = simulate(
         patients, pathways, seed=args.seed, dropout=args.dropout, visits=args.visits is not None
@@ -328,14 +336,12 @@ def _add_triage(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_cohort(path: Path, what: str):
-    from outcomes.io import read_table
+    """A cohort with the confirmed pathway, validated as a team's patients file is."""
+    from outcomes.userdata import read_patients
 
     if not path.exists():
         raise CommandError(f"no such {what} file: {path}")
-    table = read_table(path)
-    if "pathway" not in table.columns:
-        raise CommandError(f"{what} file {path} has no 'pathway' column (the true pathway)")
-    return table
+    return read_patients(path, require_truth=True)
 
 
 def _run_triage(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ Which ``patients`` columns a team's file must have (:func:`column_roles`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -92,7 +92,11 @@ def _pandera_column(
 
 
 def patients_schema(
-    *, generated: bool = True, require_truth: bool = False, knowledge: Knowledge | None = None
+    *,
+    generated: bool = True,
+    require_truth: bool = False,
+    require: Iterable[str] = (),
+    knowledge: Knowledge | None = None,
 ) -> pa.DataFrameSchema:
     """Schema of the ``patients`` table.
 
@@ -102,9 +106,13 @@ def patients_schema(
         ``True``: the generator's full table (every column, nothing missing but exam signs
         and red flags). ``False``: a team's table after :func:`outcomes.userdata.read_patients`
         (optional columns may be absent or hold missing values; extra columns allowed; ids
-        held as Arrow-backed text, ``string[pyarrow]``, compact for millions of patients).
+        held as Arrow-backed text, ``string[pyarrow]``, compact for millions of patients; a
+        generated cohort's hidden columns may be present).
     require_truth
         For a team's table: the confirmed ``pathway`` must be present and complete.
+    require
+        For a team's table: further truth or hidden columns that must be present and
+        complete (e.g. ``condition`` and ``latent_severity`` to simulate recovery).
 
     Examples
     --------
@@ -114,15 +122,14 @@ def patients_schema(
     """
     kb = knowledge if knowledge is not None else load_knowledge()
     roles = column_roles(kb)
+    required = set(require) | ({"pathway"} if require_truth else set())
     columns = {}
     for column in patient_columns(kb):
         role = roles[column.name]
         if generated:
             columns[column.name] = _pandera_column(column, nullable=column.dtype == "boolean")
-        elif role == "generator only":
-            continue
-        elif role == "truth":
-            needed = require_truth and column.name == "pathway"
+        elif role in ("truth", "generator only"):
+            needed = column.name in required
             columns[column.name] = _pandera_column(column, nullable=not needed, required=needed)
         else:
             columns[column.name] = _pandera_column(

@@ -23,8 +23,9 @@ patients are read within 2 GB.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,7 +271,10 @@ def _encode(array: pa.Array, file: str, column: str) -> tuple[np.ndarray, pa.Arr
             raise DataValidationError(
                 [f"{file}: column '{column}': values of type {array.type} cannot be read"]
             ) from None
-    codes = pc.fill_null(array.indices, len(array.dictionary)).to_numpy(zero_copy_only=False)
+    indices = array.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, len(array.dictionary))
+    codes = indices.to_numpy(zero_copy_only=False)
     return codes, array.dictionary
 
 
@@ -303,6 +307,16 @@ def _arrow_text(array: pa.Array, file: str = "", column: str = "") -> pa.Array:
             [f"{file}: column '{column}': values of type {array.type} cannot be read as text"]
         ) from None
     return pc.utf8_trim_whitespace(pc.fill_null(text, ""))
+
+
+@dataclass
+class _Parsed:
+    """A column of one batch: row values, and on demand which rows have no problem and the
+    text of some rows as the file holds it."""
+
+    values: np.ndarray
+    fine: Callable[[], np.ndarray]
+    texts: Callable[[np.ndarray], list[str]]
 
 
 @dataclass
@@ -341,12 +355,15 @@ class _Columns:
     """Parses the batches of a team's patients file into typed columns, allocated once."""
 
     def __init__(self, file: str, names: list[str], kb: Knowledge, roles: dict[str, str],
-                 rows_at_most: int, require_truth: bool = False) -> None:  # fmt: skip
+                 rows_at_most: int, require: frozenset[str] = frozenset()) -> None:  # fmt: skip
         self.file = file
-        self.require_truth = require_truth
+        self.require_truth = "pathway" in require
         self.kb = kb
         self.roles = roles
-        self.columns = {c.name: c for c in patient_columns(kb) if roles[c.name] != "generator only"}
+        # Every column a team may give, and those of a generated cohort's hidden ones present.
+        self.columns = {c.name: c for c in patient_columns(kb)
+                        if roles[c.name] != "generator only" or c.name in names}  # fmt: skip
+        self.needed = {c for c, role in roles.items() if role == "required"} | set(require)
         self.missable = {f.name for f in kb.findings if f.can_be_missing}
         self.names = names
         self.checker = _Checker(file)
@@ -376,7 +393,7 @@ class _Columns:
         )
 
     def add(self, batch: pa.RecordBatch, offset: int) -> None:
-        codes, judged = {}, {}
+        codes, parsed = {}, {}
         for i, name in enumerate(self.names):
             array = batch.column(i)
             column = self.columns.get(name)
@@ -385,9 +402,10 @@ class _Columns:
             elif name == "patient_id":
                 self.pieces[name].append(self._ids(array, offset))
             else:
-                codes[name], judged[name] = self._parse(name, column, array, offset)
+                parsed[name] = self._parse(name, column, array, offset)
+                codes[name] = parsed[name].values
         if "chronic" in codes:
-            codes["chronic"] = self._check_chronic(codes, judged, offset)
+            codes["chronic"] = self._check_chronic(parsed, offset)
         if "condition" in codes:
             codes["pathway"] = self._fill_pathway(codes["condition"], codes.get("pathway"), offset)
         for name, values in codes.items():
@@ -412,14 +430,24 @@ class _Columns:
         self.checker.flag("patient_id", "empty (every patient needs an id)", empty, offset)
         return ids
 
-    def _parse(self, name: str, column: Column, array: pa.Array,
-               offset: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """Row values as numpy: booleans (int8, -1 = missing), integers, or category codes;
-        and each row's judged text (a position in the column's verdicts).
+    def _parse(self, name: str, column: Column, array: pa.Array, offset: int) -> _Parsed:
+        """Row values as numpy: booleans (int8, -1 = missing), numbers, or category codes.
 
         Each distinct text of a column is judged once, when a batch first brings it (a table
         of verdicts grows per column); the verdicts reach the rows by indexing with codes.
+        Typed Parquet numbers and booleans are judged as they are, without text.
         """
+        if column.dtype in ("int8", "int16", "float64") and (
+            pa.types.is_integer(array.type) or pa.types.is_floating(array.type)
+        ):
+            return self._typed_numbers(name, column, array, offset)
+        if column.dtype in ("bool", "boolean") and pa.types.is_boolean(array.type):
+            return self._typed_booleans(name, array, offset)
+        if column.dtype == "float64":  # texts nearly all distinct: no table of verdicts
+            self._verdicts.pop(name, None)
+            with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                numbers = pc.cast(_arrow_text(array, self.file, name), pa.float64())
+                return self._typed_numbers(name, column, numbers, offset)  # every cell a number
         codes, dictionary = _encode(array, self.file, name)
         texts = _texts(dictionary, self.file, name)  # distinct texts, then "" for missing
         table = self._verdicts.get(name)
@@ -435,7 +463,68 @@ class _Columns:
             positions = np.flatnonzero(bad[rows])
             first = None if shown is None else list(shown[rows[positions[:MAX_ROWS_SHOWN]]])
             self.checker.flag(name, what, positions, offset, first)
-        return table.values[rows], rows
+        return _Parsed(
+            table.values[rows],
+            fine=lambda: table.fine()[rows],
+            texts=lambda at: [table.texts[rows[i]].as_py().strip() for i in at],
+        )
+
+    def _typed_numbers(self, name: str, column: Column, array: pa.Array,
+                       offset: int) -> _Parsed:  # fmt: skip
+        """A Parquet column of numbers, checked as :meth:`_judge` checks their texts."""
+        if array.null_count:
+            missing = array.is_null().to_numpy(zero_copy_only=False)
+            numbers = pc.fill_null(pc.cast(array, pa.float64()), np.nan).to_numpy(False)
+        else:  # the common case, without Arrow's masks
+            missing = np.zeros(len(array), dtype=bool)
+            numbers = array.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+        finite = np.isfinite(numbers)
+        low, high = RANGES[name]
+        if column.dtype == "float64":
+            usable, what = finite, "not a number"
+            needed = name in self.needed
+        else:
+            usable, what = finite & (numbers == np.floor(np.where(finite, numbers, 0))), (
+                "not a whole number")  # fmt: skip
+            needed = True
+        out_of_range = usable & ((numbers < low) | (numbers > high))
+
+        def texts(at: np.ndarray) -> list[str]:
+            return pc.cast(array.take(pa.array(at, pa.int64())), pa.string()).to_pylist()
+
+        for bad, problem, quote in [
+            (~usable & ~missing, what, True),
+            (missing if needed else np.zeros(0, bool), "empty (a value is required)", None),
+            (out_of_range, f"out of range {low:g}–{high:g}", False),
+        ]:
+            positions = np.flatnonzero(bad)
+            if len(positions):
+                first = None if quote is None else _show(texts(positions[:MAX_ROWS_SHOWN]), quote)
+                self.checker.flag(name, problem, positions, offset, first)
+        if column.dtype == "float64":
+            values = np.where(finite, numbers, np.nan)
+        else:
+            values = np.where(usable, np.clip(numbers, low, high), low).astype(column.dtype)
+        fine = usable & ~out_of_range
+        return _Parsed(values, fine=lambda: fine, texts=texts)
+
+    def _typed_booleans(self, name: str, array: pa.Array, offset: int) -> _Parsed:
+        """A Parquet column of booleans: -1 where missing, unless the finding is required."""
+        if array.null_count:
+            values = pc.fill_null(pc.cast(array, pa.int8()), -1).to_numpy(zero_copy_only=False)
+        else:
+            values = array.to_numpy(zero_copy_only=False).view(np.int8)
+        if name not in self.missable and name != "chronic":
+            empty = np.flatnonzero(values < 0)
+            self.checker.flag(name, "not yes/no (true/false, 1/0, yes/no; this finding is "
+                              "required)", empty, offset, ["''"] * min(len(empty),
+                                                           MAX_ROWS_SHOWN))  # fmt: skip
+            values = np.maximum(values, 0)
+
+        def texts(at: np.ndarray) -> list[str]:
+            return pc.cast(array.take(pa.array(at, pa.int64())), pa.string()).to_pylist()
+
+        return _Parsed(values, fine=lambda: values >= 0, texts=texts)
 
     def _judge(self, name: str, column: Column, texts: pd.Series) -> tuple[np.ndarray, dict]:
         """Value of each distinct text, and each possible problem: what -> (bad, shown)."""
@@ -458,6 +547,20 @@ class _Columns:
                  "not yes/no (true/false, 1/0, yes/no" + empty)  # fmt: skip
             values = np.where(true, 1, np.where(false | (not optional), 0, -1)).astype(np.int8)
             return values, problems
+        if column.dtype == "float64":
+            numbers = pd.to_numeric(stripped.where(~missing), errors="coerce").to_numpy(float)
+            parsed = ~np.isnan(numbers)
+            with contextlib.suppress(pa.ArrowInvalid):  # Arrow's parser is exact; pandas's not
+                exact = pc.cast(pa.array(stripped[parsed], pa.string()), pa.float64())
+                numbers[parsed] = exact.to_numpy(zero_copy_only=False)
+            finite = np.isfinite(numbers)
+            flag(~finite & ~missing, "not a number")
+            if name in self.needed:
+                flag(missing, "empty (a value is required)", None)
+            low, high = RANGES[name]
+            flag(finite & ((numbers < low) | (numbers > high)), f"out of range {low:g}–{high:g}",
+                 stripped.to_numpy())  # fmt: skip
+            return np.where(finite, numbers, np.nan), problems
         if column.dtype in ("int8", "int16"):
             numbers = pd.to_numeric(stripped.where(~missing), errors="coerce").to_numpy(float)
             finite = np.isfinite(numbers)
@@ -472,28 +575,29 @@ class _Columns:
         # A category.
         allowed = list(column.categories or ())
         known = stripped.isin(allowed).to_numpy()
+        missing &= ~known  # 'none' is a category of secondary_condition, not a missing cell
         flag(~known & ~missing, f"not one of: {', '.join(allowed)}",
              np.array(_show(stripped), dtype=object))  # fmt: skip
-        if self.roles[name] == "required":
+        if name in self.needed and name != "pathway":
             flag(missing, "empty (a value is required)", None)
         elif name == "pathway" and "condition" not in self.names:
             flag(missing, "empty (the confirmed pathway)", None)
         codes = pd.Categorical(stripped.where(known), categories=allowed).codes
         return codes.astype(np.int8), problems
 
-    def _check_chronic(self, codes: dict[str, np.ndarray], judged: dict[str, np.ndarray],
-                       offset: int) -> np.ndarray:  # fmt: skip
+    def _check_chronic(self, parsed: dict[str, _Parsed], offset: int) -> np.ndarray:
         """``chronic`` filled where empty from the symptom duration (more than the knowledge
         base's threshold of weeks); a given flag contradicting a valid duration is flagged."""
-        flag, weeks = codes["chronic"], codes["symptom_duration_weeks"]
+        flag, duration = parsed["chronic"].values, parsed["symptom_duration_weeks"]
+        weeks = duration.values
         derived = weeks > self.chronic_weeks
-        fine = self._verdicts["symptom_duration_weeks"].fine()[judged["symptom_duration_weeks"]]
         given = flag >= 0
-        bad = np.flatnonzero(given & fine & ((flag == 1) != derived))
+        bad = np.flatnonzero(given & ((flag == 1) != derived) & duration.fine())
         if len(bad):
-            texts, at = self._verdicts["chronic"].texts, judged["chronic"]
-            shown = [f"{texts[at[i]].as_py().strip()!r} with {weeks[i]} week"
-                     + ("" if weeks[i] == 1 else "s") for i in bad[:MAX_ROWS_SHOWN]]  # fmt: skip
+            first = bad[:MAX_ROWS_SHOWN]
+            shown = [f"{text!r} with {weeks[i]} week" + ("" if weeks[i] == 1 else "s")
+                     for text, i in zip(parsed["chronic"].texts(first), first,
+                                        strict=True)]  # fmt: skip
             what = (f"contradict column 'symptom_duration_weeks' (chronic means more than "
                     f"{self.chronic_weeks} weeks)")  # fmt: skip
             self.checker.flag("chronic", what, bad, offset, shown)
@@ -505,16 +609,18 @@ class _Columns:
         None without a pathway column); given ones are checked against the condition."""
         known = condition >= 0
         implied = np.where(known, self._pathway_of_condition[np.where(known, condition, 0)], -1)
+        named = "condition" in self.needed  # an empty condition is named in its own column
         if pathway is None:
-            if self.require_truth:
+            if self.require_truth and not named:
                 what = ("empty (there is no 'pathway' column: the confirmed pathway comes from "
                         "the condition)")  # fmt: skip
                 self.checker.flag("condition", what, np.flatnonzero(~known), offset)
             return implied.astype(np.int8)
         self._check_truth(condition, pathway, offset)
-        neither = np.flatnonzero((pathway < 0) & ~known)
-        what = "empty (the confirmed pathway), and so is column 'condition'"
-        self.checker.flag("pathway", what, neither, offset)
+        if not named:
+            neither = np.flatnonzero((pathway < 0) & ~known)
+            what = "empty (the confirmed pathway), and so is column 'condition'"
+            self.checker.flag("pathway", what, neither, offset)
         return np.where(pathway >= 0, pathway, implied).astype(np.int8)
 
     def _check_truth(self, condition: np.ndarray, pathway: np.ndarray, offset: int) -> None:
@@ -585,8 +691,23 @@ def _align(known: pa.ChunkedArray, given: pa.ChunkedArray) -> np.ndarray | None:
     return position
 
 
-def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFrame:
+#: What each column a caller may require (beyond the required ones) holds.
+REQUIRABLE = {
+    "pathway": "the confirmed pathway",
+    "condition": "the confirmed condition",
+    "secondary_condition": "a generated cohort's secondary contributor",
+    "latent_severity": "a generated cohort's latent severity",
+}
+
+
+def read_patients(
+    path: str | Path, *, require_truth: bool = False, require: Iterable[str] = ()
+) -> pd.DataFrame:
     """Read and validate a team's ``patients`` file (CSV or Parquet) into canonical dtypes.
+
+    A generated cohort is read the same way: its columns hidden from triage
+    (``secondary_condition``, ``latent_severity``), when present, are checked and kept with
+    the generator's dtypes.
 
     Parameters
     ----------
@@ -598,6 +719,10 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
         The confirmed ``pathway`` must be known for every patient (needed to evaluate): given,
         or filled from the confirmed ``condition`` (the knowledge base's condition ->
         pathway map) where the column is absent or the cell empty.
+    require
+        Further columns that must be present with a value for every patient, from
+        :data:`REQUIRABLE`: simulating recovery needs the condition and a generated cohort's
+        hidden columns.
 
     Returns
     -------
@@ -622,11 +747,15 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
     'int8'
     """
     path = Path(path)
+    needed = frozenset(require) | ({"pathway"} if require_truth else frozenset())
+    unknown = sorted(needed - set(REQUIRABLE))
+    if unknown:
+        raise ValueError(f"require: {unknown[0]!r} is not one of {', '.join(REQUIRABLE)}")
     kb = load_knowledge()
     roles = column_roles(kb)
     header, rows_at_most, batches = _open_table(path)
-    _check_header(path.name, header, roles, require_truth)
-    columns = _Columns(path.name, header, kb, roles, rows_at_most, require_truth)
+    _check_header(path.name, header, roles, needed)
+    columns = _Columns(path.name, header, kb, roles, rows_at_most, needed)
     rows = 0
     for batch in batches:
         columns.add(batch, rows)
@@ -663,14 +792,14 @@ def read_patients(path: str | Path, *, require_truth: bool = False) -> pd.DataFr
     # copy=False: no block consolidation, so the columns are not copied once more.
     frame = pd.DataFrame({c: data.pop(c) for c in order}, index=pd.RangeIndex(rows), copy=False)
     pa.default_memory_pool().release_unused()  # what the batches used, back to the system
-    schema = patients_schema(generated=False, require_truth=require_truth)
+    schema = patients_schema(generated=False, require=needed)
     # Ids were checked unique above (by sorting); pandera's own check would hold on to some
     # 730 MB for five million Arrow-backed ids.
     schema = schema.update_column("patient_id", unique=False)
     return schema.validate(frame, inplace=True)
 
 
-def _check_header(file: str, header: list[str], roles: dict[str, str], require_truth: bool):
+def _check_header(file: str, header: list[str], roles: dict[str, str], needed: frozenset[str]):
     problems = []
     missing = [c for c, role in roles.items() if role == "required" and c not in header]
     if missing:
@@ -678,10 +807,14 @@ def _check_header(file: str, header: list[str], roles: dict[str, str], require_t
         more = ", …" if len(missing) > MAX_ROWS_SHOWN else ""
         problems.append(f"{file}: missing required column(s) {shown}{more} "
                         f"({len(missing)} missing; see docs/data_dictionary.md)")  # fmt: skip
-    if require_truth and "pathway" not in header and "condition" not in header:
+    if "pathway" in needed and "pathway" not in header and "condition" not in header:
         problems.append(f"{file}: missing column 'pathway' (the confirmed pathway, needed to "
                         "evaluate triage; or 'condition', the confirmed diagnosis, which gives "
                         "it)")  # fmt: skip
+    absent = [c for c in REQUIRABLE if c in needed and c != "pathway" and c not in header]
+    if absent:
+        shown = ", ".join(f"{c!r} ({REQUIRABLE[c]})" for c in absent)
+        problems.append(f"{file}: missing column(s) {shown}, needed here")
     if problems:
         raise DataValidationError(problems)
 
@@ -1109,6 +1242,9 @@ def data_dictionary_markdown() -> str:
         "  both are given, the pathway must be the one the condition belongs to, and where only",
         "  the condition is given (no `pathway` column, or an empty cell) the pathway is filled",
         "  from it.",
+        "- A generated cohort's columns hidden from triage (`secondary_condition`,",
+        "  `latent_severity`) are checked like the others when present (`outcomes simulate`",
+        "  needs them, and the condition).",
         "- Any other column is kept and ignored. Rows in error messages are data rows counted",
         "  from 1 (the header is not counted).",
         "",
