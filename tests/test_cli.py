@@ -420,3 +420,31 @@ def test_simulate_and_triage_run_on_a_generated_csv_cohort(tmp_path, capsys):
     assert cli.main(["triage", "--model", "oracle", "--test", str(tmp_path / "c.csv"),
                      "--n-boot", "10"]) == 0  # fmt: skip
     assert "oracle on 300 patients of c.csv" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["generate", "simulate", "triage", "evaluate"])
+def test_an_unwritable_destination_fails_before_any_work_naming_the_target(tmp_path, capsys,
+                                                                           command):  # fmt: skip
+    regular = tmp_path / "notes.txt"
+    regular.write_text("keep me")
+    out = regular / "m.csv"
+    argv = {
+        "generate": ["generate", "--n", "10", "--seed", "1", "--out", str(out)],
+        "simulate": ["simulate", "--cohort", "none.csv", "--policy", "rules", "--out", str(out)],
+        "triage": ["triage", "--model", "rules", "--test", "none.csv", "--out", str(out)],
+        "evaluate": ["evaluate", "--data", "none.csv", "--predictions", "none.csv", "--out",
+                     str(out)],
+    }[command]  # fmt: skip
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    line = one_error_line(capsys, command)
+    assert line.endswith(f"{out}: cannot create a file in {regular} (it is a file, not a folder)")
+    assert "partial" not in line and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_save_model_into_an_unwritable_place_fails_before_any_work(tmp_path, capsys):
+    regular = tmp_path / "notes.txt"
+    regular.write_text("keep me")
+    argv = ["triage", "--model", "boosted", "--test", "none.csv", "--train", "none.csv",
+            "--save-model", str(regular / "m.skops")]  # fmt: skip
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    assert "m.skops: cannot create a file in" in one_error_line(capsys, "triage")

@@ -127,3 +127,48 @@ def test_a_format_contradicting_a_known_suffix_is_refused(tmp_path):
     with pytest.raises(ValueError, match="contradicts"):
         check_destination(tmp_path / "e.csv", "parquet")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_destination_that_cannot_be_written_is_named_before_any_work(tmp_path):
+    """The folder is probed (a file created and removed there), since permission bits do not
+    tell: root may write a read-only folder, and /proc refuses files while looking writable."""
+    regular = tmp_path / "notes.txt"
+    regular.write_text("keep me")
+    for target in [regular / "m.csv", regular / "sub" / "m.csv"]:
+        with pytest.raises(OSError) as info:
+            check_destination(target)
+        assert info.value.filename == str(target)
+        assert f"cannot create a file in {regular}" in info.value.strerror
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    # A missing folder is fine: writes create it (here, nothing is created yet).
+    assert check_destination(tmp_path / "new" / "m.csv") == "csv"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    # atomic_path names the target too, not its temporary file.
+    with pytest.raises(OSError) as info, atomic_path(regular / "m.csv"):
+        pass
+    assert info.value.filename == str(regular / "m.csv")
+
+
+def test_a_read_only_folder_is_refused(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        if os.access(folder, os.W_OK) and _can_create_in(folder):
+            pytest.skip("chmod cannot make a folder unwritable for this user (root)")
+        with pytest.raises(PermissionError) as info:
+            check_destination(folder / "m.csv")
+        assert info.value.filename == str(folder / "m.csv")
+        assert f"cannot create a file in {folder}" in info.value.strerror
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)
+
+
+def _can_create_in(folder: Path) -> bool:
+    try:
+        (folder / "probe").write_text("")
+    except OSError:
+        return False
+    (folder / "probe").unlink()
+    return True

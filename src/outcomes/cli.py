@@ -362,6 +362,9 @@ def _run_triage(args: argparse.Namespace) -> int:
             )
         if args.save_model.is_dir():
             raise CommandError(f"--save-model {args.save_model} is a folder, not a file")
+        from outcomes.io import check_writable
+
+        check_writable(args.save_model)
     test = _read_cohort(args.test, "test")
     if args.model in LEARNED_METHODS:
         if args.train is None:

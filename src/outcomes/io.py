@@ -87,6 +87,9 @@ def infer_format(path: str | Path, fmt: str | None = None) -> str:
 def check_destination(path: str | Path, fmt: str | None = None) -> str:
     """Fail early, before any work, if ``path`` cannot receive a table; return its format.
 
+    The path must not be a folder, its format must be known (:func:`infer_format`), and a
+    file must be creatable beside it (:func:`check_writable`).
+
     Examples
     --------
     >>> import tempfile
@@ -98,7 +101,49 @@ def check_destination(path: str | Path, fmt: str | None = None) -> str:
     """
     if Path(path).is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
-    return infer_format(path, fmt)
+    fmt = infer_format(path, fmt)
+    check_writable(path)
+    return fmt
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail, naming ``path``, if a file cannot be created there.
+
+    The folder that will hold it (or, when that is still to be made, the nearest folder
+    that exists: atomic writes create the rest) is probed by creating and removing a
+    temporary file, as :func:`atomic_path` will: permission bits do not tell (root writes a
+    read-only folder; ``/proc`` looks writable and refuses files).
+
+    Raises
+    ------
+    OSError
+        With ``filename`` the given path and ``strerror`` saying where and why, e.g.
+        ``cannot create a file in /proc (No such file or directory)``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> check_writable(folder / "new" / "m.csv")  # nothing is created
+    >>> (folder / "notes.txt").write_text("x") and check_writable(folder / "notes.txt" / "m.csv")
+    Traceback (most recent call last):
+    NotADirectoryError: [Errno 20] cannot create a file in ... (it is a file, not a folder): ...
+    """
+    path = Path(path)
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    shown = path.parent if folder == path.absolute().parent else folder
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, f"cannot create a file in {shown} (it is a "
+                                 "file, not a folder)", str(path))  # fmt: skip
+    try:
+        fd, probe = tempfile.mkstemp(prefix=partial_name(path), dir=folder)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot create a file in {shown} ({exc.strerror})",
+                        str(path)) from None  # fmt: skip
+    os.close(fd)
+    os.unlink(probe)
 
 
 def partial_name(path: str | Path) -> str:
@@ -133,8 +178,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=partial_name(path), dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=partial_name(path), dir=path.parent)
+    except OSError:
+        check_writable(path)  # names the target and says why, not the temporary file
+        raise
     os.close(fd)
     tmp = Path(tmp_name)
     try:
