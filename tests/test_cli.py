@@ -448,3 +448,45 @@ def test_save_model_into_an_unwritable_place_fails_before_any_work(tmp_path, cap
             "--save-model", str(regular / "m.skops")]  # fmt: skip
     assert cli.main(argv) == cli.EXIT_BAD_INPUT
     assert "m.skops: cannot create a file in" in one_error_line(capsys, "triage")
+
+
+def test_ctrl_c_during_generate_is_one_line_exit_130_output_intact(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "x.parquet"
+    argv = ["generate", "--n", "200", "--seed", "1", "--out", str(out)]
+    assert cli.main(argv) == 0
+    before = out.read_bytes()
+    capsys.readouterr()
+    import pyarrow.parquet as pq
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", interrupted)  # in the middle of a write
+    assert cli.main([*argv[:-3], "2", "--out", str(out)]) == cli.EXIT_INTERRUPTED == 130
+    captured = capsys.readouterr()
+    assert captured.err == ("outcomes generate: interrupted; nothing partial was written (files "
+                            "are replaced whole or not at all)\n")  # fmt: skip
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["x.parquet"]
+    with pytest.raises(KeyboardInterrupt):  # --debug shows the traceback
+        cli.main(["--debug", *argv])
+
+
+@pytest.mark.parametrize("command", ["evaluate", "triage", "simulate"])
+def test_ctrl_c_in_any_command_is_one_line_exit_130(tmp_path, capsys, monkeypatch, command):
+    from outcomes import userdata
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(userdata, "read_patients", interrupted)
+    cohort = tmp_path / "c.csv"
+    cohort.write_text("anything")
+    argv = {
+        "evaluate": ["evaluate", "--data", str(cohort), "--predictions", str(cohort)],
+        "triage": ["triage", "--model", "rules", "--test", str(cohort)],
+        "simulate": ["simulate", "--cohort", str(cohort), "--policy", "rules", "--out",
+                     str(tmp_path / "o.csv")],
+    }[command]  # fmt: skip
+    assert cli.main(argv) == 130
+    assert capsys.readouterr().err.startswith(f"outcomes {command}: interrupted; ")
+    assert [p.name for p in tmp_path.iterdir()] == ["c.csv"]

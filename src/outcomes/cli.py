@@ -20,6 +20,8 @@ from pathlib import Path
 from outcomes import __version__
 
 EXIT_BAD_INPUT = 2
+#: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 
 class CommandError(Exception):
@@ -628,7 +630,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``outcomes`` command; returns the exit code.
 
     A bad argument or bad input prints one line, ``outcomes COMMAND: error: ...``, on
-    stderr and returns 2, having written nothing; ``--debug`` shows the traceback instead.
+    stderr and returns 2, having written nothing; Ctrl-C prints one line and returns 130,
+    leaving every file whole (writes are atomic); ``--debug`` shows the traceback instead.
 
     Examples
     --------
@@ -647,6 +650,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"outcomes {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        # True of every command: each file is renamed into place only once complete.
+        print(f"outcomes {args.command}: interrupted; nothing partial was written (files are "
+              "replaced whole or not at all)", file=sys.stderr)  # fmt: skip
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover
