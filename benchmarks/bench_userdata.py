@@ -2,9 +2,11 @@
 
 Prints, in one run:
 
-1. how many malformed inputs were tried and how many were rejected cleanly: the reader
-   raises ``DataValidationError`` (never another exception), and ``outcomes evaluate`` exits
-   with code 2 after one line on stderr, writing nothing (target: all);
+1. how many malformed inputs were tried and how many were rejected cleanly, patients files
+   and predictions files: the reader (``read_patients``, ``read_predictions`` against a valid
+   patients file) raises ``DataValidationError`` (never another exception), and
+   ``outcomes evaluate`` exits with code 2 after one line on stderr, writing nothing
+   (target: all);
 2. the largest team evaluated end to end with ``outcomes evaluate`` (patients file and
    predictions file with probabilities; rules, the team's calls, a boosted model trained on
    20,000 synthetic patients; metric table and red-flag safety with 1,000 bootstrap
@@ -12,7 +14,9 @@ Prints, in one run:
    from Parquet, each in its own process as a user runs it, with the time to read and
    validate and the peak resident memory of each (target: 5,000,000 rows within 2 GB).
 
-Usage: ``python benchmarks/bench_userdata.py [ROWS]`` (default 5,000,000; ``make bench`` runs it).
+Usage: ``python benchmarks/bench_userdata.py [ROWS]`` (default 5,000,000; ``make bench`` runs it);
+``python benchmarks/bench_userdata.py --robustness-only`` runs part 1 alone (seconds; part 2
+takes about half an hour at the default size).
 """
 
 from __future__ import annotations
@@ -35,7 +39,13 @@ from outcomes import cli, userdata
 from outcomes.cohort import write_cohort
 from outcomes.io import write_chunks
 from outcomes.knowledge import load_knowledge
-from outcomes.userdata import DataValidationError, read_patients, template_frame
+from outcomes.userdata import (
+    PROBABILITY_PREFIX,
+    DataValidationError,
+    read_patients,
+    read_predictions,
+    template_frame,
+)
 
 BATCH = 200_000
 
@@ -45,6 +55,8 @@ def malformed_inputs(folder: Path) -> list[Path]:
     base = template_frame(20).astype(str)
     contradiction = base.copy()
     contradiction.loc[3, ["condition", "pathway"]] = ["disc_herniation", "hip"]
+    not_chronic = base.copy()
+    not_chronic.loc[5, ["chronic", "symptom_duration_weeks"]] = ["true", "1"]
     lines = base.to_csv(index=False).splitlines()
     ragged = "\n".join([*lines[:3], lines[3] + ",surplus", *lines[4:]]) + "\n"
     cases: dict[str, bytes | pd.DataFrame] = {
@@ -66,14 +78,20 @@ def malformed_inputs(folder: Path) -> list[Path]:
         "bad_boolean.csv": base.assign(pain_low_back="sometimes"),
         "empty_required.csv": base.assign(pain_nrs=""),
         "missing_columns.csv": base.drop(columns=["age", "sex", "odi"]),
-        "no_truth.csv": base.drop(columns=["pathway"]),
         "pathway_contradicts_condition.csv": contradiction,
+        "chronic_contradicts_duration.csv": not_chronic,
+        "no_truth_at_all.csv": base.drop(columns=["pathway", "condition"]),
         "duplicate_header.csv": pd.concat([base, base[["age"]]], axis=1),
         "ragged_row.csv": ragged.encode(),
         "ragged.csv": b"patient_id,age\n1,40,extra,cells\n2\n",
         "only_spaces.csv": b"   \n   \n",
         "no_header_numbers.csv": b"1,2,3\n4,5,6\n",
     }
+    return _write_cases(folder, cases)
+
+
+def _write_cases(folder: Path, cases: dict[str, bytes | pd.DataFrame]) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, content in cases.items():
         path = folder / name
@@ -85,35 +103,115 @@ def malformed_inputs(folder: Path) -> list[Path]:
     return paths
 
 
-def robustness(folder: Path) -> tuple[int, int]:
-    """Each malformed file through the reader and through ``outcomes evaluate``."""
-    calls = folder / "calls.csv"
+def good_predictions(patients: pd.DataFrame) -> pd.DataFrame:
+    """Valid calls for ``patients``, as text: a pathway and probabilities summing to 1."""
+    pathways = list(load_knowledge().pathways)
+    calls = pd.DataFrame({"patient_id": patients["patient_id"].astype(str),
+                          "pathway": np.resize(pathways, len(patients))})  # fmt: skip
+    for pathway in pathways:
+        calls[f"{PROBABILITY_PREFIX}{pathway}"] = np.where(calls["pathway"] == pathway, 0.6, 0.1)
+    return calls.astype(str)
+
+
+def malformed_predictions(folder: Path, patients: pd.DataFrame) -> list[Path]:
+    """A catalogue of broken predictions files for ``patients``: every kind the issue lists."""
+    base = good_predictions(patients)
+    first = f"{PROBABILITY_PREFIX}{load_knowledge().pathways[0]}"
+    probabilities = [c for c in base.columns if c.startswith(PROBABILITY_PREFIX)]
+    lines = base.to_csv(index=False).splitlines()
+
+    def at(column: str, value: str, rows: tuple[int, ...] = (2,)) -> pd.DataFrame:
+        frame = base.copy()
+        frame.loc[list(rows), column] = value
+        return frame
+
+    cases: dict[str, bytes | pd.DataFrame] = {
+        "unknown_patient.csv": at("patient_id", "stranger"),
+        "missing_a_patient.csv": base.iloc[1:],
+        "unknown_pathway.csv": at("pathway", "surgery", (0, 4)),
+        "empty_pathway.csv": at("pathway", ""),
+        "duplicate_ids.csv": at("patient_id", base.loc[0, "patient_id"], (1,)),
+        "empty_id.csv": at("patient_id", ""),
+        "no_patient_id.csv": base.drop(columns=["patient_id"]),
+        "no_pathway.csv": base.drop(columns=["pathway"]),
+        "probability_above_1.csv": at(first, "1.5"),
+        "probability_negative.csv": at(first, "-0.2"),
+        "probability_text.csv": at(first, "likely"),
+        "probability_nan.csv": at(first, "nan"),
+        "probability_empty.csv": at(first, ""),
+        "probability_infinite.csv": at(first, "inf"),
+        "probabilities_not_summing_to_1.csv": base.assign(**{c: "0.5" for c in probabilities}),
+        "partial_probability_set.csv": base.drop(columns=probabilities[1:]),
+        "unknown_probability_column.csv": base.assign(p_surgery="0"),
+        "empty.csv": b"",
+        "header_only.csv": (",".join(base.columns) + "\n").encode(),
+        "binary.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+        "broken.parquet": b"PAR1 not really parquet",
+        "latin1.csv": base.to_csv(index=False).replace("P0002", "Pé0002").encode("latin-1"),
+        "utf16.csv": base.to_csv(index=False).encode("utf-16"),
+        "ragged_row.csv": "\n".join([*lines[:3], lines[3] + ",surplus", *lines[4:]]).encode(),
+        "duplicate_header.csv": pd.concat([base, base[["pathway"]]], axis=1),
+    }
+    return _write_cases(folder, cases)
+
+
+def _rejected_by_evaluate(data: Path, calls: Path, out: Path) -> str | None:
+    """None if ``outcomes evaluate`` exits 2 with one stderr line and writes nothing; else
+    what happened."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = cli.main(["evaluate", "--data", str(data), "--predictions", str(calls),
+                         "--n-train", "200", "--n-boot", "10", "--out", str(out)])  # fmt: skip
+    lines = err.getvalue().strip().splitlines()
+    written = sorted(p.name for p in out.parent.glob(f"{out.stem}*"))
+    if code == 2 and len(lines) == 1 and not written:
+        return None
+    return f"exit {code}, {len(lines)} stderr line(s), wrote {written}"
+
+
+def _rejected_by_reader(read, path: Path) -> str | None:
+    """None if ``read(path)`` raises DataValidationError; else what happened."""
+    try:
+        read(path)
+    except DataValidationError:
+        return None
+    except Exception as exc:  # anything else is a failure of the reader
+        return f"{type(exc).__name__}: {exc}"
+    return "accepted"
+
+
+def robustness(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each malformed file through its reader and through ``outcomes evaluate``: tried and
+    rejected cleanly (by both), for patients files and for predictions files."""
     base = template_frame(20)
-    pd.DataFrame({"patient_id": base["patient_id"], "pathway": "spinal"}).to_csv(calls, index=False)
-    tried = rejected = 0
-    for path in malformed_inputs(folder):
-        tried += 1
-        try:
-            read_patients(path, require_truth=True)
-        except DataValidationError:
-            pass
-        except Exception as exc:  # anything else is a failure of the reader
-            print(f"  {path.name}: {type(exc).__name__}: {exc}")
-            continue
-        else:
-            print(f"  {path.name}: accepted")
-            continue
-        out = folder / f"{path.stem}_metrics.csv"
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = cli.main(["evaluate", "--data", str(path), "--predictions", str(calls),
-                             "--n-train", "200", "--n-boot", "10", "--out", str(out)])  # fmt: skip
-        lines = err.getvalue().strip().splitlines()
-        if code == 2 and len(lines) == 1 and not list(folder.glob(f"{path.stem}_metrics*")):
-            rejected += 1
-        else:
-            print(f"  {path.name}: exit {code}, {len(lines)} stderr line(s)")
-    return tried, rejected
+    patients = folder / "patients.csv"
+    base.to_csv(patients, index=False)
+    calls = folder / "calls.csv"
+    good_predictions(base).to_csv(calls, index=False)
+    team = read_patients(patients, require_truth=True)
+    read_predictions(calls, team)  # the valid pair is accepted
+    outs = folder / "out"
+    outs.mkdir()
+    kinds = {
+        "patients": [(path, lambda p: read_patients(p, require_truth=True), (path, calls))
+                     for path in malformed_inputs(folder / "patients")],
+        "predictions": [(path, lambda p: read_predictions(p, team), (patients, path))
+                        for path in malformed_predictions(folder / "predictions", base)],
+    }  # fmt: skip
+    counts = {}
+    for kind, cases in kinds.items():
+        tried = rejected = 0
+        for path, read, (data, predictions) in cases:
+            tried += 1
+            failure = _rejected_by_reader(read, path) or _rejected_by_evaluate(
+                data, predictions, outs / f"{kind}_{path.stem}.csv"
+            )
+            if failure is None:
+                rejected += 1
+            else:
+                print(f"  {kind} {path.name}: {failure}")
+        counts[kind] = (tried, rejected)
+    return counts
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,14 +305,21 @@ def big_files(folder: Path, rows: int) -> None:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--evaluate"]:
         return run_evaluate(*argv[1:4])
+    only = "--robustness-only" in argv
+    argv = [a for a in argv if a != "--robustness-only"]
     rows = int(argv[0]) if argv else 5_000_000
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "bad").mkdir()
-        tried, rejected = robustness(folder / "bad")
+        counts = robustness(folder / "bad")
+        for kind, (tried, rejected) in counts.items():
+            print(f"malformed {kind} files: {tried} tried, {rejected} rejected cleanly")
+        tried, rejected = (sum(c[i] for c in counts.values()) for i in (0, 1))
         print(f"malformed inputs: {tried} tried, {rejected} rejected cleanly "
-              f"({'all' if tried == rejected else 'NOT all'})")  # fmt: skip
-        big_files(folder, rows)
+              f"({'all' if tried == rejected else 'NOT all'}; each by its reader and by "
+              "outcomes evaluate)")  # fmt: skip
+        if not only:
+            big_files(folder, rows)
     return 0 if tried == rejected else 1
 
 
