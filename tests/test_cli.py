@@ -490,3 +490,27 @@ def test_ctrl_c_in_any_command_is_one_line_exit_130(tmp_path, capsys, monkeypatc
     assert cli.main(argv) == 130
     assert capsys.readouterr().err.startswith(f"outcomes {command}: interrupted; ")
     assert [p.name for p in tmp_path.iterdir()] == ["c.csv"]
+
+
+INPUT_OPTIONS = ("--test", "--train", "--cohort", "--data", "--predictions")
+
+
+def test_every_example_reads_only_files_that_exist_or_that_it_writes_first():
+    """Examples are runnable as written from the repository's root: each file an example
+    reads is committed, or written by an earlier command of the same example."""
+    root = Path(__file__).resolve().parents[1]
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    for name, sub in subparsers.choices.items():
+        examples = [line.removeprefix("example: ") for line in sub.format_help().splitlines()
+                    if line.startswith("example: ")]  # fmt: skip
+        assert examples, name
+        for example in examples:
+            written: set[str] = set()
+            for command in example.split("&&"):
+                words = command.split()
+                assert words[0] == "outcomes", example
+                reads = [words[i + 1] for i, w in enumerate(words[:-1]) if w in INPUT_OPTIONS]
+                for path in reads:
+                    assert path in written or (root / path).exists(), f"{name}: {path}"
+                written |= {words[i + 1] for i, w in enumerate(words[:-1]) if w == "--out"}

@@ -323,8 +323,10 @@ def _add_triage(sub: argparse._SubParsersAction) -> None:
         "boosted learn from --train) and print its metric table (accuracy, balanced accuracy, "
         "macro-F1, per-pathway sensitivity/specificity/PPV/NPV, with bootstrap 95% CIs) and "
         "red-flag safety on --test.",
-        epilog="example: outcomes triage --model boosted --train data/synthetic/train.parquet "
-        "--test data/synthetic/default_cohort.parquet",
+        epilog="example: outcomes triage --model rules --test "
+        "data/synthetic/default_cohort.parquet\n"
+        "example: outcomes generate --n 20000 --seed 1 --out train.parquet && outcomes triage "
+        "--model boosted --train train.parquet --test data/synthetic/default_cohort.parquet",
     )
     p.add_argument("--model", choices=TRIAGE_METHODS, required=True, help="triage method")
     p.add_argument("--test", type=Path, required=True, help="patients to triage (with truth)")
