@@ -6,6 +6,8 @@ Statistical checks use fixed seeds and tolerances of about 5 binomial standard e
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -14,15 +16,17 @@ import pytest
 from outcomes import cohort
 from outcomes.cohort import (
     BLOCK_SIZE,
+    GENERATED_WITH_KEY,
     TRUTH_COLUMNS,
     feature_columns,
     generate,
     generate_from_model,
+    generated_with,
     iter_chunks,
     patient_columns,
     write_cohort,
 )
-from outcomes.io import ROW_GROUP_ROWS, read_metadata, read_table
+from outcomes.io import ROW_GROUP_ROWS, read_metadata, read_table, write_table
 from outcomes.knowledge import load_knowledge
 from outcomes.model import build_model
 
@@ -254,6 +258,56 @@ def test_written_parquet_round_trips_and_records_provenance(tmp_path):
     meta = read_metadata(path)
     assert (meta["n"], meta["seed"], meta["setting"]) == (2000, 9, "spine_clinic")
     assert meta["overrides"] == {"chronic_fraction": 0.4}
+
+
+def test_generated_tables_record_their_setting_and_overrides_where_pandas_keeps_them(tmp_path):
+    recipe = {"setting": "spine_clinic", "chronic_fraction": 0.6}
+    made = {"setting": "spine_clinic", "overrides": {"chronic_fraction": 0.6}}
+    df = generate(3000, seed=5, **recipe)
+    model = build_model(**recipe)
+    kept = {
+        "rows": df.iloc[10:20],
+        "mask": df[df["condition"] == "piriformis_syndrome"],
+        "columns": df[["age", "sex"]],
+        "copy": df.copy(),
+        "parts of one cohort": pd.concat([df.iloc[:5], df.iloc[5:]]),
+        "chunked": generate(3000, seed=5, chunk_size=700, **recipe),
+        "chunks": pd.concat(iter_chunks(3000, seed=5, chunk_size=1000, **recipe)),
+        "from a model": generate_from_model(model, 10, seed=5, start=100),
+        "parquet": read_table(write_table(df, tmp_path / "c.parquet")),
+    }
+    for name, table in kept.items():
+        assert generated_with(table) == made, name
+    lost = {
+        "csv": read_table(write_table(df, tmp_path / "c.csv")),
+        "cohorts made differently": pd.concat([df, generate(10, seed=5)]),
+    }
+    for name, table in lost.items():
+        assert generated_with(table) is None, name
+    # The default setting is recorded by name, and an override of None is no override.
+    assert generated_with(generate(10, seed=1, exam_missing_rate=None)) == {
+        "setting": load_knowledge().default_setting,
+        "overrides": {},
+    }
+    # What is returned is a copy: changing it changes nothing recorded.
+    generated_with(df)["overrides"]["chronic_fraction"] = 0.1
+    assert generated_with(df) == made
+
+
+def test_cohort_files_do_not_carry_what_the_table_recorded(tmp_path):
+    # write_cohort's bytes stay what they were: pandas' Parquet metadata holds no attrs (the
+    # file's own metadata has the parameters), and only a table's attrs differ after reading.
+    path = write_cohort(tmp_path / "c.parquet", 500, seed=3, exam_missing_rate=0.2)
+    assert json.loads(pq.read_schema(path).metadata[b"pandas"])["attributes"] == {}
+    assert generated_with(read_table(path)) is None
+    assert read_table(path).equals(generate(500, seed=3, exam_missing_rate=0.2))
+
+
+def test_a_malformed_record_is_named():
+    df = generate(10, seed=1)
+    df.attrs[GENERATED_WITH_KEY] = {"setting": "primary_care"}
+    with pytest.raises(ValueError, match=r"attrs\['outcomes.generated_with'\] must be a mapping"):
+        generated_with(df)
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])

@@ -315,3 +315,70 @@ def test_ceiling_reports_every_pathway_and_says_no_patients_when_empty():
     assert table.loc["spinal", "patients"] + table.loc["hip", "patients"] == 400
     acc = table.loc["all patients", "accuracy"]
     assert table.loc["all patients", "ci_low"] <= acc <= table.loc["all patients", "ci_high"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The default oracle uses the overrides the cohort was generated with
+
+MIX = {"disc_herniation": 0.2, "piriformis_syndrome": 0.4, "hamstring_tightness": 0.4}
+
+
+@pytest.fixture(scope="module")
+def mixed_cohort() -> pd.DataFrame:
+    return generate(20_000, seed=5, case_mix=MIX)
+
+
+def test_the_default_ceiling_uses_the_case_mix_the_cohort_was_made_with(mixed_cohort):
+    from outcomes.oracle import ceiling
+
+    explicit = BayesOracle(overrides={"case_mix": MIX}).fit(mixed_cohort)
+    default = BayesOracle().fit(mixed_cohort)
+    assert default.overrides_ == {"case_mix": MIX}
+    np.testing.assert_array_equal(
+        default.predict_proba(mixed_cohort), explicit.predict_proba(mixed_cohort)
+    )
+    pd.testing.assert_frame_equal(ceiling(mixed_cohort), ceiling(mixed_cohort, explicit))
+    # It matters: with the setting's own case mix as its prior the oracle is less accurate on
+    # these same patients, by more than 3 standard errors of the paired difference.
+    truth = mixed_cohort["pathway"].astype(str).to_numpy()
+    setting_prior = BayesOracle(overrides={}).fit(mixed_cohort)
+    gain = (explicit.predict(mixed_cohort) == truth).astype(float) - (
+        setting_prior.predict(mixed_cohort) == truth
+    )
+    assert gain.mean() > 3 * gain.std(ddof=1) / np.sqrt(len(gain))
+
+
+def test_an_explicit_overrides_argument_wins_over_what_the_cohort_recorded(mixed_cohort):
+    none_given = mixed_cohort.copy()
+    none_given.attrs.clear()  # as a team's file or a CSV: nothing recorded
+    explicit_none = BayesOracle(overrides={}).fit(mixed_cohort)
+    assert explicit_none.overrides_ == {}
+    fallback = BayesOracle().fit(none_given)
+    assert fallback.overrides_ == {}
+    rows = mixed_cohort.iloc[:3000]
+    np.testing.assert_array_equal(explicit_none.predict_proba(rows), fallback.predict_proba(rows))
+    other = {"case_mix": {"disc_herniation": 0.5, "piriformis_syndrome": 0.5}}
+    assert BayesOracle(overrides=other).fit(mixed_cohort).overrides_ == other
+
+
+def test_recorded_missingness_is_carried_but_does_not_move_the_posterior():
+    # Findings are missing completely at random, so the rate never enters the posterior.
+    df = generate(2000, seed=8, setting="sports_clinic", exam_missing_rate=0.6)
+    oracle = BayesOracle().fit(df)
+    assert oracle.overrides_ == {"exam_missing_rate": 0.6}
+    np.testing.assert_array_equal(
+        oracle.predict_proba(df), BayesOracle(overrides={}).fit(df).predict_proba(df)
+    )
+
+
+def test_recorded_overrides_that_do_not_fit_the_knowledge_base_are_named():
+    from outcomes.cohort import GENERATED_WITH_KEY
+
+    df = generate(50, seed=1)
+    df.attrs[GENERATED_WITH_KEY] = {
+        "setting": "primary_care",
+        "overrides": {"case_mix": {"flu": 1}},
+    }
+    with pytest.raises(ValueError, match=r"recorded on the table .*unknown condition 'flu'"):
+        BayesOracle().fit(df)
+    assert BayesOracle(overrides={}).fit(df).overrides_ == {}

@@ -9,7 +9,8 @@ derive from ``(seed, index)`` alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -30,6 +31,9 @@ BLOCK_SIZE = 16_384
 PROGRESS_MIN_ROWS = 1_000_000
 #: Columns that hold the truth the generator knows and a triage method must not see.
 TRUTH_COLUMNS = ("condition", "secondary_condition", "pathway", "latent_severity")
+#: Key of ``DataFrame.attrs`` under which generated tables record how they were made
+#: (see :func:`generated_with`).
+GENERATED_WITH_KEY = "outcomes.generated_with"
 
 
 @dataclass(frozen=True)
@@ -445,6 +449,67 @@ def _resolve(
     return n, seed, build_model(setting, knowledge, **overrides)
 
 
+def _recorded(df: pd.DataFrame, model: PatientModel) -> pd.DataFrame:
+    """Record on ``df`` (in place, returned) the setting and overrides ``model`` was built
+    with, under :data:`GENERATED_WITH_KEY` of ``df.attrs``."""
+    df.attrs[GENERATED_WITH_KEY] = {
+        "setting": model.setting,
+        "overrides": copy.deepcopy(dict(model.overrides)),
+    }
+    return df
+
+
+def generated_with(patients: pd.DataFrame) -> dict[str, Any] | None:
+    """The care setting and generator overrides a ``patients`` table was generated with.
+
+    :func:`generate`, :func:`iter_chunks` and :func:`generate_from_model` record them in the
+    table's ``attrs``, which pandas carries through row and column selection (``.iloc``,
+    ``.loc``, boolean masks, ``df[columns]``), ``.copy()``, ``.assign``, ``.sample``,
+    ``pd.concat`` of tables that recorded the same thing, pickles, and Parquet files written
+    from the table (:func:`outcomes.io.write_table`, ``DataFrame.to_parquet``) and read back
+    with :func:`outcomes.io.read_table` or ``pandas.read_parquet``. Nothing is recorded
+    (``None``) after ``pd.concat`` of cohorts made differently, in CSV files, in tables read
+    by :func:`outcomes.userdata.read_patients` (a team's file), and in files written by
+    :func:`write_cohort`, whose bytes do not depend on it (their generation parameters are
+    in :func:`outcomes.io.read_metadata`). ``df.equals`` ignores ``attrs``, and so does
+    ``pandas.testing.assert_frame_equal`` in pandas 2.
+
+    :class:`outcomes.oracle.BayesOracle` reads the overrides from here when none are given.
+
+    Returns
+    -------
+    dict or None
+        ``{"setting": str, "overrides": dict}`` (a copy), or ``None`` if nothing is recorded.
+
+    Raises
+    ------
+    ValueError
+        If something is recorded under :data:`GENERATED_WITH_KEY` but is not of that form.
+
+    Examples
+    --------
+    >>> df = generate(100, seed=1, setting="sports_clinic", exam_missing_rate=0.5)
+    >>> generated_with(df.iloc[:10])
+    {'setting': 'sports_clinic', 'overrides': {'exam_missing_rate': 0.5}}
+    >>> generated_with(pd.concat([df, generate(100, seed=2)])) is None
+    True
+    """
+    attrs = getattr(patients, "attrs", None) or {}
+    if GENERATED_WITH_KEY not in attrs:
+        return None
+    recorded = attrs[GENERATED_WITH_KEY]
+    if (
+        not isinstance(recorded, Mapping)
+        or not isinstance(recorded.get("setting"), str)
+        or not isinstance(recorded.get("overrides"), Mapping)
+    ):
+        raise ValueError(
+            f"attrs[{GENERATED_WITH_KEY!r}] must be a mapping with a 'setting' (text) and "
+            f"'overrides' (a mapping), as generate records it; got {recorded!r}"
+        )
+    return {"setting": recorded["setting"], "overrides": copy.deepcopy(dict(recorded["overrides"]))}
+
+
 def generate(
     n: int,
     seed: int,
@@ -481,7 +546,9 @@ def generate(
     Returns
     -------
     pandas.DataFrame
-        One row per patient, columns as in :func:`patient_columns`.
+        One row per patient, columns as in :func:`patient_columns`. Its ``attrs`` record the
+        setting and overrides (:func:`generated_with`), so that the oracle's default prior is
+        the one the patients were drawn from.
 
     Raises
     ------
@@ -499,9 +566,9 @@ def generate(
     n, seed, model = _resolve(n, seed, setting, knowledge, overrides)
     if chunk_size is None:
         with _progress_bar(n, progress) as bar:
-            return _frame(model, seed, 0, n, bar)
+            return _recorded(_frame(model, seed, 0, n, bar), model)
     chunk_size = _check_int("chunk_size", chunk_size, 1)
-    return pd.concat(list(_chunks(model, n, seed, chunk_size, progress)))
+    return _recorded(pd.concat(list(_chunks(model, n, seed, chunk_size, progress))), model)
 
 
 def _chunks(
@@ -524,7 +591,8 @@ def iter_chunks(
 ) -> Iterator[pd.DataFrame]:
     """Yield the cohort of :func:`generate` as consecutive DataFrames of ``chunk_size`` rows.
 
-    Concatenated, the chunks equal ``generate(n, seed, setting, **overrides)``.
+    Concatenated, the chunks equal ``generate(n, seed, setting, **overrides)``; each records
+    the same :func:`generated_with`, so their concatenation does too.
 
     Examples
     --------
@@ -534,7 +602,7 @@ def iter_chunks(
     """
     n, seed, model = _resolve(n, seed, setting, knowledge, overrides)
     chunk_size = _check_int("chunk_size", chunk_size, 1)
-    return _chunks(model, n, seed, chunk_size)
+    return (_recorded(chunk, model) for chunk in _chunks(model, n, seed, chunk_size))
 
 
 def generate_from_model(model: PatientModel, n: int, seed: int, start: int = 0) -> pd.DataFrame:
@@ -553,7 +621,7 @@ def generate_from_model(model: PatientModel, n: int, seed: int, start: int = 0) 
     """
     n = _check_int("n", n, 1)
     start = _check_int("start", start, 0)
-    return _frame(model, _check_seed(seed), start, start + n)
+    return _recorded(_frame(model, _check_seed(seed), start, start + n), model)
 
 
 def write_cohort(

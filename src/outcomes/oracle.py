@@ -13,6 +13,7 @@ compared with.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from scipy.stats import binom
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from outcomes.cohort import GENERATED_WITH_KEY, generated_with
 from outcomes.knowledge import ONSETS, SEXES, SIDES, Knowledge, load_knowledge
 from outcomes.model import ODI_TRIALS, PAIN_NRS_TRIALS, PatientModel, build_model
 
@@ -115,7 +117,12 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
         Setting whose case mix is the prior. ``None`` uses each row's ``setting`` column.
     overrides
         The generator overrides the cohort was made with (only ``case_mix``,
-        ``chronic_fraction`` and ``combined_fraction`` change the posterior).
+        ``chronic_fraction`` and ``combined_fraction`` change the posterior). ``None``
+        (default): those :func:`outcomes.cohort.generate` recorded on the table given to
+        ``fit`` (:func:`outcomes.cohort.generated_with`), or none if it recorded nothing (a
+        team's file, a CSV, cohorts made differently and concatenated). A mapping, ``{}``
+        included, is used as given whatever the table recorded. ``overrides_`` holds the
+        overrides used.
     target
         ``"pathway"`` (default) or ``"condition"``.
     n_nodes
@@ -131,6 +138,12 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
     >>> proba = oracle.predict_proba(df)
     >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1))
     ((2000, 5), True)
+
+    A cohort made with overrides carries them to the oracle:
+
+    >>> mix = {"disc_herniation": 0.5, "piriformis_syndrome": 0.5}
+    >>> BayesOracle().fit(generate(100, seed=1, case_mix=mix)).overrides_
+    {'case_mix': {'disc_herniation': 0.5, 'piriformis_syndrome': 0.5}}
     """
 
     def __init__(
@@ -148,15 +161,28 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
         self.knowledge = knowledge
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> BayesOracle:
-        """Validate the parameters and set ``classes_``; nothing is learned from the data."""
+        """Validate the parameters and set ``classes_``; nothing is learned from the data
+        but, when ``overrides`` is ``None``, the overrides recorded on ``X`` (see above)."""
         if self.target not in ("pathway", "condition"):
             raise ValueError(f"target must be 'pathway' or 'condition', got {self.target!r}")
         if not isinstance(self.n_nodes, int) or self.n_nodes < 2:
             raise ValueError(f"n_nodes must be an integer >= 2, got {self.n_nodes!r}")
         kb = self.knowledge if self.knowledge is not None else load_knowledge()
-        overrides = dict(self.overrides or {})
         settings = kb.setting_names if self.setting is None else (self.setting,)
-        self.models_ = {s: build_model(s, kb, **overrides) for s in settings}
+        if self.overrides is not None:
+            overrides = dict(self.overrides)
+            self.models_ = {s: build_model(s, kb, **overrides) for s in settings}
+        else:
+            recorded = generated_with(X) if isinstance(X, pd.DataFrame) else None
+            overrides = recorded["overrides"] if recorded is not None else {}
+            try:
+                self.models_ = {s: build_model(s, kb, **overrides) for s in settings}
+            except ValueError as error:
+                raise ValueError(
+                    f"the overrides recorded on the table (attrs[{GENERATED_WITH_KEY!r}]) do not "
+                    f"fit this knowledge base: {error}; pass overrides= explicitly"
+                ) from error
+        self.overrides_ = copy.deepcopy(dict(next(iter(self.models_.values())).overrides))
         self.knowledge_ = kb
         model = next(iter(self.models_.values()))
         self.components_ = _Components(model, self.n_nodes)
@@ -343,7 +369,8 @@ def ceiling(patients: pd.DataFrame, oracle: BayesOracle | None = None) -> pd.Dat
     patients
         A generated ``patients`` table (needs the true ``pathway``).
     oracle
-        A fitted oracle; by default ``BayesOracle()`` using each row's setting.
+        A fitted oracle; by default ``BayesOracle().fit(patients)``: each row's setting, and
+        the generator overrides ``patients`` recorded (:func:`outcomes.cohort.generated_with`).
 
     Returns
     -------
