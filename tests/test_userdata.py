@@ -567,3 +567,13 @@ def test_typed_parquet_and_csv_text_give_the_same_table_and_the_same_messages(tm
         f"means more than 12 weeks) (row 8: {str(bad.loc[7, 'chronic']).lower()!r} with {weeks} "
         "weeks)",
     }
+
+
+def test_scoring_table_keeps_only_the_knowledge_bases_red_flags():
+    from outcomes.evaluate import red_flag_columns
+    from outcomes.userdata import scoring_table
+
+    patients = generate(50, seed=4).assign(rf_comment="no")
+    table = scoring_table(patients)
+    assert list(table.columns) == ["pathway", *red_flag_columns()]
+    assert table.index.equals(patients.index)

@@ -38,6 +38,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from outcomes.cohort import Column, patient_columns
+from outcomes.evaluate import red_flag_columns
 from outcomes.knowledge import Knowledge, load_knowledge
 from outcomes.schema import RANGES, column_roles, patients_schema
 
@@ -1065,7 +1066,8 @@ def scoring_table(patients: pd.DataFrame) -> pd.DataFrame:
     >>> list(scoring_table(generate(5, seed=1)).columns)[:2]
     ['pathway', 'rf_bowel_bladder']
     """
-    flags = {c: patients[c] for c in patients.columns if str(c).startswith("rf_")}
+    # Only the knowledge base's red flags: a team's extra "rf_..." column is not one.
+    flags = {c: patients[c] for c in red_flag_columns() if c in patients.columns}
     table = pd.DataFrame({"pathway": shared_text(patients["pathway"]), **flags}, copy=False)
     return table.set_axis(patients.index)
 
