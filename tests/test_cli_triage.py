@@ -64,3 +64,33 @@ def test_saving_a_method_that_learns_nothing_is_a_clear_error_and_writes_nothing
     # Refused before any work: no table printed, neither file written.
     assert captured.out == ""
     assert not saved.exists() and not table.exists()
+
+
+def test_oracle_of_a_generated_file_uses_the_overrides_it_was_generated_with(tmp_path):
+    # A cohort generated with another case mix has another ceiling: the command's oracle must
+    # read the file's recorded overrides, not fall back to the setting's own case mix.
+    from outcomes.oracle import BayesOracle
+
+    mix = {
+        "disc_herniation": 0.2,
+        "spinal_stenosis": 0.0,
+        "piriformis_syndrome": 0.4,
+        "hamstring_tightness": 0.4,
+        "upper_limb_nerve": 0.0,
+        "serious_pathology": 0.0,
+    }
+    path = tmp_path / "mix.parquet"
+    overrides = ["--overrides", f'{{"case_mix": {__import__("json").dumps(mix)}}}']
+    assert cli.main(["generate", "--n", "3000", "--seed", "5", "--out", str(path), *overrides]) == 0
+    table = tmp_path / "oracle.csv"
+    argv = ["triage", "--model", "oracle", "--test", str(path), "--n-boot", "20", "--seed", "1",
+            "--out", str(table)]  # fmt: skip
+    assert cli.main(argv) == 0
+    written = pd.read_csv(table).drop(columns="method")
+
+    patients = generate(3000, seed=5, case_mix=mix)
+    right = BayesOracle(overrides={"case_mix": mix}).fit(patients).predict(patients)
+    setting_prior = BayesOracle(overrides={}).fit(patients).predict(patients)
+    assert (right != setting_prior).any(), "the two priors must disagree on someone"
+    expected = ev.metric_table(patients["pathway"], right, n_boot=20, seed=1)
+    pd.testing.assert_frame_equal(written, expected, check_dtype=False)

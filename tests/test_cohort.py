@@ -388,3 +388,19 @@ def test_progress_bar_is_opt_in_for_small_cohorts_and_never_changes_the_data(cap
     chunked = generate(2000, seed=4, chunk_size=700, progress=True)
     assert "generating" in capsys.readouterr().err
     pd.testing.assert_frame_equal(quiet, chunked)
+
+
+def test_generation_workers_leave_ctrl_c_to_the_parent(tmp_path):
+    # Ctrl-C reaches every process of the group; only the parent may report it (one line).
+    import subprocess
+    import sys
+
+    probe = (
+        "import signal\n"
+        "from outcomes.cohort import _init_worker\n"
+        "from outcomes.knowledge import KNOWLEDGE_DIR\n"
+        "_init_worker((str(KNOWLEDGE_DIR), 'primary_care', {}))\n"
+        "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "True"

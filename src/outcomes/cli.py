@@ -16,6 +16,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from outcomes import __version__
 
@@ -284,14 +285,11 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 def _run_simulate(args: argparse.Namespace) -> int:
     from outcomes.io import check_destination, write_tables
     from outcomes.recovery import policy, simulate
-    from outcomes.userdata import read_patients
 
     for out in (args.out, args.visits):
         if out is not None:
             check_destination(out)
-    if not args.cohort.exists():
-        raise CommandError(f"no such cohort file: {args.cohort}")
-    patients = read_patients(args.cohort, require_truth=True, require=SIMULATE_REQUIRES)
+    patients = _read_cohort(args.cohort, "cohort", require=SIMULATE_REQUIRES)
     pathways = policy(args.policy, patients, seed=args.seed)
     sim = simulate(
         patients, pathways, seed=args.seed, dropout=args.dropout, visits=args.visits is not None
@@ -339,13 +337,28 @@ def _add_triage(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_triage)
 
 
-def _read_cohort(path: Path, what: str):
-    """A cohort with the confirmed pathway, validated as a team's patients file is."""
+def _read_cohort(path: Path, what: str, **require: Any):
+    """A cohort with the confirmed pathway, validated as a team's patients file is.
+
+    A Parquet file written by ``outcomes generate`` keeps its setting and overrides (from the
+    file's metadata) in the table's ``attrs``, as :func:`outcomes.cohort.generate` records
+    them: so the oracle of a cohort generated with ``--overrides`` uses that cohort's own case
+    mix and missingness (:func:`outcomes.cohort.generated_with`).
+    """
+    from outcomes.cohort import GENERATED_WITH_KEY
+    from outcomes.io import read_metadata
     from outcomes.userdata import read_patients
 
     if not path.exists():
         raise CommandError(f"no such {what} file: {path}")
-    return read_patients(path, require_truth=True)
+    patients = read_patients(path, require_truth=True, **require)
+    meta = read_metadata(path) if path.suffix.lower() == ".parquet" else {}
+    if meta.get("generator") == "outcomes.cohort.generate" and isinstance(meta.get("setting"), str):
+        patients.attrs[GENERATED_WITH_KEY] = {
+            "setting": meta["setting"],
+            "overrides": dict(meta.get("overrides") or {}),
+        }
+    return patients
 
 
 def _run_triage(args: argparse.Namespace) -> int:

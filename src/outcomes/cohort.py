@@ -10,6 +10,7 @@ derive from ``(seed, index)`` alone.
 from __future__ import annotations
 
 import copy
+import signal
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -687,6 +688,9 @@ _WORKER_BLOCKS = _BlockCache()
 
 def _init_worker(recipe: tuple[str, str, dict[str, Any]]) -> None:
     global _WORKER_MODEL
+    # Ctrl-C goes to the whole process group: the parent reports it once and shuts the pool
+    # down; workers printing their own KeyboardInterrupt tracebacks would only add noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     directory, setting, overrides = recipe
     _WORKER_MODEL = build_model(setting, load_knowledge(directory), **overrides)
 
