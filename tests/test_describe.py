@@ -77,3 +77,23 @@ def test_wilson_interval_always_contains_the_estimate():
         for successes in {0, 1, total // 3, total - 1, total}:
             lo, hi = proportion_ci(successes, total)
             assert 0.0 <= lo <= successes / total <= hi <= 1.0, (successes, total)
+
+
+def test_ceiling_title_names_the_share_missed_and_the_hardest_pathway():
+    from outcomes.describe import ceiling_title
+    from outcomes.oracle import ceiling
+
+    patients = generate(1500, seed=8)
+    best = ceiling(patients)
+    title = ceiling_title(best)
+    groups = best.drop(index="all patients")
+    worst = (groups["correct"] / groups["patients"]).idxmin()
+    missed = 1 - best.loc["all patients", "correct"] / len(patients)
+    assert f"misses {missed:.0%} of patients" in title
+    assert f"hardest: {worst.replace('_', ' ')}" in title
+    # Rounded shares never claim a perfect or a zero score that is not one.
+    rows = pd.DataFrame({"patients": [1000, 1000], "correct": [999, 999]},
+                        index=["all patients", "spinal"])  # fmt: skip
+    assert "0.1% of patients" in ceiling_title(rows) and "99.9% right" in ceiling_title(rows)
+    perfect = pd.DataFrame({"patients": [5], "correct": [5]}, index=["all patients"])
+    assert "every patient" in ceiling_title(perfect)

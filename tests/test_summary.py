@@ -40,7 +40,11 @@ def test_cohort_summary_states_the_numbers_of_this_cohort():
     text = str(summary)
     assert best.loc["all patients", "summary"] in text
     checked = targets[(targets["setting"] == "primary_care") & targets["met"].notna()]
-    assert f"of {len(checked)}." in text
+    published = checked[checked["basis"] != "input"]  # inputs echoed back are not counted
+    assert 0 < len(published) < len(checked)
+    met, fitted = int(published["met"].sum()), int((published["basis"] == "calibrated").sum())
+    assert f"Published figures met: {met} of {len(published)};" in text
+    assert f"calibrated to {fitted} of them" in text
     top = patients["condition"].value_counts().index[0].replace("_", " ")
     assert f"most common condition: {top}" in text
 

@@ -198,7 +198,78 @@ def cohort_summary(
         )
     if targets is not None:
         checked = targets[targets["setting"].isin(settings) & targets["met"].notna()]
+        if "basis" in checked.columns:  # an input echoed back is not a published figure
+            checked = checked[checked["basis"] != "input"]
         if len(checked):
-            met = int(checked["met"].astype(bool).sum())
-            findings.append(f"Published figures reproduced: {met} of {len(checked)}.")
+            findings.append(published_figures_finding(checked))
     return Summary(title, findings)
+
+
+def published_figures_finding(checked: pd.DataFrame) -> str:
+    """One sentence on how many published figures a cohort meets, and how many of those the
+    knowledge base was calibrated to (so that meeting them is not an independent check).
+
+    Parameters
+    ----------
+    checked
+        Rows of :func:`outcomes.targets.check_targets` that could be checked (``met`` not
+        missing), with their ``basis`` (``published`` or ``calibrated``).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"met": [True, True, False],
+    ...                      "basis": ["published", "calibrated", "published"]})
+    >>> print(published_figures_finding(rows))
+    Published figures met: 2 of 3; the knowledge base was calibrated to 1 of them, so 2 are
+    independent checks.
+    """
+    met = int(checked["met"].astype(bool).sum())
+    total = len(checked)
+    fitted = int((checked["basis"] == "calibrated").sum()) if "basis" in checked else 0
+    sentence = f"Published figures met: {met} of {total}"
+    if fitted:
+        independent = total - fitted
+        rest = {0: "none is an independent check", 1: "1 is an independent check"}.get(
+            independent, f"{independent} are independent checks"
+        )
+        sentence += f"; the knowledge base was calibrated to {fitted} of them, so {rest}"
+    return sentence + "."
+
+
+def ceiling_title(best: pd.DataFrame) -> str:
+    """A title stating what the oracle's accuracy by pathway shows (notebook 01's bar chart).
+
+    Parameters
+    ----------
+    best
+        The oracle's accuracy table, :func:`outcomes.oracle.ceiling`.
+
+    Examples
+    --------
+    >>> best = pd.DataFrame({"patients": [100, 60, 40], "correct": [95, 59, 36],
+    ...                      "accuracy": [0.95, 59 / 60, 0.9]},
+    ...                     index=["all patients", "spinal", "hip"])
+    >>> print(ceiling_title(best))
+    Even the oracle misses 5% of patients: findings overlap
+    (hardest: hip, 90% right)
+    """
+    overall = best.loc["all patients"]
+    if not overall["patients"]:
+        return NO_PATIENTS
+    missed = 1 - overall["correct"] / overall["patients"]
+    groups = best.drop(index="all patients")
+    groups = groups[groups["patients"] > 0]
+    if missed == 0:
+        return "The oracle triages every patient of this cohort correctly"
+    head = f"Even the oracle misses {_share(missed)} of patients: findings overlap"
+    if groups.empty:
+        return head
+    accuracy = groups["correct"] / groups["patients"]
+    worst = accuracy.idxmin()
+    return f"{head}\n(hardest: {str(worst).replace('_', ' ')}, {_share(accuracy[worst])} right)"
+
+
+def _share(value: float) -> str:
+    """A share as a whole percentage, or with one decimal when it would round to 0% or 100%."""
+    text = f"{value:.0%}"
+    return f"{value:.1%}" if text in ("0%", "100%") else text
