@@ -157,3 +157,22 @@ def test_a_target_missing_what_its_statistic_needs_is_rejected(kb_copy):
     edit(kb_copy, "targets.toml", 'finding = "exam_straight_leg_raise"\n', "")
     with pytest.raises(KnowledgeError, match=r"\[slr_sensitivity.finding\] is needed"):
         load_targets(load_knowledge(kb_copy))
+
+
+def test_targets_finding_counts_published_figures_apart_from_inputs_and_names_misses():
+    from outcomes.targets import targets_finding
+
+    shown = check_targets({"primary_care": generate(3000, seed=12)})
+    shown = shown[shown["setting"] == "primary_care"]
+    text = targets_finding(shown)
+    checked = shown[shown["met"].notna()]
+    published = checked[checked["basis"] != "input"]
+    assert f"Published figures met: {int(published['met'].sum())} of {len(published)}" in text
+    inputs = checked[checked["basis"] == "input"]
+    assert f"Inputs echoed back: {int(inputs['met'].sum())} of {len(inputs)}." in text
+    # A miss is named by its label.
+    forced = shown.copy()
+    first = forced.index[forced["met"].notna() & (forced["basis"] != "input")][0]
+    forced.loc[first, "met"] = False
+    assert f"missed: {forced.loc[first, 'label']}" in targets_finding(forced)
+    assert "No target could be checked" in targets_finding(shown.assign(met=pd.NA))

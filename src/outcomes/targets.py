@@ -303,3 +303,38 @@ def check_targets(
             "observed", "ci_low", "ci_high", "n", "met", "derived", "known_gap", "gap_flagged",
         ],
     ).astype({"met": "boolean"})  # fmt: skip
+
+
+def targets_finding(checked: pd.DataFrame) -> str:
+    """One sentence on a cohort's target checks (rows of :func:`check_targets`), counting
+    published and calibrated figures apart from inputs echoed back, and naming the misses.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"label": ["Women", "Mean age", "Disc age"],
+    ...                      "basis": ["published", "calibrated", "input"],
+    ...                      "met": pd.array([False, True, True], dtype="boolean")})
+    >>> print(targets_finding(rows))
+    Published figures met: 1 of 2 (1 of them calibrated to); missed: Women. Inputs echoed
+    back: 1 of 1.
+    """
+    rows = checked[checked["met"].notna()]
+    if rows.empty:
+        return "No target could be checked on this cohort (no patients it applies to)."
+    published = rows[rows["basis"] != "input"]
+    inputs = rows[rows["basis"] == "input"]
+    parts = []
+    if len(published):
+        met = published["met"].astype(bool)
+        fitted = int((published["basis"] == "calibrated").sum())
+        text = f"Published figures met: {int(met.sum())} of {len(published)}"
+        if fitted:
+            text += f" ({fitted} of them calibrated to)"
+        missed = published.loc[~met.to_numpy(), "label"].astype(str).tolist()
+        text += f"; missed: {', '.join(missed)}." if missed else "."
+        parts.append(text)
+    if len(inputs):
+        parts.append(
+            f"Inputs echoed back: {int(inputs['met'].astype(bool).sum())} of {len(inputs)}."
+        )
+    return " ".join(parts)
