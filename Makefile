@@ -23,6 +23,7 @@ PYTEST_ARGS ?=
 NBVAL_ARGS ?=
 LAB_ARGS ?=
 LOCK_ARGS ?=
+SLOW_WORKERS ?= 2
 
 # Environment of every notebook kernel (nbval, papermill, JupyterLab) and of the tests: results
 # must not depend on hash seeds, thread counts or clocks. MPLBACKEND is deliberately NOT set:
@@ -46,7 +47,7 @@ if [ $$status -eq 5 ]; then echo "(nothing to run: no tests collected)"; status=
 exit $$status
 endef
 
-.PHONY: help venv test test-slow run lab notebooks scripts readme docs lint bench lock environment data clean \
+.PHONY: help venv test test-slow ci run lab notebooks scripts readme docs lint bench lock environment data clean \
 	distclean
 
 help: ## list the verbs
@@ -80,8 +81,16 @@ test: venv ## unit tests (not slow) and strict nbval over notebooks/
 	$(call pytest_allow_empty,--nbval --nbval-current-env --nbval-sanitize-with=$(SANITIZE) \
 		notebooks/ $(NBVAL_ARGS))
 
-test-slow: venv ## the tests marked slow
-	$(call pytest_allow_empty,tests -m slow $(PYTEST_ARGS))
+# The slow tests are few, long and independent (the 200,000-patient grid point alone takes
+# ~5 min of CPU): SLOW_WORKERS processes share them (pytest-xdist; 1 runs them in this one).
+test-slow: venv ## the tests marked slow (statistical checks, the notebook parameter grid)
+	$(call pytest_allow_empty,tests -m slow $(if $(filter-out 0 1,$(SLOW_WORKERS)),-n \
+		$(SLOW_WORKERS) --dist worksteal) $(PYTEST_ARGS))
+
+# One make per step, so the slow tests run only after `make test` passed, also under `make -j`.
+ci: ## what CI runs (.ci/run): make test, then make test-slow
+	$(MAKE) test
+	$(MAKE) test-slow
 
 run: venv | $(DEFAULT_COHORT) ## execute every notebook and write the HTML report to reports/
 	$(REPORT_RUN) $(VENV)/bin/outcomes report --out reports/

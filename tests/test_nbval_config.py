@@ -167,3 +167,17 @@ def test_make_run_shows_the_report_progress_and_keeps_kernels_quiet(monkeypatch)
     assert KERNEL_ENV["TQDM_DISABLE"] == "1"
     monkeypatch.setenv("TQDM_DISABLE", KERNEL_ENV["TQDM_DISABLE"])
     assert progress_disabled_by_environment()
+
+
+@needs_make
+def test_ci_runs_the_unit_tests_nbval_and_then_the_slow_tests():
+    ci_script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line.strip() for line in ci_script.splitlines() if line.startswith("make")]
+    assert commands == ["make ci"]
+    pytest_lines = [line for line in make_dry_run("ci").splitlines() if "-m pytest" in line]
+    assert len(pytest_lines) == 3, pytest_lines
+    unit, nbval, slow = pytest_lines
+    assert '-m "not slow"' in unit and "--nbval" in nbval
+    assert "tests -m slow" in slow
+    for line in pytest_lines:  # each with the kernels' environment
+        assert all(f"{name}={value}" in line for name, value in KERNEL_ENV.items())

@@ -264,17 +264,6 @@ def test_execute_in_place_leaves_a_failing_notebook_unchanged(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1_fails.ipynb"]
 
 
-@pytest.mark.slow
-def test_report_runs_every_project_notebook(tmp_path):
-    notebooks = report.discover_notebooks()
-    index = report.run_report(tmp_path / "run", {"N": 1500, "SEED": 11})
-
-    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
-    assert [entry["executed"] for entry in manifest["notebooks"]] == [p.name for p in notebooks]
-    for entry in manifest["notebooks"]:
-        assert (index.parent / entry["html"]).is_file()
-
-
 def test_summary_cell_is_lifted_to_the_top_of_the_page_and_the_index(tmp_path):
     nb = write_notebook(
         tmp_path / "nbs" / "1_sum.ipynb",

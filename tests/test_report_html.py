@@ -197,7 +197,9 @@ def test_manifest_records_parameters_and_versions(report):
     assert not not_installed
     assert re.fullmatch(r"3\.\d+\.\d+.*", manifest["python"])
     entries = {entry["executed"]: entry for entry in manifest["notebooks"]}
-    assert sorted(entries) == sorted(p.name for p in discover_notebooks())
+    # Every project notebook, in run order, each with its page.
+    assert list(entries) == [p.name for p in discover_notebooks()]
+    assert all((report / entry["html"]).is_file() for entry in entries.values())
     for path in discover_notebooks():
         # Each notebook got exactly the parameters it declares, no more.
         declared = declared_parameters(path)
