@@ -175,4 +175,21 @@ def test_targets_finding_counts_published_figures_apart_from_inputs_and_names_mi
     first = forced.index[forced["met"].notna() & (forced["basis"] != "input")][0]
     forced.loc[first, "met"] = False
     assert f"missed: {forced.loc[first, 'label']}" in targets_finding(forced)
+    assert targets_finding(forced.set_index("label")) == targets_finding(forced)  # as notebook 01
     assert "No target could be checked" in targets_finding(shown.assign(met=pd.NA))
+
+
+def test_format_targets_table_shows_every_checked_figure_without_nan():
+    from outcomes.targets import format_targets_table
+
+    checked = check_targets({"primary_care": generate(2000, seed=3)})
+    shown = checked[checked["setting"] == "primary_care"]
+    table = format_targets_table(shown)
+    assert list(table.index) == list(shown["label"])
+    assert not table.isin(["nan", "NaN", "<NA>"]).any().any()
+    assert not table.apply(lambda c: c.str.contains("nan", case=False)).any().any()
+    for label, row in shown.set_index("label").iterrows():
+        expected = row["input"] if row["basis"] == "input" else row["published"]
+        cell = table.loc[label, "expected"]
+        assert abs(float(cell) - expected) < 0.06, (label, cell, expected)
+        assert table.loc[label, "met"] == ("yes" if row["met"] else "no")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from outcomes.describe import proportion_ci
+from outcomes.describe import NO_PATIENTS, proportion_ci
 from outcomes.knowledge import (
     KNOWLEDGE_DIR,
     Knowledge,
@@ -306,8 +306,9 @@ def check_targets(
 
 
 def targets_finding(checked: pd.DataFrame) -> str:
-    """One sentence on a cohort's target checks (rows of :func:`check_targets`), counting
-    published and calibrated figures apart from inputs echoed back, and naming the misses.
+    """One sentence on a cohort's target checks (rows of :func:`check_targets`, the ``label``
+    a column or the index), counting published and calibrated figures apart from inputs echoed
+    back, and naming the misses.
 
     Examples
     --------
@@ -330,7 +331,8 @@ def targets_finding(checked: pd.DataFrame) -> str:
         text = f"Published figures met: {int(met.sum())} of {len(published)}"
         if fitted:
             text += f" ({fitted} of them calibrated to)"
-        missed = published.loc[~met.to_numpy(), "label"].astype(str).tolist()
+        labels = published["label"] if "label" in published else published.index.to_series()
+        missed = labels[~met.to_numpy()].astype(str).tolist()
         text += f"; missed: {', '.join(missed)}." if missed else "."
         parts.append(text)
     if len(inputs):
@@ -338,3 +340,49 @@ def targets_finding(checked: pd.DataFrame) -> str:
             f"Inputs echoed back: {int(inputs['met'].astype(bool).sum())} of {len(inputs)}."
         )
     return " ".join(parts)
+
+
+def format_targets_table(checked: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """The target checks as a table to read: the expected figure (published or input, by
+    basis), its accepted range, the observed value with its 95% interval, and whether it is
+    met; nothing shows as ``NaN``.
+
+    Parameters
+    ----------
+    checked
+        Rows of :func:`check_targets` (``label`` as a column or the index).
+    digits
+        Decimals of the proportions; means (ages) get one decimal.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> t = check_targets({"primary_care": generate(2000, seed=1)})
+    >>> row = format_targets_table(t.set_index("label")).loc["Mean age with disc herniation"]
+    >>> row["basis"], row["expected"]
+    ('input', '48.3')
+    """
+    table = checked.set_index("label") if "label" in checked.columns else checked
+
+    def number(value: float, mean: bool) -> str:
+        return "–" if pd.isna(value) else f"{value:.{1 if mean else digits}f}"
+
+    rows = {}
+    for label, r in table.iterrows():
+        mean = max(abs(r["low"]), abs(r["high"])) > 1  # a mean (years), not a proportion
+        expected = r["input"] if r["basis"] == "input" else r["published"]
+        observed = (
+            NO_PATIENTS if pd.isna(r["observed"]) or not r["n"]
+            else f"{number(r['observed'], mean)} ({number(r['ci_low'], mean)}–"
+                 f"{number(r['ci_high'], mean)})"
+        )  # fmt: skip
+        rows[label] = {
+            "basis": r["basis"],
+            "expected": number(expected, mean),
+            "accepted": f"{number(r['low'], mean)}–{number(r['high'], mean)}",
+            "observed (95% CI)": observed,
+            "patients": f"{int(r['n']):,}",
+            "met": "–" if pd.isna(r["met"]) else ("yes" if r["met"] else "no"),
+            "derived": "yes" if r["derived"] else "no",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(table.index.name)
