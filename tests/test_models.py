@@ -13,6 +13,7 @@ import pytest
 
 from outcomes import evaluate as ev
 from outcomes.cohort import feature_columns, generate
+from outcomes.knowledge import load_knowledge
 from outcomes.models import (
     DEFAULT_PARAMS,
     INTEGRITY_FORMAT,
@@ -490,3 +491,19 @@ def test_boosted_trains_on_small_sets_where_a_pathway_has_one_patient(n):
     patients = generate(n, seed=3)
     model = fit_model("boosted", patients)
     assert model.predict(patients[feature_columns()]).shape == (n,)
+
+
+def test_boosted_model_learns_from_records_where_a_finding_was_never_recorded():
+    # 50 patients with 95% of exams unrecorded: some exam column has no recorded value at all,
+    # which scikit-learn's binning cannot bin. The model must still fit and predict.
+    from outcomes.models import DropUnrecorded
+
+    train = generate(50, seed=0, exam_missing_rate=0.95)
+    assert train[feature_columns()].isna().all().any(), "the case must be exercised"
+    model = fit_model("boosted", train, seed=0)
+    test = generate(200, seed=1, exam_missing_rate=0.95)
+    assert np.isin(model.predict(test[feature_columns()]), load_knowledge().pathways).all()
+    # On ordinary data nothing is dropped: the step leaves the columns as they are.
+    X = np.array([[1.0, np.nan, 0.0], [np.nan, 2.0, 0.0]])
+    step = DropUnrecorded().fit(X)
+    assert step.keep_.all() and np.array_equal(step.transform(X), X, equal_nan=True)

@@ -67,7 +67,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -120,6 +120,7 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "outcomes.models.findings_as_signed",
         "outcomes.models.findings_recorded",
         "outcomes.models.FoldRecalibrated",
+        "outcomes.models.DropUnrecorded",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     }
 )
@@ -249,6 +250,46 @@ def _encoder(name: str) -> ColumnTransformer:
              [*always, *missable]),
         ]  # fmt: skip
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+
+
+class DropUnrecorded(TransformerMixin, BaseEstimator):
+    """Drop the columns that were never recorded (all missing) in the training data.
+
+    A finding that no training patient had recorded carries no information, and
+    scikit-learn's histogram binning cannot bin a column without a single value (it raises
+    "window shape cannot be larger than input array shape"): small training sets with sparse
+    records, such as 50 patients with 95% of exams unrecorded, hit this. Columns with at least
+    one recorded value pass through unchanged, so on ordinary data the model is the same.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, np.nan], [0.0, np.nan]])
+    >>> DropUnrecorded().fit(X).transform(X).shape
+    (2, 1)
+    """
+
+    def fit(self, X: Any, y: Any = None) -> DropUnrecorded:
+        values = np.asarray(X, dtype=float)
+        self.keep_ = ~np.isnan(values).all(axis=0)
+        self.n_features_in_ = values.shape[1]
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "keep_")
+        values = np.asarray(X, dtype=float)
+        if values.shape[1] != self.keep_.size:
+            raise ValueError(f"expected {self.keep_.size} columns, got {values.shape[1]}")
+        return values[:, self.keep_]
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "keep_")
+        if input_features is None:
+            input_features = getattr(
+                self, "feature_names_in_", [f"x{i}" for i in range(self.keep_.size)]
+            )
+        return np.asarray(input_features, dtype=object)[self.keep_]
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,7 +447,10 @@ def make_model(
     else:
         options = {"max_iter": 300, "early_stopping": True, "random_state": seed, **settings}
         classifier = HistGradientBoostingClassifier(**options)
-    pipeline = Pipeline([("encode", _encoder(name)), ("classify", classifier)])
+    steps = [("encode", _encoder(name)), ("classify", classifier)]
+    if name == "boosted":  # the boosted model reads missing findings as NaN (module notes)
+        steps.insert(1, ("drop_unrecorded", DropUnrecorded()))
+    pipeline = Pipeline(steps)
     if not (CALIBRATED_BY_DEFAULT[name] if calibrate is None else calibrate):
         return pipeline
     return _recalibrated(pipeline, seed)
@@ -680,11 +724,18 @@ def _is_triage_pipeline(model: Any) -> bool:
             and all(_is_triage_pipeline(m) for m in models)
             and all(isinstance(c, LogisticRegression) for c in calibrators)
         )  # fmt: skip
+    if not isinstance(model, Pipeline):
+        return False
+    names = [name for name, _ in model.steps]
+    classify = model.named_steps.get("classify")
+    shape = {
+        ("encode", "classify"): LogisticRegression,
+        ("encode", "drop_unrecorded", "classify"): HistGradientBoostingClassifier,
+    }.get(tuple(names))
     return (
-        isinstance(model, Pipeline)
-        and [name for name, _ in model.steps] == ["encode", "classify"]
+        shape is not None
         and isinstance(model.named_steps["encode"], ColumnTransformer)
-        and isinstance(model.named_steps["classify"],
-                       (LogisticRegression, HistGradientBoostingClassifier))
+        and isinstance(classify, shape)
+        and (len(names) == 2 or isinstance(model.named_steps["drop_unrecorded"], DropUnrecorded))
         and hasattr(model, "classes_")
-    )  # fmt: skip
+    )
