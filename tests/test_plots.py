@@ -184,3 +184,26 @@ def test_km_at_risk_counts_follow_the_curves_own_horizon():
     shown = sorted(int(t.get_text()) for t in ax.texts if t.get_text().isdigit())
     assert shown == sorted(1000 - 10 * w for w in (0, 6, 13, 20, 26))
     plt.close("all")
+
+
+def test_figures_say_no_patients_for_a_condition_the_cohort_lacks():
+    from outcomes import survival
+    from outcomes.recovery import simulate
+
+    # Only two conditions drawn: the others have no patients, and both figures must say so.
+    df = generate(400, seed=3, case_mix={"disc_herniation": 0.5, "piriformis_syndrome": 0.5})
+    ax = plots.finding_heatmap(finding_prevalence(df))
+    ticks = {t.get_text().split("\n")[0]: t.get_text() for t in ax.get_xticklabels()}
+    assert ticks["serious pathology"].endswith("(no patients)")
+    assert "(no patients)" not in ticks["disc herniation"]
+
+    out = simulate(df, df["pathway"], seed=0, visits=False).outcomes
+    km = survival.kaplan_meier(out, by="condition")
+    assert "serious_pathology" in km.attrs["empty_groups"]
+    assert "serious_pathology" not in set(km["group"])
+    _, ax = plt.subplots()
+    plots.km_curves(km, ax=ax)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "serious pathology: no patients" in legend
+    assert "disc herniation" in legend and "disc herniation: no patients" not in legend
+    assert len(ax.get_lines()) >= 2 + len(km.attrs["empty_groups"])

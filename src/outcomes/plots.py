@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from outcomes.describe import NO_PATIENTS
 from outcomes.knowledge import Knowledge, load_knowledge
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -49,7 +50,7 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
     return ax
 
 
-def no_patients(ax: Axes, message: str = "no patients") -> Axes:
+def no_patients(ax: Axes, message: str = NO_PATIENTS) -> Axes:
     """Write ``message`` in the middle of an empty Axes (a figure with nothing to show)."""
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=12)
     ax.set_xticks([])
@@ -81,9 +82,14 @@ def finding_heatmap(
     image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", vmin=0, vmax=1, cmap="viridis")
     labels = {f.name: f.label for f in kb.findings}
     ax.set_yticks(range(len(prevalence.index)), [labels.get(f, f) for f in prevalence.index])
+    # A condition without patients has no recorded finding at all: its column says so.
+    empty = np.isnan(values).all(axis=0) if values.size else np.zeros(0, dtype=bool)
     ax.set_xticks(
         range(len(prevalence.columns)),
-        [c.replace("_", " ") for c in prevalence.columns],
+        [
+            c.replace("_", " ") + (f"\n({NO_PATIENTS})" if none else "")
+            for c, none in zip(prevalence.columns, empty, strict=True)
+        ],
         rotation=30,
         ha="right",
     )
@@ -199,7 +205,8 @@ def km_curves(
         Weeks whose at-risk counts are printed under the axis, one row per group (default:
         five evenly spaced weeks up to the last week in ``km``, whatever the follow-up).
     labels
-        Display names for groups (default: the group name with spaces).
+        Display names for groups (default: the group name with spaces). Groups listed in
+        ``km.attrs["empty_groups"]`` (no patients) get a legend entry saying so.
 
     Examples
     --------
@@ -211,6 +218,7 @@ def km_curves(
     """
     if km.empty:
         return no_patients(_axes(ax))
+    empty = [g for g in km.attrs.get("empty_groups", ()) if g not in set(km["group"])]
     if at_risk_weeks is None:
         from outcomes.survival import at_risk_weeks as evenly_spaced
 
@@ -227,6 +235,8 @@ def km_curves(
         ax.fill_between(
             rows["week"], rows["lower"], rows["upper"], step="post", color=colour, alpha=0.18
         )
+    for group in empty:  # a legend entry only: a group without patients has no curve
+        ax.plot([], [], " ", label=f"{names.get(group, group.replace('_', ' '))}: {NO_PATIENTS}")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(0, km["week"].max())
     ax.set_xlabel("Weeks since triage")

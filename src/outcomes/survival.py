@@ -115,8 +115,10 @@ def kaplan_meier(outcomes: pd.DataFrame, by: str, horizon: int | None = None) ->
 
     Returns a long table: ``group``, ``week``, ``survival``, ``lower``, ``upper`` (95%
     pointwise band, lifelines' exponential Greenwood) and ``at_risk`` (patients still followed
-    and not recovered at the start of the week). Groups with no patients are left out. The
-    horizon defaults to :func:`follow_up_weeks`; each patient may appear once per group.
+    and not recovered at the start of the week). Groups with no patients have no rows; their
+    labels are listed in ``attrs["empty_groups"]`` (so a figure can say "no patients" for
+    them). The horizon defaults to :func:`follow_up_weeks`; each patient may appear once per
+    group.
 
     Examples
     --------
@@ -131,9 +133,10 @@ def kaplan_meier(outcomes: pd.DataFrame, by: str, horizon: int | None = None) ->
     _one_row_per_patient(outcomes, by)
     horizon = follow_up_weeks(outcomes) if horizon is None else int(horizon)
     weeks = np.arange(horizon + 1)
-    frames = []
+    frames, empty = [], []
     for name, group in _groups(outcomes, by):
         if group.empty:
+            empty.append(name)
             continue
         kmf = KaplanMeierFitter().fit(
             group[DURATION].to_numpy(float), group[EVENT].to_numpy(bool), timeline=weeks
@@ -153,7 +156,9 @@ def kaplan_meier(outcomes: pd.DataFrame, by: str, horizon: int | None = None) ->
             )
         )
     columns = ["group", "week", "survival", "lower", "upper", "at_risk"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    km = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    km.attrs["empty_groups"] = tuple(empty)
+    return km
 
 
 def _format_weeks(value: float) -> str:
