@@ -223,7 +223,7 @@ def remove_stale_partials(path: str | Path) -> list[Path]:
     removed = []
     for candidate in sorted(path.parent.glob(glob.escape(stem) + "*")):
         pid, dash, _ = candidate.name[len(stem) :].partition("-")
-        if not (pid.isdigit() and dash) or _running(int(pid)):
+        if not (pid.isdigit() and dash) or process_running(int(pid)):
             continue
         with contextlib.suppress(FileNotFoundError):
             if candidate.is_dir() and not candidate.is_symlink():
@@ -234,8 +234,16 @@ def remove_stale_partials(path: str | Path) -> list[Path]:
     return removed
 
 
-def _running(pid: int) -> bool:
-    """Whether process ``pid`` runs here (unknowable off POSIX: then assume it does)."""
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` runs here (unknowable off POSIX: then assume it does).
+
+    A temporary left by a process that still runs is its work in progress, never removed.
+
+    Examples
+    --------
+    >>> process_running(os.getpid())
+    True
+    """
     if os.name != "posix" or pid == os.getpid():
         return True
     try:

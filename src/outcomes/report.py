@@ -42,7 +42,13 @@ from nbconvert.preprocessors import ExecutePreprocessor
 from outcomes import __version__
 from outcomes.cohort import write_cohort
 from outcomes.datacard import render_datacard
-from outcomes.io import PARTIAL_MARK, _running, atomic_path, partial_name, remove_stale_partials
+from outcomes.io import (
+    PARTIAL_MARK,
+    process_running,
+    atomic_path,
+    partial_name,
+    remove_stale_partials,
+)
 from outcomes.knowledge import KNOWLEDGE_DIR
 from outcomes.notebook_scripts import pair, write_script
 from outcomes.paths import DEFAULT_COHORT_RELATIVE, notebooks_dir, project_root
@@ -893,7 +899,7 @@ def recover_interrupted_replacement(target: str | Path) -> list[Path]:
     stale = []
     for candidate in target.parent.glob(glob_escape(stem) + "*"):
         pid, dash, _ = candidate.name[len(stem) :].partition("-")
-        if pid.isdigit() and dash and candidate.is_dir() and not _running(int(pid)):
+        if pid.isdigit() and dash and candidate.is_dir() and not process_running(int(pid)):
             stale.append(candidate)
     # Newest first: the report moved aside last is the one that was at the target last.
     stale.sort(key=lambda p: p.stat().st_mtime, reverse=True)
