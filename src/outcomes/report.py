@@ -44,9 +44,9 @@ from outcomes.cohort import write_cohort
 from outcomes.datacard import render_datacard
 from outcomes.io import (
     PARTIAL_MARK,
-    process_running,
     atomic_path,
     partial_name,
+    process_running,
     remove_stale_partials,
 )
 from outcomes.knowledge import KNOWLEDGE_DIR
