@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: outcomes (.venv)
 #     language: python
 #     name: python3
 # ---
@@ -42,7 +42,7 @@ import pandas as pd
 from outcomes import describe, plots
 from outcomes.cohort import generate
 from outcomes.oracle import BayesOracle, ceiling
-from outcomes.targets import check_targets
+from outcomes.targets import check_targets, format_targets_table, targets_finding
 
 plots.use_style()
 pd.set_option("display.width", 120)
@@ -96,24 +96,24 @@ observed = mix[mix["setting"] == SETTING].set_index("condition")[["expected", "o
 # %% [markdown]
 # ## Does the cohort reproduce published figures?
 #
-# Each published figure is checked separately with its 95% interval (never averaged into one score).
-# Only the targets defined for this cohort's setting are shown; the test suite checks all of them on
-# large cohorts of every setting. A *derived* figure is one the model has to produce (a mixture over
-# conditions, severity and case mix) rather than echo a single input. Some published figures are
-# *known gaps*: the knowledge base does not reproduce them yet, and they stay in the table, with
-# the reason, so the miss is visible.
+# Each figure is checked separately with its 95% interval (never averaged into one score). Only
+# the targets defined for this cohort's setting are shown; the test suite checks all of them on
+# large cohorts of every setting. The **basis** says what meeting a figure proves: *published* is an
+# independent check; *calibrated* means inputs of the knowledge base were fitted to that published
+# figure, so meeting it shows the fit holds; *input* is the knowledge base's own value echoed back
+# (no published figure, shown in its own column). A *derived* figure is one the model has to produce
+# (a mixture over conditions, severity and case mix) rather than echo a single input. A *known gap*
+# is a published figure the knowledge base is known to miss; its reason is printed beside a miss.
 
 # %%
 targets = check_targets({SETTING: patients})
 shown = targets[targets["setting"] == SETTING].set_index("label")
-columns = ["published", "low", "high", "observed", "ci_low", "ci_high", "n", "met", "derived"]
-shown[columns].round(3)
+format_targets_table(shown)
 
 # %%
-gaps = shown[shown["known_gap"] != ""]
-print(f"{len(gaps)} of {len(shown)} figures shown are known gaps of the knowledge base:")
-for label, row in gaps.iterrows():
-    print(f"- {label}: {row['known_gap']}")
+print(targets_finding(shown))
+for label, row in shown[shown["known_gap"] != ""].iterrows():
+    print(f"- known gap, {label}: {row['known_gap']}")
 
 # %% [markdown]
 # ## The ceiling: the oracle's triage accuracy
@@ -135,7 +135,7 @@ best[["patients", "correct", "summary"]]
 ax = plots.bar_with_ci(
     best.index[1:], best["accuracy"].iloc[1:].fillna(0), best["ci_low"].iloc[1:].fillna(0),
     best["ci_high"].iloc[1:].fillna(0), xlabel="Oracle accuracy (share triaged correctly)",
-    title="Even the oracle misses some patients: findings overlap between conditions",
+    title=describe.ceiling_title(best),
 )
 plt.show()
 

@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: outcomes (.venv)
 #     language: python
 #     name: python3
 # ---
@@ -84,18 +84,21 @@ print(f"baseline pain already at or below {params.pain_max:g}/10: {low:.1%} of p
 # - **aggravating** — back-focused work for piriformis syndrome: symptoms rise for a few weeks
 #   before settling (the seed texts warn about exactly this);
 # - **redirected** — an emergency referral that was not needed: a detour of `delay_weeks`, then
-#   matched care;
+#   the primary condition's own pathway (which treats a secondary part only as that pathway
+#   would);
 # - **harmful** — serious pathology left on a routine pathway: symptoms progress. Flagged as a
 #   harm.
 #
 # Chronic cases (more than 12 weeks of symptoms), more severe cases and less adherent patients
-# recover more slowly; flare-ups and week-to-week noise are added.
+# recover more slowly; flare-ups (less frequent when the pathway fits) and week-to-week noise
+# are added.
 #
 # **Combined presentations** (a secondary contributor, such as tight hamstrings beside a disc
 # herniation) recover fully only when both parts are treated. A policy may give a second
 # pathway for the secondary part; *perfect* triage does, while the triage methods compared here
 # (rules, learned models, the oracle) choose one pathway per patient, so the secondary part of a
-# combined presentation stays on a pathway that does not fit it.
+# combined presentation is treated only when that one pathway happens to be its own, and then the
+# primary condition is not.
 #
 # **Recovery** is defined in `recovery.toml`; patients who start at or below the absolute
 # cut-off can recover only through the relative fall, so nobody counts as recovered just for
@@ -121,7 +124,7 @@ recovery.fit_table()
 perfect = sims["perfect"].outcomes
 ax = plots.km_curves(
     survival.kaplan_meier(perfect, by="condition"),
-    title="Recovery by condition with perfect triage",
+    title=survival.condition_title(perfect, "perfect"),
     at_risk_weeks=AT_RISK,
 )
 plt.show()
@@ -197,7 +200,7 @@ print(survival.logrank(outcomes, by="policy", reference=REFERENCE).to_string(ind
 
 # %%
 pain_by_policy = survival.policy_trajectories({name: sim.visits for name, sim in sims.items()})
-ax = plots.trajectory_bands(pain_by_policy, title="Mean pain under each triage policy")
+ax = plots.trajectory_bands(pain_by_policy, title=survival.trajectory_title(pain_by_policy))
 plt.show()
 print(survival.trajectory_findings(pain_by_policy))
 
@@ -221,7 +224,7 @@ ax = plots.bar_with_ci(
     saved["saved_lower"],
     saved["saved_upper"],
     xlabel=f"Weeks of pain saved per 100 patients vs {REFERENCE} (95% CI)",
-    title="Weeks of pain saved by each triage policy",
+    title=survival.weeks_saved_title(saved, REFERENCE),
 )
 plt.show()
 

@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: outcomes (.venv)
 #     language: python
 #     name: python3
 # ---
@@ -64,8 +64,9 @@ print(f"exam findings recorded: {recorded:.0%}; probabilities given: "
 # %% [markdown]
 # ## 1 · Accuracy, with 95% intervals
 #
-# The same held-out patients for all three methods; intervals are percentile bootstraps over
-# patients (seeded).
+# The same patients for all three methods. Accuracy, balanced accuracy and macro-F1 have
+# percentile-bootstrap intervals (seeded; each method's own, not paired across methods: section 4
+# compares methods patient by patient); per-pathway sensitivities have Wilson intervals.
 # The model triages the patients in batches, so a file of millions of patients fits in memory.
 
 # %%
@@ -76,18 +77,19 @@ ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1", "s
 
 # %%
 ax = plots.metric_forest(metrics, "sensitivity", xlabel="Sensitivity (95% CI)",
-                         title="Which pathways does each method get right?")
+                         title=ev.sensitivity_finding(metrics, focus="your triage",
+                                                      reference="boosted (synthetic)", short=True))
 plt.show()
 
 # %% [markdown]
 # ## 2 · Where the calls go
 #
-# Each row is a confirmed pathway; the cells show where its patients were sent (% of the row).
+# Each row is a confirmed pathway; the cells show where its patients were sent (% of the row, with
+# its Wilson 95% interval underneath). Each panel's title gives the method's accuracy and its
+# commonest wrong call.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), constrained_layout=True)
-for ax, (name, predicted) in zip(axes, predictions.items(), strict=True):
-    plots.confusion_matrix_plot(ev.confusion(truth, predicted, normalize=True), ax=ax, title=name)
+axes = plots.confusion_grid(truth, predictions)
 plt.show()
 
 # %% [markdown]
@@ -123,10 +125,16 @@ paired.round({"accuracy_a": 3, "accuracy_b": 3, "difference": 3, "low": 3, "high
 probability_columns = [c for c in calls.columns if c.startswith("p_")]
 if probability_columns:
     classes = [c.removeprefix("p_") for c in probability_columns]
-    table = ev.calibration_table(truth, calls[probability_columns].to_numpy(), classes)
-    ax = plots.reliability_plot(table, title="Reliability of your probabilities")
+    proba = calls[probability_columns].to_numpy()
+    table = ev.calibration_table(truth, proba, classes)
+    check = ev.calibration_check(truth, proba, classes)
+    ax = plots.reliability_plot(table, title=ev.calibration_finding(check, "your triage",
+                                                                     short=True))
     plt.show()
-    print(ev.brier_scores(truth, calls[probability_columns].to_numpy(), classes).round(4))
+    print(ev.calibration_finding(check, "your triage"))
+    brier = ev.brier_table({"your triage": (proba, classes)}, patients, n_boot=N_BOOT, seed=SEED)
+    print("Brier score (lower is better, 95% CI):")
+    print(ev.format_brier_table(brier).to_string())
 else:
     print("No probability columns (p_<pathway>) in the predictions file: calibration skipped.")
 
