@@ -50,6 +50,23 @@ from outcomes.userdata import (
 BATCH = 200_000
 
 
+def file_level_cases(base: pd.DataFrame) -> dict[str, bytes | pd.DataFrame]:
+    """Files that are broken as files, whatever table they should hold: empty, header only,
+    binary, not Parquet, the wrong encoding, a ragged row, a repeated column."""
+    lines = base.to_csv(index=False).splitlines()
+    ragged = "\n".join([*lines[:3], lines[3] + ",surplus", *lines[4:]]) + "\n"
+    return {
+        "empty.csv": b"",
+        "header_only.csv": (",".join(base.columns) + "\n").encode(),
+        "binary.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+        "broken.parquet": b"PAR1 not really parquet",
+        "latin1.csv": base.to_csv(index=False).replace("P0002", "Pé0002").encode("latin-1"),
+        "utf16.csv": base.to_csv(index=False).encode("utf-16"),
+        "ragged_row.csv": ragged.encode(),
+        "duplicate_header.csv": pd.concat([base, base[base.columns[-1:]]], axis=1),
+    }
+
+
 def malformed_inputs(folder: Path) -> list[Path]:
     """A catalogue of broken patients files: every kind of bad input the issue lists, and more."""
     base = template_frame(20).astype(str)
@@ -57,15 +74,8 @@ def malformed_inputs(folder: Path) -> list[Path]:
     contradiction.loc[3, ["condition", "pathway"]] = ["disc_herniation", "hip"]
     not_chronic = base.copy()
     not_chronic.loc[5, ["chronic", "symptom_duration_weeks"]] = ["true", "1"]
-    lines = base.to_csv(index=False).splitlines()
-    ragged = "\n".join([*lines[:3], lines[3] + ",surplus", *lines[4:]]) + "\n"
     cases: dict[str, bytes | pd.DataFrame] = {
-        "empty.csv": b"",
-        "header_only.csv": (",".join(base.columns) + "\n").encode(),
-        "png.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
-        "broken.parquet": b"PAR1 not really parquet",
-        "latin1.csv": base.to_csv(index=False).replace("P0002", "Pé0002").encode("latin-1"),
-        "utf16.csv": base.to_csv(index=False).encode("utf-16"),
+        **file_level_cases(base),
         "pain_14.csv": base.assign(pain_nrs="14"),
         "negative_age.csv": base.assign(age="-1"),
         "infinite_age.csv": base.assign(age="inf"),
@@ -81,8 +91,6 @@ def malformed_inputs(folder: Path) -> list[Path]:
         "pathway_contradicts_condition.csv": contradiction,
         "chronic_contradicts_duration.csv": not_chronic,
         "no_truth_at_all.csv": base.drop(columns=["pathway", "condition"]),
-        "duplicate_header.csv": pd.concat([base, base[["age"]]], axis=1),
-        "ragged_row.csv": ragged.encode(),
         "ragged.csv": b"patient_id,age\n1,40,extra,cells\n2\n",
         "only_spaces.csv": b"   \n   \n",
         "no_header_numbers.csv": b"1,2,3\n4,5,6\n",
@@ -118,7 +126,6 @@ def malformed_predictions(folder: Path, patients: pd.DataFrame) -> list[Path]:
     base = good_predictions(patients)
     first = f"{PROBABILITY_PREFIX}{load_knowledge().pathways[0]}"
     probabilities = [c for c in base.columns if c.startswith(PROBABILITY_PREFIX)]
-    lines = base.to_csv(index=False).splitlines()
 
     def at(column: str, value: str, rows: tuple[int, ...] = (2,)) -> pd.DataFrame:
         frame = base.copy()
@@ -143,14 +150,7 @@ def malformed_predictions(folder: Path, patients: pd.DataFrame) -> list[Path]:
         "probabilities_not_summing_to_1.csv": base.assign(**{c: "0.5" for c in probabilities}),
         "partial_probability_set.csv": base.drop(columns=probabilities[1:]),
         "unknown_probability_column.csv": base.assign(p_surgery="0"),
-        "empty.csv": b"",
-        "header_only.csv": (",".join(base.columns) + "\n").encode(),
-        "binary.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
-        "broken.parquet": b"PAR1 not really parquet",
-        "latin1.csv": base.to_csv(index=False).replace("P0002", "Pé0002").encode("latin-1"),
-        "utf16.csv": base.to_csv(index=False).encode("utf-16"),
-        "ragged_row.csv": "\n".join([*lines[:3], lines[3] + ",surplus", *lines[4:]]).encode(),
-        "duplicate_header.csv": pd.concat([base, base[["pathway"]]], axis=1),
+        **file_level_cases(base),
     }
     return _write_cases(folder, cases)
 
