@@ -514,3 +514,25 @@ def test_every_example_reads_only_files_that_exist_or_that_it_writes_first():
                 for path in reads:
                     assert path in written or (root / path).exists(), f"{name}: {path}"
                 written |= {words[i + 1] for i, w in enumerate(words[:-1]) if w == "--out"}
+
+
+def test_a_closed_stdout_is_not_reported_as_an_error(tmp_path, capsys, monkeypatch):
+    # `outcomes triage ... | head`: the reader goes away while the table is printed. No error
+    # line, the exit code of a program stopped by SIGPIPE, and nothing is written after it.
+    import builtins
+
+    real_print = builtins.print
+
+    def closed(*args, **kwargs):
+        if kwargs.get("file") is None:  # stdout only: the error line would go to stderr
+            raise BrokenPipeError(32, "Broken pipe")
+        real_print(*args, **kwargs)
+
+    out = tmp_path / "m.csv"
+    monkeypatch.setattr(builtins, "print", closed)
+    cohort = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "default_cohort.parquet"
+    argv = ["triage", "--model", "rules", "--test", str(cohort), "--n-boot", "5",
+            "--out", str(out)]  # fmt: skip
+    assert cli.main(argv) == cli.EXIT_BROKEN_PIPE == 141
+    assert capsys.readouterr().err == ""
+    assert not out.exists()

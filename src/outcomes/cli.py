@@ -10,6 +10,7 @@ Adding a subcommand: write ``_add_NAME(subparsers)`` that registers the parser w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -23,6 +24,8 @@ from outcomes import __version__
 EXIT_BAD_INPUT = 2
 #: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
+#: Exit code when stdout's reader went away (128 + SIGPIPE, as shells report it).
+EXIT_BROKEN_PIPE = 141
 
 
 class CommandError(Exception):
@@ -660,6 +663,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         return int(args.handler(args) or 0)
+    except BrokenPipeError:
+        # The reader of stdout went away (`outcomes triage ... | head`): not an error of ours
+        # to report. Exit as a program stopped by SIGPIPE would, silencing further output.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (CommandError, ValueError, OSError) as exc:
         if args.debug:
             raise
