@@ -110,23 +110,28 @@ def _seed_files(seeds: Path) -> list[Path]:
     return files
 
 
+def _by_section(seeds: Path, parse) -> list[tuple[str, str, object]]:
+    """``(seed number, heading, what parse gives for it)`` for every section of every seed
+    text, in file and heading order."""
+    return [
+        (path.name[:3], heading, value)
+        for path in _seed_files(seeds)
+        for heading, value in sorted(parse(path.read_text(encoding="utf-8")).items())
+    ]
+
+
 def render(seeds: Path) -> str:
-    lines = []
-    for path in _seed_files(seeds):
-        number = path.name[:3]
-        for heading, words in sorted(sections(path.read_text(encoding="utf-8")).items()):
-            lines.append(f"{number}\t{words}\t{heading}\n")
-    return HEADER + "".join(lines)
+    rows = _by_section(seeds, sections)
+    return HEADER + "".join(f"{number}\t{words}\t{heading}\n" for number, heading, words in rows)
 
 
 def render_subjects(seeds: Path, terms_file: Path = TERMS) -> str:
     terms = vocabulary(terms_file)
-    lines = []
-    for path in _seed_files(seeds):
-        number = path.name[:3]
-        for heading, body in sorted(bodies(path.read_text(encoding="utf-8")).items()):
-            lines.append(f"{number}\t{heading}\t{','.join(subjects(heading, body, terms))}\n")
-    return SUBJECTS_HEADER + "".join(lines)
+    rows = _by_section(seeds, bodies)
+    return SUBJECTS_HEADER + "".join(
+        f"{number}\t{heading}\t{','.join(subjects(heading, body, terms))}\n"
+        for number, heading, body in rows
+    )
 
 
 def main(argv: list[str]) -> int:
