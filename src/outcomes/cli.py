@@ -348,7 +348,7 @@ def _read_cohort(path: Path, what: str, **require: Any):
     them: so the oracle of a cohort generated with ``--overrides`` uses that cohort's own case
     mix and missingness (:func:`outcomes.cohort.generated_with`).
     """
-    from outcomes.cohort import GENERATED_WITH_KEY
+    from outcomes.cohort import record_generated_with
     from outcomes.io import read_metadata
     from outcomes.userdata import read_patients
 
@@ -357,10 +357,7 @@ def _read_cohort(path: Path, what: str, **require: Any):
     patients = read_patients(path, require_truth=True, **require)
     meta = read_metadata(path) if path.suffix.lower() == ".parquet" else {}
     if meta.get("generator") == "outcomes.cohort.generate" and isinstance(meta.get("setting"), str):
-        patients.attrs[GENERATED_WITH_KEY] = {
-            "setting": meta["setting"],
-            "overrides": dict(meta.get("overrides") or {}),
-        }
+        record_generated_with(patients, meta["setting"], meta.get("overrides") or {})
     return patients
 
 

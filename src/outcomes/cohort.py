@@ -450,14 +450,26 @@ def _resolve(
     return n, seed, build_model(setting, knowledge, **overrides)
 
 
-def _recorded(df: pd.DataFrame, model: PatientModel) -> pd.DataFrame:
-    """Record on ``df`` (in place, returned) the setting and overrides ``model`` was built
-    with, under :data:`GENERATED_WITH_KEY` of ``df.attrs``."""
-    df.attrs[GENERATED_WITH_KEY] = {
-        "setting": model.setting,
-        "overrides": copy.deepcopy(dict(model.overrides)),
-    }
+def record_generated_with(
+    df: pd.DataFrame, setting: str, overrides: Mapping[str, Any]
+) -> pd.DataFrame:
+    """Record on ``df`` (in place, returned) the setting and overrides it was generated with,
+    as :func:`generate` does, for :func:`generated_with` and the oracle to read: e.g. for a
+    cohort file read back with the parameters from its metadata
+    (:func:`outcomes.io.read_metadata`).
+
+    Examples
+    --------
+    >>> df = record_generated_with(pd.DataFrame(), "sports_clinic", {"exam_missing_rate": 0.5})
+    >>> generated_with(df)
+    {'setting': 'sports_clinic', 'overrides': {'exam_missing_rate': 0.5}}
+    """
+    df.attrs[GENERATED_WITH_KEY] = {"setting": setting, "overrides": copy.deepcopy(dict(overrides))}
     return df
+
+
+def _recorded(df: pd.DataFrame, model: PatientModel) -> pd.DataFrame:
+    return record_generated_with(df, model.setting, model.overrides)
 
 
 def generated_with(patients: pd.DataFrame) -> dict[str, Any] | None:
