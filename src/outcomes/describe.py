@@ -197,43 +197,12 @@ def cohort_summary(
             f"Hardest pathway even for the oracle: {worst} ({hardest.loc[worst, 'summary']})."
         )
     if targets is not None:
+        from outcomes.targets import targets_finding  # targets builds on this module
+
         checked = targets[targets["setting"].isin(settings) & targets["met"].notna()]
-        if "basis" in checked.columns:  # an input echoed back is not a published figure
-            checked = checked[checked["basis"] != "input"]
         if len(checked):
-            findings.append(published_figures_finding(checked))
+            findings.append(targets_finding(checked))
     return Summary(title, findings)
-
-
-def published_figures_finding(checked: pd.DataFrame) -> str:
-    """One sentence on how many published figures a cohort meets, and how many of those the
-    knowledge base was calibrated to (so that meeting them is not an independent check).
-
-    Parameters
-    ----------
-    checked
-        Rows of :func:`outcomes.targets.check_targets` that could be checked (``met`` not
-        missing), with their ``basis`` (``published`` or ``calibrated``).
-
-    Examples
-    --------
-    >>> rows = pd.DataFrame({"met": [True, True, False],
-    ...                      "basis": ["published", "calibrated", "published"]})
-    >>> print(published_figures_finding(rows))
-    Published figures met: 2 of 3; the knowledge base was calibrated to 1 of them, so 2 are
-    independent checks.
-    """
-    met = int(checked["met"].astype(bool).sum())
-    total = len(checked)
-    fitted = int((checked["basis"] == "calibrated").sum()) if "basis" in checked else 0
-    sentence = f"Published figures met: {met} of {total}"
-    if fitted:
-        independent = total - fitted
-        rest = {0: "none is an independent check", 1: "1 is an independent check"}.get(
-            independent, f"{independent} are independent checks"
-        )
-        sentence += f"; the knowledge base was calibrated to {fitted} of them, so {rest}"
-    return sentence + "."
 
 
 def ceiling_title(best: pd.DataFrame) -> str:

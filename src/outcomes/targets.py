@@ -307,8 +307,9 @@ def check_targets(
 
 def targets_finding(checked: pd.DataFrame) -> str:
     """One sentence on a cohort's target checks (rows of :func:`check_targets`, the ``label``
-    a column or the index), counting published and calibrated figures apart from inputs echoed
-    back, and naming the misses.
+    a column or the index): published figures met, how many of them the knowledge base was
+    calibrated to (so that meeting those is not an independent check), the misses, and the
+    inputs echoed back, counted apart.
 
     Examples
     --------
@@ -316,8 +317,8 @@ def targets_finding(checked: pd.DataFrame) -> str:
     ...                      "basis": ["published", "calibrated", "input"],
     ...                      "met": pd.array([False, True, True], dtype="boolean")})
     >>> print(targets_finding(rows))
-    Published figures met: 1 of 2 (1 of them calibrated to); missed: Women. Inputs echoed
-    back: 1 of 1.
+    Published figures met: 1 of 2; the knowledge base was calibrated to 1 of them, so 1 is an
+    independent check; missed: Women. Inputs echoed back: 1 of 1.
     """
     rows = checked[checked["met"].notna()]
     if rows.empty:
@@ -330,7 +331,11 @@ def targets_finding(checked: pd.DataFrame) -> str:
         fitted = int((published["basis"] == "calibrated").sum())
         text = f"Published figures met: {int(met.sum())} of {len(published)}"
         if fitted:
-            text += f" ({fitted} of them calibrated to)"
+            independent = len(published) - fitted
+            rest = {0: "none is an independent check", 1: "1 is an independent check"}.get(
+                independent, f"{independent} are independent checks"
+            )
+            text += f"; the knowledge base was calibrated to {fitted} of them, so {rest}"
         labels = published["label"] if "label" in published else published.index.to_series()
         missed = labels[~met.to_numpy()].astype(str).tolist()
         text += f"; missed: {', '.join(missed)}." if missed else "."
