@@ -42,7 +42,9 @@ NO_SECONDARY = "none"
 SUM_TOLERANCE = 1e-9
 #: The fields of a number's entry: its value, its source and, for a value fitted to a
 #: published figure, how it was derived.
-ENTRY_KEYS = ("value", "source", "calibrated")
+#: Fields of a sourced number. ``low`` and ``high`` give its plausible range, each itself a
+#: ``{ value, source }`` (the range the probabilistic sensitivity analysis draws from).
+ENTRY_KEYS = ("value", "source", "calibrated", "low", "high")
 
 
 class KnowledgeError(ValueError):
@@ -173,7 +175,7 @@ class Knowledge:
         --------
         >>> table = load_knowledge().provenance()
         >>> list(table.columns)
-        ['file', 'key', 'value', 'source', 'calibrated']
+        ['file', 'key', 'value', 'source', 'calibrated', 'low', 'high']
         """
         return provenance(self.directory)
 
@@ -185,11 +187,19 @@ class Knowledge:
 class _Reader:
     """Reads sourced numbers from one TOML file, recording every source it sees."""
 
-    def __init__(self, path: Path, references: _References, sources: dict[str, str]):
+    def __init__(
+        self,
+        path: Path,
+        references: _References,
+        sources: dict[str, str],
+        ranges: dict[str, tuple[float, float]] | None = None,
+    ):
         self.path = path
         self.file = path.name
         self.references = references
         self.sources = sources
+        #: ``full key -> (low, high)`` of every number read that states a plausible range.
+        self.ranges = ranges if ranges is not None else {}
         try:
             with path.open("rb") as fh:
                 self.data = tomllib.load(fh)
@@ -242,7 +252,34 @@ class _Reader:
         if "calibrated" in entry:
             self._check_calibrated(full, entry)
         self.sources[f"{self.file}:{full}"] = entry["source"]
+        if "low" in entry or "high" in entry:
+            self.ranges[full] = self._range(full, entry, float(value), low, high)
         return float(value)
+
+    def _range(
+        self, key: str, entry: dict[str, Any], value: float, low: float, high: float
+    ) -> tuple[float, float]:
+        """The plausible range of a number: ``low <= value <= high``, each end sourced."""
+        ends = []
+        for end in ("low", "high"):
+            node = entry.get(end)
+            if not isinstance(node, dict) or set(node) != {"value", "source"}:
+                raise self.fail(
+                    key,
+                    f'{end} must be {{ value = ..., source = "..." }} (a range has both '
+                    f"ends), got {node!r}",
+                )
+            bound = node["value"]
+            if isinstance(bound, bool) or not isinstance(bound, int | float):
+                raise self.fail(f"{key}.{end}", f"value {bound!r} is not a number")
+            if not low <= bound <= high:
+                raise self.fail(f"{key}.{end}", f"value {bound!r} is outside [{low}, {high}]")
+            self.references.check(self, f"{key}.{end}", node["source"])
+            self.sources[f"{self.file}:{key}.{end}"] = node["source"]
+            ends.append(float(bound))
+        if not ends[0] <= value <= ends[1]:
+            raise self.fail(key, f"value {value!r} is outside its range [{ends[0]}, {ends[1]}]")
+        return ends[0], ends[1]
 
     def _check_calibrated(self, key: str, entry: dict[str, Any]) -> None:
         """A calibrated number cites the study it was fitted to and says how."""
@@ -324,7 +361,8 @@ def provenance(directory: str | Path | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``file, key, value, source, calibrated``, one row per number in file order. ``key``
+        ``file, key, value, source, calibrated, low, high``, one row per number in file
+        order (``low``/``high``: its plausible range, NaN when none is stated). ``key``
         is the dotted path inside the file; an element of an array of tables is written
         ``rules[name]`` (by its ``name``, or its position if it has none). ``calibrated`` says
         how a value fitted to a published figure was derived (empty otherwise).
@@ -339,13 +377,21 @@ def provenance(directory: str | Path | None = None) -> pd.DataFrame:
     (0.01, 'study:henschke2009')
     """
     folder = Path(directory) if directory is not None else KNOWLEDGE_DIR
-    rows: list[tuple[str, str, float, str, str]] = []
+    rows: list[tuple[str, str, float, str, str, float, float]] = []
+    nan = float("nan")
+
+    def end(node: Any, name: str) -> float:
+        bound = node.get(name)
+        return float(bound["value"]) if isinstance(bound, dict) and "value" in bound else nan
 
     def walk(node: Any, file: str, key: str) -> None:
         if isinstance(node, dict):
             if "value" in node and "source" in node:
                 source, how = node["source"], node.get("calibrated", "")
-                rows.append((file, key, node["value"], str(source), str(how)))
+                rows.append(
+                    (file, key, node["value"], str(source), str(how), end(node, "low"),
+                     end(node, "high"))
+                )  # fmt: skip
                 return
             for name, child in node.items():
                 walk(child, file, f"{key}.{name}" if key else name)
@@ -354,7 +400,7 @@ def provenance(directory: str | Path | None = None) -> pd.DataFrame:
                 label = child.get("name") if isinstance(child, dict) else None
                 walk(child, file, f"{key}[{label if isinstance(label, str) else i}]")
         elif isinstance(node, int | float) and not isinstance(node, bool):
-            rows.append((file, key, node, "", ""))
+            rows.append((file, key, node, "", "", nan, nan))
 
     for path in sorted(folder.glob("*.toml")):
         try:
@@ -362,7 +408,9 @@ def provenance(directory: str | Path | None = None) -> pd.DataFrame:
         except tomllib.TOMLDecodeError as exc:
             raise KnowledgeError(f"{path.name}: not valid TOML ({exc})") from None
         walk(data, path.name, "")
-    return pd.DataFrame(rows, columns=["file", "key", "value", "source", "calibrated"])
+    return pd.DataFrame(
+        rows, columns=["file", "key", "value", "source", "calibrated", "low", "high"]
+    )
 
 
 def _freeze(mapping: Mapping[str, Any]) -> Mapping[str, Any]:

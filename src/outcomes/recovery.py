@@ -1,47 +1,54 @@
 """Recovery timelines: weekly pain and disability given the care pathway each patient receives.
 
 :func:`simulate` follows every patient weekly for ``follow_up_weeks`` (52 by default;
-``knowledge/recovery.toml`` holds every rate, multiplier and threshold with its source). A
-*policy* is one care pathway per patient (an array), or a *care plan* (:func:`care_plan`) that
-also names a pathway for the secondary contributor of a combined presentation, so any triage
-method — rules, a learned model, the Bayes oracle, a team's own clinicians — is compared in the
-same way.
+``knowledge/recovery.toml`` holds every number with its source and, where uncertain, its
+plausible range). A *policy* is one care pathway per patient (an array), or a *care plan*
+(:func:`care_plan`) that also names a pathway for the secondary contributor of a combined
+presentation, so any triage method — rules, a learned model, the Bayes oracle, a team's own
+clinicians — is compared in the same way.
 
-**Common random numbers.** Every random draw (adherence, individual rate, weekly noise,
-flare-ups, loss to follow-up) is made by :func:`draw_noise` from ``(seed, row position)``
-alone, before the pathway is looked at; the care sets only what the draws are compared with
-(a flare-up starts in a week whose uniform draw falls below the flare probability of the
-care's fit, lower when the care fits). Simulating the same patients under two policies
-therefore differs only for patients whose care fits them differently: the difference is the
-effect of triage alone. The draws follow the **row position**, not the ``patient_id``:
-reorder or subset the patients table and each patient gets the draws of its new position (so
-compare policies on one table in one order, as :func:`simulate_policies` does).
+**Natural history first.** Each part of a presentation (the condition and, in a combined
+presentation, the secondary contributor) follows one of four trajectory *classes* —
+recovering quickly, recovering slowly, persistent moderate, persistent severe — whose
+shares come from published prognostic cohorts of back-related leg pain and whose odds move
+with the prognostic factors the record holds (chronicity, severity, age)::
 
-The model, per patient and per part of the presentation (the condition and, in a combined
-presentation, the secondary contributor)::
+    level(t)  = floor_k + (1 - floor_k) * exp(-rate * max(t - delay, 0)) + aggravation bump(t)
+    rate      = ln 2 / half_life_k * fit multiplier * chronic * adherence * individual spread
+    odds(k)   = share(condition, k) / share(condition, fast)
+                * exp(weight_k * (prognostic score + ln persistence_odds_ratio[fit]))
 
-    level(t) = floor + (1 - floor) * exp(-rate * max(t - delay, 0)) + aggravation bump(t)
-    rate     = ln 2 / half_life[condition] * fit multiplier * chronic * severity
-               * adherence * individual spread
+**Care relative to natural history.** The *fit* of the pathway to the part is ``matched``,
+``mismatched`` (usual care: natural history), ``aggravating``, ``redirected`` (an unnecessary
+emergency referral, re-routed after a delay) or ``harmful`` (serious pathology left on a
+routine pathway: symptoms progress until the red flags are recognised). Each fit scales the
+odds of the persistent classes and the class's rate by effects with a plausible range.
+**Surgery** is offered to disc-herniation patients on the spinal pathway who have not
+improved by the decision week; **relapses** are episodes of weeks after a first recovery;
+serious pathology carries a risk of a **lasting deficit** that grows with the weeks until
+emergency care.
 
-where the *fit* of the pathway to that part is ``matched``, ``mismatched``, ``aggravating``,
-``redirected`` (an unnecessary emergency referral, re-routed after a delay) or ``harmful``
-(serious pathology left on a routine pathway: symptoms progress, and the outcome is flagged as
-a harm). Each fit also has a weekly flare-up probability (care aimed at the true driver
-flares least). A combined presentation's level is ``(1 - share) * primary part + share *
-secondary part``, and its flare-up probability the same mix of the two fits'. The secondary
-part is judged against the care plan's secondary pathway when it has one, otherwise against
-the pathway the primary part's care ends up on: the single pathway chosen or, after an
-unneeded emergency referral, the primary condition's own pathway it is redirected to (an
-emergency referral itself addresses only a serious secondary contributor). No single pathway
-fits both parts, because every secondary contributor in ``conditions.toml`` belongs to another
-pathway than its primary condition (a pathway that happens to fit the secondary part misses
-the primary one). So a combined presentation recovers fully only when both parts are
-addressed, and sending everyone to emergency cannot beat the right single pathway.
+**Common random numbers.** Every random draw (the class draw, adherence, individual rate,
+surgery, relapse, detection and deficit draws, weekly noise, flare-ups, loss to follow-up) is
+made by :func:`draw_noise` from ``(seed, row position)`` alone, before the pathway is looked
+at; the care sets only what the draws are compared with. The class is drawn by inverting the
+cumulative class probabilities with one uniform number, so care that lowers the odds of a
+persistent course moves a patient to a better class or leaves them where they are. Simulating
+the same patients under two policies therefore differs only for patients whose care fits them
+differently: the difference is the effect of triage alone. The draws follow the **row
+position**, not the ``patient_id`` (compare policies on one table in one order, as
+:func:`simulate_policies` does).
 
-Which policies address the secondary part: ``perfect`` does (it knows the truth); the triage
-methods (rules, learned models, the oracle) choose one pathway per patient and never do, and
-neither does ``everyone_spinal``. A team's own calls can, through :func:`care_plan`.
+Combined presentations: the level is ``(1 - share) * primary part + share * secondary part``.
+The secondary part is judged against the care plan's secondary pathway when it has one,
+otherwise against the pathway the primary part's care ends up on: the single pathway chosen
+or, after an unneeded emergency referral, the primary condition's own pathway it is
+redirected to (an emergency referral itself addresses only a serious secondary contributor).
+No single pathway fits both parts, because every secondary contributor in ``conditions.toml``
+belongs to another pathway than its primary condition. Which policies address the secondary
+part: ``perfect`` does; the triage methods (rules, learned models, the oracle) choose one
+pathway per patient and never do, and neither does ``everyone_spinal``. A team's own calls
+can, through :func:`care_plan`.
 """
 
 from __future__ import annotations
@@ -49,7 +56,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -66,66 +73,267 @@ from outcomes.knowledge import (
 )
 
 FITS = ("matched", "mismatched", "aggravating", "redirected", "harmful")
+#: Trajectory classes, best course first (the order of ``recovery.toml``'s ``[classes]``).
+CLASSES = ("recovering_fast", "recovering_slow", "persistent_moderate", "persistent_severe")
 CENSORING = ("not_censored", "lost_to_follow_up", "end_of_follow_up")
 EMERGENCY = "emergency"
+SERIOUS = "serious_pathology"
 #: First element of the random streams' spawn key: keeps them apart from the generator's.
 STREAM = 0x5EC0
-FIT_FIELDS = ("rate_multiplier", "floor", "delay_weeks", "aggravation", "flare_weekly_probability")
+FIT_FIELDS = (
+    "rate_multiplier", "persistence_odds_ratio", "delay_weeks", "aggravation",
+    "flare_weekly_probability",
+)  # fmt: skip
 #: Secondary pathway of a care plan that does not address a secondary contributor separately.
 NO_SECONDARY_PATHWAY = "none"
 #: First element of the spawn key of training-cohort seeds (learned policies, :func:`fit_policy`).
 TRAIN_STREAM = 0x7EA1
 #: Minimum size of the training cohort of a learned policy.
 MIN_TRAINING_PATIENTS = 2000
-#: Keys each table of ``recovery.toml`` may hold (tables keyed by condition or fit are
-#: checked against the knowledge base and :data:`FITS`); any other key is rejected on load.
+
+_P = (0.0, 1.0)
+#: Every number of ``recovery.toml``: table -> key -> (lowest, highest allowed, whole number).
+#: Tables named with ``*`` repeat per class, fit or condition. Any other key is rejected.
+SCHEMA: Mapping[str, Mapping[str, tuple[float, float, bool]]] = {
+    "recovery": {
+        "pain_max": (0, 10, False), "min_fall_points": (0, 10, False),
+        "min_fall_fraction": (*_P, False), "sustained_visits": (1, 12, True),
+        "follow_up_weeks": (2, 520, True), "dropout": (*_P, False),
+    },
+    "classes.*": {
+        "half_life_weeks": (0.1, 520, False), "floor": (0, 1.5, False),
+        "persistence_weight": (0, 5, False),
+    },
+    "prognosis": {
+        "chronic_odds_ratio": (0.01, 100, False), "severity_log_odds": (-10, 10, False),
+        "age_log_odds_per_decade": (-5, 5, False),
+    },
+    "fit.*": {
+        "rate_multiplier": (0, 10, False), "persistence_odds_ratio": (0.01, 100, False),
+        "delay_weeks": (0, 52, False), "aggravation": (0, 2, False),
+        "flare_weekly_probability": (*_P, False),
+    },
+    "aggravation": {"peak_week": (0.5, 52, False)},
+    "surgery": {
+        "decision_week": (1, 52, True), "not_improved_level": (0, 2, False),
+        "min_baseline_pain": (0, 10, False),
+        "referral_probability": (*_P, False), "wait_weeks_min": (0, 104, True),
+        "wait_weeks_max": (0, 104, True), "post_half_life_weeks": (0.1, 52, False),
+        "post_floor": (0, 1, False),
+    },
+    "relapse": {
+        "probability_within_year": (*_P, False), "duration_weeks_min": (1, 52, True),
+        "duration_weeks_max": (1, 52, True), "level": (0, 1.5, False),
+    },
+    "harm": {
+        "emergency_delay_weeks": (0, 52, False), "detection_weekly_probability": (0.001, 1, False),
+        "progression_per_week": (0, 1, False), "deficit_intercept": (-20, 20, False),
+        "deficit_slope_per_week": (0, 10, False), "deficit_floor": (0, 1, False),
+    },
+    "modifiers": {
+        "chronic_rate_multiplier": (0, 2, False), "adherence_beta_a": (0.1, 100, False),
+        "adherence_beta_b": (0.1, 100, False), "adherence_floor": (*_P, False),
+        "individual_rate_sd": (0, 2, False), "secondary_share": (*_P, False),
+    },
+    "noise": {
+        "pain_sd": (0, 5, False), "odi_sd": (0, 50, False), "flare_pain": (0, 10, False),
+        "flare_odi": (0, 100, False), "flare_carryover": (*_P, False),
+    },
+}  # fmt: skip
+#: Tables of ``recovery.toml``; ``membership``, ``aggravating`` and ``surgery``'s named lists
+#: are checked against the knowledge base.
 RECOVERY_TABLES = (
-    "recovery", "half_life_weeks", "fit", "aggravating", "aggravation", "modifiers", "noise",
-)  # fmt: skip
-RECOVERY_KEYS = (
-    "pain_max", "min_fall_points", "min_fall_fraction", "sustained_visits", "follow_up_weeks",
-    "dropout",
+    "recovery", "classes", "membership", "prognosis", "fit", "aggravating", "aggravation",
+    "surgery", "relapse", "harm", "modifiers", "noise",
 )  # fmt: skip
 AGGRAVATING_KEYS = ("pathways", "source")
-AGGRAVATION_KEYS = ("peak_week",)
-MODIFIER_KEYS = (
-    "chronic_rate_multiplier", "severity_slope", "adherence_beta_a", "adherence_beta_b",
-    "adherence_floor", "individual_rate_sd", "secondary_share",
-)  # fmt: skip
-NOISE_KEYS = ("pain_sd", "odi_sd", "flare_pain", "flare_odi", "flare_carryover")
 # A seed or study named inside an ``assumption`` source, e.g. "(direction: seed:000 §Title)".
 _CITED = re.compile(r"seed:\d+ §[^)]+|study:[A-Za-z0-9_]+")
 
 
 @dataclass(frozen=True)
 class RecoveryParams:
-    """The recovery knowledge base, validated. Build it with :func:`load_recovery`."""
+    """The recovery knowledge base, validated. Build it with :func:`load_recovery`.
 
-    pain_max: float
-    min_fall_points: float
-    min_fall_fraction: float
-    sustained_visits: int
-    follow_up_weeks: int
-    dropout: float
-    half_life_weeks: Mapping[str, float]
-    fit: Mapping[str, Mapping[str, float]]
+    Every number is in :attr:`values` under its dotted key (``"fit.matched.rate_multiplier"``),
+    and every number that states a plausible range has it in :attr:`ranges`;
+    :meth:`with_values` returns a copy with some numbers changed (the sensitivity analysis
+    uses it). The structured views (:attr:`fit`, :attr:`modifiers`, …) are read from
+    :attr:`values`.
+    """
+
+    values: Mapping[str, float]
+    ranges: Mapping[str, tuple[float, float]]
+    conditions: tuple[str, ...]
     aggravating: Mapping[str, tuple[str, ...]]
-    peak_week: float
-    modifiers: Mapping[str, float]
-    noise: Mapping[str, float]
+    surgery_conditions: tuple[str, ...]
+    surgery_pathway: str
     sources: Mapping[str, str] = field(repr=False, default_factory=dict)
 
-    def provenance(self) -> pd.DataFrame:
-        """Every number of ``recovery.toml`` with its source.
+    def __getitem__(self, key: str) -> float:
+        try:
+            return self.values[key]
+        except KeyError:
+            raise KeyError(f"{key!r} is not a number of recovery.toml") from None
+
+    def _table(self, prefix: str) -> dict[str, float]:
+        return {
+            k[len(prefix) + 1 :]: v for k, v in self.values.items() if k.startswith(prefix + ".")
+        }
+
+    @property
+    def pain_max(self) -> float:
+        return self["recovery.pain_max"]
+
+    @property
+    def min_fall_points(self) -> float:
+        return self["recovery.min_fall_points"]
+
+    @property
+    def min_fall_fraction(self) -> float:
+        return self["recovery.min_fall_fraction"]
+
+    @property
+    def sustained_visits(self) -> int:
+        return int(self["recovery.sustained_visits"])
+
+    @property
+    def follow_up_weeks(self) -> int:
+        return int(self["recovery.follow_up_weeks"])
+
+    @property
+    def dropout(self) -> float:
+        return self["recovery.dropout"]
+
+    @property
+    def peak_week(self) -> float:
+        return self["aggravation.peak_week"]
+
+    @property
+    def fit(self) -> dict[str, dict[str, float]]:
+        """Fit -> field -> value (:data:`FIT_FIELDS`)."""
+        return {name: self._table(f"fit.{name}") for name in FITS}
+
+    @property
+    def modifiers(self) -> dict[str, float]:
+        return self._table("modifiers")
+
+    @property
+    def noise(self) -> dict[str, float]:
+        return self._table("noise")
+
+    @property
+    def surgery(self) -> dict[str, float]:
+        return self._table("surgery")
+
+    @property
+    def relapse(self) -> dict[str, float]:
+        return self._table("relapse")
+
+    @property
+    def harm(self) -> dict[str, float]:
+        return self._table("harm")
+
+    @property
+    def prognosis(self) -> dict[str, float]:
+        return self._table("prognosis")
+
+    def class_table(self) -> pd.DataFrame:
+        """Half-life, floor and persistence weight of each class (rows in :data:`CLASSES`).
 
         Examples
         --------
-        >>> table = load_recovery().provenance()
-        >>> table.set_index("key").loc["recovery.min_fall_fraction", "source"]
-        'study:ostelo2008'
+        >>> load_recovery().class_table().loc["persistent_severe", "floor"]
+        0.95
         """
-        rows = [(k.split(":", 1)[1], s) for k, s in self.sources.items()]
-        return pd.DataFrame(rows, columns=["key", "source"])
+        rows = {k: self._table(f"classes.{k}") for k in CLASSES}
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("trajectory_class")
+
+    def membership(self) -> pd.DataFrame:
+        """Class shares under usual care per condition (rows conditions, columns classes).
+
+        Examples
+        --------
+        >>> float(load_recovery().membership().sum(axis=1).max())
+        1.0
+        """
+        return pd.DataFrame(
+            [[self[f"membership.{c}.{k}"] for k in CLASSES] for c in self.conditions],
+            index=pd.Index(self.conditions, name="condition"),
+            columns=pd.Index(CLASSES, name="trajectory_class"),
+        )
+
+    def with_values(self, changes: Mapping[str, float]) -> RecoveryParams:
+        """A copy with the numbers under the given dotted keys replaced.
+
+        Each new value must lie within what ``recovery.toml`` allows for that key (a number
+        with a stated range may leave it: the one-way sensitivity analysis sets exactly its
+        ends, and a user may explore beyond them on purpose). Membership rows must still sum
+        to 1.
+
+        Examples
+        --------
+        >>> p = load_recovery().with_values({"fit.matched.rate_multiplier": 1.3})
+        >>> p.fit["matched"]["rate_multiplier"]
+        1.3
+        """
+        values = dict(self.values)
+        for key, value in changes.items():
+            if key not in values:
+                raise KeyError(f"{key!r} is not a number of recovery.toml")
+            low, high, whole = _bounds(key)
+            if isinstance(value, bool) or not low <= float(value) <= high:
+                raise ValueError(f"{key} = {value!r} is outside its allowed [{low}, {high}]")
+            if whole and float(value) != int(value):
+                raise ValueError(f"{key} = {value!r} must be a whole number")
+            values[key] = float(value)
+        _check_consistent(values, self.conditions, lambda k, m: ValueError(f"{k} {m}"))
+        return replace(self, values=values)
+
+    def provenance(self) -> pd.DataFrame:
+        """Every number of ``recovery.toml`` with its source and plausible range.
+
+        Examples
+        --------
+        >>> table = load_recovery().provenance().set_index("key")
+        >>> table.loc["recovery.min_fall_fraction", "source"]
+        'study:ostelo2008'
+        >>> float(table.loc["relapse.probability_within_year", "low"])
+        0.15
+        """
+        rows = []
+        for k, s in self.sources.items():
+            key = k.split(":", 1)[1]
+            if key.endswith((".low", ".high")) and key.rsplit(".", 1)[0] in self.ranges:
+                continue
+            low, high = self.ranges.get(key, (np.nan, np.nan))
+            rows.append((key, s, low, high))
+        return pd.DataFrame(rows, columns=["key", "source", "low", "high"])
+
+
+def _bounds(key: str) -> tuple[float, float, bool]:
+    """Allowed (low, high, whole number) of a dotted key of ``recovery.toml``."""
+    table, name = key.rsplit(".", 1)
+    if table.startswith("membership."):
+        return 0.0, 1.0, False
+    for pattern in (table, table.split(".", 1)[0] + ".*"):
+        if pattern in SCHEMA and name in SCHEMA[pattern]:
+            return SCHEMA[pattern][name]
+    raise KeyError(f"{key!r} is not a number of recovery.toml")
+
+
+def _check_consistent(values: Mapping[str, float], conditions: tuple[str, ...], fail) -> None:
+    """Relations between numbers: membership rows sum to 1, minimum <= maximum."""
+    for condition in conditions:
+        total = sum(values[f"membership.{condition}.{k}"] for k in CLASSES)
+        if abs(total - 1.0) > 1e-9:
+            raise fail(f"membership.{condition}", f"shares sum to {total:.6g}, not 1")
+    for table, low, high in (
+        ("surgery", "wait_weeks_min", "wait_weeks_max"),
+        ("relapse", "duration_weeks_min", "duration_weeks_max"),
+    ):
+        if values[f"{table}.{low}"] > values[f"{table}.{high}"]:
+            raise fail(f"{table}.{low}", f"exceeds {table}.{high}")
 
 
 def _only(reader: _Reader, node: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:
@@ -137,12 +345,34 @@ def _only(reader: _Reader, node: Mapping[str, Any], key: str, allowed: tuple[str
         raise reader.fail(where, f"is not a known key{table}; allowed: {', '.join(allowed)}")
 
 
+def _named(reader: _Reader, node: Any, key: str, field: str, allowed: tuple[str, ...]) -> Any:
+    """A sourced name or list of names (``{ names = [...], source = "..." }``)."""
+    node = reader.table(node, key)
+    _only(reader, node, key, (field, "source"))
+    value = node.get(field)
+    names = value if isinstance(value, list) else [value]
+    if not names or not all(isinstance(n, str) and n in allowed for n in names):
+        raise reader.fail(f"{key}.{field}", f"{value!r} must name one of: {', '.join(allowed)}")
+    reader.references.check(reader, key, node.get("source"))
+    reader.sources[f"{reader.file}:{key}"] = node["source"]
+    return value
+
+
 def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     """Read and validate ``recovery.toml`` against the knowledge base.
 
     Raises :class:`~outcomes.knowledge.KnowledgeError` naming the file, the key and the value;
     a key no table knows (a misspelt rate would otherwise be ignored silently) is named with
     the keys allowed there.
+
+    Parameters
+    ----------
+    knowledge
+        The knowledge base whose folder holds ``recovery.toml`` (default: the packaged one).
+
+    Returns
+    -------
+    RecoveryParams
 
     Examples
     --------
@@ -156,42 +386,49 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     references = _References(directory / "references.toml")
     reader = _Reader(directory / "recovery.toml", references, sources)
     data = reader.data
-    num = reader.number
     _only(reader, data, "", RECOVERY_TABLES)
-    rec = reader.table(data.get("recovery"), "recovery")
-    _only(reader, rec, "recovery", RECOVERY_KEYS)
-    sustained = num(rec, "recovery", "sustained_visits", low=1, high=12)
-    weeks = num(rec, "recovery", "follow_up_weeks", low=2, high=520)
-    for key, value in (("sustained_visits", sustained), ("follow_up_weeks", weeks)):
-        if value != int(value):
-            raise reader.fail(f"recovery.{key}", f"value {value!r} is not a whole number")
+    values: dict[str, float] = {}
 
-    halves = reader.table(data.get("half_life_weeks"), "half_life_weeks")
-    missing = [c for c in kb.condition_names if c not in halves]
+    def numbers(node: Any, key: str, schema: Mapping[str, tuple[float, float, bool]]) -> None:
+        node = reader.table(node, key)
+        _only(reader, node, key, tuple(schema))
+        for name, (low, high, whole) in schema.items():
+            value = reader.number(node, key, name, low=low, high=high)
+            if whole and value != int(value):
+                raise reader.fail(f"{key}.{name}", f"value {value!r} is not a whole number")
+            values[f"{key}.{name}"] = value
+
+    for table in ("recovery", "prognosis", "aggravation", "relapse", "harm", "modifiers", "noise"):
+        numbers(data.get(table), table, SCHEMA[table])
+    for group, names in (("classes", CLASSES), ("fit", FITS)):
+        node = reader.table(data.get(group), group)
+        if tuple(node) != names:
+            raise reader.fail(group, f"must list, in this order: {', '.join(names)}")
+        for name in names:
+            numbers(node[name], f"{group}.{name}", SCHEMA[f"{group}.*"])
+
+    shares = reader.table(data.get("membership"), "membership")
+    missing = [c for c in kb.condition_names if c not in shares]
     if missing:
-        raise reader.fail(f"half_life_weeks.{missing[0]}", "is missing")
-    extra = sorted(set(halves) - set(kb.condition_names))
+        raise reader.fail(f"membership.{missing[0]}", "is missing")
+    extra = sorted(set(shares) - set(kb.condition_names))
     if extra:
-        raise reader.fail(f"half_life_weeks.{extra[0]}", "is not a condition in conditions.toml")
-    half_life = {
-        c: num(halves, "half_life_weeks", c, low=0.1, high=520, what="a half-life in weeks")
-        for c in kb.condition_names
-    }
+        raise reader.fail(f"membership.{extra[0]}", "is not a condition in conditions.toml")
+    for condition in kb.condition_names:
+        key = f"membership.{condition}"
+        for k, share in reader.distribution(shares[condition], key, CLASSES).items():
+            values[f"{key}.{k}"] = share
+        absent = [k for k in CLASSES if f"{key}.{k}" not in values]
+        if absent:
+            raise reader.fail(f"{key}.{absent[0]}", "is missing")
 
-    fit_node = reader.table(data.get("fit"), "fit")
-    _only(reader, fit_node, "fit", FITS)
-    fit = {}
-    for name in FITS:
-        key = f"fit.{name}"
-        node = reader.table(fit_node.get(name), key)
-        _only(reader, node, key, FIT_FIELDS)
-        fit[name] = {
-            "rate_multiplier": num(node, key, "rate_multiplier", low=0.0, high=10.0),
-            "floor": num(node, key, "floor", low=0.0, high=3.0),
-            "delay_weeks": num(node, key, "delay_weeks", low=0.0, high=52.0),
-            "aggravation": num(node, key, "aggravation", low=0.0, high=2.0),
-            "flare_weekly_probability": reader.probability(node, key, "flare_weekly_probability"),
-        }
+    surgery = reader.table(data.get("surgery"), "surgery")
+    names = {"conditions": "names", "pathway": "name"}
+    surgery_numbers = {k: v for k, v in surgery.items() if k not in names}
+    numbers(surgery_numbers, "surgery", SCHEMA["surgery"])
+    operated = _named(reader, surgery.get("conditions"), "surgery.conditions", "names",
+                      kb.condition_names)  # fmt: skip
+    pathway = _named(reader, surgery.get("pathway"), "surgery.pathway", "name", kb.pathways)
 
     aggravating = {}
     for condition, node in reader.table(data.get("aggravating", {}), "aggravating").items():
@@ -208,50 +445,22 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
         sources[f"recovery.toml:{key}"] = node["source"]
         aggravating[condition] = tuple(pathways)
 
-    agg = reader.table(data.get("aggravation"), "aggravation")
-    mods = reader.table(data.get("modifiers"), "modifiers")
-    noise = reader.table(data.get("noise"), "noise")
-    _only(reader, agg, "aggravation", AGGRAVATION_KEYS)
-    _only(reader, mods, "modifiers", MODIFIER_KEYS)
-    _only(reader, noise, "noise", NOISE_KEYS)
-    params = RecoveryParams(
-        sources=sources,
-        pain_max=num(rec, "recovery", "pain_max", low=0, high=10, what="a pain score"),
-        min_fall_points=num(rec, "recovery", "min_fall_points", low=0, high=10),
-        min_fall_fraction=reader.probability(rec, "recovery", "min_fall_fraction"),
-        sustained_visits=int(sustained),
-        follow_up_weeks=int(weeks),
-        dropout=reader.probability(rec, "recovery", "dropout"),
-        half_life_weeks=half_life,
-        fit=fit,
-        aggravating=aggravating,
-        peak_week=num(agg, "aggravation", "peak_week", low=0.5, high=52),
-        modifiers={
-            "chronic_rate_multiplier": num(
-                mods, "modifiers", "chronic_rate_multiplier", low=0, high=2
-            ),
-            "severity_slope": num(mods, "modifiers", "severity_slope", low=-5, high=5),
-            "adherence_beta_a": num(mods, "modifiers", "adherence_beta_a", low=0.1, high=100),
-            "adherence_beta_b": num(mods, "modifiers", "adherence_beta_b", low=0.1, high=100),
-            "adherence_floor": reader.probability(mods, "modifiers", "adherence_floor"),
-            "individual_rate_sd": num(mods, "modifiers", "individual_rate_sd", low=0, high=2),
-            "secondary_share": reader.probability(mods, "modifiers", "secondary_share"),
-        },
-        noise={
-            "pain_sd": num(noise, "noise", "pain_sd", low=0, high=5),
-            "odi_sd": num(noise, "noise", "odi_sd", low=0, high=50),
-            "flare_pain": num(noise, "noise", "flare_pain", low=0, high=10),
-            "flare_odi": num(noise, "noise", "flare_odi", low=0, high=100),
-            "flare_carryover": reader.probability(noise, "noise", "flare_carryover"),
-        },
-    )
+    _check_consistent(values, kb.condition_names, lambda k, m: reader.fail(k, m))
     # An assumption may name the seed section or study that gives its direction: check those
     # references as strictly as a source's own.
     for key, source in sources.items():
         if source.startswith("assumption"):
             for cited in _CITED.findall(source):
                 reader.references.check(reader, key.split(":", 1)[1], cited.strip())
-    return params
+    return RecoveryParams(
+        values=values,
+        ranges=dict(reader.ranges),
+        conditions=kb.condition_names,
+        aggravating=aggravating,
+        surgery_conditions=tuple(operated),
+        surgery_pathway=str(pathway),
+        sources=sources,
+    )
 
 
 def recovery_definition(params: RecoveryParams | None = None) -> str:
@@ -319,16 +528,28 @@ def _fit_codes(kb: Knowledge, params: RecoveryParams) -> np.ndarray:
 class Noise:
     """Every random draw the simulation needs; none depends on the pathway.
 
-    Arrays are per patient (``n``) or per patient and follow-up week (``n x weeks``, weeks
-    1..W). ``dropout_week`` is the first week a patient is no longer seen (> W: never lost).
+    Arrays are per patient (``n``), per patient and part (``class_u``: ``n x 2``, the
+    condition then the secondary contributor) or per patient and follow-up week (``n x
+    weeks``, weeks 1..W).
     """
 
     adherence: np.ndarray
     rate_z: np.ndarray
     dropout_u: np.ndarray
+    class_u: np.ndarray
+    surgery_u: np.ndarray
+    wait_u: np.ndarray
+    relapse_u: np.ndarray
+    relapse_length_u: np.ndarray
+    detection_u: np.ndarray
+    deficit_u: np.ndarray
     pain_z: np.ndarray
     odi_z: np.ndarray
     flare_u: np.ndarray
+
+
+_PER_PATIENT = ("dropout_u", "surgery_u", "wait_u", "relapse_u", "relapse_length_u",
+                "detection_u", "deficit_u")  # fmt: skip
 
 
 def draw_noise(n: int, seed: int, params: RecoveryParams | None = None) -> Noise:
@@ -338,7 +559,21 @@ def draw_noise(n: int, seed: int, params: RecoveryParams | None = None) -> Noise
     stream, so row ``i`` gets the same draws whatever ``n``. The draws belong to the row
     position, not to a ``patient_id``: the patient in row ``i`` gets row ``i``'s draws, so a
     reordered or filtered patients table gives its patients other draws (simulate every policy
-    on the same table, in the same order).
+    on the same table, in the same order). Only the adherence draw and the number of weeks
+    depend on the parameters.
+
+    Parameters
+    ----------
+    n
+        Number of patients (rows).
+    seed
+        Seed (an integer >= 0).
+    params
+        Recovery parameters (default: :func:`load_recovery`).
+
+    Returns
+    -------
+    Noise
 
     Examples
     --------
@@ -360,7 +595,8 @@ def draw_noise(n: int, seed: int, params: RecoveryParams | None = None) -> Noise
         draws = {
             "adherence": rng.beta(mods["adherence_beta_a"], mods["adherence_beta_b"], BLOCK_SIZE),
             "rate_z": rng.standard_normal(BLOCK_SIZE),
-            "dropout_u": rng.random(BLOCK_SIZE),
+            "class_u": rng.random((BLOCK_SIZE, 2)),
+            **{name: rng.random(BLOCK_SIZE) for name in _PER_PATIENT},
             "pain_z": rng.standard_normal((BLOCK_SIZE, weeks), dtype=np.float32),
             "odi_z": rng.standard_normal((BLOCK_SIZE, weeks), dtype=np.float32),
             "flare_u": rng.random((BLOCK_SIZE, weeks), dtype=np.float32),
@@ -368,8 +604,11 @@ def draw_noise(n: int, seed: int, params: RecoveryParams | None = None) -> Noise
         for name, values in draws.items():
             parts[name].append(values[:m])
     if n == 0:
-        empty = np.empty(0)
-        return Noise(*(empty, empty, empty, *(np.empty((0, weeks), np.float32),) * 3))
+        return Noise(**{
+            name: np.empty((0, weeks), np.float32) if name in ("pain_z", "odi_z", "flare_u")
+            else np.empty((0, 2)) if name == "class_u" else np.empty(0)
+            for name in Noise.__dataclass_fields__
+        })  # fmt: skip
     return Noise(**{name: np.concatenate(chunks) for name, chunks in parts.items()})
 
 
@@ -402,6 +641,8 @@ OUTCOME_COLUMNS: Mapping[str, str] = {
     "pathway, or after an unneeded emergency referral the pathway it is redirected to)",
     "secondary_fit": "How the care treating the secondary contributor fits it ('none': a "
     "single presentation)",
+    "trajectory_class": "Course the condition followed under this care (recovering_fast, "
+    "recovering_slow, persistent_moderate, persistent_severe)",
     "baseline_pain": "Pain NRS 0-10 at week 0",
     "baseline_odi": "ODI 0-100 at week 0",
     "final_pain": "Pain NRS at the last visit",
@@ -412,9 +653,21 @@ OUTCOME_COLUMNS: Mapping[str, str] = {
     "recovered": "Recovery observed (the event). A patient whose baseline pain is already at "
     "or below recovery.pain_max can recover only by the relative fall",
     "censoring": "not_censored, lost_to_follow_up or end_of_follow_up",
+    "recovered_at_end": "The recovery criterion holds at the last visit (recovery can be lost "
+    "again in a relapse, or never reached)",
+    "relapsed": "A relapse episode began after a first recovery, within follow-up",
+    "relapse_week": "Week the first relapse episode began (<NA>: none within follow-up)",
+    "surgery": "Operated on (disc surgery) within follow-up",
+    "surgery_week": "Week of the operation (<NA>: no operation within follow-up)",
     "harm": "Serious pathology sent down a routine pathway (an under-triaged emergency), as "
     "the condition or as the secondary contributor",
+    "weeks_to_emergency_care": "Weeks from presentation to emergency care for serious "
+    "pathology (<NA>: no serious pathology)",
+    "lasting_deficit": "Serious pathology left a lasting deficit (bladder, bowel or motor); "
+    "its risk rises with the weeks to emergency care",
 }
+#: Columns of the ``outcomes`` table that may be missing (<NA>), as documented above.
+OUTCOME_NULLABLE = ("relapse_week", "surgery_week", "weeks_to_emergency_care")
 
 
 def outcome_dtypes(knowledge: Knowledge | None = None) -> dict[str, Any]:
@@ -438,6 +691,7 @@ def outcome_dtypes(knowledge: Knowledge | None = None) -> dict[str, Any]:
         "matched": "bool",
         "secondary_pathway": pd.CategoricalDtype((NO_SECONDARY_PATHWAY, *kb.pathways)),
         "secondary_fit": pd.CategoricalDtype((NO_SECONDARY, *FITS)),
+        "trajectory_class": pd.CategoricalDtype(CLASSES),
         "baseline_pain": "int8",
         "baseline_odi": "int8",
         "final_pain": "int8",
@@ -446,7 +700,14 @@ def outcome_dtypes(knowledge: Knowledge | None = None) -> dict[str, Any]:
         "weeks_to_recovery": "int16",
         "recovered": "bool",
         "censoring": pd.CategoricalDtype(CENSORING),
+        "recovered_at_end": "bool",
+        "relapsed": "bool",
+        "relapse_week": "Int16",
+        "surgery": "bool",
+        "surgery_week": "Int16",
         "harm": "bool",
+        "weeks_to_emergency_care": "Float32",
+        "lasting_deficit": "bool",
     }
 
 
@@ -470,7 +731,7 @@ def visit_dtypes(knowledge: Knowledge | None = None) -> dict[str, Any]:
 
 REQUIRED = (
     "patient_id", "condition", "secondary_condition", "pathway", "latent_severity", "chronic",
-    "pain_nrs", "odi",
+    "age", "pain_nrs", "odi",
 )  # fmt: skip
 
 
@@ -555,6 +816,7 @@ def simulate(
     noise: Noise | None = None,
     params: RecoveryParams | None = None,
     knowledge: Knowledge | None = None,
+    surgery_week: Any = None,
 ) -> Simulation:
     """Simulate weekly follow-up of ``patients`` given the pathway each one receives.
 
@@ -575,6 +837,15 @@ def simulate(
         Also build the long ``visits`` table (skip it to save memory on large cohorts).
     noise
         Draws from :func:`draw_noise` to reuse across policies (drawn here if ``None``).
+    params
+        Recovery parameters (default: :func:`load_recovery`); the sensitivity analysis passes
+        :meth:`RecoveryParams.with_values` copies.
+    knowledge
+        The knowledge base (default: the packaged one).
+    surgery_week
+        Planned operation week per patient (NaN: none planned), for trial arms such as early
+        surgery; an operation planned in a week replaces the model's referral for that patient
+        (``None``: the model decides for everyone).
 
     Returns
     -------
@@ -608,6 +879,15 @@ def simulate(
     noise = noise if noise is not None else draw_noise(n, seed, params)
     if noise.adherence.shape != (n,):
         raise ValueError(f"noise was drawn for {noise.adherence.shape[0]} patients, not {n}")
+    if noise.pain_z.shape[1] != params.follow_up_weeks:
+        raise ValueError(
+            f"noise was drawn for {noise.pain_z.shape[1]} weeks, not {params.follow_up_weeks}"
+        )
+    planned = None
+    if surgery_week is not None:
+        planned = np.asarray(surgery_week, dtype=float)
+        if planned.shape != (n,):
+            raise ValueError(f"surgery_week must hold one value per patient ({n})")
 
     cond = _codes(patients["condition"], kb.condition_names, "column 'condition'")
     sec = _codes(
@@ -624,16 +904,36 @@ def simulate(
     if duplicated.any():
         rows = ", ".join(str(i) for i in np.flatnonzero(duplicated)[:5])
         raise ValueError(f"column 'patient_id' has duplicate ids, e.g. at rows {rows}")
-    for column, low, high in (("pain_nrs", 0, 10), ("odi", 0, 100), ("latent_severity", 0, 1)):
+    for column, low, high in (
+        ("pain_nrs", 0, 10), ("odi", 0, 100), ("latent_severity", 0, 1), ("age", 0, 130),
+    ):  # fmt: skip
         _check_range(patients[column], column, low, high)
     baseline_pain = patients["pain_nrs"].to_numpy(dtype=np.float32)
     baseline_odi = patients["odi"].to_numpy(dtype=np.float32)
 
-    level = _symptom_level(kb, params, noise, patients, cond, sec, fit, sec_fit)
+    course = _course(kb, params, noise, patients, cond, sec, path, fit, sec_fit, planned)
     flare_p = _flare_probability(params, fit, sec_fit)
-    pain, odi = _scores(params, noise, level, flare_p, baseline_pain, baseline_odi)
+    pain, odi = _scores(params, noise, course.level, flare_p, baseline_pain, baseline_odi)
+    relapse = _relapses(params, noise, pain, course.level)
+    if relapse is not None:
+        weeks_relapsed, rows = relapse
+        level = course.level[rows]
+        level[weeks_relapsed] = np.maximum(
+            level[weeks_relapsed], np.float32(params.relapse["level"])
+        )
+        pain[rows], odi[rows] = _scores(
+            params, _rows(noise, rows), level, flare_p[rows], baseline_pain[rows],
+            baseline_odi[rows],
+        )  # fmt: skip
     care = (path, chosen, fit, sec_fit)
-    return _tables(kb, params, patients, care, cond, sec, pain, odi, noise, dropout, visits)
+    return _tables(
+        kb, params, patients, care, cond, sec, pain, odi, noise, dropout, visits, course, relapse
+    )
+
+
+def _rows(noise: Noise, rows: np.ndarray) -> Noise:
+    """The draws of some patients only."""
+    return Noise(**{name: getattr(noise, name)[rows] for name in Noise.__dataclass_fields__})
 
 
 def _care_fits(
@@ -672,58 +972,220 @@ def _care_fits(
     return fit, np.where(sec >= 0, sec_fit, -1)
 
 
-def _symptom_level(
+def prognostic_score(patients: pd.DataFrame, params: RecoveryParams | None = None) -> np.ndarray:
+    """Each patient's prognostic score: the log-odds shift towards a persistent course.
+
+    ``ln(chronic_odds_ratio) x chronic + severity_log_odds x (severity - 0.5) +
+    age_log_odds_per_decade x (age - 50) / 10`` (``[prognosis]`` of ``recovery.toml``); 0 for an
+    acute patient of average severity aged 50, the patient the membership shares describe.
+
+    Parameters
+    ----------
+    patients
+        The ``patients`` table (``chronic``, ``latent_severity`` and ``age``).
+    params
+        Recovery parameters (default: :func:`load_recovery`).
+
+    Returns
+    -------
+    numpy.ndarray
+        One score per patient.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"chronic": [False, True], "latent_severity": [0.5, 0.5],
+    ...                   "age": [50, 50]})
+    >>> np.round(prognostic_score(p), 3).tolist()
+    [0.0, 0.892]
+    """
+    params = params if params is not None else load_recovery()
+    g = params.prognosis
+    return (
+        math.log(g["chronic_odds_ratio"]) * patients["chronic"].to_numpy(dtype=float)
+        + g["severity_log_odds"] * (patients["latent_severity"].to_numpy(dtype=float) - 0.5)
+        + g["age_log_odds_per_decade"] * (patients["age"].to_numpy(dtype=float) - 50) / 10
+    )
+
+
+def class_probabilities(
+    condition: np.ndarray, score: np.ndarray, fit: np.ndarray, params: RecoveryParams
+) -> np.ndarray:
+    """Probability of each trajectory class per part, shape ``(n, len(CLASSES))``.
+
+    ``condition`` and ``fit`` are codes (into the knowledge base's conditions and
+    :data:`FITS`), ``score`` the :func:`prognostic_score`. The odds of class ``k`` against
+    recovering quickly are the membership odds times ``exp(weight_k x (score +
+    ln persistence_odds_ratio[fit]))``.
+
+    Examples
+    --------
+    >>> params = load_recovery()
+    >>> p = class_probabilities(np.array([0]), np.array([0.0]), np.array([1]), params)
+    >>> np.allclose(p, params.membership().iloc[0].to_numpy())
+    True
+    """
+    shares = params.membership().to_numpy()
+    weights = np.array([params[f"classes.{k}.persistence_weight"] for k in CLASSES])
+    odds_ratio = np.log([params[f"fit.{f}.persistence_odds_ratio"] for f in FITS])
+    with np.errstate(divide="ignore"):
+        base = np.log(shares[condition])
+    logits = base + weights[None, :] * (score + odds_ratio[fit])[:, None]
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class _Course:
+    """The symptom level (n x W, weeks 1..W) and what happened on the way."""
+
+    level: np.ndarray
+    trajectory_class: np.ndarray
+    surgery_week: np.ndarray  # float, NaN: none within follow-up
+    emergency_weeks: np.ndarray  # float, NaN: no serious pathology
+    deficit: np.ndarray
+
+
+def _course(
     kb: Knowledge,
     params: RecoveryParams,
     noise: Noise,
     patients: pd.DataFrame,
     cond: np.ndarray,
     sec: np.ndarray,
+    path: np.ndarray,
     fit: np.ndarray,
     sec_fit: np.ndarray,
-) -> np.ndarray:
-    """Symptom level relative to baseline, shape (n, W): weeks 1..W.
+    planned: np.ndarray | None,
+) -> _Course:
+    """Symptom level relative to baseline, with classes, surgery and lasting harm.
 
     ``sec`` is the secondary condition (-1: none); ``fit`` and ``sec_fit`` are the fits of
     the care to each part (:func:`_care_fits`).
     """
-    mods = params.modifiers
+    mods, harm = params.modifiers, params.harm
+    weeks = params.follow_up_weeks
+    classes = params.class_table()
+    half_life = classes["half_life_weeks"].to_numpy()
+    floor = classes["floor"].to_numpy()
     fields = {f: np.array([params.fit[name][f] for name in FITS]) for f in FIT_FIELDS}
-    base_rate = np.log(2) / np.array([params.half_life_weeks[c] for c in kb.condition_names])
-    severity = patients["latent_severity"].to_numpy(dtype=float)
+    score = prognostic_score(patients, params)
     chronic = patients["chronic"].to_numpy(dtype=bool)
     # Patient-level rate modifiers (pathway-independent).
     modifier = (
         np.where(chronic, mods["chronic_rate_multiplier"], 1.0)
-        * np.exp(-mods["severity_slope"] * (severity - 0.5))
         * (mods["adherence_floor"] + (1 - mods["adherence_floor"]) * noise.adherence)
         * np.exp(mods["individual_rate_sd"] * noise.rate_z)
     )
-    t = np.arange(1, params.follow_up_weeks + 1, dtype=np.float32)
+    t = np.arange(1, weeks + 1, dtype=np.float32)
     peak = params.peak_week
     bump = (t / peak) * np.exp(1 - t / peak)  # 0 at t = 0, 1 at the peak, fades after
+    serious = kb.condition_names.index(SERIOUS) if SERIOUS in kb.condition_names else -1
+    # Weeks until a routine pathway recognises serious pathology (geometric, at least 1).
+    q = harm["detection_weekly_probability"]
+    detection = (
+        np.floor(np.log1p(-noise.detection_u) / math.log1p(-q)) + 1 if q < 1
+        else np.ones(len(cond))
+    )  # fmt: skip
 
-    def part(condition: np.ndarray, fit: np.ndarray, mod: np.ndarray) -> np.ndarray:
-        rate = (base_rate[condition] * fields["rate_multiplier"][fit] * mod).astype(np.float32)
-        floor = fields["floor"][fit].astype(np.float32)[:, None]
-        delay = fields["delay_weeks"][fit].astype(np.float32)[:, None]
-        elapsed = np.maximum(t - delay, 0)
-        level = floor + (1 - floor) * np.exp(-rate[:, None] * elapsed)
+    def part(condition: np.ndarray, fit: np.ndarray, u: np.ndarray, rows: np.ndarray):
+        probs = class_probabilities(condition, score[rows], fit, params)
+        k = np.minimum((u[:, None] > np.cumsum(probs, axis=1)).sum(axis=1), len(CLASSES) - 1)
+        rate = np.log(2) / half_life[k] * fields["rate_multiplier"][fit] * modifier[rows]
+        is_serious = condition == serious
+        harmful = fit == FITS.index("harmful")
+        # Weeks until the care that fits starts: the fit's delay, the detection time of
+        # serious pathology on a routine pathway, or the emergency delay when referred.
+        delay = np.where(harmful, detection[rows], fields["delay_weeks"][fit])
+        delay = np.where(is_serious & ~harmful, harm["emergency_delay_weeks"], delay)
+        emergency = np.where(is_serious, delay, np.nan)
+        p_deficit = 1 / (1 + np.exp(-(harm["deficit_intercept"]
+                                      + harm["deficit_slope_per_week"] * delay)))  # fmt: skip
+        deficit = is_serious & (noise.deficit_u[rows] < p_deficit)
+        low = floor[k] + np.where(deficit, harm["deficit_floor"] * (1 - floor[k]), 0.0)
+        # Before care starts the level rises by the progression of untreated serious
+        # pathology (0 otherwise); then it falls from where it stood towards the class floor.
+        rise = np.where(harmful, harm["progression_per_week"], 0.0).astype(np.float32)
+        start = 1 + rise * delay.astype(np.float32)
+        delay32, low32 = delay.astype(np.float32)[:, None], low.astype(np.float32)[:, None]
+        elapsed = np.maximum(t - delay32, 0)
+        falling = low32 + (start[:, None] - low32) * np.exp(
+            -rate.astype(np.float32)[:, None] * elapsed
+        )
+        level = np.where(t < delay32, 1 + rise[:, None] * t, falling).astype(np.float32)
         agg = fields["aggravation"][fit].astype(np.float32)
         if agg.any():
             level += agg[:, None] * bump
-        return level
+        return level, k, emergency, deficit
 
+    rows = np.arange(len(cond))
+    level, k, emergency, deficit = part(cond, fit, noise.class_u[:, 0], rows)
+    baseline = patients["pain_nrs"].to_numpy(dtype=float)
+    surgery = _surgery(kb, params, noise, cond, path, fit, level, planned, baseline)
+    if np.isfinite(surgery).any():
+        s = params.surgery
+        operated = np.flatnonzero(np.isfinite(surgery))
+        week = surgery[operated].astype(int)
+        at = level[operated, week - 1][:, None]
+        post_floor = np.float32(s["post_floor"])
+        after = post_floor + np.maximum(at - post_floor, 0) * np.exp(
+            -np.log(2) / s["post_half_life_weeks"] * (t - week[:, None])
+        )
+        level[operated] = np.where(t >= week[:, None], np.minimum(level[operated], after),
+                                   level[operated])  # fmt: skip
     has_sec = sec >= 0
-    level = part(cond, fit, modifier)
     if has_sec.any():
-        # A combined presentation: each part follows the fit of the care treating it; both
-        # must be addressed for the level to reach a low floor.
+        # A combined presentation: each part follows its own class and the fit of the care
+        # treating it; both must be addressed for the level to reach a low floor.
         share = np.float32(mods["secondary_share"])
         rows = np.flatnonzero(has_sec)
-        second = part(sec[rows], sec_fit[rows], modifier[rows])
+        second, _, sec_emergency, sec_deficit = part(
+            sec[rows], sec_fit[rows], noise.class_u[rows, 1], rows
+        )
         level[rows] = (1 - share) * level[rows] + share * second
-    return level
+        emergency[rows] = np.where(np.isnan(emergency[rows]), sec_emergency, emergency[rows])
+        deficit[rows] |= sec_deficit
+    return _Course(level, k, surgery, emergency, deficit)
+
+
+def _surgery(
+    kb: Knowledge,
+    params: RecoveryParams,
+    noise: Noise,
+    cond: np.ndarray,
+    path: np.ndarray,
+    fit: np.ndarray,
+    level: np.ndarray,
+    planned: np.ndarray | None,
+    baseline_pain: np.ndarray,
+) -> np.ndarray:
+    """Week of each patient's operation (NaN: none within follow-up).
+
+    A patient with severe pain at baseline (``min_baseline_pain`` or more) and an operable
+    condition, whose care ends up on the surgical pathway (chosen, or reached after an
+    unneeded emergency referral) and whose level has not fallen to
+    ``not_improved_level`` by ``decision_week`` is referred with ``referral_probability`` and
+    operated on after a wait drawn between ``wait_weeks_min`` and ``wait_weeks_max``. A planned
+    week (a trial's early-surgery arm) replaces the model's decision for that patient.
+    """
+    s = params.surgery
+    weeks = params.follow_up_weeks
+    operable = np.isin(np.asarray(kb.condition_names)[cond], params.surgery_conditions)
+    surgical = kb.pathways.index(params.surgery_pathway)
+    on_pathway = (path == surgical) | (fit == FITS.index("redirected"))
+    decision = int(s["decision_week"])
+    stuck = level[:, min(decision, weeks) - 1] > s["not_improved_level"]
+    severe = baseline_pain >= s["min_baseline_pain"]
+    referred = (
+        operable & on_pathway & stuck & severe & (noise.surgery_u < s["referral_probability"])
+    )
+    span = s["wait_weeks_max"] - s["wait_weeks_min"] + 1
+    wait = s["wait_weeks_min"] + np.floor(noise.wait_u * span)
+    week = np.where(referred, decision + wait, np.nan)
+    if planned is not None:
+        week = np.where(np.isnan(planned), week, planned)
+    week = np.where((week >= 1) & (week <= weeks), np.round(week), np.nan)
+    return week
 
 
 def _flare_probability(params: RecoveryParams, fit: np.ndarray, sec_fit: np.ndarray) -> np.ndarray:
@@ -758,6 +1220,37 @@ def _scores(
     pain = np.concatenate([baseline_pain.astype(np.int8)[:, None], pain], axis=1)
     odi = np.concatenate([baseline_odi.astype(np.int8)[:, None], odi], axis=1)
     return pain, odi
+
+
+def _relapses(
+    params: RecoveryParams, noise: Noise, pain: np.ndarray, level: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Relapse episodes after a first sustained recovery: (weeks mask, rows) or ``None``.
+
+    The episode starts after the week recovery is confirmed, at a constant weekly hazard whose
+    chance within 52 weeks is ``probability_within_year``, and lasts between
+    ``duration_weeks_min`` and ``duration_weeks_max`` weeks (the draws are pathway-
+    independent; the care moves only the recovery week they follow). The mask is over weeks
+    1..W of the returned rows.
+    """
+    r = params.relapse
+    weeks = params.follow_up_weeks
+    start = _first_sustained(recovery_criterion(pain, params), params.sustained_visits)
+    confirmed = start + params.sustained_visits - 1
+    p = r["probability_within_year"]
+    if p <= 0:
+        return None
+    hazard = 1 - (1 - p) ** (1 / 52)
+    gap = np.floor(np.log1p(-noise.relapse_u) / math.log1p(-hazard)) + 1 if hazard < 1 else 1
+    onset = confirmed + gap
+    rows = np.flatnonzero((start >= 1) & (onset <= weeks))
+    if rows.size == 0:
+        return None
+    span = r["duration_weeks_max"] - r["duration_weeks_min"] + 1
+    length = r["duration_weeks_min"] + np.floor(noise.relapse_length_u[rows] * span)
+    t = np.arange(1, weeks + 1)[None, :]
+    first = onset[rows][:, None]
+    return (t >= first) & (t < first + length[:, None]), rows
 
 
 def recovery_criterion(pain: np.ndarray, params: RecoveryParams | None = None) -> np.ndarray:
@@ -801,11 +1294,16 @@ def _first_sustained(qualifies: np.ndarray, run: int) -> np.ndarray:
     return np.where(ok.any(axis=1), first, -1)
 
 
+def _whole(weeks: np.ndarray) -> pd.arrays.IntegerArray:
+    """Whole weeks with <NA> where NaN."""
+    return pd.array(weeks, dtype="Float64").astype("Int16")
+
+
 def _tables(
     kb: Knowledge,
     params: RecoveryParams,
     patients: pd.DataFrame,
-    care: tuple[np.ndarray, np.ndarray, np.ndarray],
+    care: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     cond: np.ndarray,
     sec: np.ndarray,
     pain: np.ndarray,
@@ -813,6 +1311,8 @@ def _tables(
     noise: Noise,
     dropout: float,
     with_visits: bool,
+    course: _Course,
+    relapse: tuple[np.ndarray, np.ndarray] | None,
 ) -> Simulation:
     n = len(patients)
     path, chosen, fit, sec_fit = care
@@ -835,9 +1335,17 @@ def _tables(
     lost = first_missed <= weeks
     weeks_to = np.where(recovered, start, last_visit).astype(np.int16)
     censoring = np.where(recovered, 0, np.where(lost, 1, 2)).astype(np.int8)
+    rows = np.arange(n)
+    relapsed = np.zeros(n, dtype=bool)
+    relapse_week = np.full(n, np.nan)
+    if relapse is not None:
+        mask, which = relapse
+        onset = mask.argmax(axis=1) + 1  # first relapse week (1-based)
+        relapsed[which] = onset <= last_visit[which]
+        relapse_week[which] = np.where(relapsed[which], onset, np.nan)
+    surgery = np.isfinite(course.surgery_week) & (course.surgery_week <= last_visit)
 
     true_path = np.array([kb.pathways.index(c.pathway) for c in kb.conditions])[cond]
-    rows = np.arange(n)
     dtypes = outcome_dtypes(kb)
 
     def cat(codes: np.ndarray, name: str) -> pd.Categorical:
@@ -855,6 +1363,7 @@ def _tables(
             "matched": path == true_path,
             "secondary_pathway": cat(chosen + 1, "secondary_pathway"),
             "secondary_fit": cat(sec_fit + 1, "secondary_fit"),
+            "trajectory_class": cat(course.trajectory_class, "trajectory_class"),
             "baseline_pain": pain[:, 0],
             "baseline_odi": odi[:, 0],
             "final_pain": pain[rows, last_visit],
@@ -863,7 +1372,14 @@ def _tables(
             "weeks_to_recovery": weeks_to,
             "recovered": recovered,
             "censoring": cat(censoring, "censoring"),
+            "recovered_at_end": qualifies[rows, last_visit],
+            "relapsed": relapsed,
+            "relapse_week": _whole(relapse_week),
+            "surgery": surgery,
+            "surgery_week": _whole(np.where(surgery, course.surgery_week, np.nan)),
             "harm": (fit == FITS.index("harmful")) | (sec_fit == FITS.index("harmful")),
+            "weeks_to_emergency_care": pd.array(course.emergency_weeks, dtype="Float32"),
+            "lasting_deficit": course.deficit,
         }
     ).astype({k: v for k, v in dtypes.items() if isinstance(v, str)})
     outcomes.index = pd.RangeIndex(n)
@@ -946,12 +1462,15 @@ def simulate_policies(
     dropout: float | None = None,
     visits: bool = True,
     knowledge: Knowledge | None = None,
+    params: RecoveryParams | None = None,
+    noise: Noise | None = None,
 ) -> dict[str, Simulation]:
     """Simulate the same patients under each policy with common random numbers.
 
     ``policies`` maps a name to pathways or a care plan (as :func:`simulate` takes them). The
     draws are made once and shared, so differences between policies are the effect of triage
-    alone.
+    alone. ``params`` (default: :func:`load_recovery`) and ``noise`` (default: drawn here)
+    let a sensitivity analysis reuse the same draws across parameter sets.
 
     Examples
     --------
@@ -964,8 +1483,8 @@ def simulate_policies(
     True
     """
     kb = knowledge if knowledge is not None else load_knowledge()
-    params = load_recovery(kb)
-    noise = draw_noise(len(patients), seed, params)
+    params = params if params is not None else load_recovery(kb)
+    noise = noise if noise is not None else draw_noise(len(patients), seed, params)
     return {
         name: simulate(
             patients,

@@ -42,6 +42,9 @@ RANGES: Mapping[str, tuple[float, float]] = {
     "final_odi": (0, 100),
     "last_visit_week": (0, 520),
     "weeks_to_recovery": (0, 520),
+    "relapse_week": (1, 520),
+    "surgery_week": (1, 520),
+    "weeks_to_emergency_care": (0, 520),
 }
 OPTIONAL_CATEGORIES = ("occupation", "onset", "trigger", "side")
 
@@ -138,9 +141,13 @@ def patients_schema(
     return pa.DataFrameSchema(columns, strict=generated, name="patients", coerce=False)
 
 
-def _schema_from_dtypes(name: str, dtypes: Mapping[str, Any], unique: str | None):
+def _schema_from_dtypes(
+    name: str, dtypes: Mapping[str, Any], unique: str | None, nullable: Iterable[str] = ()
+):
     columns = {
-        col: pa.Column(dtype, checks=_check_for(col), nullable=False, unique=col == unique)
+        col: pa.Column(
+            dtype, checks=_check_for(col), nullable=col in nullable, unique=col == unique
+        )  # fmt: skip
         for col, dtype in dtypes.items()
     }
     return pa.DataFrameSchema(columns, strict=True, name=name)
@@ -167,9 +174,11 @@ def outcomes_schema(knowledge: Knowledge | None = None) -> pa.DataFrameSchema:
     >>> outcomes_schema().columns["patient_id"].unique
     True
     """
-    from outcomes.recovery import outcome_dtypes
+    from outcomes.recovery import OUTCOME_NULLABLE, outcome_dtypes
 
-    return _schema_from_dtypes("outcomes", outcome_dtypes(knowledge), unique="patient_id")
+    return _schema_from_dtypes(
+        "outcomes", outcome_dtypes(knowledge), unique="patient_id", nullable=OUTCOME_NULLABLE
+    )
 
 
 def validate_patients(df: pd.DataFrame) -> pd.DataFrame:

@@ -168,7 +168,7 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
                 f"targets.toml: [{name}] target {value} is outside [{low}, {high}]"
             )
         source = node["target"]["source"]
-        _check_basis(reader, name, basis, derived, source, calibrated_studies)
+        check_basis(reader, name, basis, derived, source, calibrated_studies)
         targets.append(
             Target(
                 name=name,
@@ -193,10 +193,32 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
     return tuple(targets)
 
 
-def _check_basis(
+def check_basis(
     reader: _Reader, name: str, basis: str, derived: bool, source: str, calibrated: set[str]
 ) -> None:
-    """A target's basis agrees with its source and with the knowledge base's calibrations."""
+    """A target's basis agrees with its source and with the knowledge base's calibrations.
+
+    Used by every file of targets (``targets.toml``, ``recovery_targets.toml``): an input
+    echoed back is not derived; a published or calibrated figure cites a study; a calibrated
+    one cites a study that some number of the knowledge base is calibrated to.
+
+    Parameters
+    ----------
+    reader
+        The reader of the targets file (for the error message).
+    name, basis, derived, source
+        The target's name, basis, derived flag and the source of its expected figure.
+    calibrated
+        Sources of the knowledge base's calibrated numbers.
+
+    Examples
+    --------
+    >>> from outcomes.knowledge import KNOWLEDGE_DIR, _Reader, _References
+    >>> refs = _References(KNOWLEDGE_DIR / "references.toml")
+    >>> r = _Reader(KNOWLEDGE_DIR / "targets.toml", refs, {})
+    >>> check_basis(r, "x", "published", True, "study:capra2011", set()) is None
+    True
+    """
     if basis == "input":
         if derived:
             raise reader.fail(
