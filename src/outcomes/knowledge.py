@@ -293,6 +293,17 @@ class _Reader:
                 f"('study:key'), not {entry['source']!r}",
             )
 
+    def sourced(self, node: dict[str, Any], key: str, name: str) -> Any:
+        """The value of a ``{ value = ..., source = "..." }`` entry of any type (a range as a
+        list, a flag), its source checked and recorded; numbers go through :meth:`number`."""
+        full = f"{key}.{name}" if key else name
+        entry = node.get(name)
+        if not isinstance(entry, dict) or set(entry) != {"value", "source"}:
+            raise self.fail(full, f'must be {{ value = ..., source = "..." }}, got {entry!r}')
+        self.references.check(self, full, entry["source"])
+        self.sources[f"{self.file}:{full}"] = entry["source"]
+        return entry["value"]
+
     def probability(self, node: dict[str, Any], key: str, name: str) -> float:
         return self.number(node, key, name, low=0.0, high=1.0, what="a probability")
 

@@ -140,15 +140,16 @@ def load_recovery_targets(knowledge: Knowledge | None = None) -> tuple[RecoveryT
         derived = node.get("derived")
         if not isinstance(derived, bool):
             raise reader.fail(f"{name}.derived", f"must be true or false, got {derived!r}")
-        where = reader.table(node.get("where", {}), f"{name}.where")
-        for column, bound in where.items():
-            if column not in columns:
-                raise reader.fail(f"{name}.where.{column}", "is not a column of the patients table")
-            if not (isinstance(bound, bool) or (isinstance(bound, list) and len(bound) == 2)):
-                raise reader.fail(
-                    f"{name}.where.{column}", f"must be [low, high] or a flag, got {bound!r}"
-                )
-        options = {f: node[f] for f in STATISTICS[statistic]}
+        where = read_where(reader, node, name, columns)
+        options = {
+            f: reader.sourced(node, name, f) if isinstance(node[f], dict) else node[f]
+            for f in STATISTICS[statistic]
+        }
+        for f in ("week", "weeks", "fraction", "min_weeks", "max_weeks"):
+            if f in options and (
+                isinstance(options[f], bool) or not isinstance(options[f], int | float)
+            ):
+                raise reader.fail(f"{name}.{f}", f"must be a sourced number, got {node[f]!r}")
         if statistic == "class_share" and not set(options["classes"]) <= set(CLASSES):
             raise reader.fail(f"{name}.classes", f"must list classes from: {', '.join(CLASSES)}")
         if statistic == "improved_at" and options["measure"] not in MEASURES:
@@ -173,6 +174,51 @@ def load_recovery_targets(knowledge: Knowledge | None = None) -> tuple[RecoveryT
         )  # fmt: skip
     assert set(BASES) >= {t.basis for t in targets}
     return tuple(targets)
+
+
+def read_where(reader: _Reader, node: dict, name: str, columns: set[str]) -> dict[str, Any]:
+    """A study's inclusion criteria: patients-table column -> [low, high] or a flag, each
+    written ``{ value = ..., source = "..." }``.
+
+    Parameters
+    ----------
+    reader
+        The reader of the file (for sources and error messages).
+    node
+        The target's or trial's table.
+    name
+        Its name.
+    columns
+        Columns of the patients table.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from outcomes.knowledge import KNOWLEDGE_DIR, _References
+    >>> refs = _References(KNOWLEDGE_DIR / "references.toml")
+    >>> r = _Reader(KNOWLEDGE_DIR / "trials.toml", refs, {})
+    >>> read_where(r, r.data["peul2007"], "peul2007", {"symptom_duration_weeks", "pain_nrs"})
+    {'symptom_duration_weeks': [6, 12], 'pain_nrs': [6, 10]}
+    """
+    where = {}
+    for column in reader.table(node.get("where", {}), f"{name}.where"):
+        if column not in columns:
+            raise reader.fail(f"{name}.where.{column}", "is not a column of the patients table")
+        bound = reader.sourced(node["where"], f"{name}.where", column)
+        ok = isinstance(bound, bool) or (
+            isinstance(bound, list) and len(bound) == 2
+            and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bound)
+            and bound[0] <= bound[1]
+        )  # fmt: skip
+        if not ok:
+            raise reader.fail(
+                f"{name}.where.{column}", f"must be [low, high] or a flag, got {bound!r}"
+            )
+        where[column] = bound
+    return where
 
 
 def _selected(patients: pd.DataFrame, t: RecoveryTarget) -> np.ndarray:

@@ -116,8 +116,7 @@ SCHEMA: Mapping[str, Mapping[str, tuple[float, float, bool]]] = {
     "aggravation": {"peak_week": (0.5, 52, False)},
     "surgery": {
         "decision_week": (1, 52, True), "not_improved_level": (0, 2, False),
-        "min_baseline_pain": (0, 10, False),
-        "referral_probability": (*_P, False), "wait_weeks_min": (0, 104, True),
+        "min_baseline_pain": (0, 10, False), "wait_weeks_min": (0, 104, True),
         "wait_weeks_max": (0, 104, True), "post_half_life_weeks": (0.1, 52, False),
         "post_floor": (0, 1, False),
     },
@@ -243,7 +242,7 @@ class RecoveryParams:
 
         Examples
         --------
-        >>> load_recovery().class_table().loc["persistent_severe", "floor"]
+        >>> float(load_recovery().class_table().loc["persistent_severe", "floor"])
         0.95
         """
         rows = {k: self._table(f"classes.{k}") for k in CLASSES}
@@ -314,7 +313,7 @@ class RecoveryParams:
 def _bounds(key: str) -> tuple[float, float, bool]:
     """Allowed (low, high, whole number) of a dotted key of ``recovery.toml``."""
     table, name = key.rsplit(".", 1)
-    if table.startswith("membership."):
+    if table.startswith("membership.") or table == "surgery.referral_probability":
         return 0.0, 1.0, False
     for pattern in (table, table.split(".", 1)[0] + ".*"):
         if pattern in SCHEMA and name in SCHEMA[pattern]:
@@ -423,9 +422,13 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
             raise reader.fail(f"{key}.{absent[0]}", "is missing")
 
     surgery = reader.table(data.get("surgery"), "surgery")
-    names = {"conditions": "names", "pathway": "name"}
+    names = {"conditions": "names", "pathway": "name", "referral_probability": ""}
     surgery_numbers = {k: v for k, v in surgery.items() if k not in names}
     numbers(surgery_numbers, "surgery", SCHEMA["surgery"])
+    numbers(
+        surgery.get("referral_probability"), "surgery.referral_probability",
+        {name: (*_P, False) for name in kb.setting_names},
+    )  # fmt: skip
     operated = _named(reader, surgery.get("conditions"), "surgery.conditions", "names",
                       kb.condition_names)  # fmt: skip
     pathway = _named(reader, surgery.get("pathway"), "surgery.pathway", "name", kb.pathways)
@@ -730,8 +733,8 @@ def visit_dtypes(knowledge: Knowledge | None = None) -> dict[str, Any]:
 
 
 REQUIRED = (
-    "patient_id", "condition", "secondary_condition", "pathway", "latent_severity", "chronic",
-    "age", "pain_nrs", "odi",
+    "patient_id", "setting", "condition", "secondary_condition", "pathway", "latent_severity",
+    "chronic", "age", "pain_nrs", "odi",
 )  # fmt: skip
 
 
@@ -1121,7 +1124,8 @@ def _course(
     rows = np.arange(len(cond))
     level, k, emergency, deficit = part(cond, fit, noise.class_u[:, 0], rows)
     baseline = patients["pain_nrs"].to_numpy(dtype=float)
-    surgery = _surgery(kb, params, noise, cond, path, fit, level, planned, baseline)
+    setting = _codes(patients["setting"], kb.setting_names, "column 'setting'")
+    surgery = _surgery(kb, params, noise, cond, path, fit, level, planned, baseline, setting)
     if np.isfinite(surgery).any():
         s = params.surgery
         operated = np.flatnonzero(np.isfinite(surgery))
@@ -1158,13 +1162,15 @@ def _surgery(
     level: np.ndarray,
     planned: np.ndarray | None,
     baseline_pain: np.ndarray,
+    setting: np.ndarray,
 ) -> np.ndarray:
     """Week of each patient's operation (NaN: none within follow-up).
 
     A patient with severe pain at baseline (``min_baseline_pain`` or more) and an operable
     condition, whose care ends up on the surgical pathway (chosen, or reached after an
     unneeded emergency referral) and whose level has not fallen to
-    ``not_improved_level`` by ``decision_week`` is referred with ``referral_probability`` and
+    ``not_improved_level`` by ``decision_week`` is referred with the ``referral_probability``
+    of the setting where the patient is seen (``setting``: codes), and
     operated on after a wait drawn between ``wait_weeks_min`` and ``wait_weeks_max``. A planned
     week (a trial's early-surgery arm) replaces the model's decision for that patient.
     """
@@ -1176,9 +1182,9 @@ def _surgery(
     decision = int(s["decision_week"])
     stuck = level[:, min(decision, weeks) - 1] > s["not_improved_level"]
     severe = baseline_pain >= s["min_baseline_pain"]
-    referred = (
-        operable & on_pathway & stuck & severe & (noise.surgery_u < s["referral_probability"])
-    )
+    referral = np.array([params[f"surgery.referral_probability.{x}"] for x in kb.setting_names])
+    chance = referral[setting]
+    referred = operable & on_pathway & stuck & severe & (noise.surgery_u < chance)
     span = s["wait_weeks_max"] - s["wait_weeks_min"] + 1
     wait = s["wait_weeks_min"] + np.floor(noise.wait_u * span)
     week = np.where(referred, decision + wait, np.nan)

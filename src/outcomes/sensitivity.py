@@ -69,7 +69,8 @@ def parameter_ranges(params: RecoveryParams | None = None) -> pd.DataFrame:
     Examples
     --------
     >>> table = parameter_ranges()
-    >>> table.loc["fit.matched.persistence_odds_ratio", ["value", "low", "high"]].tolist()
+    >>> row = table.loc["fit.matched.persistence_odds_ratio"]
+    >>> [float(row[k]) for k in ("value", "low", "high")]
     [0.8, 0.6, 1.0]
     """
     params = params if params is not None else load_recovery()

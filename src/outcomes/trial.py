@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
 
-from outcomes.cohort import generate
+from outcomes.cohort import generate, patient_columns
 from outcomes.knowledge import (
     KNOWLEDGE_DIR,
     Knowledge,
@@ -28,6 +28,7 @@ from outcomes.knowledge import (
     _References,
     load_knowledge,
 )
+from outcomes.natural_history import read_where
 from outcomes.recovery import RecoveryParams, draw_noise, load_recovery, simulate
 
 #: First element of the spawn key of the simulated trials' sampling streams.
@@ -99,7 +100,11 @@ def load_trials(knowledge: Knowledge | None = None) -> tuple[Trial, ...]:
         population = node.get("population", [])
         if not isinstance(population, list) or not all(c in kb.condition_names for c in population):
             raise reader.fail(f"{name}.population", f"{population!r} must list conditions")
+        where = read_where(reader, node, name, {c.name for c in patient_columns(kb)})
         outcome = reader.text(node, name, "outcome")
+        threshold = (
+            reader.number(node, name, "threshold", low=0, high=10) if "threshold" in node else 0.0
+        )
         if outcome not in OUTCOMES:
             raise reader.fail(f"{name}.outcome", f"must be one of: {', '.join(OUTCOMES)}")
         arms = []
@@ -110,13 +115,14 @@ def load_trials(knowledge: Knowledge | None = None) -> tuple[Trial, ...]:
                 raise reader.fail(f"{name}.{which}.{unknown[0]}", f"is not one of {_ARM_KEYS}")
             if arm.get("pathway") not in kb.pathways:
                 raise reader.fail(f"{name}.{which}.pathway", f"must be one of {kb.pathways}")
-            week = arm.get("surgery_week")
-            share = arm.get("surgery_share", 1.0)
+            key = f"{name}.{which}"
+            week = reader.sourced(arm, key, "surgery_week") if "surgery_week" in arm else None
+            share = reader.sourced(arm, key, "surgery_share") if "surgery_share" in arm else 1.0
             if not (0 <= float(share) <= 1) or (week is not None and not 1 <= float(week) <= 52):
                 raise reader.fail(f"{name}.{which}", "surgery_week must be 1-52, surgery_share 0-1")
             arms.append(Arm(str(arm.get("label", which)), arm["pathway"],
                             None if week is None else float(week), float(share)))  # fmt: skip
-        size = node.get("size")
+        size = reader.sourced(node, name, "size")
         if not isinstance(size, int) or size < 4:
             raise reader.fail(
                 f"{name}.size", f"must be a whole number of patients >= 4, got {size!r}"
@@ -134,9 +140,9 @@ def load_trials(knowledge: Knowledge | None = None) -> tuple[Trial, ...]:
         trials.append(
             Trial(
                 name=name, label=reader.text(node, name, "label"), setting=setting,
-                population=tuple(population), where=dict(node.get("where", {})), size=size,
-                follow_up_weeks=int(node.get("follow_up_weeks", 52)), outcome=outcome,
-                threshold=float(node.get("threshold", 0)), experimental=arms[0],
+                population=tuple(population), where=where, size=size,
+                follow_up_weeks=int(reader.number(node, name, "follow_up_weeks", low=2, high=520)),
+                outcome=outcome, threshold=threshold, experimental=arms[0],
                 control=arms[1], basis=basis, hazard_ratio=hr, low=low, high=high,
                 source=node["hazard_ratio"]["source"], extra=extra,
             )
