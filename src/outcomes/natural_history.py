@@ -141,15 +141,15 @@ def load_recovery_targets(knowledge: Knowledge | None = None) -> tuple[RecoveryT
         if not isinstance(derived, bool):
             raise reader.fail(f"{name}.derived", f"must be true or false, got {derived!r}")
         where = read_where(reader, node, name, columns)
-        options = {
-            f: reader.sourced(node, name, f) if isinstance(node[f], dict) else node[f]
-            for f in STATISTICS[statistic]
-        }
-        for f in ("week", "weeks", "fraction", "min_weeks", "max_weeks"):
-            if f in options and (
-                isinstance(options[f], bool) or not isinstance(options[f], int | float)
-            ):
+        numeric = ("week", "weeks", "fraction", "min_weeks", "max_weeks")
+        options = {}
+        for f in STATISTICS[statistic]:
+            if f not in numeric:
+                options[f] = node[f]
+                continue
+            if not isinstance(node[f], dict):
                 raise reader.fail(f"{name}.{f}", f"must be a sourced number, got {node[f]!r}")
+            options[f] = reader.number(node, name, f, low=0, high=520)
         if statistic == "class_share" and not set(options["classes"]) <= set(CLASSES):
             raise reader.fail(f"{name}.classes", f"must list classes from: {', '.join(CLASSES)}")
         if statistic == "improved_at" and options["measure"] not in MEASURES:
