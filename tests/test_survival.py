@@ -703,3 +703,33 @@ def test_the_longest_titles_fit_their_figure(title):
     fig.canvas.draw()
     assert ax.title.get_window_extent().width <= fig.bbox.width
     plt.close(fig)
+
+
+def test_course_events_count_what_happened_per_policy():
+    from outcomes.survival import course_events, course_events_finding, fit_title, policy_title
+
+    patients = generate(2000, seed=9, setting="spine_clinic")
+    sims = simulate_policies(patients, policy_pathways(patients), seed=1, visits=False)
+    out = stack(sims)
+    table = course_events(out)
+    assert list(table.index) == list(sims)
+    for name, sim in sims.items():
+        o = sim.outcomes
+        row = table.loc[name]
+        assert row["operations"] == o["surgery"].sum()
+        assert row["operations_per_100"] == pytest.approx(100 * o["surgery"].mean())
+        assert row["relapses_per_100"] == pytest.approx(100 * o["relapsed"].mean())
+        assert row["lasting_deficits"] == o["lasting_deficit"].sum()
+        assert row["under_triaged"] == o["harm"].sum()
+    # Perfect triage sends every serious case to emergency care at once; everyone_spinal none.
+    assert table.loc["perfect", "under_triaged"] == 0
+    assert table.loc["everyone_spinal", "under_triaged"] == table.loc["everyone_spinal", "serious"]
+    assert (
+        table.loc["everyone_spinal", "median_weeks_to_emergency_care"]
+        > table.loc["perfect", "median_weeks_to_emergency_care"]
+    )
+    text = course_events_finding(table)
+    assert text.startswith("Operations per 100 patients: ")
+    # Titles state the finding from the numbers.
+    assert "slowest" in fit_title(sims["everyone_spinal"].outcomes, "everyone_spinal")
+    assert "recovers soonest" in policy_title(out)

@@ -16,22 +16,25 @@
 # %% [markdown]
 # # 03 · Recovery timelines: what a triage decision costs in weeks of pain
 #
-# A patient sent down the wrong care pathway usually still gets better — the natural history of
-# sciatica and its mimics is mostly favourable — but more slowly, and sometimes only after a
-# detour. This notebook puts a number on that cost. It follows every patient of a synthetic cohort
-# with weekly visits under several triage policies and asks:
+# Sciatica and its mimics mostly get better, but not all of them and not at the same pace:
+# prognostic cohorts of back-related leg pain in primary care find a majority improving within
+# months and a large minority with moderate or severe leg pain a year later. This notebook
+# follows every patient of a synthetic cohort weekly under several triage policies and asks:
 #
-# 1. **How long does recovery take** for each condition when the pathway fits?
+# 1. **How does each condition run its course** when the pathway fits, and who stays unwell?
 # 2. **What does a mismatch cost?** Time to recovery when the pathway fits the condition, when it
 #    does not, and when it makes things worse; and what an unaddressed second problem costs.
 # 3. **Which triage policy gets patients better soonest**, and how many weeks of pain does it
 #    save per 100 patients compared with the rules?
-# 4. **Who is harmed?** Serious pathology left on a routine pathway.
+# 4. **What else changes**: operations, relapses, and lasting harm from serious pathology left
+#    on a routine pathway.
+# 5. **How sure is the headline?** Each number with a sampling interval and an interval for the
+#    uncertainty of the model's own parameters.
 #
 # The same patients are simulated under every policy with the same random draws (common random
-# numbers), so any difference between policies is the effect of triage alone. Every rate,
-# multiplier and threshold lives in `src/outcomes/knowledge/recovery.toml` with its source;
-# numbers the source texts only give a direction for are marked as assumptions.
+# numbers), so any difference between policies is the effect of triage alone. Every number of
+# the recovery model lives in `src/outcomes/knowledge/recovery.toml` with its source and, where
+# uncertain, its plausible range; notebook 05 checks the model against published figures.
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides this cell)
@@ -41,12 +44,14 @@ SETTING: str = "primary_care"
 EXAM_MISSING_RATE: float | None = None  # share of exam signs unrecorded (None: setting's rate)
 DROPOUT: float = 0.1
 N_BOOT: int = 400
+N_PSA: int = 2000  # patients in the sensitivity analysis (the first N_PSA of the cohort)
+N_DRAWS: int = 100  # parameter draws of the probabilistic sensitivity analysis
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from outcomes import plots, recovery, survival
+from outcomes import plots, recovery, sensitivity, survival
 from outcomes.cohort import generate
 
 plots.use_style()
@@ -76,29 +81,47 @@ print(f"baseline pain already at or below {params.pain_max:g}/10: {low:.1%} of p
 # %% [markdown]
 # ## How the recovery model works
 #
-# Each week a patient's pain (0–10) and disability (ODI, 0–100) move from their baseline towards
-# a floor. How fast, and how low, depends on whether the pathway **fits** the condition:
+# **Natural history first.** Each patient's condition (and, in a combined presentation, the
+# secondary contributor) follows one of four courses, the trajectory classes described for
+# back-related leg pain in primary care: *recovering quickly*, *recovering slowly*,
+# *persistent moderate* and *persistent severe*. Each class has its own pace and the level it
+# settles at, as a share of the patient's baseline pain and disability:
+
+# %%
+params.class_table()
+
+# %% [markdown]
+# Which course a patient follows depends on the condition (shares under usual care for an acute
+# patient of average severity aged 50, below) and on prognostic factors the record holds:
+# chronic symptoms, more severe symptoms and older age all make a persistent course more likely.
+# Spinal stenosis is mostly persistent; pinched nerves in the neck mostly settle.
+
+# %%
+params.membership()
+
+# %% [markdown]
+# **Care relative to natural history.** The *fit* of the pathway to the condition changes the
+# odds of a persistent course and the pace within a course, by effects each with a plausible
+# range (usual care, a *mismatched* programme, is natural history):
 #
-# - **matched** — the pathway is the condition's own; fastest, lowest floor;
-# - **mismatched** — another routine programme: natural history only, slower, higher floor;
-# - **aggravating** — back-focused work for piriformis syndrome: symptoms rise for a few weeks
-#   before settling (the seed texts warn about exactly this);
-# - **redirected** — an emergency referral that was not needed: a detour of `delay_weeks`, then
-#   the primary condition's own pathway (which treats a secondary part only as that pathway
-#   would);
-# - **harmful** — serious pathology left on a routine pathway: symptoms progress. Flagged as a
-#   harm.
+# - **matched** — the condition's own pathway: somewhat faster, a persistent course less likely;
+# - **mismatched** — another routine programme: natural history;
+# - **aggravating** — back-focused work for piriformis syndrome: symptoms rise for a few weeks and
+#   a persistent course becomes more likely (the seed texts warn about exactly this);
+# - **redirected** — an emergency referral that was not needed: a detour of some weeks, then the
+#   primary condition's own pathway;
+# - **harmful** — serious pathology left on a routine pathway: symptoms progress until the red
+#   flags are recognised, and a lasting deficit becomes more likely with every week of delay.
 #
-# Chronic cases (more than 12 weeks of symptoms), more severe cases and less adherent patients
-# recover more slowly; flare-ups (less frequent when the pathway fits) and week-to-week noise
-# are added.
+# **Surgery** is offered to disc-herniation patients on the spinal pathway whose severe pain has
+# not improved by the decision week (more often in a spine clinic than in primary care).
+# **Relapses** are episodes of several weeks after a first recovery. Flare-ups (less frequent
+# when the pathway fits) and week-to-week noise are added.
 #
 # **Combined presentations** (a secondary contributor, such as tight hamstrings beside a disc
-# herniation) recover fully only when both parts are treated. A policy may give a second
-# pathway for the secondary part; *perfect* triage does, while the triage methods compared here
-# (rules, learned models, the oracle) choose one pathway per patient, so the secondary part of a
-# combined presentation is treated only when that one pathway happens to be its own, and then the
-# primary condition is not.
+# herniation) recover fully only when both parts are treated. *Perfect* triage treats both; the
+# triage methods compared here (rules, learned models, the oracle) choose one pathway per
+# patient.
 #
 # **Recovery** is defined in `recovery.toml`; patients who start at or below the absolute
 # cut-off can recover only through the relative fall, so nobody counts as recovered just for
@@ -114,7 +137,7 @@ print(recovery.recovery_definition(params))
 recovery.fit_table()
 
 # %% [markdown]
-# ## 1 · Time to recovery by condition, when triage is perfect
+# ## 1 · How each condition runs its course, when triage is perfect
 #
 # Each curve is the share of patients **not yet recovered** week by week (Kaplan–Meier, with a 95%
 # band); the numbers under the plot are the patients still being followed and not yet recovered.
@@ -134,6 +157,13 @@ print(survival.condition_findings(perfect))
 survival.median_times(perfect, by="condition")
 
 # %% [markdown]
+# Which course each condition followed under the reference policy: the share of its patients in
+# each trajectory class (the persistent classes are the patients still unwell at a year).
+
+# %%
+pd.crosstab(reference["condition"], reference["trajectory_class"], normalize="index").round(2)
+
+# %% [markdown]
 # ## 2 · The cost of a mismatch
 #
 # The patients triaged by the reference policy, grouped by how their pathway fitted their
@@ -146,7 +176,7 @@ survival.median_times(perfect, by="condition")
 # %%
 ax = plots.km_curves(
     survival.kaplan_meier(reference, by="fit"),
-    title=f"Recovery by how well the pathway fitted the condition ({REFERENCE})",
+    title=survival.fit_title(reference, REFERENCE),
     at_risk_weeks=AT_RISK,
 )
 plt.show()
@@ -162,8 +192,7 @@ print(survival.logrank(reference, by="fit", reference="matched").to_string(index
 #
 # Pain left at the last visit, as a share of baseline pain, for patients with a secondary
 # contributor and for everyone else, under each policy (same patients, same weeks seen). Only a
-# policy that addresses the secondary part brings combined presentations down to the level of
-# single ones.
+# policy that addresses the secondary part treats both problems.
 
 # %%
 survival.combined_presentations(outcomes)
@@ -174,15 +203,14 @@ survival.combined_presentations(outcomes)
 # The same patients, the same random draws, different triage. *Perfect* sends everyone to the
 # pathway of their true condition, and the secondary contributor to its own (the unreachable
 # ideal); the *oracle* is the best single pathway possible from the recorded findings;
-# *everyone_spinal* treats every leg or buttock pain as sciatica. The curves and medians show how
-# much of the gap between the simplest policy and the ideal each method closes. (Log-rank
-# p-values treat the policies as independent groups; because they share patients they are
-# conservative. The paired bootstrap below is the primary comparison.)
+# *everyone_spinal* treats every leg or buttock pain as sciatica. (Log-rank p-values treat the
+# policies as independent groups; because they share patients they are conservative. The
+# paired bootstrap below is the primary comparison.)
 
 # %%
 ax = plots.km_curves(
     survival.kaplan_meier(outcomes, by="policy"),
-    title="Recovery under each triage policy (same patients)",
+    title=survival.policy_title(outcomes),
     at_risk_weeks=AT_RISK,
 )
 plt.show()
@@ -207,11 +235,10 @@ print(survival.trajectory_findings(pain_by_policy))
 # %% [markdown]
 # ### Weeks of pain saved per 100 patients
 #
-# The headline number: for every 100 patients triaged, how many fewer weeks do they spend before
-# recovering than under the reference policy? It is 100 × the difference in mean weeks to recovery
-# within follow-up (the area under each Kaplan–Meier curve up to the last week), with a 95%
-# interval from a paired bootstrap over patients (seeded). Positive means the policy saves weeks
-# of pain.
+# For every 100 patients triaged, how many fewer weeks do they spend before recovering than under
+# the reference policy? It is 100 × the difference in mean weeks to recovery within follow-up
+# (the area under each Kaplan–Meier curve up to the last week), with a 95% interval from a paired
+# bootstrap over patients (seeded). Positive means the policy saves weeks of pain.
 
 # %%
 saved = survival.weeks_saved(outcomes, reference=REFERENCE, n_boot=N_BOOT, seed=SEED)
@@ -229,19 +256,53 @@ ax = plots.bar_with_ci(
 plt.show()
 
 # %% [markdown]
-# ## 4 · Harms: serious pathology left on a routine pathway
+# ## 4 · Operations, relapses and lasting harm
 #
-# Every patient with serious pathology (cauda equina and other red-flag conditions) who is not
-# referred as an emergency is counted as a harm; in the model their symptoms progress instead of
-# settling. A policy that looks good on average weeks saved can still be unsafe here: the
+# Triage changes more than weeks of pain. A disc herniation triaged away from the spinal pathway
+# misses the surgical referral it might need; recovery can be lost again in a relapse; and for
+# serious pathology (cauda equina and other red-flag conditions) what matters is the delay to
+# emergency care, because the chance of a lasting deficit (bladder, bowel, motor) grows with it.
+# Counts per policy on the same patients; the sentence under the table gives the spread.
+
+# %%
+events = survival.course_events(outcomes)
+print(events.round(2).to_string())
+print()
+print(survival.course_events_finding(events))
+
+# %% [markdown]
+# Every patient with serious pathology who is not referred as an emergency is an under-triaged
+# emergency. A policy that looks good on average weeks saved can still be unsafe here: the
 # oracle maximises *accuracy*, which is not safety — a safe policy has to weigh a missed
-# emergency far above a wasted referral. The sentence under the table gives this run's counts.
+# emergency far above a wasted referral.
 
 # %%
 harm_table = survival.harms(outcomes)
 print(harm_table.to_string())
 print()
 print(survival.harm_findings(harm_table))
+
+# %% [markdown]
+# ## 5 · The headline with its uncertainty
+#
+# Per 100 patients and per policy, against the reference: weeks of pain saved, operations, and
+# lasting deficits avoided. Each number has two 95% intervals: **sampling** (a paired bootstrap
+# over patients) and **parameters** (a probabilistic sensitivity analysis: every number of
+# `recovery.toml` that states a plausible range is drawn jointly from it, `N_DRAWS` times, and the
+# same patients are simulated again under every policy with the same random draws). It is run on
+# the first `N_PSA` patients of the cohort, so its point estimates differ a little from the
+# table above. Notebook 05 shows which parameters move the answer most.
+
+# %%
+subset = patients.head(N_PSA).reset_index(drop=True)
+subset_policies = {name: plan.head(N_PSA).reset_index(drop=True) for name, plan in policies.items()}
+headline = sensitivity.headline(
+    subset, subset_policies, SEED, REFERENCE, n_boot=N_BOOT, n_draws=N_DRAWS, dropout=DROPOUT
+)
+sensitivity.format_headline(headline)
+
+# %%
+print(sensitivity.headline_finding(headline, REFERENCE))
 
 # %% [markdown]
 # ## Summary of this run
@@ -256,13 +317,13 @@ survival.recovery_summary(outcomes, saved, REFERENCE, harm_table, n_boot=N_BOOT,
 # %% [markdown]
 # ## What this shows, and what it does not
 #
-# - Triage matters in weeks, not only in accuracy: in this model a mismatch slows recovery and
-#   raises the floor it settles at, and back-focused work for piriformis syndrome makes things
-#   worse first; the tables above measure how much that costs for this cohort.
-# - The oracle marks how much of that cost any single-pathway triage could recover from the
-#   recorded findings; the rest is the price of what the record does not show, and of treating
-#   only one part of a combined presentation.
-# - The numbers are as good as `recovery.toml`: rates follow the seed texts' directions (pinched
-#   nerves mostly settle within a month, change within weeks of targeted work, chronic cases take
-#   longer) and a few published studies, with the numbers we chose marked as assumptions.
-#   Change a rate there and re-run this notebook to see how much the conclusions depend on it.
+# - The course of each condition comes first: most patients recover whatever the pathway, and a
+#   large minority stays unwell for a year on any pathway. Triage moves patients between those
+#   courses only at the margin, which is why the weeks saved are modest per patient.
+# - What triage does change is larger for some patients than for others: back-focused work for
+#   piriformis syndrome, a disc herniation that misses its surgical referral, and above all serious
+#   pathology left on a routine pathway, where the cost is a lasting deficit, not weeks.
+# - The class shares, the surgical referral rates, the relapse rate and the deficit risk after
+#   prompt decompression are fitted to published figures; the care effects are assumptions with
+#   wide ranges. The parameter interval above says how much the headline rests on them; notebook
+#   05 compares the model with published figures it was not fitted to, and names the misses.

@@ -957,3 +957,148 @@ def recovery_summary(
             f"(most under {worst})."
         )
     return Summary(title, findings)
+
+
+def course_events(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """What happened on the way, per policy: operations, relapses and lasting harm.
+
+    Parameters
+    ----------
+    outcomes
+        Stacked outcomes of several policies (column ``policy``; see
+        :func:`outcomes.recovery.stack`) or one policy's table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per policy (numbers, not text): ``patients``, ``operations`` and
+        ``operations_per_100``, ``relapses_per_100`` (a relapse episode within follow-up),
+        ``recovered_at_end`` (share meeting the recovery criterion at the last visit),
+        ``serious`` (patients with serious pathology), ``under_triaged`` (of them, left on a
+        routine pathway), ``median_weeks_to_emergency_care`` (NaN: no serious pathology) and
+        ``lasting_deficits``.
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> from outcomes.recovery import policy_pathways, simulate_policies, stack
+    >>> p = generate(300, seed=1, case_mix={"serious_pathology": 1.0})
+    >>> out = stack(simulate_policies(p, policy_pathways(p), seed=0, visits=False))
+    >>> t = course_events(out)
+    >>> int(t.loc["everyone_spinal", "under_triaged"]), int(t.loc["perfect", "under_triaged"])
+    (300, 0)
+    """
+    table = outcomes if "policy" in outcomes.columns else outcomes.assign(policy="all")
+    rows = {}
+    for name, o in table.groupby("policy", observed=False, sort=False):
+        n = len(o)
+        serious = (o["true_pathway"] == "emergency").to_numpy() | (
+            o["secondary_condition"].astype(str) == "serious_pathology"
+        ).to_numpy()
+        weeks = o["weeks_to_emergency_care"].to_numpy(dtype=float, na_value=np.nan)
+        rows[name] = {
+            "patients": n,
+            "operations": int(o["surgery"].sum()),
+            "operations_per_100": 100 * o["surgery"].mean() if n else np.nan,
+            "relapses_per_100": 100 * o["relapsed"].mean() if n else np.nan,
+            "recovered_at_end": o["recovered_at_end"].mean() if n else np.nan,
+            "serious": int(serious.sum()),
+            "under_triaged": int(o["harm"].sum()),
+            "median_weeks_to_emergency_care": (
+                float(np.nanmedian(weeks[serious])) if np.isfinite(weeks[serious]).any() else np.nan
+            ),
+            "lasting_deficits": int(o["lasting_deficit"].sum()),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("policy")
+
+
+def course_events_finding(table: pd.DataFrame) -> str:
+    """One sentence on :func:`course_events`: operations per 100 patients and lasting
+    deficits, fewest and most across policies.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"operations_per_100": [5.0, 7.5], "serious": [10, 10],
+    ...                   "lasting_deficits": [2, 5]}, index=["rules", "everyone_spinal"])
+    >>> print(course_events_finding(t).replace(". ", ".\\n"))
+    Operations per 100 patients: 5.0 (rules) to 7.5 (everyone spinal).
+    Lasting deficits among 10 patients with serious pathology: 2 (rules) to 5 (everyone spinal).
+    """
+    if table.empty:
+        return NO_PATIENTS
+    ops = table["operations_per_100"]
+    text = (
+        f"Operations per 100 patients: {ops.min():.1f} ({_label(ops.idxmin())}) to "
+        f"{ops.max():.1f} ({_label(ops.idxmax())})."
+    )
+    serious = int(table["serious"].max())
+    if serious == 0:
+        return text + " No patient has serious pathology."
+    deficits = table["lasting_deficits"]
+    return text + (
+        f" Lasting deficits among {serious} patients with serious pathology: "
+        f"{int(deficits.min())} ({_label(deficits.idxmin())}) to {int(deficits.max())} "
+        f"({_label(deficits.idxmax())})."
+    )
+
+
+def fit_title(outcomes: pd.DataFrame, policy: str) -> str:
+    """Title for Kaplan–Meier curves by fit under one policy: the slowest fit's median weeks
+    to recovery against matched care's (two lines, for a figure).
+
+    Examples
+    --------
+    >>> out = pd.DataFrame({"fit": pd.Categorical(["matched"] * 3 + ["mismatched"] * 3),
+    ...                     "weeks_to_recovery": [2, 4, 6, 5, 8, 9], "recovered": True,
+    ...                     "last_visit_week": 52})
+    >>> print(fit_title(out, "rules"))
+    Mismatched care is slowest: median 8 weeks,
+    against 4 weeks when matched (the rules)
+    """
+    _one_row_per_patient(outcomes, "fit")
+    if outcomes.empty:
+        return f"Recovery by fit ({_policy_name(policy)}): {NO_PATIENTS}"
+    horizon = follow_up_weeks(outcomes)
+    medians = _median_weeks(outcomes, "fit")
+    slowest = medians.idxmax()
+
+    def time(value: float) -> str:
+        return _weeks(value) if np.isfinite(value) else f"not reached by week {horizon}"
+
+    if "matched" not in medians.index or slowest == "matched":
+        return (f"Recovery by fit of the pathway ({_policy_name(policy)}):\n"
+                f"{_capital(_label(slowest))} care median {time(medians[slowest])}")  # fmt: skip
+    return (
+        f"{_capital(_label(slowest))} care is slowest: median {time(medians[slowest])},\n"
+        f"against {time(medians['matched'])} when matched ({_policy_name(policy)})"
+    )
+
+
+def policy_title(outcomes: pd.DataFrame) -> str:
+    """Title for Kaplan–Meier curves of several policies on the same patients: the fastest
+    and the slowest policy by median weeks to recovery (two lines).
+
+    Examples
+    --------
+    >>> out = pd.DataFrame({"policy": pd.Categorical(["rules"] * 3 + ["perfect"] * 3),
+    ...                     "weeks_to_recovery": [3, 5, 7, 2, 4, 6], "recovered": True,
+    ...                     "last_visit_week": 52})
+    >>> print(policy_title(out))
+    Perfect triage recovers soonest (median 4 weeks);
+    the rules slowest (median 5 weeks)
+    """
+    if outcomes.empty:
+        return f"Recovery under each triage policy: {NO_PATIENTS}"
+    horizon = follow_up_weeks(outcomes)
+    medians = _median_weeks(outcomes, "policy")
+
+    def time(value: float) -> str:
+        return f"median {_weeks(value)}" if np.isfinite(value) else f"not reached by week {horizon}"
+
+    fast, slow = medians.idxmin(), medians.idxmax()
+    if medians[fast] == medians[slow]:
+        return f"Every policy recovers alike:\n{time(medians[fast])}"
+    return (
+        f"{_capital(_policy_name(fast))} recovers soonest ({time(medians[fast])});\n"
+        f"{_policy_name(slow)} slowest ({time(medians[slow])})"
+    )
