@@ -572,3 +572,63 @@ def metric_forest(
     if title:
         ax.set_title(title)
     return ax
+
+
+def headline_intervals(
+    table: pd.DataFrame,
+    metric: str = "weeks_saved",
+    ax: Axes | None = None,
+    xlabel: str = "",
+    title: str = "",
+) -> Axes:
+    """One headline number per policy with its two 95% intervals: sampling (thick) and the
+    uncertainty of the model's parameters (thin), from :func:`outcomes.sensitivity.headline`.
+
+    Parameters
+    ----------
+    table
+        :func:`outcomes.sensitivity.headline` output (index policy, metric).
+    metric
+        Which metric to draw.
+    ax
+        Axes to draw on (default: a new figure).
+    xlabel, title
+        Axis label and title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"estimate": [0.0, 40.0], "sampling_low": [0.0, 25.0],
+    ...                   "sampling_high": [0.0, 55.0], "parameter_low": [0.0, 10.0],
+    ...                   "parameter_high": [0.0, 70.0], "parameter_median": [0.0, 38.0]},
+    ...                  index=pd.MultiIndex.from_tuples([("rules", "weeks_saved"),
+    ...                      ("oracle", "weeks_saved")], names=["policy", "metric"]))
+    >>> ax = headline_intervals(t, xlabel="weeks")
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['rules', 'oracle']
+    """
+    ax = _axes(ax)
+    rows = table.xs(metric, level="metric")
+    y = np.arange(len(rows))
+    est = rows["estimate"].to_numpy(dtype=float)
+
+    def err(low: str, high: str) -> np.ndarray:
+        below = est - rows[low].to_numpy(float)
+        above = rows[high].to_numpy(float) - est
+        return np.clip(np.vstack([below, above]), 0.0, None)
+
+    ax.errorbar(est, y, xerr=err("parameter_low", "parameter_high"), fmt="none",
+                ecolor="0.45", elinewidth=1.2, capsize=5, label="parameters (95%)")  # fmt: skip
+    ax.errorbar(est, y, xerr=err("sampling_low", "sampling_high"), fmt="o", color=PALETTE[0],
+                elinewidth=4, capsize=0, label="sampling (95%)")  # fmt: skip
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, [str(p).replace("_", " ") for p in rows.index])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.legend(loc="best", frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
