@@ -40,9 +40,9 @@ ONSETS = ("sudden", "gradual")
 NO_SECONDARY = "none"
 #: Tolerance for "sums to 1": the files hold numbers with at most a few decimals.
 SUM_TOLERANCE = 1e-9
-#: The fields of a number's entry: its value, its source and, for a value fitted to a
-#: published figure, how it was derived.
-ENTRY_KEYS = ("value", "source", "calibrated")
+#: The fields of a number's entry: its value, its source, for a value fitted to a
+#: published figure how it was derived, and for an uncertain value the plausible range.
+ENTRY_KEYS = ("value", "source", "calibrated", "low", "high")
 
 
 class KnowledgeError(ValueError):
@@ -58,6 +58,12 @@ class Finding:
     kind: str
     severity_slope: float
     chronic_shift: float
+    #: Log-odds shift per level of the shared pain-sensitivity factor (-1, 0, +1).
+    sensitivity_loading: float = 0.0
+    #: P(recorded present | truly absent) and P(recorded absent | truly present): examiner
+    #: error for signs, reporting error for history items.
+    false_positive: float = 0.0
+    false_negative: float = 0.0
 
     @property
     def can_be_missing(self) -> bool:
@@ -238,6 +244,13 @@ class _Reader:
             raise self.fail(full, f"value {value!r} is not a number")
         if not low <= value <= high:
             raise self.fail(full, f"value {value!r} is not {what} in [{low}, {high}]")
+        for side in ("low", "high"):
+            bound = entry.get(side, value)
+            if isinstance(bound, bool) or not isinstance(bound, int | float):
+                raise self.fail(full, f"{side} {bound!r} is not a number")
+        if not entry.get("low", value) <= value <= entry.get("high", value):
+            bounds = f"[{entry.get('low')}, {entry.get('high')}]"
+            raise self.fail(full, f"value {value!r} is outside its range {bounds}")
         self.references.check(self, full, entry["source"])
         if "calibrated" in entry:
             self._check_calibrated(full, entry)
@@ -383,6 +396,15 @@ def _read_findings(reader: _Reader) -> tuple[Finding, ...]:
                 kind=kind,
                 severity_slope=reader.number(node, name, "severity_slope", low=-10, high=10),
                 chronic_shift=reader.number(node, name, "chronic_shift", low=-10, high=10),
+                **{
+                    field: reader.number(node, name, field, low=low, high=high)
+                    for field, low, high in (
+                        ("sensitivity_loading", -5, 5),
+                        ("false_positive", 0, 0.5),
+                        ("false_negative", 0, 0.5),
+                    )
+                    if field in node
+                },
             )
         )
     if not findings:
@@ -430,7 +452,15 @@ def _read_conditions(reader: _Reader) -> dict[str, Any]:
         ),
         "age_min": reader.number(shared_node, "shared", "age_min", low=0, high=120),
         "age_max": reader.number(shared_node, "shared", "age_max", low=0, high=120),
+        # The shared pain-sensitivity factor: P(low level) and P(high level); optional.
+        **{
+            name: reader.probability(shared_node, "shared", name)
+            for name in ("sensitivity_low", "sensitivity_high")
+            if name in shared_node
+        },
     }
+    if shared.get("sensitivity_low", 0.0) + shared.get("sensitivity_high", 0.0) > 1.0:
+        raise reader.fail("shared.sensitivity_high", "and sensitivity_low must sum to at most 1")
     if shared["age_min"] >= shared["age_max"]:
         raise reader.fail("shared.age_max", "must be greater than age_min")
     nodes = reader.table(data.get("conditions"), "conditions")

@@ -1,10 +1,13 @@
 """The exact Bayes posterior P(condition | findings) under the generator's own model.
 
 Because the generator's likelihoods are known, the posterior over conditions given everything
-recorded about a patient can be computed exactly: sum over the secondary contributor, integrate
-the latent severity (Gauss-Jacobi quadrature matched to each condition's Beta severity, so the
-integral is exact for polynomial integrands and converges fast otherwise) and skip findings that
-were not recorded (they are missing completely at random, so skipping them is exact).
+recorded about a patient can be computed exactly: sum over the secondary contributor and the
+three levels of the shared pain-sensitivity factor, integrate the latent severity
+(Gauss-Jacobi quadrature matched to each condition's Beta severity, so the integral is exact
+for polynomial integrands and converges fast otherwise), use the probability that a finding is
+*recorded* present (true finding and recording error together, exactly as the generator draws
+it) and skip findings that were not recorded (they are missing completely at random, so
+skipping them is exact).
 
 Deciding by the largest posterior pathway probability gives the highest expected accuracy any
 triage method can reach on a cohort from the same model: the **ceiling** every method is
@@ -26,7 +29,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from outcomes.cohort import GENERATED_WITH_KEY, generated_with
 from outcomes.knowledge import ONSETS, SEXES, SIDES, Knowledge, load_knowledge
-from outcomes.model import ODI_TRIALS, PAIN_NRS_TRIALS, PatientModel, build_model
+from outcomes.model import (
+    ODI_TRIALS,
+    PAIN_NRS_TRIALS,
+    SENSITIVITY_LEVELS,
+    PatientModel,
+    build_model,
+)
 
 #: Rows evaluated together; bounds memory at about ``BATCH_ROWS x components x 8`` bytes.
 BATCH_ROWS = 8192
@@ -61,8 +70,14 @@ class _Components:
         pairs = [
             (c, s) for c in range(n_cond) for s in range(n_cond + 1) if model.secondary[c, s] > 0
         ]
-        self.pair_condition = np.repeat([c for c, _ in pairs], n_nodes)
-        self.pair_secondary = np.repeat([s for _, s in pairs], n_nodes)
+        # Components run pair by pair, then pain-sensitivity level (only levels with mass),
+        # then severity node: a condition's components stay contiguous.
+        levels = np.flatnonzero(model.sensitivity_prior > 0)
+        per_pair = len(levels) * n_nodes
+        self.pair_condition = np.repeat([c for c, _ in pairs], per_pair)
+        self.pair_secondary = np.repeat([s for _, s in pairs], per_pair)
+        level_index = np.tile(np.repeat(levels, n_nodes), len(pairs))
+        self.sensitivity = SENSITIVITY_LEVELS[level_index]
         nodes = np.empty((n_cond, n_nodes))
         log_weights = np.empty((n_cond, n_nodes))
         for c in range(n_cond):
@@ -70,10 +85,11 @@ class _Components:
             t, w = roots_jacobi(n_nodes, b - 1.0, a - 1.0)  # weight (1-t)^(b-1) (1+t)^(a-1)
             nodes[c] = (t + 1.0) / 2.0
             log_weights[c] = np.log(w / w.sum())
-        node_index = np.tile(np.arange(n_nodes), len(pairs))
+        node_index = np.tile(np.arange(n_nodes), len(pairs) * len(levels))
         self.severity = nodes[self.pair_condition, node_index]
         self.log_prior = (
             _log(model.secondary[self.pair_condition, self.pair_secondary])
+            + _log(model.sensitivity_prior[level_index])
             + log_weights[self.pair_condition, node_index]
         )
         # Columns of the same condition are contiguous: reduceat sums them.
@@ -88,6 +104,7 @@ class _Components:
                 self.pair_secondary,
                 self.severity,
                 np.full(len(self.severity), chronic),
+                self.sensitivity,
             )
             self.finding_tables[chronic] = (_log(p).T.copy(), _log(1.0 - p).T.copy())
         # Score tables, one row per score and a last row of zeros for "not recorded".
