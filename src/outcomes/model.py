@@ -240,10 +240,9 @@ class PatientModel:
 
     @property
     def _moves(self) -> np.ndarray:
-        """Findings whose probability depends on severity, chronicity or pain sensitivity."""
-        return (
-            (self.severity_slope != 0) | (self.chronic_shift != 0) | (self.sensitivity_loading != 0)
-        )
+        """Findings whose probability depends on severity or chronicity (the others are a
+        table lookup by condition, secondary contributor and pain-sensitivity level)."""
+        return (self.severity_slope != 0) | (self.chronic_shift != 0)
 
     def finding_rows(
         self,
@@ -289,10 +288,17 @@ class PatientModel:
             out = np.empty((len(self.findings), n))
         n_static, n_shifted, n_dynamic = self._row_groups
         # Findings whose probability ignores severity and chronicity are a table lookup per
-        # (condition, secondary) pair; only the others need the logistic transform.
-        # mode="clip" never clips here (codes are valid); it only avoids a buffered copy.
+        # (condition, secondary, pain-sensitivity level); only the others need the logistic
+        # transform. mode="clip" never clips here (codes are valid); it only avoids a
+        # buffered copy.
         if n_static:
+            n_levels = len(SENSITIVITY_LEVELS)
             pair = condition * (len(self.conditions) + 1) + secondary
+            pair *= n_levels
+            if sensitivity is None:
+                pair += 1  # the typical level
+            else:
+                pair += (np.asarray(sensitivity) + 1).astype(np.intp)
             np.take(self._static_table, pair, axis=1, out=out[:n_static], mode="clip")
         if n_dynamic:
             # logit p = logit(p_typical) + slope * (severity - mean) + shift * chronic, then
@@ -360,10 +366,22 @@ class PatientModel:
 
     @property
     def _static_table(self) -> np.ndarray:
-        """(static findings, C x (C + 1)): P(finding recorded) of each (condition, secondary)
-        pair."""
+        """(static findings, C x (C + 1) x levels): P(finding recorded) of each (condition,
+        secondary, pain-sensitivity level)."""
         if "static_table" not in self._cache:
-            true_p = self._typical_table.reshape(-1, len(self.findings))
+            # logit p = logit(p_typical) + loading * level (p itself where unloaded), then
+            # noisy-OR with the secondary contributor and the recording error.
+            shifted = expit(
+                self._typical_logit[:, None, :]
+                + SENSITIVITY_LEVELS[None, :, None] * self.sensitivity_loading[None, None, :]
+            )
+            primary = np.where(
+                self.sensitivity_loading[None, None, :] != 0, shifted, self.typical_p[:, None, :]
+            )  # (C, levels, F)
+            true_p = 1.0 - (1.0 - primary[:, None, :, :]) * (
+                1.0 - self.secondary_p[None, :, None, :]
+            )  # (C, C + 1, levels, F)
+            true_p = true_p.reshape(-1, len(self.findings))
             flat = self.false_positive + self._record_scale * true_p
             columns = self.row_order[: self._row_groups[0]]
             self._cache["static_table"] = np.ascontiguousarray(flat[:, columns].T)
@@ -403,15 +421,6 @@ class PatientModel:
     @property
     def _dynamic_shift(self) -> np.ndarray:
         return self._dynamic_table("dynamic_shift", self.chronic_shift)
-
-    @property
-    def _typical_table(self) -> np.ndarray:
-        """(C, C + 1, F): P(finding) for a typical case of each condition x secondary pair."""
-        if "typical_table" not in self._cache:
-            self._cache["typical_table"] = 1.0 - (1.0 - self.typical_p[:, None, :]) * (
-                1.0 - self.secondary_p[None, :, :]
-            )
-        return self._cache["typical_table"]
 
     @property
     def _typical_logit(self) -> np.ndarray:
