@@ -420,3 +420,62 @@ def ceiling(patients: pd.DataFrame, oracle: BayesOracle | None = None) -> pd.Dat
         rows, columns=["group", "patients", "correct", "accuracy", "ci_low", "ci_high", "summary"]
     )
     return table.set_index("group")
+
+
+def ceiling_misses(patients: pd.DataFrame, oracle: BayesOracle | None = None) -> pd.DataFrame:
+    """Who the oracle misses: its wrong calls grouped by true condition and chosen pathway.
+
+    The oracle's misses are the patients whose records are more probable under another
+    pathway than their own; this table says which records overlap (why the ceiling is below
+    1), most common first.
+
+    Parameters
+    ----------
+    patients
+        A generated ``patients`` table (needs the true ``condition`` and ``pathway``).
+    oracle
+        A fitted oracle; by default ``BayesOracle().fit(patients)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (``condition``, ``chosen``) pair with ``patients`` (misses),
+        ``share_of_misses`` and ``true_pathway_probability`` (the oracle's mean posterior
+        probability of the true pathway for them), sorted by ``patients``; the frame's
+        ``attrs`` hold ``n`` (patients) and ``missed`` (misses).
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> misses = ceiling_misses(generate(2000, seed=3))
+    >>> bool(misses["patients"].sum() == misses.attrs["missed"])
+    True
+    >>> bool((misses["true_pathway_probability"] < 0.5).all())
+    True
+    """
+    oracle = oracle if oracle is not None else BayesOracle().fit(patients)
+    proba = oracle.predict_proba(patients)
+    classes = list(oracle.classes_)
+    truth = patients["pathway"].astype(str).to_numpy()
+    chosen = oracle.classes_[np.argmax(proba, axis=1)].astype(str)
+    wrong = chosen != truth
+    own = proba[np.arange(len(truth)), [classes.index(t) for t in truth]]
+    frame = pd.DataFrame(
+        {
+            "condition": patients["condition"].astype(str).to_numpy()[wrong],
+            "chosen": chosen[wrong],
+            "own": own[wrong],
+        }
+    )
+    table = (
+        frame.groupby(["condition", "chosen"], sort=False)
+        .agg(patients=("own", "size"), true_pathway_probability=("own", "mean"))
+        .reset_index()
+    )
+    total = int(wrong.sum())
+    table["share_of_misses"] = table["patients"] / total if total else np.nan
+    table = table.sort_values(["patients", "condition", "chosen"], ascending=[False, True, True])
+    columns = ["condition", "chosen", "patients", "share_of_misses", "true_pathway_probability"]
+    table = table[columns].reset_index(drop=True)
+    table.attrs.update({"n": len(truth), "missed": total})
+    return table
