@@ -85,6 +85,7 @@ def draw_floor(
         rng.random(m)  # chronic
         acute = rng.integers(1, threshold + 1, size=m)
         extra = rng.geometric(p_extra, size=m)
+        rng.random(m)  # pain sensitivity
         rng.random(out=findings)
         rng.random(out=missing)
         for _ in range(6):  # side, age, sex, occupation, onset, trigger

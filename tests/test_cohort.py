@@ -28,7 +28,7 @@ from outcomes.cohort import (
 )
 from outcomes.io import ROW_GROUP_ROWS, read_metadata, read_table, write_table
 from outcomes.knowledge import load_knowledge
-from outcomes.model import build_model
+from outcomes.model import SENSITIVITY_LEVELS, build_model
 
 
 def five_se(p: float, n: int) -> float:
@@ -169,8 +169,9 @@ def test_combined_presentations_and_chronic_cases_exist_in_knowledge_proportions
 
 
 def expected_share(model, condition: str, finding: str) -> float:
-    """P(finding) for a patient with ``condition``, integrated exactly over the model's
-    secondary contributor, chronicity and Beta-distributed severity (adaptive quadrature)."""
+    """P(finding recorded) for a patient with ``condition``, integrated exactly over the
+    model's secondary contributor, chronicity, pain sensitivity and Beta-distributed severity
+    (adaptive quadrature)."""
     from scipy import integrate, stats
 
     c, j = model.conditions.index(condition), model.findings.index(finding)
@@ -181,11 +182,14 @@ def expected_share(model, condition: str, finding: str) -> float:
             if p_secondary * p_chronic == 0:
                 continue
 
-            def integrand(x, s=s, chronic=chronic):
-                p = model.finding_probability(c, s, x, chronic)[j]
-                return p * stats.beta.pdf(x, model.beta_a[c], model.beta_b[c])
+            for level, p_level in zip(SENSITIVITY_LEVELS, model.sensitivity_prior, strict=True):
 
-            total += p_secondary * p_chronic * integrate.quad(integrand, 0, 1)[0]
+                def integrand(x, s=s, chronic=chronic, level=level):
+                    p = model.finding_probability(c, s, x, chronic, level)[j]
+                    return p * stats.beta.pdf(x, model.beta_a[c], model.beta_b[c])
+
+                weight = p_secondary * p_chronic * p_level
+                total += weight * integrate.quad(integrand, 0, 1)[0]
     return total
 
 
@@ -223,7 +227,32 @@ def test_a_condition_with_zero_prevalence_is_never_drawn():
         case_mix={"disc_herniation": 0.5, "piriformis_syndrome": 0.5},
     )
     assert set(df["condition"].astype(str)) == {"disc_herniation", "piriformis_syndrome"}
-    assert len(df["condition"].cat.categories) == 6  # categories stay stable
+    # categories stay stable
+    assert list(df["condition"].cat.categories) == list(load_knowledge().condition_names)
+
+
+def test_pain_sensitivity_makes_provocation_findings_go_together(big):
+    # Two provocations with no severity slope are independent given the condition unless a
+    # shared factor moves them: among disc herniations without a secondary contributor, their
+    # correlation is positive beyond sampling error (5 standard errors of a correlation ~ 0).
+    disc = big[(big["condition"] == "disc_herniation") & (big["secondary_condition"] == "none")]
+    a, b = (disc[f].astype("float64") for f in ("agg_stairs", "agg_crossing_legs"))
+    assert a.corr(b) > 5 / np.sqrt(len(disc))
+    high = disc["pain_sensitivity"] == "high"
+    low = disc["pain_sensitivity"] == "low"
+    assert a[high].mean() > a[low].mean() + five_se(a.mean(), int(low.sum()))
+
+
+def test_recorded_signs_include_examiner_false_positives(big):
+    # Hamstring tightness almost never causes foot drop (0.005), but examiners record it
+    # present at their false-positive rate: the recorded share is far above the truth and
+    # matches the model's recorded probability within 5 binomial standard errors.
+    model = build_model("primary_care")
+    ham = big.loc[big["condition"] == "hamstring_tightness", "exam_foot_drop"].dropna()
+    truth = load_knowledge().condition("hamstring_tightness").findings["exam_foot_drop"]
+    expected = expected_share(model, "hamstring_tightness", "exam_foot_drop")
+    assert abs(ham.astype(float).mean() - expected) < five_se(expected, len(ham))
+    assert ham.astype(float).mean() > truth + five_se(truth, len(ham)) + 0.02
 
 
 @pytest.mark.parametrize(

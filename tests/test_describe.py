@@ -10,6 +10,7 @@ from outcomes.cohort import generate
 from outcomes.describe import (
     NO_PATIENTS,
     case_mix,
+    ceiling_reason,
     finding_prevalence,
     format_estimate,
     proportion_ci,
@@ -97,3 +98,20 @@ def test_ceiling_title_names_the_share_missed_and_the_hardest_pathway():
     assert "0.1% of patients" in ceiling_title(rows) and "99.9% right" in ceiling_title(rows)
     perfect = pd.DataFrame({"patients": [5], "correct": [5]}, index=["all patients"])
     assert "every patient" in ceiling_title(perfect)
+
+
+def test_ceiling_reason_names_the_commonest_overlap_and_the_miss_rate():
+    from outcomes.oracle import BayesOracle, ceiling, ceiling_misses
+
+    patients = generate(4000, seed=8, setting="spine_clinic")
+    oracle = BayesOracle().fit(patients)
+    misses = ceiling_misses(patients, oracle)
+    best = ceiling(patients, oracle)
+    # The misses table counts exactly the oracle's wrong calls.
+    overall = best.loc["all patients"]
+    assert misses.attrs["missed"] == overall["patients"] - overall["correct"]
+    assert misses["share_of_misses"].sum() == pytest.approx(1.0)
+    text = ceiling_reason(misses)
+    first = misses.iloc[0]
+    assert str(first["condition"]).replace("_", " ") in text.replace("\n", " ")
+    assert f"{misses.attrs['missed'] / len(patients):.1%}" in text

@@ -636,3 +636,18 @@ def test_learning_curve_sentence_says_not_distinguishable_never_matches(verdicts
     curve = pd.DataFrame({"size": [50, 100], "verdict": verdicts})
     assert ev.learning_curve_finding(curve) == expected
     assert "match" not in ev.learning_curve_finding(curve)
+
+
+def test_oracle_gap_finding_names_the_ceiling_and_each_share():
+    from outcomes.evaluate import oracle_gap, oracle_gap_finding
+
+    truth = ["hip"] * 6 + ["spinal"] * 4
+    predictions = {
+        "oracle": truth,
+        "rules": ["hip"] * 10,
+        "boosted": ["hip"] * 6 + ["spinal"] * 3 + ["hip"],
+    }
+    text = oracle_gap_finding(oracle_gap(truth, predictions, n_boot=50))
+    assert text.startswith("The oracle (the ceiling) triages 100.0% correctly")
+    # Best first: boosted (90% of the oracle) before rules (60%).
+    assert text.index("boosted reaches 90.0%") < text.index("rules 60.0%")

@@ -498,12 +498,12 @@ def test_an_edited_prevalence_changes_the_generator_without_code_changes(kb_copy
     edit(
         kb_copy,
         "settings.toml",
-        "hamstring_tightness = { value = 0.1,",
-        "hamstring_tightness = { value = 0.25,",
+        "hamstring_tightness = { value = 0.035,",
+        "hamstring_tightness = { value = 0.185,",
     )
     kb = load_knowledge(kb_copy)
     df = generate(20_000, seed=0, knowledge=kb)
     share = (df["condition"] == "hamstring_tightness").mean()
-    # 5 binomial standard errors at p = 0.25, n = 20,000: 5 * sqrt(.25 * .75 / 20000) = 0.015
-    assert abs(share - 0.25) < 0.015
+    # 5 binomial standard errors at p = 0.185, n = 20,000: 5 * sqrt(.185 * .815 / 20000) = 0.014
+    assert abs(share - 0.185) < 0.014
     assert np.isclose(sum(kb.setting("primary_care").case_mix.values()), 1.0)

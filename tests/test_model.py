@@ -26,7 +26,9 @@ def test_typical_case_reproduces_the_knowledge_base(model):
         p = model.finding_probability(
             np.array([c]), np.array([0]), model.mean_severity[[c]], np.array([False])
         )[0]
-        expected = [condition.findings[f] for f in model.findings]
+        true = np.array([condition.findings[f] for f in model.findings])
+        # What is recorded: the true finding through the recording error of findings.toml.
+        expected = model.false_positive + (1 - model.false_positive - model.false_negative) * true
         np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
 
 
@@ -58,7 +60,35 @@ def test_a_secondary_contributor_adds_its_signs_by_noisy_or(model):
     assert np.all(mixed >= alone)
     j = idx(model, "exam_hamstring_tightness")
     added = model.secondary_weight * model.typical_p[hamstring - 1, j]
-    assert mixed[j] == pytest.approx(1 - (1 - alone[j]) * (1 - added))
+    fp, scale = model.false_positive[j], 1 - model.false_positive[j] - model.false_negative[j]
+    true_alone, true_mixed = (alone[j] - fp) / scale, (mixed[j] - fp) / scale
+    assert true_mixed == pytest.approx(1 - (1 - true_alone) * (1 - added))
+
+
+def test_pain_sensitivity_moves_the_loaded_findings_together_and_no_others(model):
+    disc = model.conditions.index("disc_herniation")
+    low, high = (
+        model.finding_probability(
+            np.array([disc]), np.array([0]), np.array([0.5]), np.array([False]), np.array([v])
+        )[0]
+        for v in (-1.0, 1.0)
+    )
+    loaded = model.sensitivity_loading > 0
+    assert loaded.sum() >= 5  # several provocation findings share the factor
+    assert np.all(high[loaded] > low[loaded])
+    np.testing.assert_array_equal(high[~loaded], low[~loaded])
+
+
+def test_recorded_signs_carry_examiner_error(model):
+    # Recording error: a sign a condition almost never has is still recorded present at
+    # about the examiner's false-positive rate, and a near-certain one is sometimes missed.
+    j = idx(model, "exam_foot_drop")
+    assert model.false_positive[j] > 0 and model.false_negative[j] > 0
+    hamstring = model.conditions.index("hamstring_tightness")
+    p = model.finding_probability(
+        np.array([hamstring]), np.array([0]), model.mean_severity[[hamstring]], np.array([False])
+    )[0]
+    assert p[j] > model.typical_p[hamstring, j] + 0.5 * model.false_positive[j]
 
 
 def test_cdfs_end_at_one_and_skip_impossible_categories():

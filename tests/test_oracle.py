@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from outcomes.cohort import feature_columns, generate
 from outcomes.knowledge import ONSETS, SEXES, SIDES, load_knowledge
-from outcomes.model import build_model
+from outcomes.model import SENSITIVITY_LEVELS, build_model
 from outcomes.oracle import BayesOracle
 
 
@@ -27,10 +27,10 @@ def reference_log_joint(row: pd.Series, setting: str) -> np.ndarray:
             if w_sec == 0:
                 continue
 
-            def integrand(x, c=c, s=s):
+            def integrand(x, c=c, s=s, level=0.0):
                 chronic = row["symptom_duration_weeks"] > model.chronic_threshold_weeks
                 p = model.finding_probability(
-                    np.array(c), np.array(s), np.array(x), np.array(chronic)
+                    np.array(c), np.array(s), np.array(x), np.array(chronic), np.array(level)
                 )
                 like = 1.0
                 for j, f in enumerate(model.findings):
@@ -43,8 +43,12 @@ def reference_log_joint(row: pd.Series, setting: str) -> np.ndarray:
                 like *= stats.binom.pmf(row["odi"] // 2, 50, lo + (hi - lo) * x)
                 return like * stats.beta.pdf(x, model.beta_a[c], model.beta_b[c])
 
-            value, _ = integrate.quad(integrand, 0, 1, epsabs=0, epsrel=1e-11, limit=200)
-            total += w_sec * value
+            # The shared pain-sensitivity factor: a sum over its levels.
+            for level, w_level in zip(SENSITIVITY_LEVELS, model.sensitivity_prior, strict=True):
+                value, _ = integrate.quad(
+                    integrand, 0, 1, args=(c, s, level), epsabs=0, epsrel=1e-11, limit=200
+                )
+                total += w_sec * w_level * value
         mu, sd = model.age_mean[c], model.age_sd[c]
         norm = stats.norm.cdf((model.age_max + 1 - mu) / sd) - stats.norm.cdf(
             (model.age_min - mu) / sd

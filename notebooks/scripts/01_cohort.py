@@ -41,7 +41,7 @@ import pandas as pd
 
 from outcomes import describe, plots
 from outcomes.cohort import generate
-from outcomes.oracle import BayesOracle, ceiling
+from outcomes.oracle import BayesOracle, ceiling, ceiling_misses
 from outcomes.targets import check_targets, format_targets_table, targets_finding
 
 plots.use_style()
@@ -119,9 +119,11 @@ for label, row in shown[shown["known_gap"] != ""].iterrows():
 # ## The ceiling: the oracle's triage accuracy
 #
 # The oracle knows the generator's likelihoods and computes the exact posterior probability of each
-# care pathway from everything recorded (integrating over latent severity and secondary contributors,
-# skipping findings that were not recorded). Choosing the most probable pathway maximises expected
-# accuracy: no rules or learned model can do better on this cohort beyond sampling error.
+# care pathway from everything recorded: it integrates over latent severity, secondary contributors
+# and the shared pain-sensitivity factor, reads each finding as it was *recorded* (with its examiner
+# or reporting error) and skips findings that were not recorded. Choosing the most probable pathway
+# maximises expected accuracy: no rules or learned model can do better on this cohort beyond
+# sampling error.
 
 # %%
 oracle = BayesOracle(setting=SETTING).fit(patients)
@@ -139,6 +141,11 @@ ax = plots.bar_with_ci(
 )
 plt.show()
 
+# %%
+misses = ceiling_misses(patients, oracle)
+print(describe.ceiling_reason(misses))
+misses.head(5).round(3)
+
 # %% [markdown]
 # ## Summary of this run
 #
@@ -149,5 +156,9 @@ describe.cohort_summary(patients, best, targets)
 
 # %% [markdown]
 # **Reading the result.** The oracle's misses are patients whose records genuinely look like
-# another condition (for example piriformis syndrome with pain past the knee and no FAIR test
-# recorded). Notebook 02 compares explainable rules and learned models against this ceiling.
+# another condition: findings are shared across conditions (somatic referred leg pain, the
+# commonest mimic of sciatica in primary care, shares most of them), several provocation
+# findings rise and fall together with the patient's pain sensitivity, and what is recorded
+# carries examiner and reporting error at rates taken from published agreement studies. The
+# sentence above, computed from this run, names the commonest overlaps. Notebook 02 compares
+# explainable rules and learned models against this ceiling.

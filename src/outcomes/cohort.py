@@ -31,7 +31,12 @@ BLOCK_SIZE = 16_384
 #: Cohorts at least this large show a progress bar on a terminal (see :func:`generate`).
 PROGRESS_MIN_ROWS = 1_000_000
 #: Columns that hold the truth the generator knows and a triage method must not see.
-TRUTH_COLUMNS = ("condition", "secondary_condition", "pathway", "latent_severity")
+TRUTH_COLUMNS = (
+    "condition", "secondary_condition", "pathway", "latent_severity", "pain_sensitivity"
+)  # fmt: skip
+#: Levels of the shared pain-sensitivity factor, in the order of
+#: :data:`outcomes.model.SENSITIVITY_LEVELS` (-1, 0, +1).
+SENSITIVITY_CATEGORIES = ("low", "typical", "high")
 #: Key of ``DataFrame.attrs`` under which generated tables record how they were made
 #: (see :func:`generated_with`).
 GENERATED_WITH_KEY = "outcomes.generated_with"
@@ -91,6 +96,13 @@ def patient_columns(knowledge: Knowledge | None = None) -> list[Column]:
         ),
         Column("pathway", cat, "Care pathway that fits the true condition", kb.pathways),
         Column("latent_severity", "float64", "Latent severity 0-1 (hidden from triage)"),
+        Column(
+            "pain_sensitivity",
+            cat,
+            "Shared pain-sensitivity factor raising or lowering provocation findings together "
+            "(hidden from triage)",
+            SENSITIVITY_CATEGORIES,
+        ),
     ]
     return cols
 
@@ -216,11 +228,16 @@ def _draw_block(
     acute_weeks = rng.integers(1, threshold + 1, size=m)
     extra_weeks = rng.geometric(1.0 / model.chronic_extra_weeks_mean, size=m)
     duration = np.where(chronic, threshold + extra_weeks, acute_weeks)
+    # Shared pain-sensitivity factor: code 0, 1, 2 for levels -1, 0, +1.
+    sensitivity = _category_of(rng.random(m), model.cdf("sensitivity_prior")).astype(np.int8)
+    level = sensitivity - 1.0
 
     # Findings: the stream gives the uniforms patients x findings; they are laid out findings
     # x patients (each finding's values contiguous) and compared with the probabilities.
     uniforms = _uniforms_by_column(rng, space.sub_uniforms, space.uniforms)
-    p = model.finding_rows(condition, secondary, severity, chronic, space.probability, space.work)
+    p = model.finding_rows(
+        condition, secondary, severity, chronic, level, space.probability, space.work
+    )
     present = space.present
     for row, finding in enumerate(model.row_order):
         np.less(uniforms[finding], p[row], out=present[row])
@@ -255,6 +272,7 @@ def _draw_block(
         "pathway": np.take(model.pathway_code, condition),
         "secondary": secondary,
         "severity": severity,
+        "sensitivity": sensitivity,
         "chronic": chronic,
         "duration": duration.astype(np.int16),
         "present": present,
@@ -425,6 +443,7 @@ def _frame(
             "secondary_condition": categorical(b["secondary"], (NO_SECONDARY, *kb.condition_names)),
             "pathway": categorical(b["pathway"], kb.pathways),
             "latent_severity": b["severity"],
+            "pain_sensitivity": categorical(b["sensitivity"], SENSITIVITY_CATEGORIES),
         }
     )
     # copy=False: the columns are fresh arrays owned by this frame; no need to copy them again.

@@ -28,8 +28,11 @@ KNOWN_LIMITS = """\
   numbers there are assumptions informed by four patient-education texts and a handful of
   published figures (see `references.toml`); the cohort is a test bed for triage methods, not
   an estimate of any real population.
-- Findings are independent given the condition, latent severity, chronicity and secondary
-  contributor; real findings are correlated in more ways than that.
+- Findings are independent given the condition, latent severity, chronicity, secondary
+  contributor and one shared pain-sensitivity factor; real findings are correlated in more
+  ways than that. Recorded findings carry examiner and reporting error (red flags do not).
+- The oracle still separates radicular from other leg pain better than published
+  multivariable history-and-examination models (targets.toml lists the gap).
 - Exam findings and red flags are missing completely at random at each setting's rate; in
   real records what is examined depends on what the clinician suspects.
 - One setting per generated file; the case mix is the setting's, not a measured one.
@@ -87,8 +90,9 @@ def render_datacard(cohort_path: str | Path, command: str = DEFAULT_COMMAND) -> 
         lines.append(f"| `{col.name}` | {col.dtype} | {meaning} |")
     lines += [
         "",
-        "Columns `condition`, `secondary_condition`, `pathway` and `latent_severity` are the",
-        "generator's truth: triage methods must not use them.",
+        "Columns `condition`, `secondary_condition`, `pathway`, `latent_severity` and",
+        "`pain_sensitivity` are the generator's truth: triage methods must not use them. The",
+        "findings are what was recorded (with examiner and reporting error), not the truth.",
         "",
         "## Known limits",
         "",

@@ -7,6 +7,8 @@ disappearing or crashing a table.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -170,7 +172,7 @@ def cohort_summary(
     >>> from outcomes.oracle import ceiling
     >>> patients = generate(300, seed=1)
     >>> print(cohort_summary(patients, ceiling(patients)).findings[0])
-    300 patients; most common condition: disc herniation (52.7%); red-flag conditions: 0.7%.
+    300 patients; most common condition: disc herniation (52.7%); red-flag conditions: 0.3%.
     """
     settings = sorted(patients["setting"].astype(str).unique()) if len(patients) else []
     title = f"Cohort of {len(patients):,} patients" + (
@@ -242,3 +244,45 @@ def _share(value: float) -> str:
     """A share as a whole percentage, or with one decimal when it would round to 0% or 100%."""
     text = f"{value:.0%}"
     return f"{value:.1%}" if text in ("0%", "100%") else text
+
+
+def ceiling_reason(misses: pd.DataFrame, top: int = 2) -> str:
+    """Why the ceiling is below 1, in one or two sentences, from
+    :func:`outcomes.oracle.ceiling_misses`.
+
+    Examples
+    --------
+    >>> misses = pd.DataFrame({"condition": ["piriformis_syndrome", "somatic_referred"],
+    ...                        "chosen": ["spinal", "muscular"], "patients": [30, 10],
+    ...                        "share_of_misses": [0.75, 0.25],
+    ...                        "true_pathway_probability": [0.31, 0.22]})
+    >>> misses.attrs.update({"n": 1000, "missed": 40})
+    >>> print(ceiling_reason(misses))
+    The ceiling is below 1 because records overlap: the oracle misses 4.0% of patients (40 of
+    1,000), most often piriformis syndrome sent to spinal (75% of misses) and somatic referred
+    sent to muscular (25%). Their recorded findings, read exactly, are more probable under
+    another pathway (on average the oracle gave their own 0.29): findings are shared across
+    conditions, move together with pain sensitivity and are recorded with examiner and reporting
+    error, so no triage method can place them better.
+    """
+    n, missed = int(misses.attrs.get("n", 0)), int(misses.attrs.get("missed", 0))
+    if n == 0:
+        return NO_PATIENTS
+    if missed == 0:
+        return "The oracle triages every patient of this cohort correctly: nothing overlaps."
+    rows = misses.head(top)
+    parts = [
+        f"{str(r.condition).replace('_', ' ')} sent to {str(r.chosen).replace('_', ' ')} "
+        f"({_share(r.share_of_misses)}{' of misses' if i == 0 else ''})"
+        for i, r in enumerate(rows.itertuples())
+    ]
+    own = float(np.average(misses["true_pathway_probability"], weights=misses["patients"]))
+    text = (
+        f"The ceiling is below 1 because records overlap: the oracle misses "
+        f"{missed / n:.1%} of patients ({missed:,} of {n:,}), most often "
+        f"{' and '.join(parts)}. Their recorded findings, read exactly, are more probable under "
+        f"another pathway (on average the oracle gave their own {own:.2f}): findings are "
+        "shared across conditions, move together with pain sensitivity and are recorded with "
+        "examiner and reporting error, so no triage method can place them better."
+    )
+    return "\n".join(textwrap.wrap(text, 93))

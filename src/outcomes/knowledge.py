@@ -40,10 +40,10 @@ ONSETS = ("sudden", "gradual")
 NO_SECONDARY = "none"
 #: Tolerance for "sums to 1": the files hold numbers with at most a few decimals.
 SUM_TOLERANCE = 1e-9
-#: The fields of a number's entry: its value, its source and, for a value fitted to a
-#: published figure, how it was derived.
-#: Fields of a sourced number. ``low`` and ``high`` give its plausible range, each itself a
-#: ``{ value, source }`` (the range the probabilistic sensitivity analysis draws from).
+#: The fields of a number's entry: its value, its source, for a value fitted to a
+#: published figure how it was derived, and for an uncertain value its plausible range
+#: (``low`` and ``high``: numbers sharing the entry's source, or ``{ value, source }`` each;
+#: the probabilistic sensitivity analysis draws from them).
 ENTRY_KEYS = ("value", "source", "calibrated", "low", "high")
 
 
@@ -60,6 +60,12 @@ class Finding:
     kind: str
     severity_slope: float
     chronic_shift: float
+    #: Log-odds shift per level of the shared pain-sensitivity factor (-1, 0, +1).
+    sensitivity_loading: float = 0.0
+    #: P(recorded present | truly absent) and P(recorded absent | truly present): examiner
+    #: error for signs, reporting error for history items.
+    false_positive: float = 0.0
+    false_negative: float = 0.0
 
     @property
     def can_be_missing(self) -> bool:
@@ -259,23 +265,26 @@ class _Reader:
     def _range(
         self, key: str, entry: dict[str, Any], value: float, low: float, high: float
     ) -> tuple[float, float]:
-        """The plausible range of a number: ``low <= value <= high``, each end sourced."""
+        """The plausible range of a number: ``low <= value <= high``. An end is a number (it
+        shares the entry's source) or ``{ value = ..., source = "..." }`` with its own."""
         ends = []
         for end in ("low", "high"):
-            node = entry.get(end)
-            if not isinstance(node, dict) or set(node) != {"value", "source"}:
-                raise self.fail(
-                    key,
-                    f'{end} must be {{ value = ..., source = "..." }} (a range has both '
-                    f"ends), got {node!r}",
-                )
-            bound = node["value"]
+            node = entry.get(end, value)
+            if isinstance(node, dict):
+                if set(node) != {"value", "source"}:
+                    raise self.fail(
+                        key, f'{end} must be a number or {{ value = ..., source = "..." }}, '
+                        f"got {node!r}",
+                    )  # fmt: skip
+                self.references.check(self, f"{key}.{end}", node["source"])
+                self.sources[f"{self.file}:{key}.{end}"] = node["source"]
+                bound = node["value"]
+            else:
+                bound = node
             if isinstance(bound, bool) or not isinstance(bound, int | float):
-                raise self.fail(f"{key}.{end}", f"value {bound!r} is not a number")
+                raise self.fail(key, f"{end} {bound!r} is not a number")
             if not low <= bound <= high:
                 raise self.fail(f"{key}.{end}", f"value {bound!r} is outside [{low}, {high}]")
-            self.references.check(self, f"{key}.{end}", node["source"])
-            self.sources[f"{self.file}:{key}.{end}"] = node["source"]
             ends.append(float(bound))
         if not ends[0] <= value <= ends[1]:
             raise self.fail(key, f"value {value!r} is outside its range [{ends[0]}, {ends[1]}]")
@@ -393,7 +402,10 @@ def provenance(directory: str | Path | None = None) -> pd.DataFrame:
 
     def end(node: Any, name: str) -> float:
         bound = node.get(name)
-        return float(bound["value"]) if isinstance(bound, dict) and "value" in bound else nan
+        if isinstance(bound, dict):
+            bound = bound.get("value")
+        ok = isinstance(bound, int | float) and not isinstance(bound, bool)
+        return float(bound) if ok else nan
 
     def walk(node: Any, file: str, key: str) -> None:
         if isinstance(node, dict):
@@ -442,6 +454,15 @@ def _read_findings(reader: _Reader) -> tuple[Finding, ...]:
                 kind=kind,
                 severity_slope=reader.number(node, name, "severity_slope", low=-10, high=10),
                 chronic_shift=reader.number(node, name, "chronic_shift", low=-10, high=10),
+                **{
+                    field: reader.number(node, name, field, low=low, high=high)
+                    for field, low, high in (
+                        ("sensitivity_loading", -5, 5),
+                        ("false_positive", 0, 0.5),
+                        ("false_negative", 0, 0.5),
+                    )
+                    if field in node
+                },
             )
         )
     if not findings:
@@ -489,7 +510,15 @@ def _read_conditions(reader: _Reader) -> dict[str, Any]:
         ),
         "age_min": reader.number(shared_node, "shared", "age_min", low=0, high=120),
         "age_max": reader.number(shared_node, "shared", "age_max", low=0, high=120),
+        # The shared pain-sensitivity factor: P(low level) and P(high level); optional.
+        **{
+            name: reader.probability(shared_node, "shared", name)
+            for name in ("sensitivity_low", "sensitivity_high")
+            if name in shared_node
+        },
     }
+    if shared.get("sensitivity_low", 0.0) + shared.get("sensitivity_high", 0.0) > 1.0:
+        raise reader.fail("shared.sensitivity_high", "and sensitivity_low must sum to at most 1")
     if shared["age_min"] >= shared["age_max"]:
         raise reader.fail("shared.age_max", "must be greater than age_min")
     nodes = reader.table(data.get("conditions"), "conditions")

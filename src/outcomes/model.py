@@ -12,13 +12,24 @@ The model, per patient:
 2. latent severity ~ Beta(a, b) of the condition;
 3. chronic ~ Bernoulli(chronic fraction); symptom duration uniform on 1..12 weeks if acute,
    12 + Geometric(1 / mean extra weeks) if chronic;
-4. each finding ~ Bernoulli(p) independently given the above, where
-   ``logit p = logit(p_typical) + slope * (severity - mean severity) + shift * chronic``,
-   combined by noisy-OR with ``secondary_weight * p_typical`` of the secondary contributor;
-5. exam findings and red flags are missing completely at random at the setting's rates;
-6. age ~ normal truncated to [age_min, age_max + 1), floored to whole years; sex, side,
+4. pain sensitivity ~ one of three levels (-1 low, 0 typical, +1 high), the same for every
+   finding of the patient: a shared latent factor (how readily a patient's tissues are
+   provoked and how a patient reports it) that raises or lowers several provocation findings
+   together, across conditions;
+5. each true finding ~ Bernoulli(p) independently given the above, where
+   ``logit p = logit(p_typical) + slope * (severity - mean severity) + shift * chronic
+   + loading * sensitivity``, combined by noisy-OR with ``secondary_weight * p_typical`` of
+   the secondary contributor;
+6. what is recorded is not the true finding: a present finding is recorded absent with
+   probability ``false_negative`` and an absent one present with ``false_positive``
+   (examiner error for signs, reporting error for history items), independently. The
+   recorded finding is therefore Bernoulli(``false_positive + (1 - false_positive -
+   false_negative) * p``): the generator draws it in one step (the true finding is never
+   needed), and the oracle uses the same probability;
+7. exam findings and red flags are missing completely at random at the setting's rates;
+8. age ~ normal truncated to [age_min, age_max + 1), floored to whole years; sex, side,
    occupation, onset and trigger ~ categorical given the condition;
-7. pain NRS ~ Binomial(10, lo + (hi - lo) * severity); ODI ~ 2 x Binomial(50, same form).
+9. pain NRS ~ Binomial(10, lo + (hi - lo) * severity); ODI ~ 2 x Binomial(50, same form).
 """
 
 from __future__ import annotations
@@ -43,6 +54,10 @@ OVERRIDES: Mapping[str, str] = {
     "combined_fraction": "probability of a secondary contributor, for conditions that have one",
 }
 
+#: The levels of the shared pain-sensitivity factor (low, typical, high), in log-odds units
+#: multiplied by each finding's ``sensitivity_loading``.
+SENSITIVITY_LEVELS = np.array([-1.0, 0.0, 1.0])
+
 PAIN_NRS_TRIALS = 10
 ODI_TRIALS = 50  # ODI is scored in steps of 2 from 0 to 100
 
@@ -65,6 +80,10 @@ class PatientModel:
     typical_p: np.ndarray  # (C, F)
     severity_slope: np.ndarray  # (F,)
     chronic_shift: np.ndarray  # (F,)
+    sensitivity_loading: np.ndarray  # (F,)
+    sensitivity_prior: np.ndarray  # (3,): P(low), P(typical), P(high)
+    false_positive: np.ndarray  # (F,): P(recorded present | truly absent)
+    false_negative: np.ndarray  # (F,): P(recorded absent | truly present)
     beta_a: np.ndarray  # (C,)
     beta_b: np.ndarray  # (C,)
     missing: np.ndarray  # (F,), 0 for findings that are always recorded
@@ -155,8 +174,9 @@ class PatientModel:
         secondary: np.ndarray,
         severity: np.ndarray,
         chronic: np.ndarray,
+        sensitivity: np.ndarray | float = 0.0,
     ) -> np.ndarray:
-        """P(finding present) for each case; inputs broadcast together, findings last.
+        """P(finding recorded present) for each case; inputs broadcast together, findings last.
 
         Parameters
         ----------
@@ -166,6 +186,9 @@ class PatientModel:
             Latent severity in [0, 1].
         chronic
             Boolean: symptoms for more than the chronic threshold.
+        sensitivity
+            Level of the shared pain-sensitivity factor (-1, 0 or +1; see
+            :data:`SENSITIVITY_LEVELS`).
 
         Returns
         -------
@@ -182,7 +205,11 @@ class PatientModel:
         True
         """
         arrays = np.broadcast_arrays(
-            np.asarray(condition), np.asarray(secondary), np.asarray(severity), np.asarray(chronic)
+            np.asarray(condition),
+            np.asarray(secondary),
+            np.asarray(severity),
+            np.asarray(chronic),
+            np.asarray(sensitivity, dtype=float),
         )
         shape = arrays[0].shape
         rows = self.finding_rows(*(a.ravel() for a in arrays))
@@ -197,7 +224,7 @@ class PatientModel:
         contiguous slice of rows. ``row_of_finding`` is the inverse permutation.
         """
         if "row_order" not in self._cache:
-            moves = (self.severity_slope != 0) | (self.chronic_shift != 0)
+            moves = self._moves
             shifted = self.chronic_shift != 0
             # Stable sort on (moves, not shifted): static, then shifted dynamic, then the rest.
             key = np.where(~moves, 0, np.where(shifted, 1, 2))
@@ -211,16 +238,23 @@ class PatientModel:
             self._cache["row_of_finding"] = np.argsort(self.row_order, kind="stable")
         return self._cache["row_of_finding"]
 
+    @property
+    def _moves(self) -> np.ndarray:
+        """Findings whose probability depends on severity or chronicity (the others are a
+        table lookup by condition, secondary contributor and pain-sensitivity level)."""
+        return (self.severity_slope != 0) | (self.chronic_shift != 0)
+
     def finding_rows(
         self,
         condition: np.ndarray,
         secondary: np.ndarray,
         severity: np.ndarray,
         chronic: np.ndarray,
+        sensitivity: np.ndarray | None = None,
         out: np.ndarray | None = None,
         work: np.ndarray | None = None,
     ) -> np.ndarray:
-        """P(finding present) as one contiguous row per finding: shape ``(n_findings, n)``.
+        """P(finding recorded present) as one contiguous row per finding: ``(n_findings, n)``.
 
         The generator's layout. Rows follow :attr:`row_order` (not the findings' order);
         inputs are 1-D arrays of length ``n``, as in :meth:`finding_probability`, which gives
@@ -228,20 +262,21 @@ class PatientModel:
 
         Parameters
         ----------
-        condition, secondary, severity, chronic
-            As in :meth:`finding_probability`, 1-D.
+        condition, secondary, severity, chronic, sensitivity
+            As in :meth:`finding_probability`, 1-D (``sensitivity`` ``None`` means all 0).
         out
             Optional float array ``(n_findings, n)`` to write into.
         work
             Optional float scratch array of at least ``(n_dynamic, n)``, where ``n_dynamic``
-            is the number of findings that depend on severity or chronicity. The generator
+            is the number of findings that depend on severity, chronicity or pain
+            sensitivity. The generator
             passes the same ``out`` and ``work`` for every block, sparing fresh memory.
 
         Examples
         --------
         >>> m = build_model("primary_care")
         >>> rows = m.finding_rows(np.array([0, 2]), np.array([0, 0]), np.array([0.5, 0.1]),
-        ...                       np.array([False, True]))
+        ...                       np.array([False, True]), np.array([0.0, 0.0]))
         >>> j = m.findings.index("exam_fair_test")
         >>> bool(rows[m.row_of_finding[j], 1] > rows[m.row_of_finding[j], 0])  # piriformis
         True
@@ -253,10 +288,17 @@ class PatientModel:
             out = np.empty((len(self.findings), n))
         n_static, n_shifted, n_dynamic = self._row_groups
         # Findings whose probability ignores severity and chronicity are a table lookup per
-        # (condition, secondary) pair; only the others need the logistic transform.
-        # mode="clip" never clips here (codes are valid); it only avoids a buffered copy.
+        # (condition, secondary, pain-sensitivity level); only the others need the logistic
+        # transform. mode="clip" never clips here (codes are valid); it only avoids a
+        # buffered copy.
         if n_static:
+            n_levels = len(SENSITIVITY_LEVELS)
             pair = condition * (len(self.conditions) + 1) + secondary
+            pair *= n_levels
+            if sensitivity is None:
+                pair += 1  # the typical level
+            else:
+                pair += (np.asarray(sensitivity) + 1).astype(np.intp)
             np.take(self._static_table, pair, axis=1, out=out[:n_static], mode="clip")
         if n_dynamic:
             # logit p = logit(p_typical) + slope * (severity - mean) + shift * chronic, then
@@ -270,6 +312,9 @@ class PatientModel:
             centred = np.asarray(severity, dtype=float) - np.take(self.mean_severity, condition)
             np.take(self._dynamic_logit, condition, axis=1, out=z, mode="clip")
             z += np.multiply(self._dynamic_slope[:, None], centred, out=work)
+            if sensitivity is not None:
+                level = np.asarray(sensitivity, dtype=float)
+                z += np.multiply(self._dynamic_loading[:, None], level, out=work)
             if n_shifted:
                 # Only these rows have a chronic shift; for the others it would add exactly 0.
                 chronic_f = np.asarray(chronic, dtype=float)
@@ -279,10 +324,14 @@ class PatientModel:
             np.subtract(1.0, z, out=z)
             z *= np.take(self._dynamic_not_secondary, secondary, axis=1, out=work, mode="clip")
             np.subtract(1.0, z, out=z)
+            # Recording error: P(recorded) = false_positive + (1 - fp - fn) * P(true).
+            z *= self._dynamic_record_scale[:, None]
+            z += self._dynamic_false_positive[:, None]
         return out
 
     def cdf(self, name: str) -> np.ndarray:
-        """Cumulative distribution of ``prior``, ``secondary``, ``occupation`` or ``trigger``.
+        """Cumulative distribution of ``prior``, ``secondary``, ``occupation``, ``trigger`` or
+        ``sensitivity_prior``.
 
         Normalised so the last entry is exactly 1: a zero-probability category can never be
         drawn by inverse-CDF sampling, even with rounding in the cumulative sum.
@@ -298,7 +347,7 @@ class PatientModel:
         """Rows of :meth:`finding_rows`: (static, dynamic with a chronic shift, dynamic)."""
         if "row_groups" not in self._cache:
             order = self.row_order
-            moves = ((self.severity_slope != 0) | (self.chronic_shift != 0))[order]
+            moves = self._moves[order]
             shifted = (self.chronic_shift != 0)[order]
             self._cache["row_groups"] = (
                 int((~moves).sum()),
@@ -317,9 +366,23 @@ class PatientModel:
 
     @property
     def _static_table(self) -> np.ndarray:
-        """(static findings, C x (C + 1)): P(finding) of each (condition, secondary) pair."""
+        """(static findings, C x (C + 1) x levels): P(finding recorded) of each (condition,
+        secondary, pain-sensitivity level)."""
         if "static_table" not in self._cache:
-            flat = self._typical_table.reshape(-1, len(self.findings))
+            # logit p = logit(p_typical) + loading * level (p itself where unloaded), then
+            # noisy-OR with the secondary contributor and the recording error.
+            shifted = expit(
+                self._typical_logit[:, None, :]
+                + SENSITIVITY_LEVELS[None, :, None] * self.sensitivity_loading[None, None, :]
+            )
+            primary = np.where(
+                self.sensitivity_loading[None, None, :] != 0, shifted, self.typical_p[:, None, :]
+            )  # (C, levels, F)
+            true_p = 1.0 - (1.0 - primary[:, None, :, :]) * (
+                1.0 - self.secondary_p[None, :, None, :]
+            )  # (C, C + 1, levels, F)
+            true_p = true_p.reshape(-1, len(self.findings))
+            flat = self.false_positive + self._record_scale * true_p
             columns = self.row_order[: self._row_groups[0]]
             self._cache["static_table"] = np.ascontiguousarray(flat[:, columns].T)
         return self._cache["static_table"]
@@ -335,21 +398,29 @@ class PatientModel:
         return self._dynamic_table("dynamic_not_secondary", 1.0 - self.secondary_p)
 
     @property
+    def _record_scale(self) -> np.ndarray:
+        """(F,): 1 - false_positive - false_negative, the slope of recorded on true."""
+        return 1.0 - self.false_positive - self.false_negative
+
+    @property
+    def _dynamic_record_scale(self) -> np.ndarray:
+        return self._dynamic_table("dynamic_record_scale", self._record_scale)
+
+    @property
+    def _dynamic_false_positive(self) -> np.ndarray:
+        return self._dynamic_table("dynamic_false_positive", self.false_positive)
+
+    @property
+    def _dynamic_loading(self) -> np.ndarray:
+        return self._dynamic_table("dynamic_loading", self.sensitivity_loading)
+
+    @property
     def _dynamic_slope(self) -> np.ndarray:
         return self._dynamic_table("dynamic_slope", self.severity_slope)
 
     @property
     def _dynamic_shift(self) -> np.ndarray:
         return self._dynamic_table("dynamic_shift", self.chronic_shift)
-
-    @property
-    def _typical_table(self) -> np.ndarray:
-        """(C, C + 1, F): P(finding) for a typical case of each condition x secondary pair."""
-        if "typical_table" not in self._cache:
-            self._cache["typical_table"] = 1.0 - (1.0 - self.typical_p[:, None, :]) * (
-                1.0 - self.secondary_p[None, :, :]
-            )
-        return self._cache["typical_table"]
 
     @property
     def _typical_logit(self) -> np.ndarray:
@@ -472,6 +543,7 @@ def build_model(
         )
 
     shared = kb.shared
+    low, high = shared.get("sensitivity_low", 0.0), shared.get("sensitivity_high", 0.0)
     arr = lambda attr: np.array([getattr(c, attr) for c in conds], dtype=float)  # noqa: E731
     return PatientModel(
         knowledge=kb,
@@ -484,6 +556,10 @@ def build_model(
         typical_p=np.array([[c.findings[f] for f in findings] for c in conds]),
         severity_slope=np.array([f.severity_slope for f in kb.findings]),
         chronic_shift=np.array([f.chronic_shift for f in kb.findings]),
+        sensitivity_loading=np.array([f.sensitivity_loading for f in kb.findings]),
+        sensitivity_prior=np.array([low, 1.0 - low - high, high]),
+        false_positive=np.array([f.false_positive for f in kb.findings]),
+        false_negative=np.array([f.false_negative for f in kb.findings]),
         beta_a=np.array([c.severity_beta[0] for c in conds]),
         beta_b=np.array([c.severity_beta[1] for c in conds]),
         missing=missing,

@@ -1,10 +1,13 @@
 """The exact Bayes posterior P(condition | findings) under the generator's own model.
 
 Because the generator's likelihoods are known, the posterior over conditions given everything
-recorded about a patient can be computed exactly: sum over the secondary contributor, integrate
-the latent severity (Gauss-Jacobi quadrature matched to each condition's Beta severity, so the
-integral is exact for polynomial integrands and converges fast otherwise) and skip findings that
-were not recorded (they are missing completely at random, so skipping them is exact).
+recorded about a patient can be computed exactly: sum over the secondary contributor and the
+three levels of the shared pain-sensitivity factor, integrate the latent severity
+(Gauss-Jacobi quadrature matched to each condition's Beta severity, so the integral is exact
+for polynomial integrands and converges fast otherwise), use the probability that a finding is
+*recorded* present (true finding and recording error together, exactly as the generator draws
+it) and skip findings that were not recorded (they are missing completely at random, so
+skipping them is exact).
 
 Deciding by the largest posterior pathway probability gives the highest expected accuracy any
 triage method can reach on a cohort from the same model: the **ceiling** every method is
@@ -26,7 +29,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from outcomes.cohort import GENERATED_WITH_KEY, generated_with
 from outcomes.knowledge import ONSETS, SEXES, SIDES, Knowledge, load_knowledge
-from outcomes.model import ODI_TRIALS, PAIN_NRS_TRIALS, PatientModel, build_model
+from outcomes.model import (
+    ODI_TRIALS,
+    PAIN_NRS_TRIALS,
+    SENSITIVITY_LEVELS,
+    PatientModel,
+    build_model,
+)
 
 #: Rows evaluated together; bounds memory at about ``BATCH_ROWS x components x 8`` bytes.
 BATCH_ROWS = 8192
@@ -61,8 +70,14 @@ class _Components:
         pairs = [
             (c, s) for c in range(n_cond) for s in range(n_cond + 1) if model.secondary[c, s] > 0
         ]
-        self.pair_condition = np.repeat([c for c, _ in pairs], n_nodes)
-        self.pair_secondary = np.repeat([s for _, s in pairs], n_nodes)
+        # Components run pair by pair, then pain-sensitivity level (only levels with mass),
+        # then severity node: a condition's components stay contiguous.
+        levels = np.flatnonzero(model.sensitivity_prior > 0)
+        per_pair = len(levels) * n_nodes
+        self.pair_condition = np.repeat([c for c, _ in pairs], per_pair)
+        self.pair_secondary = np.repeat([s for _, s in pairs], per_pair)
+        level_index = np.tile(np.repeat(levels, n_nodes), len(pairs))
+        self.sensitivity = SENSITIVITY_LEVELS[level_index]
         nodes = np.empty((n_cond, n_nodes))
         log_weights = np.empty((n_cond, n_nodes))
         for c in range(n_cond):
@@ -70,10 +85,11 @@ class _Components:
             t, w = roots_jacobi(n_nodes, b - 1.0, a - 1.0)  # weight (1-t)^(b-1) (1+t)^(a-1)
             nodes[c] = (t + 1.0) / 2.0
             log_weights[c] = np.log(w / w.sum())
-        node_index = np.tile(np.arange(n_nodes), len(pairs))
+        node_index = np.tile(np.arange(n_nodes), len(pairs) * len(levels))
         self.severity = nodes[self.pair_condition, node_index]
         self.log_prior = (
             _log(model.secondary[self.pair_condition, self.pair_secondary])
+            + _log(model.sensitivity_prior[level_index])
             + log_weights[self.pair_condition, node_index]
         )
         # Columns of the same condition are contiguous: reduceat sums them.
@@ -88,6 +104,7 @@ class _Components:
                 self.pair_secondary,
                 self.severity,
                 np.full(len(self.severity), chronic),
+                self.sensitivity,
             )
             self.finding_tables[chronic] = (_log(p).T.copy(), _log(1.0 - p).T.copy())
         # Score tables, one row per score and a last row of zeros for "not recorded".
@@ -403,3 +420,62 @@ def ceiling(patients: pd.DataFrame, oracle: BayesOracle | None = None) -> pd.Dat
         rows, columns=["group", "patients", "correct", "accuracy", "ci_low", "ci_high", "summary"]
     )
     return table.set_index("group")
+
+
+def ceiling_misses(patients: pd.DataFrame, oracle: BayesOracle | None = None) -> pd.DataFrame:
+    """Who the oracle misses: its wrong calls grouped by true condition and chosen pathway.
+
+    The oracle's misses are the patients whose records are more probable under another
+    pathway than their own; this table says which records overlap (why the ceiling is below
+    1), most common first.
+
+    Parameters
+    ----------
+    patients
+        A generated ``patients`` table (needs the true ``condition`` and ``pathway``).
+    oracle
+        A fitted oracle; by default ``BayesOracle().fit(patients)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (``condition``, ``chosen``) pair with ``patients`` (misses),
+        ``share_of_misses`` and ``true_pathway_probability`` (the oracle's mean posterior
+        probability of the true pathway for them), sorted by ``patients``; the frame's
+        ``attrs`` hold ``n`` (patients) and ``missed`` (misses).
+
+    Examples
+    --------
+    >>> from outcomes.cohort import generate
+    >>> misses = ceiling_misses(generate(2000, seed=3))
+    >>> bool(misses["patients"].sum() == misses.attrs["missed"])
+    True
+    >>> bool((misses["true_pathway_probability"] < 0.5).all())
+    True
+    """
+    oracle = oracle if oracle is not None else BayesOracle().fit(patients)
+    proba = oracle.predict_proba(patients)
+    classes = list(oracle.classes_)
+    truth = patients["pathway"].astype(str).to_numpy()
+    chosen = oracle.classes_[np.argmax(proba, axis=1)].astype(str)
+    wrong = chosen != truth
+    own = proba[np.arange(len(truth)), [classes.index(t) for t in truth]]
+    frame = pd.DataFrame(
+        {
+            "condition": patients["condition"].astype(str).to_numpy()[wrong],
+            "chosen": chosen[wrong],
+            "own": own[wrong],
+        }
+    )
+    table = (
+        frame.groupby(["condition", "chosen"], sort=False)
+        .agg(patients=("own", "size"), true_pathway_probability=("own", "mean"))
+        .reset_index()
+    )
+    total = int(wrong.sum())
+    table["share_of_misses"] = table["patients"] / total if total else np.nan
+    table = table.sort_values(["patients", "condition", "chosen"], ascending=[False, True, True])
+    columns = ["condition", "chosen", "patients", "share_of_misses", "true_pathway_probability"]
+    table = table[columns].reset_index(drop=True)
+    table.attrs.update({"n": len(truth), "missed": total})
+    return table

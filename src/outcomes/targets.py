@@ -40,7 +40,12 @@ from outcomes.knowledge import (
 )
 
 _STUDY = re.compile(r"study:[a-z0-9]+")
-STATISTICS = ("sensitivity", "specificity", "share", "mean_age", "proportion")
+STATISTICS = (
+    "sensitivity", "specificity", "share", "mean_age", "proportion", "auc", "interrater_kappa"
+)  # fmt: skip
+#: What an ``auc`` target's oracle may read: everything recorded, or the history alone (the
+#: exam signs treated as not recorded).
+AUC_RECORDS = ("history_and_exam", "history")
 #: Where a target's expected figure comes from (see the module docstring).
 BASES = ("published", "calibrated", "input")
 #: What each statistic needs besides ``setting``: ``conditions`` names the condition(s) of
@@ -51,6 +56,8 @@ REQUIRED = {
     "share": ("conditions",),
     "mean_age": (),
     "proportion": ("column",),
+    "auc": ("conditions",),
+    "interrater_kappa": ("finding",),
 }
 
 
@@ -84,6 +91,7 @@ class Target:
     known_gap: str | None = None
     basis: str = "published"
     source: str = ""
+    records: str = "history_and_exam"
 
 
 def _names(reader: _Reader, node: dict, key: str, field: str, allowed: tuple[str, ...]) -> tuple:
@@ -159,6 +167,12 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
         gap = node.get("known_gap")
         if gap is not None and (not isinstance(gap, str) or not gap.strip()):
             raise reader.fail(f"{name}.known_gap", f"must be a sentence saying why, got {gap!r}")
+        records = node.get("records", "history_and_exam")
+        if records not in AUC_RECORDS or (statistic != "auc" and "records" in node):
+            raise reader.fail(
+                f"{name}.records",
+                f"is for auc targets only and one of {', '.join(AUC_RECORDS)}, got {records!r}",
+            )
         bound = 120.0 if statistic == "mean_age" else 1.0
         value, low, high = (
             reader.number(node, name, k, low=0, high=bound) for k in ("target", "low", "high")
@@ -188,6 +202,7 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
                 known_gap=gap,
                 basis=basis,
                 source=source,
+                records=records,
             )
         )
     return tuple(targets)
@@ -239,10 +254,90 @@ def check_basis(
         )
 
 
-def _statistic(df: pd.DataFrame, t: Target) -> tuple[float, float, float, int]:
+def interrater_kappa(
+    recorded_rate: float | np.ndarray, false_positive: float, false_negative: float
+) -> float | np.ndarray:
+    """Cohen's kappa of two examiners who record a finding independently with these errors.
+
+    Among patients in whom the finding is recorded present at ``recorded_rate``, the true
+    prevalence is ``(rate - fp) / (1 - fp - fn)``; each examiner records a true finding
+    present with probability ``1 - fn`` and an absent one with ``fp``, independently, so
+    they agree with probability ``p_o`` against ``p_e = rate^2 + (1 - rate)^2`` by chance.
+
+    Examples
+    --------
+    >>> round(float(interrater_kappa(0.5, 0.1, 0.1)), 4)  # (1 - 2 x 0.1)^2
+    0.64
+    >>> float(interrater_kappa(0.3, 0.0, 0.0))
+    1.0
+    """
+    rate = np.asarray(recorded_rate, dtype=float)
+    scale = 1.0 - false_positive - false_negative
+    truth = np.clip((rate - false_positive) / scale, 0.0, 1.0)
+    agree = truth * ((1 - false_negative) ** 2 + false_negative**2) + (1 - truth) * (
+        false_positive**2 + (1 - false_positive) ** 2
+    )
+    chance = rate**2 + (1 - rate) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = np.where(chance < 1, (agree - chance) / (1 - chance), np.nan)
+    return float(kappa) if kappa.ndim == 0 else kappa
+
+
+def auc_ci(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float, float]:
+    """Area under the ROC curve with a 95% interval (Hanley and McNeil's standard error).
+
+    Examples
+    --------
+    >>> auc_ci(np.array([0.1, 0.4, 0.35, 0.8]), np.array([False, False, True, True]))[0]
+    0.75
+    """
+    from sklearn.metrics import roc_auc_score
+
+    positive = np.asarray(positive, dtype=bool)
+    n1, n0 = int(positive.sum()), int((~positive).sum())
+    if n1 == 0 or n0 == 0:
+        return (np.nan, np.nan, np.nan)
+    a = float(roc_auc_score(positive, scores))
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = np.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0))
+    return (a, max(0.0, a - 1.959964 * se), min(1.0, a + 1.959964 * se))
+
+
+def _oracle_auc(df: pd.DataFrame, t: Target, rows: np.ndarray, of_interest: np.ndarray, kb):
+    from outcomes.oracle import BayesOracle
+
+    records = df.loc[rows]
+    if t.records == "history":
+        records = records.copy()
+        for f in kb.findings:
+            if f.kind == "exam":
+                records[f.name] = pd.array([pd.NA] * len(records), dtype="boolean")
+    oracle = BayesOracle(setting=t.setting, knowledge=kb).fit(df)
+    score = oracle.condition_proba(records)[list(t.conditions)].sum(axis=1).to_numpy()
+    return (*auc_ci(score, of_interest[rows]), int(rows.sum()))
+
+
+def _statistic(
+    df: pd.DataFrame, t: Target, kb: Knowledge | None = None
+) -> tuple[float, float, float, int]:
     condition = df["condition"].astype(str).to_numpy()
     in_population = np.isin(condition, t.population) if t.population else np.ones(len(df), bool)
     of_interest = np.isin(condition, t.conditions) if t.conditions else in_population
+    kb = kb if kb is not None else load_knowledge()
+    if t.statistic == "auc":
+        return _oracle_auc(df, t, in_population, of_interest, kb)
+    if t.statistic == "interrater_kappa":
+        finding = next(f for f in kb.findings if f.name == t.finding)
+        values = df.loc[in_population, t.finding].astype("float64").to_numpy()
+        values = values[~np.isnan(values)]
+        k, n = int((values == 1.0).sum()), int(values.size)
+        if n == 0:
+            return (np.nan, np.nan, np.nan, 0)
+        low, high = proportion_ci(k, n)
+        grid = np.linspace(low, high, 201)
+        kappas = interrater_kappa(grid, finding.false_positive, finding.false_negative)
+        est = interrater_kappa(k / n, finding.false_positive, finding.false_negative)
+        return (est, float(np.nanmin(kappas)), float(np.nanmax(kappas)), n)
     if t.statistic == "share":
         k, n = int((of_interest & in_population).sum()), int(in_population.sum())
         return (k / n if n else np.nan, *proportion_ci(k, n), n)
@@ -307,9 +402,10 @@ def check_targets(
     ('input', True, 48.3, True)
     """
     rows = []
-    for t in load_targets(knowledge):
+    kb = knowledge if knowledge is not None else load_knowledge()
+    for t in load_targets(kb):
         df = cohorts.get(t.setting)
-        observed = (np.nan, np.nan, np.nan, 0) if df is None else _statistic(df, t)
+        observed = (np.nan, np.nan, np.nan, 0) if df is None else _statistic(df, t, kb)
         est, lo, hi, n = observed
         met = pd.NA if df is None or n == 0 else bool(hi >= t.low and lo <= t.high)
         published, given = (np.nan, t.target) if t.basis == "input" else (t.target, np.nan)
