@@ -161,9 +161,9 @@ def _copy_knowledge(tmp_path):
             "recovery.toml: [membership.upper_limb_nerve] is missing",
         ),
         (
-            "persistent_severe = { value = 0.125,",
+            "persistent_severe = { value = 0.105,",
             "persistent_severe = { value = 0.2,",
-            "recovery.toml: [membership.disc_herniation] probabilities sum to 1.075, not 1",
+            "recovery.toml: [membership.disc_herniation] probabilities sum to 1.095, not 1",
         ),
         (
             'low = { value = 0.6, source = "assumption" }, high = { value = 1.0, source = '
@@ -175,7 +175,7 @@ def _copy_knowledge(tmp_path):
         (
             'high = { value = 5.26, source = "study:konstantinou2018" }',
             "high = { value = 5.26 }",
-            "[prognosis.chronic_odds_ratio] high must be { value = ..., source",
+            "[prognosis.chronic_odds_ratio] high must be a number or { value = ..., source",
         ),
         (
             'conditions = { names = ["disc_herniation"]',
@@ -263,7 +263,6 @@ def test_numbers_the_sources_do_not_state_are_marked_as_assumptions():
     stated = {
         "recovery.min_fall_points",
         "recovery.min_fall_fraction",  # minimal important change
-        "surgery.not_improved_level",  # the same 30% fall
         "prognosis.chronic_odds_ratio",  # ATLAS: longer leg-pain duration, OR 0.41 (inverted)
         "aggravating.piriformis_syndrome",
         "surgery.conditions",  # pairings, not numbers
@@ -341,7 +340,10 @@ def test_policy_differing_on_k_patients_changes_exactly_those(patients):
     n = len(patients)
     pa, pb = pain_matrix(a.visits, n), pain_matrix(b.visits, n)
     differs = (pa != pb).any(axis=1)
-    assert set(np.flatnonzero(differs)) == set(changed)
+    # Only the changed patients can differ, and nearly all of them do (matched care changes
+    # the pace every week; a rare patient's rounded scores can coincide all year).
+    assert set(np.flatnonzero(differs)) <= set(changed)
+    assert differs[changed].mean() >= 0.9
     cols = [c for c in a.outcomes.columns if c not in ("pathway", "fit", "matched")]
     diff_rows = (a.outcomes[cols] != b.outcomes[cols]).any(axis=1).to_numpy()
     assert set(np.flatnonzero(diff_rows)) <= set(changed)
@@ -985,25 +987,21 @@ def test_combined_presentations_recover_fully_only_when_both_parts_are_addressed
     patients = generate(8000, seed=4, case_mix={"disc_herniation": 1.0})
     combined = (patients["secondary_condition"] != "none").to_numpy()
     assert combined.sum() > 1000
-    kw = {"seed": 4, "dropout": 0.0, "visits": False}
-    both = simulate(patients, policy("perfect", patients), **kw).outcomes
-    primary = simulate(patients, patients["pathway"], **kw).outcomes
-
-    def residual(out: pd.DataFrame) -> np.ndarray:  # pain at one year, share of baseline
-        return (out["final_pain"] / out["baseline_pain"].clip(lower=1)).to_numpy()
+    kw = {"seed": 4, "dropout": 0.0}
+    both_sim = simulate(patients, policy("perfect", patients), **kw)
+    primary_sim = simulate(patients, patients["pathway"], **kw)
+    n = len(patients)
 
     def se(x: np.ndarray) -> float:
         return x.std(ddof=1) / math.sqrt(len(x))
 
-    # Only the primary part addressed: more pain left at one year than with both parts
-    # treated, for the same patients, by > 8 paired SE.
-    addressed = residual(both)[combined]
-    left = residual(primary)[combined]
-    extra = left - addressed
+    # Only the primary part addressed: more pain over the year than with both parts treated,
+    # for the same patients, by > 8 paired SE (mean pain over weeks 1-52).
+    both, primary = pain_matrix(both_sim.visits, n), pain_matrix(primary_sim.visits, n)
+    extra = (primary - both)[combined, 1:].mean(axis=1)
     assert extra.mean() > 8 * se(extra)
-    assert (extra >= -1).all()  # never worse by more than the weekly noise
     # Single presentations do not care about a secondary pathway.
-    np.testing.assert_array_equal(residual(both)[~combined], residual(primary)[~combined])
+    np.testing.assert_array_equal(both[~combined], primary[~combined])
 
 
 @pytest.fixture(scope="module")
@@ -1162,12 +1160,19 @@ def test_surgery_is_offered_to_disc_herniation_that_does_not_settle():
     weeks = out.loc[operated, "surgery_week"].astype(int)
     low, high = s["decision_week"] + s["wait_weeks_min"], s["decision_week"] + s["wait_weeks_max"]
     assert weeks.between(low, high).all() and out.loc[~operated, "surgery_week"].isna().all()
-    # Only severe cases whose course has not improved: never the recovering quickly class,
-    # never baseline pain below the threshold.
+    # Only severe cases not recovered at the decision visit (the recovery criterion written
+    # out: a fall of 2 points and 30%, or pain of 2 or less from above), mostly persistent
+    # (the rest recovering slowly and not yet below the criterion at the visit).
     assert (patients.loc[operated, "pain_nrs"] >= s["min_baseline_pain"]).all()
-    assert not (out.loc[operated, "trajectory_class"] == "recovering_fast").any()
-    # Among severe persistent-severe cases (level ~0.95 > 0.7 at the decision week) the
-    # share referred is the referral probability (within 4 binomial SE).
+    pain = pain_matrix(spinal.visits, n)
+    base, at = pain[operated, 0], pain[operated, int(s["decision_week"])]
+    fall = base - at
+    recovered = ((base > 2) & (at <= 2)) | ((fall >= 2) & (fall >= 0.3 * base - 1e-9))
+    assert not recovered.any()
+    persistent = out.loc[operated, "trajectory_class"].astype(str).str.startswith("persistent")
+    assert persistent.mean() > 0.6
+    # Among severe persistent-severe cases (level ~0.95 at the decision week: never recovered
+    # then) the share referred is the referral probability (within 4 binomial SE).
     stuck = ((out["trajectory_class"] == "persistent_severe")
              & (patients["pain_nrs"] >= s["min_baseline_pain"])).to_numpy()  # fmt: skip
     (setting,) = set(patients["setting"].astype(str))

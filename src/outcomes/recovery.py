@@ -115,8 +115,8 @@ SCHEMA: Mapping[str, Mapping[str, tuple[float, float, bool]]] = {
     },
     "aggravation": {"peak_week": (0.5, 52, False)},
     "surgery": {
-        "decision_week": (1, 52, True), "not_improved_level": (0, 2, False),
-        "min_baseline_pain": (0, 10, False), "wait_weeks_min": (0, 104, True),
+        "decision_week": (1, 52, True), "min_baseline_pain": (0, 10, False),
+        "wait_weeks_min": (0, 104, True),
         "wait_weeks_max": (0, 104, True), "post_half_life_weeks": (0.1, 52, False),
         "post_floor": (0, 1, False),
     },
@@ -914,9 +914,19 @@ def simulate(
     baseline_pain = patients["pain_nrs"].to_numpy(dtype=np.float32)
     baseline_odi = patients["odi"].to_numpy(dtype=np.float32)
 
-    course = _course(kb, params, noise, patients, cond, sec, path, fit, sec_fit, planned)
+    course = _course(kb, params, noise, patients, cond, sec, fit, sec_fit)
     flare_p = _flare_probability(params, fit, sec_fit)
     pain, odi = _scores(params, noise, course.level, flare_p, baseline_pain, baseline_odi)
+    # Surgery is decided on the pain recorded at the decision visit, and changes the weeks
+    # after the operation only.
+    setting = _codes(patients["setting"], kb.setting_names, "column 'setting'")
+    surgery = _surgery(kb, params, noise, cond, path, fit, pain, planned, setting)
+    operated = _operate(params, course, surgery)
+    if operated.size:
+        pain[operated], odi[operated] = _scores(
+            params, _rows(noise, operated), course.level[operated], flare_p[operated],
+            baseline_pain[operated], baseline_odi[operated],
+        )  # fmt: skip
     relapse = _relapses(params, noise, pain, course.level)
     if relapse is not None:
         weeks_relapsed, rows = relapse
@@ -930,8 +940,9 @@ def simulate(
         )  # fmt: skip
     care = (path, chosen, fit, sec_fit)
     return _tables(
-        kb, params, patients, care, cond, sec, pain, odi, noise, dropout, visits, course, relapse
-    )
+        kb, params, patients, care, cond, sec, pain, odi, noise, dropout, visits, course, relapse,
+        surgery,
+    )  # fmt: skip
 
 
 def _rows(noise: Noise, rows: np.ndarray) -> Noise:
@@ -1043,8 +1054,9 @@ class _Course:
     """The symptom level (n x W, weeks 1..W) and what happened on the way."""
 
     level: np.ndarray
+    primary: np.ndarray  # the condition's own part of the level
+    secondary: tuple[np.ndarray, np.ndarray] | None  # (rows, level of the secondary part)
     trajectory_class: np.ndarray
-    surgery_week: np.ndarray  # float, NaN: none within follow-up
     emergency_weeks: np.ndarray  # float, NaN: no serious pathology
     deficit: np.ndarray
 
@@ -1056,12 +1068,10 @@ def _course(
     patients: pd.DataFrame,
     cond: np.ndarray,
     sec: np.ndarray,
-    path: np.ndarray,
     fit: np.ndarray,
     sec_fit: np.ndarray,
-    planned: np.ndarray | None,
 ) -> _Course:
-    """Symptom level relative to baseline, with classes, surgery and lasting harm.
+    """Symptom level relative to baseline, with classes and lasting harm (before surgery).
 
     ``sec`` is the secondary condition (-1: none); ``fit`` and ``sec_fit`` are the fits of
     the care to each part (:func:`_care_fits`).
@@ -1122,22 +1132,10 @@ def _course(
         return level, k, emergency, deficit
 
     rows = np.arange(len(cond))
-    level, k, emergency, deficit = part(cond, fit, noise.class_u[:, 0], rows)
-    baseline = patients["pain_nrs"].to_numpy(dtype=float)
-    setting = _codes(patients["setting"], kb.setting_names, "column 'setting'")
-    surgery = _surgery(kb, params, noise, cond, path, fit, level, planned, baseline, setting)
-    if np.isfinite(surgery).any():
-        s = params.surgery
-        operated = np.flatnonzero(np.isfinite(surgery))
-        week = surgery[operated].astype(int)
-        at = level[operated, week - 1][:, None]
-        post_floor = np.float32(s["post_floor"])
-        after = post_floor + np.maximum(at - post_floor, 0) * np.exp(
-            -np.log(2) / s["post_half_life_weeks"] * (t - week[:, None])
-        )
-        level[operated] = np.where(t >= week[:, None], np.minimum(level[operated], after),
-                                   level[operated])  # fmt: skip
+    primary, k, emergency, deficit = part(cond, fit, noise.class_u[:, 0], rows)
+    level = primary.copy()
     has_sec = sec >= 0
+    secondary = None
     if has_sec.any():
         # A combined presentation: each part follows its own class and the fit of the care
         # treating it; both must be addressed for the level to reach a low floor.
@@ -1146,10 +1144,45 @@ def _course(
         second, _, sec_emergency, sec_deficit = part(
             sec[rows], sec_fit[rows], noise.class_u[rows, 1], rows
         )
-        level[rows] = (1 - share) * level[rows] + share * second
+        level[rows] = (1 - share) * primary[rows] + share * second
         emergency[rows] = np.where(np.isnan(emergency[rows]), sec_emergency, emergency[rows])
         deficit[rows] |= sec_deficit
-    return _Course(level, k, surgery, emergency, deficit)
+        secondary = (rows, second)
+    return _Course(level, primary, secondary, k, emergency, deficit)
+
+
+def _operate(params: RecoveryParams, course: _Course, surgery: np.ndarray) -> np.ndarray:
+    """Rows operated on; their level (``course.level``, in place) falls after the operation.
+
+    From the operation week the primary part's level falls towards ``post_floor`` with
+    ``post_half_life_weeks`` (never above where it would have been); a secondary part is not
+    operated on.
+    """
+    operated = np.flatnonzero(np.isfinite(surgery))
+    if operated.size == 0:
+        return operated
+    s = params.surgery
+    t = np.arange(1, params.follow_up_weeks + 1, dtype=np.float32)
+    week = surgery[operated].astype(int)
+    part = course.primary[operated]
+    at = part[np.arange(len(operated)), week - 1][:, None]
+    post_floor = np.float32(s["post_floor"])
+    after = post_floor + np.maximum(at - post_floor, 0) * np.exp(
+        -np.log(2) / s["post_half_life_weeks"] * (t - week[:, None])
+    )
+    part = np.where(t >= week[:, None], np.minimum(part, after), part).astype(np.float32)
+    level = part
+    if course.secondary is not None:
+        rows, second = course.secondary
+        where = np.searchsorted(rows, operated)
+        combined = (where < len(rows)) & (rows[np.minimum(where, len(rows) - 1)] == operated)
+        if combined.any():
+            share = np.float32(params.modifiers["secondary_share"])
+            other = second[where[combined]]
+            level = part.copy()
+            level[combined] = (1 - share) * part[combined] + share * other
+    course.level[operated] = level
+    return operated
 
 
 def _surgery(
@@ -1159,18 +1192,17 @@ def _surgery(
     cond: np.ndarray,
     path: np.ndarray,
     fit: np.ndarray,
-    level: np.ndarray,
+    pain: np.ndarray,
     planned: np.ndarray | None,
-    baseline_pain: np.ndarray,
     setting: np.ndarray,
 ) -> np.ndarray:
     """Week of each patient's operation (NaN: none within follow-up).
 
     A patient with severe pain at baseline (``min_baseline_pain`` or more) and an operable
     condition, whose care ends up on the surgical pathway (chosen, or reached after an
-    unneeded emergency referral) and whose level has not fallen to
-    ``not_improved_level`` by ``decision_week`` is referred with the ``referral_probability``
-    of the setting where the patient is seen (``setting``: codes), and
+    unneeded emergency referral) and whose recorded pain at the ``decision_week`` visit does
+    not meet the recovery criterion (``pain``: weeks 0..W, as recorded) is referred with the
+    ``referral_probability`` of the setting where the patient is seen (``setting``: codes), and
     operated on after a wait drawn between ``wait_weeks_min`` and ``wait_weeks_max``. A planned
     week (a trial's early-surgery arm) replaces the model's decision for that patient.
     """
@@ -1180,8 +1212,8 @@ def _surgery(
     surgical = kb.pathways.index(params.surgery_pathway)
     on_pathway = (path == surgical) | (fit == FITS.index("redirected"))
     decision = int(s["decision_week"])
-    stuck = level[:, min(decision, weeks) - 1] > s["not_improved_level"]
-    severe = baseline_pain >= s["min_baseline_pain"]
+    stuck = ~recovery_criterion(pain, params)[:, min(decision, weeks)]
+    severe = pain[:, 0] >= s["min_baseline_pain"]
     referral = np.array([params[f"surgery.referral_probability.{x}"] for x in kb.setting_names])
     chance = referral[setting]
     referred = operable & on_pathway & stuck & severe & (noise.surgery_u < chance)
@@ -1319,6 +1351,7 @@ def _tables(
     with_visits: bool,
     course: _Course,
     relapse: tuple[np.ndarray, np.ndarray] | None,
+    surgery_weeks: np.ndarray,
 ) -> Simulation:
     n = len(patients)
     path, chosen, fit, sec_fit = care
@@ -1349,7 +1382,7 @@ def _tables(
         onset = mask.argmax(axis=1) + 1  # first relapse week (1-based)
         relapsed[which] = onset <= last_visit[which]
         relapse_week[which] = np.where(relapsed[which], onset, np.nan)
-    surgery = np.isfinite(course.surgery_week) & (course.surgery_week <= last_visit)
+    surgery = np.isfinite(surgery_weeks) & (surgery_weeks <= last_visit)
 
     true_path = np.array([kb.pathways.index(c.pathway) for c in kb.conditions])[cond]
     dtypes = outcome_dtypes(kb)
@@ -1382,7 +1415,7 @@ def _tables(
             "relapsed": relapsed,
             "relapse_week": _whole(relapse_week),
             "surgery": surgery,
-            "surgery_week": _whole(np.where(surgery, course.surgery_week, np.nan)),
+            "surgery_week": _whole(np.where(surgery, surgery_weeks, np.nan)),
             "harm": (fit == FITS.index("harmful")) | (sec_fit == FITS.index("harmful")),
             "weeks_to_emergency_care": pd.array(course.emergency_weeks, dtype="Float32"),
             "lasting_deficit": course.deficit,
