@@ -507,6 +507,24 @@ def write_chunks(
     path = Path(path)
     fmt = infer_format(path, fmt)
     row_group_size = row_group_size or ROW_GROUP_ROWS
+    # A generator of chunks is closed at once if writing fails or is interrupted, so what it
+    # holds (a process pool) is released now, not when it is garbage collected.
+    try:
+        return _write_chunks(chunks, path, fmt, metadata, row_group_size)
+    except BaseException:
+        closing = getattr(chunks, "close", None)
+        if closing is not None:
+            closing()
+        raise
+
+
+def _write_chunks(
+    chunks: Iterable[pd.DataFrame],
+    path: Path,
+    fmt: str,
+    metadata: Mapping[str, Any] | None,
+    row_group_size: int,
+) -> Path:
     with atomic_path(path) as tmp:
         if fmt == "csv":
             with tmp.open("w", encoding="utf-8", newline="") as fh:
