@@ -299,7 +299,17 @@ REPORT_OPTIONS = {"n": "N", "seed": "SEED", "setting": "SETTING",
                   "exam_missing_rate": "EXAM_MISSING_RATE"}  # fmt: skip
 
 
+#: Packages of the ``report`` extra (``pip install 'outcomes[report]'``).
+REPORT_EXTRA = ("papermill", "nbconvert", "ipykernel")
+
+
 def _run_report(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    missing = [name for name in REPORT_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        raise CommandError(f"the report needs {', '.join(missing)}, which are not installed: "
+                           "pip install 'outcomes[report]' (or make venv)")  # fmt: skip
     from outcomes.report import run_report
 
     parameters = {
