@@ -92,8 +92,11 @@ test-slow: venv ## the tests marked slow (statistical checks, the notebook param
 # the fast tests of what the bounds guard (Parquet metadata, pandera schemas, skops models, the
 # readers and the CLI). The Jupyter extras are not installed: the core must not need them.
 LOWEST_VENV := .venv-lowest
-LOWEST_TESTS := tests/test_io.py tests/test_schema.py tests/test_userdata.py tests/test_models.py \
-	tests/test_cli_triage.py tests/test_extras.py
+LOWEST_TESTS := tests/test_io.py tests/test_schema.py tests/test_models.py \
+	tests/test_userdata.py::test_template_round_trips \
+	tests/test_userdata.py::test_typed_parquet_columns_are_checked_like_text \
+	tests/test_userdata.py::test_typed_parquet_and_csv_text_give_the_same_table_and_the_same_messages \
+	tests/test_cli_triage.py::test_oracle_of_a_generated_file_uses_the_overrides_it_was_generated_with
 test-lowest: venv ## the fast tests of the core against the lowest allowed versions (own venv)
 	rm -rf $(LOWEST_VENV)
 	$(UV) venv --quiet --python $(PY) $(LOWEST_VENV)

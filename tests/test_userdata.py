@@ -13,6 +13,7 @@ import pytest
 from outcomes import cli, userdata
 from outcomes import evaluate as ev
 from outcomes.cohort import generate
+from outcomes.io import WRITTEN_RECORD
 from outcomes.knowledge import load_knowledge
 from outcomes.userdata import (
     MAX_ROWS_SHOWN,
@@ -444,11 +445,12 @@ def test_evaluate_leaves_only_the_companion_files_of_this_run(tmp_path, capsys):
     argv = ["evaluate", "--data", str(patients), "--n-train", "200", "--n-boot", "10",
             "--out", str(out), "--predictions"]  # fmt: skip
     assert cli.main([*argv, str(calls)]) == 0
-    names = ["m.csv", "m_brier.csv", "m_reliability.csv", "m_safety.csv"]
+    # .outcomes-written.json records what the suite wrote: clean-up removes only those files.
+    names = [WRITTEN_RECORD, "m.csv", "m_brier.csv", "m_reliability.csv", "m_safety.csv"]
     assert sorted(p.name for p in out.parent.iterdir()) == names
     capsys.readouterr()
     assert cli.main([*argv, str(plain)]) == 0
-    assert sorted(p.name for p in out.parent.iterdir()) == ["m.csv", "m_safety.csv"]
+    assert sorted(p.name for p in out.parent.iterdir()) == [WRITTEN_RECORD, "m.csv", "m_safety.csv"]
     assert "Brier" not in capsys.readouterr().out
     assert cli.main([*argv, str(calls)]) == 0
     assert sorted(p.name for p in out.parent.iterdir()) == names
