@@ -47,8 +47,8 @@ if [ $$status -eq 5 ]; then echo "(nothing to run: no tests collected)"; status=
 exit $$status
 endef
 
-.PHONY: help venv test test-slow ci run lab notebooks scripts readme docs lint bench lock environment data clean \
-	distclean
+.PHONY: help venv test test-slow test-lowest ci run lab notebooks scripts readme docs lint bench lock \
+	environment data clean distclean
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -86,6 +86,26 @@ test: venv ## unit tests (not slow) and strict nbval over notebooks/
 test-slow: venv ## the tests marked slow (statistical checks, the notebook parameter grid)
 	$(call pytest_allow_empty,tests -m slow $(if $(filter-out 0 1,$(SLOW_WORKERS)),-n \
 		$(SLOW_WORKERS) --dist worksteal) $(PYTEST_ARGS))
+
+# The declared lower bounds, kept true: the package with the lowest versions pyproject.toml
+# allows for its direct dependencies (uv's lowest-direct resolution), in a venv of its own, runs
+# the fast tests of what the bounds guard (Parquet metadata, pandera schemas, skops models, the
+# readers and the CLI). The Jupyter extras are not installed: the core must not need them.
+LOWEST_VENV := .venv-lowest
+LOWEST_TESTS := tests/test_io.py tests/test_schema.py tests/test_models.py \
+	tests/test_userdata.py::test_template_round_trips \
+	tests/test_userdata.py::test_typed_parquet_columns_are_checked_like_text \
+	tests/test_userdata.py::test_typed_parquet_and_csv_text_give_the_same_table_and_the_same_messages \
+	tests/test_cli_triage.py::test_oracle_of_a_generated_file_uses_the_overrides_it_was_generated_with
+test-lowest: venv ## the fast tests of the core against the lowest allowed versions (own venv)
+	rm -rf $(LOWEST_VENV)
+	$(UV) venv --quiet --python $(PY) $(LOWEST_VENV)
+	$(UV) pip install --quiet --python $(LOWEST_VENV)/bin/python --resolution lowest-direct \
+		-e . "pytest>=8.0" "hypothesis>=6.100"
+	$(UV) pip list --python $(LOWEST_VENV)/bin/python 2>/dev/null \
+		| grep -iE '^(numpy|scipy|pandas|pyarrow|scikit-learn|pandera|skops|lifelines) '
+	cd $(CURDIR) && $(RUN) $(LOWEST_VENV)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider \
+		$(LOWEST_TESTS) $(PYTEST_ARGS)
 
 # One make per step, so the slow tests run only after `make test` passed, also under `make -j`.
 ci: ## what CI runs (.ci/run): make test, then make test-slow
@@ -151,5 +171,5 @@ clean: ## remove reports, caches and build leftovers (keeps .venv)
 		\( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -print0 \
 		| xargs -0 rm -rf
 
-distclean: clean ## clean, and remove .venv too
-	rm -rf $(VENV)
+distclean: clean ## clean, and remove .venv (and .venv-lowest) too
+	rm -rf $(VENV) $(LOWEST_VENV)

@@ -6,7 +6,11 @@ Prints, in one run:
    and predictions files: the reader (``read_patients``, ``read_predictions`` against a valid
    patients file) raises ``DataValidationError`` (never another exception), and
    ``outcomes evaluate`` exits with code 2 after one line on stderr, writing nothing
-   (target: all);
+   (target: all); then the file-safety cases (an output that is an input, two outputs in one
+   file, a device or FIFO as output, a user's file named like a stale companion, sizes and
+   keys out of bounds: refused in one line with every file kept) and the odd but valid
+   inputs (upper-case red-flag columns, a pipe, a 250-character name, a nested extra Parquet
+   column: accepted, and right) (target: all held);
 2. the largest team evaluated end to end with ``outcomes evaluate`` (patients file and
    predictions file with probabilities; rules, the team's calls, a boosted model trained on
    20,000 synthetic patients; metric table and red-flag safety with 1,000 bootstrap
@@ -94,6 +98,10 @@ def malformed_inputs(folder: Path) -> list[Path]:
         "ragged.csv": b"patient_id,age\n1,40,extra,cells\n2\n",
         "only_spaces.csv": b"   \n   \n",
         "no_header_numbers.csv": b"1,2,3\n4,5,6\n",
+        # Issue 16: Excel's ';' CSV, a header too long to parse, one column spelled twice.
+        "semicolon_separated.csv": base.to_csv(index=False, sep=";").encode(),
+        "million_columns.csv": (",".join(f"c{i}" for i in range(1_000_000)) + "\n").encode(),
+        "one_column_in_two_cases.csv": base.assign(ODI=base["odi"]),
     }
     return _write_cases(folder, cases)
 
@@ -150,6 +158,8 @@ def malformed_predictions(folder: Path, patients: pd.DataFrame) -> list[Path]:
         "probabilities_not_summing_to_1.csv": base.assign(**{c: "0.5" for c in probabilities}),
         "partial_probability_set.csv": base.drop(columns=probabilities[1:]),
         "unknown_probability_column.csv": base.assign(p_surgery="0"),
+        # Issue 16: the patients file given as the predictions (it holds the truth).
+        "patients_file_as_predictions.csv": template_frame(20).astype(str),
         **file_level_cases(base),
     }
     return _write_cases(folder, cases)
@@ -212,6 +222,120 @@ def robustness(folder: Path) -> dict[str, tuple[int, int]]:
                 print(f"  {kind} {path.name}: {failure}")
         counts[kind] = (tried, rejected)
     return counts
+
+
+# --------------------------------------------------------------------------------------------
+# Files kept safe, odd but valid inputs accepted (issue 16)
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = cli.main(argv)
+    return code, err.getvalue()
+
+
+def safety_cases(folder: Path) -> dict[str, str | None]:
+    """Each case: None if it held (the file kept, the input refused or accepted as it must
+    be), else what went wrong."""
+    folder.mkdir(parents=True, exist_ok=True)
+    patients, calls = userdata.demo_files(folder, n=120)
+    cohort = write_cohort(folder / "c.parquet", 300, seed=4)
+    fast = ["--n-train", "200", "--n-boot", "5"]
+    results: dict[str, str | None] = {}
+
+    def refused(name: str, argv: list[str], *kept: Path, says: str = "") -> None:
+        before = {p: p.read_bytes() if p.is_file() else None for p in kept}
+        code, err = _run(argv)
+        lines = err.strip().splitlines()
+        same = all((p.read_bytes() if p.is_file() else None) == b for p, b in before.items())
+        ok = code == 2 and len(lines) == 1 and says in err and same
+        results[name] = None if ok else f"exit {code}, kept {same}: {err.strip()[:200]}"
+
+    refused("evaluate --out = --data", ["evaluate", "--data", str(patients), "--predictions",
+            str(calls), "--out", str(patients), *fast], patients, says="same file")  # fmt: skip
+    refused("simulate --out = --cohort", ["simulate", "--cohort", str(cohort), "--policy",
+            "rules", "--out", str(cohort)], cohort, says="same file")  # fmt: skip
+    refused("datacard --out = --cohort", ["datacard", "--cohort", str(cohort), "--out",
+            str(folder / "." / "c.parquet")], cohort, says="same file")  # fmt: skip
+    link = folder / "link.parquet"
+    link.symlink_to(cohort)
+    refused("triage --save-model = --train (a symlink)", ["triage", "--model", "logistic",
+            "--train", str(cohort), "--test", str(cohort), "--save-model", str(link)], cohort,
+            says="same file")  # fmt: skip
+    refused("simulate --out X --visits X", ["simulate", "--cohort", str(cohort), "--policy",
+            "rules", "--out", str(folder / "x.csv"), "--visits", str(folder / "x.csv")],
+            says="both name")  # fmt: skip
+    refused("generate --out /dev/null", ["generate", "--n", "5", "--seed", "1", "--format",
+            "csv", "--out", os.devnull], says="not a regular file")  # fmt: skip
+    fifo = folder / "pipe.csv"
+    os.mkfifo(fifo)
+    refused("template --out FIFO", ["template", "--out", str(fifo)], says="not a regular file")
+    refused("--overrides with an undocumented key", ["generate", "--n", "5", "--seed", "1",
+            "--out", str(folder / "o.csv"), "--overrides", '{"seed": 3}'],
+            says="documented keys")  # fmt: skip
+    for option, value in (("--n-boot", 10**12), ("--n-train", 10**15), ("--seed", -1)):
+        refused(f"evaluate {option} {value}", ["evaluate", "--data", str(patients),
+                "--predictions", str(calls), option, str(value)], says=option)  # fmt: skip
+    refused("template --n-examples 10**15", ["template", "--out", str(folder / "t.csv"),
+            "--n-examples", str(10**15)], says="--n-examples")  # fmt: skip
+    refused("generate --n 10**30", ["generate", "--n", str(10**30), "--seed", "1", "--out",
+            str(folder / "big.parquet")], says="--n")  # fmt: skip
+    refused("datacard error names the program", ["datacard", "--cohort", str(folder / "no"),
+            "--out", str(folder / "d.md"), "--command", "x"],
+            says="outcomes datacard: error:")  # fmt: skip
+    renamed = folder / "near_miss.csv"
+    near = {"rf_bowel_bladder": "rf_bowel_bladder_dysfunction"}
+    pd.read_csv(patients, dtype=str, keep_default_na=False).rename(columns=near).to_csv(
+        renamed, index=False
+    )
+    refused("--strict: a red flag matching no known name", ["evaluate", "--data", str(renamed),
+            "--predictions", str(calls), "--strict", *fast], says="closest")  # fmt: skip
+
+    # A user's own file named like a stale companion is kept.
+    mine = folder / "m_brier.csv"
+    mine.write_text("mine\n")
+    plain = folder / "plain.csv"
+    pd.read_csv(calls)[["patient_id", "pathway"]].to_csv(plain, index=False)
+    code, err = _run(["evaluate", "--data", str(patients), "--predictions", str(plain),
+                      "--out", str(folder / "m.csv"), *fast])  # fmt: skip
+    results["evaluate keeps a user's m_brier.csv"] = (
+        None if code == 0 and mine.read_text() == "mine\n" else f"exit {code}: {err[:200]}"
+    )
+
+    # Accepted, and right: upper-case red flags and exam signs, a pipe, a long name, a
+    # nested Parquet column.
+    upper = folder / "upper.csv"
+    frame = pd.read_csv(patients, dtype=str, keep_default_na=False)
+    frame.rename(columns=lambda c: c.upper() if c.startswith(("rf_", "exam_")) else c).to_csv(
+        upper, index=False)  # fmt: skip
+    a, b = folder / "a.csv", folder / "b.csv"
+    codes = [_run(["evaluate", "--data", str(d), "--predictions", str(calls), "--out", str(o),
+                   *fast])[0] for d, o in ((patients, a), (upper, b))]  # fmt: skip
+    same = codes == [0, 0] and a.read_bytes() == b.read_bytes()
+    results["upper-case RF_/EXAM_ columns used"] = None if same else f"exits {codes}"
+    with patients.open("rb") as stdin:
+        piped = subprocess.run([sys.executable, "-m", "outcomes.cli", "evaluate", "--data",
+                                "/dev/stdin", "--predictions", str(calls), *fast],
+                               stdin=stdin, capture_output=True, text=True)  # fmt: skip
+    results["--data /dev/stdin (a pipe)"] = (
+        None if piped.returncode == 0 else piped.stderr.strip()[:200]
+    )
+    long_name = folder / ("c" * 242 + ".parquet")
+    code, err = _run(["generate", "--n", "20", "--seed", "1", "--out", str(long_name)])
+    results["a 250-character file name"] = None if code == 0 else err.strip()[:200]
+    nested = folder / "nested.parquet"
+    template_frame(3).assign(visits=[[1, 2], [3], []]).to_parquet(nested)
+    results["an extra nested Parquet column ignored"] = _accepted(read_patients, nested)
+    return results
+
+
+def _accepted(read, path: Path) -> str | None:
+    try:
+        read(path)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,9 +442,16 @@ def main(argv: list[str]) -> int:
         print(f"malformed inputs: {tried} tried, {rejected} rejected cleanly "
               f"({'all' if tried == rejected else 'NOT all'}; each by its reader and by "
               "outcomes evaluate)")  # fmt: skip
+        safety = safety_cases(folder / "safety")
+        for name, failure in safety.items():
+            print(f"  {'held' if failure is None else 'FAILED'}: {name}"
+                  + ("" if failure is None else f" ({failure})"))  # fmt: skip
+        held = sum(f is None for f in safety.values())
+        print(f"file-safety and valid-input cases: {len(safety)} tried, {held} held "
+              f"({'all' if held == len(safety) else 'NOT all'})")  # fmt: skip
         if not only:
             big_files(folder, rows)
-    return 0 if tried == rejected else 1
+    return 0 if tried == rejected and held == len(safety) else 1
 
 
 if __name__ == "__main__":

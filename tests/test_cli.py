@@ -482,7 +482,7 @@ def test_ctrl_c_in_any_command_is_one_line_exit_130(tmp_path, capsys, monkeypatc
     cohort = tmp_path / "c.csv"
     cohort.write_text("anything")
     argv = {
-        "evaluate": ["evaluate", "--data", str(cohort), "--predictions", str(cohort)],
+        "evaluate": ["evaluate", "--data", str(cohort), "--predictions", str(tmp_path / "p.csv")],
         "triage": ["triage", "--model", "rules", "--test", str(cohort)],
         "simulate": ["simulate", "--cohort", str(cohort), "--policy", "rules", "--out",
                      str(tmp_path / "o.csv")],

@@ -433,3 +433,37 @@ def test_generation_workers_leave_ctrl_c_to_the_parent(tmp_path):
     )
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "True"
+
+
+def test_different_random_stream_blocks_give_different_patients():
+    """Each block of BLOCK_SIZE patients has its own random stream: patients of the second
+    block never repeat those of the first (a constant spawn key would repeat them exactly,
+    and every self-consistency test would still pass)."""
+
+    df = generate(2 * BLOCK_SIZE, seed=11)
+    first, second = df.iloc[:BLOCK_SIZE], df.iloc[BLOCK_SIZE:]
+    severity = first["latent_severity"].to_numpy(), second["latent_severity"].to_numpy()
+    assert (severity[0] != severity[1]).all()
+    columns = [c for c in feature_columns() if c != "patient_id"]
+    rows = lambda part: set(part[columns].astype(str).itertuples(index=False))  # noqa: E731
+    # Identical rows across blocks happen only by chance (many findings per patient).
+    assert len(rows(first) & rows(second)) < 0.01 * BLOCK_SIZE
+
+
+def test_acute_durations_span_every_week_from_1_to_the_threshold():
+    """Acute symptom durations are uniform on 1..threshold weeks (12): every week occurs, in
+    about equal shares; chronic ones start the week after."""
+    threshold = int(load_knowledge().shared["chronic_threshold_weeks"])
+    acute = generate(24_000, seed=5, chronic_fraction=0.0)["symptom_duration_weeks"]
+    counts = acute.value_counts().sort_index()
+    assert list(counts.index) == list(range(1, threshold + 1))
+    # Each week's share is 1/12 of 24,000 (2,000); binomial SE about 43: within 5 SE.
+    expected = len(acute) / threshold
+    se = np.sqrt(len(acute) * (1 / threshold) * (1 - 1 / threshold))
+    assert (np.abs(counts - expected) < 5 * se).all(), counts.to_dict()
+    chronic = generate(2_000, seed=5, chronic_fraction=1.0)
+    assert chronic["symptom_duration_weeks"].min() == threshold + 1
+    assert (
+        chronic["chronic"].all()
+        and not generate(500, seed=5, chronic_fraction=0.0)["chronic"].any()
+    )

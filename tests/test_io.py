@@ -16,8 +16,10 @@ import pytest
 
 from outcomes.io import (
     PARTIAL_MARK,
+    WRITTEN_RECORD,
     atomic_path,
     check_destination,
+    check_outputs,
     remove_stale_partials,
     write_chunks,
     write_table,
@@ -105,14 +107,14 @@ def test_atomic_path_leaves_nothing_when_the_write_fails(tmp_path):
 
 
 def test_write_tables_removes_stale_files_only_once_every_table_is_in_place(tmp_path):
-    stale = write_table(table(2), tmp_path / "m_brier.csv")
+    (stale,) = write_tables({tmp_path / "m_brier.csv": table(2)}, record=True)
     broken = pd.DataFrame({"x": [object()]})
     with pytest.raises(Exception):  # noqa: B017 (pyarrow's error type is not the point)
         write_tables({tmp_path / "m.parquet": broken}, remove=[stale])
     assert stale.exists()  # a failed write keeps the earlier run's files
     written = write_tables({tmp_path / "m.csv": table(3)}, remove=[stale, tmp_path / "none.csv"])
     assert written == [tmp_path / "m.csv"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [WRITTEN_RECORD, "m.csv"]
     with pytest.raises(ValueError, match="both written and removed"):
         write_tables({tmp_path / "m.csv": table(3)}, remove=[tmp_path / "m.csv"])
 
@@ -172,3 +174,103 @@ def _can_create_in(folder: Path) -> bool:
         return False
     (folder / "probe").unlink()
     return True
+
+
+# --------------------------------------------------------------------------------------------
+# Never lose a user's file
+
+
+def test_clean_up_removes_only_files_the_suite_provably_wrote(tmp_path):
+    """A user's own ``m_brier.csv``, or one of ours the user has since edited, is kept."""
+    mine = tmp_path / "m_brier.csv"
+    mine.write_text("my own notes\n")
+    write_tables({tmp_path / "m.csv": table(3)}, remove=[mine], record=True)
+    assert mine.read_text() == "my own notes\n"
+    ours = write_tables({tmp_path / "m_reliability.csv": table(2)}, record=True)[0]
+    edited = write_tables({tmp_path / "m_safety.csv": table(2)}, record=True)[0]
+    edited.write_text(edited.read_text() + "9,r9\n")
+    write_tables({tmp_path / "m.csv": table(3)}, remove=[ours, edited], record=True)
+    assert not ours.exists() and edited.exists()
+    # A record copied in by hand for a file of other content proves nothing either.
+    (tmp_path / WRITTEN_RECORD).write_text('{"files": {"m_brier.csv": "0"}}')
+    write_tables({tmp_path / "m.csv": table(3)}, remove=[mine])
+    assert mine.exists()
+
+
+@pytest.mark.parametrize("spell", ["same", "relative", "dotdot", "symlink", "hardlink"])
+def test_an_output_that_is_an_input_is_refused_however_it_is_spelled(tmp_path, spell,
+                                                                     monkeypatch):  # fmt: skip
+    source = write_table(table(3), tmp_path / "in" / "c.csv")
+    before = source.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    out = {
+        "same": source,
+        "relative": Path("in/c.csv"),
+        "dotdot": tmp_path / "in" / ".." / "in" / "c.csv",
+        "symlink": tmp_path / "link.csv",
+        "hardlink": tmp_path / "hard.csv",
+    }[spell]
+    if spell == "symlink":
+        out.symlink_to(source)
+    if spell == "hardlink":
+        os.link(source, out)
+    with pytest.raises(ValueError, match="is the same file as --cohort"):
+        check_outputs({"--out": out}, {"--cohort": source})
+    assert source.read_bytes() == before
+
+
+def test_two_outputs_naming_one_file_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="--out and --visits both name"):
+        check_outputs({"--out": tmp_path / "x.csv", "--visits": tmp_path / "." / "x.csv"})
+    check_outputs({"--out": tmp_path / "x.csv", "--visits": tmp_path / "y.csv", "--z": None})
+
+
+def test_a_device_or_fifo_is_never_replaced_by_a_regular_file(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    link = tmp_path / "null.csv"
+    link.symlink_to(os.devnull)
+    for target in (Path(os.devnull), fifo, link):
+        with pytest.raises(ValueError, match="not a regular file"):
+            check_destination(target)
+        with pytest.raises(ValueError, match="not a regular file"):
+            write_table(table(2), target, "csv")
+    assert Path(os.devnull).is_char_device() and fifo.is_fifo() and link.is_symlink()
+
+
+def test_a_symlink_to_a_file_is_written_through_and_stays_a_link(tmp_path):
+    target = write_table(table(2), tmp_path / "real.csv")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    write_table(table(5), link)
+    assert link.is_symlink() and len(pd.read_csv(target)) == 5
+
+
+def test_a_legal_long_file_name_is_written(tmp_path):
+    name = "x" * 246 + ".csv"  # 250 characters: legal, but too long with a temporary's mark
+    out = write_table(table(2), tmp_path / name)
+    assert out.name == name and sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_atomic_writes_flush_the_file_before_renaming_it(tmp_path, monkeypatch):
+    """The docstring promises survival of power loss: fsync comes before the rename."""
+    import outcomes.io as io
+
+    calls = []
+    monkeypatch.setattr(io.os, "fsync", lambda fd: calls.append("fsync"))
+    real_replace = io.os.replace
+    monkeypatch.setattr(io.os, "replace", lambda a, b: (calls.append("replace"),
+                                                         real_replace(a, b)))  # fmt: skip
+    write_table(table(2), tmp_path / "t.csv")
+    assert calls[:2] == ["fsync", "replace"]
+
+
+def test_a_full_disk_names_the_file(tmp_path):
+    import errno
+
+    target = tmp_path / "big.csv"
+    with pytest.raises(OSError) as info, atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert info.value.filename == str(target) and "No space left" in info.value.strerror
+    assert list(tmp_path.iterdir()) == []

@@ -386,3 +386,25 @@ def test_recorded_overrides_that_do_not_fit_the_knowledge_base_are_named():
     with pytest.raises(ValueError, match=r"recorded on the table .*unknown condition 'flu'"):
         BayesOracle().fit(df)
     assert BayesOracle(overrides={}).fit(df).overrides_ == {}
+
+
+def test_the_chronic_threshold_itself_is_acute_and_one_week_more_is_chronic():
+    """Exact integration on the boundary: a duration of exactly the threshold is acute (the
+    generator draws acute durations from 1 to the threshold), one more week is chronic."""
+    setting = "primary_care"
+    threshold = build_model(setting).chronic_threshold_weeks
+    df = generate(4, seed=23, setting=setting)
+    weeks = np.array([threshold, threshold + 1, threshold, threshold + 1])
+    df["symptom_duration_weeks"] = weeks.astype(df["symptom_duration_weeks"].dtype)
+    df["chronic"] = weeks > threshold
+    got = BayesOracle(setting=setting).fit(df).condition_log_posterior(df)
+    for i in range(len(df)):
+        ref = reference_log_joint(df.iloc[i], setting)
+        ref -= np.logaddexp.reduce(ref)
+        np.testing.assert_allclose(np.exp(got[i]), np.exp(ref), atol=1e-9)
+    # The boundary matters: the same record a week apart has another posterior.
+    same = df.iloc[[0, 0]].reset_index(drop=True)
+    same["symptom_duration_weeks"] = weeks[:2].astype(df["symptom_duration_weeks"].dtype)
+    same["chronic"] = weeks[:2] > threshold
+    posterior = BayesOracle(setting=setting).fit(same).condition_log_posterior(same)
+    assert np.abs(posterior[0] - posterior[1]).max() > 1e-3

@@ -203,3 +203,46 @@ def test_citation_file_parses_and_matches_the_package():
     from outcomes.datacard import DEFAULT_COMMAND
 
     assert DEFAULT_COMMAND in citation["message"]
+
+
+def test_license_file_matches_the_metadata_and_ships_in_the_wheel(tmp_path):
+    assert PROJECT["license"]["text"] == "MIT"
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+    uv = Path(sys.executable).with_name("uv")
+    if not uv.exists():
+        pytest.skip("uv is not installed in this venv")
+    # Build from a copy: setuptools writes build/ and egg-info beside the sources.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "src" / "outcomes", source / "src" / "outcomes",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    result = subprocess.run([str(uv), "build", "--wheel", "--out-dir", str(tmp_path / "dist"),
+                             "-q", str(source)], capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (wheel,) = (tmp_path / "dist").glob("outcomes-*.whl")
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        licenses = [n for n in archive.namelist() if n.endswith("/LICENSE")]
+        assert licenses, "LICENSE is not in the wheel"
+        assert archive.read(licenses[0]) == (ROOT / "LICENSE").read_bytes()
+
+
+def test_one_version_in_the_package_citation_changelog_report_and_data_card(tmp_path):
+
+    from outcomes import __version__
+    from outcomes.cohort import write_cohort
+    from outcomes.datacard import render_datacard
+
+    yaml = pytest.importorskip("yaml")
+    version = PROJECT["version"]
+    assert __version__ == version, "the installed package is stale: make venv"
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert str(citation["version"]) == version
+    released = re.findall(r"^## \[(\d[^\]]*)\]", (ROOT / "CHANGELOG.md").read_text("utf-8"), re.M)
+    assert released and released[0] == version, "CHANGELOG.md's latest release is not pyproject's"
+    card = render_datacard(write_cohort(tmp_path / "c.parquet", 50, seed=1), "outcomes generate")
+    assert f"- package version: `{version}`" in card
+    report = pytest.importorskip("outcomes.report")
+    assert report._manifest({}, [])["version"] == version

@@ -556,3 +556,25 @@ def test_no_rerun_command_for_notebooks_the_cli_cannot_run(tmp_path, greeting_no
     manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rerun_command"] is None
     assert "Run it again" not in index.read_text(encoding="utf-8")
+
+
+def test_a_folder_is_replaced_only_if_every_file_in_it_is_the_reports_own(
+    tmp_path, greeting_notebooks
+):
+    """Someone else's ``manifest.json`` proves nothing, and a file added to a previous
+    report's folder is never deleted with it."""
+    impostor = tmp_path / "impostor"
+    impostor.mkdir()
+    (impostor / "manifest.json").write_text('{"mine": true}', encoding="utf-8")
+    (impostor / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="no report written by outcomes"):
+        report.run_report(impostor, notebooks=greeting_notebooks[:1])
+    assert sorted(p.name for p in impostor.iterdir()) == ["manifest.json", "notes.txt"]
+
+    out = tmp_path / "run"
+    report.run_report(out, {"GREETING": "first"}, notebooks=greeting_notebooks[:1])
+    (out / "my_notes.txt").write_text("keep me too", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="'my_notes.txt', which no report wrote"):
+        report.run_report(out, {"GREETING": "second"}, notebooks=greeting_notebooks[:1])
+    assert (out / "my_notes.txt").read_text(encoding="utf-8") == "keep me too"
+    assert "greeting=first" in (out / "1_greet.html").read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ import pytest
 from outcomes import cli, userdata
 from outcomes import evaluate as ev
 from outcomes.cohort import generate
+from outcomes.io import WRITTEN_RECORD
 from outcomes.knowledge import load_knowledge
 from outcomes.userdata import (
     MAX_ROWS_SHOWN,
@@ -171,10 +172,14 @@ def test_typed_parquet_columns_are_checked_like_text(tmp_path):
         "typed.parquet: column 'age': 1 row not a whole number (row 2: 'inf')"
     )
     assert "column 'odi': 1 row out of range 0–100 (row 3: 101)" in str(info.value)
-    # A column Parquet can hold but a table cell cannot (a list per row) is named, not crashed on.
+    # An extra column of nested values (a list per row) is ignored, as extra columns are
+    # documented to be; a known column holding lists is named, not crashed on.
     nested = tmp_path / "nested.parquet"
     template_frame(3).assign(visits=[[1, 2], [3], []]).to_parquet(nested)
-    with pytest.raises(DataValidationError, match="column 'visits': values of type list<"):
+    read = read_patients(nested)
+    assert "visits" not in read.columns and len(read) == 3
+    template_frame(3).assign(age=[[1, 2], [3], []]).to_parquet(nested)
+    with pytest.raises(DataValidationError, match="column 'age': values of type list<"):
         read_patients(nested)
 
 
@@ -440,11 +445,12 @@ def test_evaluate_leaves_only_the_companion_files_of_this_run(tmp_path, capsys):
     argv = ["evaluate", "--data", str(patients), "--n-train", "200", "--n-boot", "10",
             "--out", str(out), "--predictions"]  # fmt: skip
     assert cli.main([*argv, str(calls)]) == 0
-    names = ["m.csv", "m_brier.csv", "m_reliability.csv", "m_safety.csv"]
+    # .outcomes-written.json records what the suite wrote: clean-up removes only those files.
+    names = [WRITTEN_RECORD, "m.csv", "m_brier.csv", "m_reliability.csv", "m_safety.csv"]
     assert sorted(p.name for p in out.parent.iterdir()) == names
     capsys.readouterr()
     assert cli.main([*argv, str(plain)]) == 0
-    assert sorted(p.name for p in out.parent.iterdir()) == ["m.csv", "m_safety.csv"]
+    assert sorted(p.name for p in out.parent.iterdir()) == [WRITTEN_RECORD, "m.csv", "m_safety.csv"]
     assert "Brier" not in capsys.readouterr().out
     assert cli.main([*argv, str(calls)]) == 0
     assert sorted(p.name for p in out.parent.iterdir()) == names

@@ -4,20 +4,32 @@ known to be broken is always rejected."""
 
 from __future__ import annotations
 
+import difflib
 import tempfile
+import warnings
 from pathlib import Path
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from outcomes.knowledge import load_knowledge
 from outcomes.schema import column_roles
-from outcomes.userdata import DataValidationError, read_patients, read_predictions, template_frame
+from outcomes.userdata import (
+    DataValidationError,
+    InputWarning,
+    match_columns,
+    read_patients,
+    read_predictions,
+    template_frame,
+)
 
 BASE = template_frame(8).astype(str)
 COLUMNS = list(BASE.columns)
 ROLES = column_roles()
 REQUIRED = [c for c, role in ROLES.items() if role == "required"]
+KNOWN_BY_LOWER = {c.lower(): c for c in ROLES}
 #: Wrong in every column a team's file may have, except the free-text patient id.
 ALWAYS_BAD = ["maybe", "mars", "é", "inf", "-inf", "Infinity", "1e20"]
 JUNK_VALUES = st.sampled_from(
@@ -55,7 +67,9 @@ def apply(frame: pd.DataFrame, mutations) -> pd.DataFrame:
 
 def known_defect(frame: pd.DataFrame) -> str | None:
     """A reason the file must be rejected, judged independently of the reader (or None)."""
+    # Names are matched to the known columns ignoring case (match_columns).
     names = [str(c).strip() for c in frame.columns]
+    names = [n if n in ROLES else KNOWN_BY_LOWER.get(n.lower(), n) for n in names]
     if len(set(names)) < len(names):
         return "a column name appears twice"
     if len(frame) == 0:
@@ -105,6 +119,8 @@ def test_the_defect_oracle_sees_each_kind_of_defect():
     assert known_defect(apply(BASE, [("duplicate_row", 2)])) is not None
     assert known_defect(apply(BASE, [("rename", "odi", " age ")])) is not None
     assert known_defect(apply(BASE, [("truncate", 0)])) is not None
+    assert known_defect(apply(BASE, [("rename", "odi", "ODI")])) is None  # matched ignoring case
+    assert known_defect(apply(BASE, [("rename", "odi", "AGE")])) is not None
 
 
 @PROFILE
@@ -155,3 +171,51 @@ def read_patients_once() -> pd.DataFrame:
             template_frame(3).to_csv(path, index=False)
             _PATIENTS.append(read_patients(path))
     return _PATIENTS[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Column names: matched ignoring case; near misses reported, never silently dropped
+
+FINDINGS = [f.name for f in load_knowledge().findings]
+
+
+@st.composite
+def recased(draw, names=tuple(ROLES)):
+    """A known column and a spelling of it in any mix of upper and lower case."""
+    name = draw(st.sampled_from(names))
+    upper = draw(st.lists(st.booleans(), min_size=len(name), max_size=len(name)))
+    return name, "".join(c.upper() if u else c for c, u in zip(name, upper, strict=True))
+
+
+@PROFILE
+@given(st.lists(recased(), min_size=1, max_size=8, unique_by=lambda pair: pair[0]))
+def test_known_columns_are_matched_in_any_case(pairs):
+    known, spelled = [k for k, _ in pairs], [s for _, s in pairs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a matched name is never reported
+        assert match_columns("f.csv", spelled, ROLES, FINDINGS) == known
+
+
+@PROFILE
+@given(recased(tuple(FINDINGS)))
+def test_two_spellings_of_one_column_are_refused_not_guessed(pair):
+    name, spelled = pair
+    other = name.upper() if spelled != name.upper() else name
+    with pytest.raises(DataValidationError, match="both name column"):
+        match_columns("f.csv", [spelled, other], ROLES, FINDINGS)
+
+
+@PROFILE
+@given(st.sampled_from(["rf_", "RF_", "exam_", "Exam_", "pain_", "agg_"]),
+       st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=30))  # fmt: skip
+def test_a_finding_like_column_that_matches_none_is_reported_with_the_closest_name(prefix, rest):
+    name = prefix + rest
+    assume(name.lower() not in KNOWN_BY_LOWER)
+    with pytest.warns(InputWarning) as record:
+        assert match_columns("f.csv", [name], ROLES, FINDINGS) == [name]  # kept, not renamed
+    (message,) = [str(w.message) for w in record]
+    closest = message.split("closest: ")[1].split(")")[0].strip("'")
+    assert repr(name) in message and closest in FINDINGS
+    assert closest == difflib.get_close_matches(name.lower(), FINDINGS, n=1, cutoff=0)[0]
+    with pytest.raises(DataValidationError, match="matches no known column"):
+        match_columns("f.csv", [name], ROLES, FINDINGS, strict=True)

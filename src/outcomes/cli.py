@@ -13,8 +13,10 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import tomllib
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,25 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 #: Exit code when stdout's reader went away (128 + SIGPIPE, as shells report it).
 EXIT_BROKEN_PIPE = 141
+#: Exit code after SIGTERM (128 + SIGTERM), handled like Ctrl-C.
+EXIT_TERMINATED = 143
+
+#: Upper bounds of sizes, checked before anything is allocated (each beyond what the suite's
+#: memory and time allow on a workstation; the messages say so).
+MAX_N = 1_000_000_000
+MAX_N_BOOT = 100_000
+MAX_N_TRAIN = 2_000_000
+MAX_EXAMPLES = 1_000_000
+MAX_WORKERS = 64
+MAX_SEED = 2**63 - 1
+#: Fewest bytes per patient a generated file takes (measured: Parquet 21.6, CSV 317); the
+#: disk check of ``generate`` refuses only what surely cannot fit.
+BYTES_PER_PATIENT = {"parquet": 15, "csv": 250}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so it unwinds like Ctrl-C: temporaries removed,
+    worker processes shut down, previous files untouched."""
 
 
 class CommandError(Exception):
@@ -49,6 +70,38 @@ class _Parser(argparse.ArgumentParser):
                 EXIT_BAD_INPUT, f"{prog}: error: unrecognized arguments: {' '.join(extras)}\n"
             )
         return parsed
+
+
+def _whole(minimum: int, maximum: int, why: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number from ``minimum`` to ``maximum``; argparse names the
+    option in its message (``argument --seed: must be a whole number >= 0, got -1``)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {value}")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,}{why}, got {value:,}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+SEED = _whole(0, MAX_SEED)
+
+
+def _check_overrides(overrides: dict, option: str = "--overrides") -> None:
+    """Only the documented override keys (:data:`outcomes.model.OVERRIDES`) are accepted."""
+    from outcomes.model import OVERRIDES
+
+    unknown = sorted(set(overrides) - set(OVERRIDES))
+    if unknown:
+        raise CommandError(f"{option}: {unknown[0]!r} is not a scenario override; the "
+                           f"documented keys are: {', '.join(OVERRIDES)}")  # fmt: skip
 
 
 def _json_mapping(text: str) -> dict:
@@ -75,8 +128,8 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         epilog="example: outcomes generate --n 100000 --seed 7 --setting primary_care "
         "--out data/synthetic/x.parquet",
     )
-    p.add_argument("--n", type=int, required=True, help="number of patients (>= 1)")
-    p.add_argument("--seed", type=int, required=True, help="random seed (>= 0)")
+    p.add_argument("--n", type=int, required=True, help=f"number of patients (1 to {MAX_N:,})")
+    p.add_argument("--seed", type=SEED, required=True, help="random seed (>= 0)")
     p.add_argument("--setting", default=None, help="care setting (default: primary_care)")
     p.add_argument("--out", type=Path, required=True, help="output file (.parquet or .csv)")
     p.add_argument(
@@ -95,7 +148,8 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         "--workers",
         type=int,
         default=1,
-        help="processes drawing chunks in parallel; never changes the file's bytes",
+        help=f"processes drawing chunks in parallel (1 to {MAX_WORKERS}); never changes the "
+        "file's bytes",
     )
     p.add_argument(
         "--overrides",
@@ -108,7 +162,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
 
 def _run_generate(args: argparse.Namespace) -> int:
     from outcomes.cohort import write_cohort
-    from outcomes.io import check_destination, suffix_format
+    from outcomes.io import check_destination, check_outputs, suffix_format
 
     named = suffix_format(args.out)
     if args.format is not None and named is not None and named != args.format:
@@ -121,7 +175,14 @@ def _run_generate(args: argparse.Namespace) -> int:
             f"cannot tell the format of {str(args.out)!r} from its suffix; use .parquet or "
             ".csv, or give --format parquet or --format csv"
         )
+    check_outputs({"--out": args.out})
     check_destination(args.out, args.format)  # a folder fails before any work
+    _check_overrides(args.overrides)
+    if args.workers > MAX_WORKERS:
+        raise CommandError(f"--workers must be at most {MAX_WORKERS}, got {args.workers}")
+    if args.n > MAX_N:
+        raise CommandError(f"--n must be at most {MAX_N:,}, got {args.n:,}")
+    _check_room(args.out, args.n, args.format or named or "parquet")
     extra = {} if args.chunk_size is None else {"chunk_size": args.chunk_size}
     extra["workers"] = args.workers
     path = write_cohort(
@@ -129,6 +190,25 @@ def _run_generate(args: argparse.Namespace) -> int:
     )
     print(f"wrote {args.n} patients to {path}")
     return 0
+
+
+def _check_room(out: Path, n: int, fmt: str) -> None:
+    """Refuse a cohort that surely cannot fit the free space of ``out``'s disk."""
+    import shutil
+
+    folder = out.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    need = n * BYTES_PER_PATIENT[fmt]
+    if need > free:
+        raise CommandError(
+            f"--n {n:,}: the {fmt} file would take at least {need / 1e9:,.1f} GB and {folder} "
+            f"has {free / 1e9:,.1f} GB free; choose a smaller --n"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,16 +227,20 @@ def _add_datacard(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--cohort", type=Path, required=True, help="Parquet cohort file")
     p.add_argument("--out", type=Path, required=True, help="Markdown file to write")
-    p.add_argument("--command", default=DEFAULT_COMMAND, help="the command that made the cohort")
+    # dest is not "command": that is the subcommand's name, shown in every error message.
+    p.add_argument("--command", dest="recorded_command", default=DEFAULT_COMMAND,
+                   help="the command that made the cohort")  # fmt: skip
     p.set_defaults(handler=_run_datacard)
 
 
 def _run_datacard(args: argparse.Namespace) -> int:
     from outcomes.datacard import write_datacard
+    from outcomes.io import check_outputs
 
     if not args.cohort.exists():
         raise CommandError(f"no such cohort file: {args.cohort}")
-    print(f"wrote {write_datacard(args.cohort, args.out, args.command)}")
+    check_outputs({"--out": args.out}, {"--cohort": args.cohort})
+    print(f"wrote {write_datacard(args.cohort, args.out, args.recorded_command)}")
     return 0
 
 
@@ -215,7 +299,17 @@ REPORT_OPTIONS = {"n": "N", "seed": "SEED", "setting": "SETTING",
                   "exam_missing_rate": "EXAM_MISSING_RATE"}  # fmt: skip
 
 
+#: Packages of the ``report`` extra (``pip install 'outcomes[report]'``).
+REPORT_EXTRA = ("papermill", "nbconvert", "ipykernel")
+
+
 def _run_report(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    missing = [name for name in REPORT_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        raise CommandError(f"the report needs {', '.join(missing)}, which are not installed: "
+                           "pip install 'outcomes[report]' (or make venv)")  # fmt: skip
     from outcomes.report import run_report
 
     parameters = {
@@ -278,21 +372,23 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, required=True, help="outcomes file (.parquet or .csv)")
     p.add_argument("--visits", type=Path, default=None, help="also write the visits table here")
-    p.add_argument("--seed", type=int, default=0, help="seed of the recovery draws (>= 0)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the recovery draws (>= 0)")
     p.add_argument(
         "--dropout", type=float, default=None, help=f"share lost to follow-up (default {dropout:g})"
     )
+    _add_input_options(p)
     p.set_defaults(handler=_run_simulate)
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
-    from outcomes.io import check_destination, write_tables
+    from outcomes.io import check_destination, check_outputs, write_tables
     from outcomes.recovery import policy, simulate
 
+    check_outputs({"--out": args.out, "--visits": args.visits}, {"--cohort": args.cohort})
     for out in (args.out, args.visits):
         if out is not None:
             check_destination(out)
-    patients = _read_cohort(args.cohort, "cohort", require=SIMULATE_REQUIRES)
+    patients = _read_cohort(args.cohort, "cohort", args, require=SIMULATE_REQUIRES)
     pathways = policy(args.policy, patients, seed=args.seed)
     sim = simulate(
         patients, pathways, seed=args.seed, dropout=args.dropout, visits=args.visits is not None
@@ -332,15 +428,32 @@ def _add_triage(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", choices=TRIAGE_METHODS, required=True, help="triage method")
     p.add_argument("--test", type=Path, required=True, help="patients to triage (with truth)")
     p.add_argument("--train", type=Path, default=None, help="training cohort (learned models)")
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (>= 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the model")
+    p.add_argument("--n-boot", type=N_BOOT, default=1000,
+                   help=f"bootstrap replicates (1 to {MAX_N_BOOT:,})")  # fmt: skip
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the bootstrap and the model")
     p.add_argument("--out", type=Path, default=None, help="also write the tidy metric table")
     p.add_argument("--save-model", type=Path, default=None,
                    help="save the fitted model (skops format, .skops)")  # fmt: skip
+    _add_input_options(p)
     p.set_defaults(handler=_run_triage)
 
 
-def _read_cohort(path: Path, what: str, **require: Any):
+N_BOOT = _whole(1, MAX_N_BOOT, " (the bootstrap keeps every replicate in memory)")
+N_TRAIN = _whole(100, MAX_N_TRAIN, " (a larger synthetic training set needs several GB)")
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    """``--strict`` and ``--overrides``, for commands that read a cohort or a team's file."""
+    p.add_argument("--strict", action="store_true",
+                   help="make warnings about the input (a column that looks like a finding "
+                   "but matches none; a cohort without recorded provenance) errors")  # fmt: skip
+    p.add_argument("--overrides", type=_json_mapping, default=None,
+                   help="for a generated cohort that does not record how it was made (a CSV): "
+                   "the scenario overrides it was generated with, as JSON")  # fmt: skip
+
+
+def _read_cohort(path: Path, what: str, args: argparse.Namespace | None = None,
+                 **require: Any):  # fmt: skip
     """A cohort with the confirmed pathway, validated as a team's patients file is.
 
     A Parquet file written by ``outcomes generate`` keeps its setting and overrides (from the
@@ -349,24 +462,66 @@ def _read_cohort(path: Path, what: str, **require: Any):
     mix and missingness (:func:`outcomes.cohort.generated_with`).
     """
     from outcomes.cohort import record_generated_with
-    from outcomes.io import read_metadata
-    from outcomes.userdata import read_patients
+    from outcomes.userdata import InputWarning, read_patients
 
+    strict = bool(getattr(args, "strict", False))
+    overrides = getattr(args, "overrides", None)
     if not path.exists():
         raise CommandError(f"no such {what} file: {path}")
-    patients = read_patients(path, require_truth=True, **require)
-    meta = read_metadata(path) if path.suffix.lower() == ".parquet" else {}
+    patients = read_patients(path, require_truth=True, strict=strict, **require)
+    meta = _recorded_provenance(path)
     if meta.get("generator") == "outcomes.cohort.generate" and isinstance(meta.get("setting"), str):
+        if overrides is not None:
+            raise CommandError(
+                f"--overrides: {path.name} records how it was generated; --overrides is only "
+                "for a cohort that does not (a CSV)"
+            )
         record_generated_with(patients, meta["setting"], meta.get("overrides") or {})
+    elif overrides is not None:
+        _check_overrides(overrides)
+        counts = patients["setting"].value_counts()
+        setting = min(str(s) for s in counts.index[counts == counts.max()])
+        record_generated_with(patients, setting, overrides)
+    elif {"secondary_condition", "latent_severity"} <= set(patients.columns):
+        message = (f"{path.name} looks like a generated cohort (it has the hidden columns) but "
+                   "records no provenance (a CSV keeps none): the oracle assumes the setting's "
+                   "own case mix and missingness; if it was generated with --overrides, give "
+                   "the same --overrides here (or use the Parquet file)")  # fmt: skip
+        if strict:
+            raise CommandError(message)
+        warnings.warn(message, InputWarning, stacklevel=2)
     return patients
+
+
+def _recorded_provenance(path: Path) -> dict[str, Any]:
+    """How a cohort file records it was generated: ``outcomes generate``'s metadata, or the
+    table attributes pandas stores (``generate(...).to_parquet(...)``); {} if neither."""
+    import pyarrow.parquet as pq
+
+    from outcomes.cohort import GENERATED_WITH_KEY
+
+    try:
+        stored = pq.read_schema(path).metadata or {}
+    except Exception:  # a CSV, a pipe, anything not Parquet: it records nothing
+        return {}
+    try:
+        meta = json.loads(stored.get(b"outcomes") or b"{}")
+        attrs = json.loads(stored.get(b"PANDAS_ATTRS") or b"{}")
+    except (ValueError, TypeError):
+        return {}
+    recorded = attrs.get(GENERATED_WITH_KEY) if isinstance(attrs, dict) else None
+    if not (isinstance(meta, dict) and meta.get("generator")) and isinstance(recorded, dict):
+        meta = {"generator": "outcomes.cohort.generate", **recorded}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _run_triage(args: argparse.Namespace) -> int:
     from outcomes import evaluate as ev
     from outcomes.cohort import feature_columns
+    from outcomes.io import check_outputs
 
-    if args.n_boot < 1:
-        raise CommandError(f"--n-boot must be >= 1, got {args.n_boot}")
+    check_outputs({"--out": args.out, "--save-model": args.save_model},
+                  {"--test": args.test, "--train": args.train})  # fmt: skip
     if args.out is not None:
         from outcomes.io import check_destination
 
@@ -382,13 +537,14 @@ def _run_triage(args: argparse.Namespace) -> int:
         from outcomes.io import check_writable
 
         check_writable(args.save_model)
-    test = _read_cohort(args.test, "test")
+    test = _read_cohort(args.test, "test", args)
     if args.model in LEARNED_METHODS:
         if args.train is None:
             raise CommandError(f"--model {args.model} needs --train (a cohort to learn from)")
         from outcomes.models import fit_model
 
-        method = fit_model(args.model, _read_cohort(args.train, "training"), seed=args.seed)
+        training = _read_cohort(args.train, "training", args)
+        method = fit_model(args.model, training, seed=args.seed)
     elif args.model == "rules":
         from outcomes.triage import RulesTriage
 
@@ -430,13 +586,16 @@ def _add_template(sub: argparse._SubParsersAction) -> None:
         epilog="example: outcomes template --out my_patients.csv",
     )
     p.add_argument("--out", type=Path, required=True, help="file to write (.csv or .parquet)")
-    p.add_argument("--n-examples", type=int, default=3, help="example rows (>= 1)")
+    p.add_argument("--n-examples", type=_whole(1, MAX_EXAMPLES), default=3,
+                   help=f"example rows (1 to {MAX_EXAMPLES:,})")  # fmt: skip
     p.set_defaults(handler=_run_template)
 
 
 def _run_template(args: argparse.Namespace) -> int:
+    from outcomes.io import check_outputs
     from outcomes.userdata import write_template
 
+    check_outputs({"--out": args.out})
     print(f"wrote {write_template(args.out, args.n_examples)}")
     return 0
 
@@ -457,18 +616,23 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, required=True, help="patients file (.csv or .parquet)")
     p.add_argument("--predictions", type=Path, required=True,
                    help="triage calls: patient_id, pathway[, p_<pathway> ...]")  # fmt: skip
-    p.add_argument("--n-train", type=int, default=20_000, help="synthetic training patients")
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (>= 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the model and the bootstrap")
+    p.add_argument("--n-train", type=N_TRAIN, default=20_000,
+                   help=f"synthetic training patients (100 to {MAX_N_TRAIN:,})")  # fmt: skip
+    p.add_argument("--n-boot", type=N_BOOT, default=1000,
+                   help=f"bootstrap replicates (1 to {MAX_N_BOOT:,})")  # fmt: skip
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the model and the bootstrap")
     p.add_argument(
         "--out",
         type=Path,
         default=None,
         help="also write the tidy tables: OUT (metrics), OUT_safety (red-flag safety) and, "
         "with probabilities, OUT_brier (Brier score, calibration error) and OUT_reliability "
-        "(observed against predicted, by bin; removed when a run has no probabilities); e.g. "
-        "metrics.csv, metrics_safety.csv",
+        "(observed against predicted, by bin; removed when a run has no probabilities, if "
+        "outcomes wrote it and it is unchanged); e.g. metrics.csv, metrics_safety.csv",
     )
+    p.add_argument("--strict", action="store_true",
+                   help="make a column that looks like a finding or red flag but matches none "
+                   "an error (it is a warning)")  # fmt: skip
     p.set_defaults(handler=_run_evaluate)
 
 
@@ -488,6 +652,7 @@ def evaluate_outputs(out: Path, probabilities: bool) -> dict[str, Path]:
 def _run_evaluate(args: argparse.Namespace) -> int:
     from outcomes import evaluate as ev
     from outcomes.cohort import feature_columns
+    from outcomes.io import check_outputs, same_file
     from outcomes.userdata import (
         PROBABILITY_PREFIX,
         compare_calls,
@@ -497,14 +662,19 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         scoring_table,
     )
 
-    if args.n_boot < 1 or args.n_train < 100:
-        raise CommandError("--n-boot must be >= 1 and --n-train >= 100")
     if args.out is not None:
         from outcomes.io import check_destination
 
-        for path in evaluate_outputs(args.out, probabilities=True).values():
+        companions = evaluate_outputs(args.out, probabilities=True).items()
+        outputs = {("--out" if table == "metrics" else f"--out's {table} table"): path
+                   for table, path in companions}  # fmt: skip
+        check_outputs(outputs, {"--data": args.data, "--predictions": args.predictions})
+        for path in outputs.values():
             check_destination(path)  # a bad output name fails before any work
-    patients = read_patients(args.data, require_truth=True)
+    if same_file(args.data, args.predictions):
+        raise CommandError(f"--predictions {args.predictions} is the same file as --data: the "
+                           "predictions must be your triage's calls")  # fmt: skip
+    patients = read_patients(args.data, require_truth=True, strict=args.strict)
     predictions = read_predictions(args.predictions, patients)
     n, name = len(patients), args.data.name
     # Memory, for files of millions of patients: keep only what the next step reads.
@@ -541,8 +711,14 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         stale = [p for p in evaluate_outputs(args.out, probabilities=True).values()
                  if p not in paths.values()]  # fmt: skip
         written = write_tables({paths[name]: table for name, table in tables.items()},
-                               remove=stale)  # fmt: skip
+                               remove=stale, record=True)  # fmt: skip
         print(f"\nwrote {', '.join(str(p) for p in written)}")
+        for kept in [p for p in stale if p.exists()]:
+            print(
+                f"kept {kept}: an earlier table's name, but outcomes cannot prove it wrote "
+                "this file (or it was changed since), so it is not this run's",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -658,6 +834,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    with _terminate_like_interrupt(), warnings.catch_warnings():
+        _one_line_warnings(args.command)
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _terminate_like_interrupt():
+    """SIGTERM (sent by ``timeout``, containers, service managers) unwinds like Ctrl-C while
+    a command runs; the previous handler is restored after."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line_warnings(command: str) -> None:
+    """Warnings about a user's input (:class:`outcomes.userdata.InputWarning`) as one line
+    each on stderr: ``outcomes COMMAND: warning: ...``."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if category.__name__ == "InputWarning":
+            print(f"outcomes {command}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    warnings.simplefilter("always", UserWarning)  # each run shows its own warnings
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args) or 0)
     except BrokenPipeError:
@@ -671,13 +888,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"outcomes {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if args.debug:
             raise
         # True of every command: each file is renamed into place only once complete.
-        print(f"outcomes {args.command}: interrupted; nothing partial was written (files are "
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(f"outcomes {args.command}: {what}; nothing partial was written (files are "
               "replaced whole or not at all)", file=sys.stderr)  # fmt: skip
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -722,6 +722,9 @@ def _init_worker(recipe: tuple[str, str, dict[str, Any]]) -> None:
     # Ctrl-C goes to the whole process group: the parent reports it once and shuts the pool
     # down; workers printing their own KeyboardInterrupt tracebacks would only add noise.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from outcomes.processes import die_with_parent
+
+    die_with_parent()  # a parent killed outright leaves no worker behind
     directory, setting, overrides = recipe
     _WORKER_MODEL = build_model(setting, load_knowledge(directory), **overrides)
 
@@ -756,14 +759,22 @@ def _parallel_chunks(
         _progress_bar(n, progress) as bar,
     ):
         pending: deque = deque()
-        for start in starts:
-            pending.append(pool.submit(_worker_frame, seed, start, min(n, start + chunk_size)))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            frame = pending.popleft().result()
-            nxt = next(starts, None)
-            if nxt is not None:
-                pending.append(pool.submit(_worker_frame, seed, nxt, min(n, nxt + chunk_size)))
-            bar.update(len(frame))
-            yield frame
+        try:
+            for start in starts:
+                pending.append(pool.submit(_worker_frame, seed, start, min(n, start + chunk_size)))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                frame = pending.popleft().result()
+                nxt = next(starts, None)
+                if nxt is not None:
+                    pending.append(pool.submit(_worker_frame, seed, nxt, min(n, nxt + chunk_size)))
+                bar.update(len(frame))
+                yield frame
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM), failed or abandoned: stop the workers now rather
+            # than wait for chunks nobody will read.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise

@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
+import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -35,6 +37,10 @@ PARTIAL_MARK = ".partial-"
 ROW_GROUP_ROWS = 65_536
 #: Key under which generation parameters are stored in a Parquet file's metadata.
 METADATA_KEY = b"outcomes"
+
+
+#: Error numbers of a full disk or quota.
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 #: File suffixes (lower case, without the dot) that name a format.
@@ -101,9 +107,119 @@ def check_destination(path: str | Path, fmt: str | None = None) -> str:
     """
     if Path(path).is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+    check_not_special(path)
     fmt = infer_format(path, fmt)
     check_writable(path)
     return fmt
+
+
+#: Kinds of file an output path may name that are not regular files, by ``stat`` test.
+SPECIAL_KINDS = {
+    "a character device": stat.S_ISCHR,
+    "a block device": stat.S_ISBLK,
+    "a FIFO (named pipe)": stat.S_ISFIFO,
+    "a socket": stat.S_ISSOCK,
+}
+
+
+def special_kind(path: str | Path) -> str | None:
+    """What ``path`` (symbolic links followed) is when it is neither a regular file nor a
+    folder, e.g. ``"a character device"``; None when it is one of those or does not exist.
+
+    Examples
+    --------
+    >>> special_kind("/dev/null"), special_kind("/no/such/file")
+    ('a character device', None)
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    return next((kind for kind, test in SPECIAL_KINDS.items() if test(mode)), None)
+
+
+def check_not_special(path: str | Path, label: str | None = None) -> None:
+    """Refuse an output ``path`` that names (or links to) a device, FIFO or socket.
+
+    Outputs are written to a temporary file and renamed into place, which would replace
+    ``/dev/null`` or a named pipe with a regular file; such paths are refused instead.
+
+    Examples
+    --------
+    >>> check_not_special("/dev/null", "--out")
+    Traceback (most recent call last):
+    ValueError: --out /dev/null is a character device, not a regular file; outcomes writes files...
+    """
+    kind = special_kind(path)
+    if kind is not None:
+        shown = f"{label} {path}" if label else str(path)
+        raise ValueError(f"{shown} is {kind}, not a regular file; outcomes writes files whole "
+                         "(renaming a finished file into place) and will not replace it: give "
+                         "a file name")  # fmt: skip
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: after resolving symbolic links, ``..`` and relative
+    parts, or as hard links to one inode.
+
+    Examples
+    --------
+    >>> same_file("data/../data/x.csv", "data/x.csv"), same_file("a.csv", "b.csv")
+    (True, False)
+    """
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): then they are not one file
+        return False
+
+
+def check_outputs(
+    outputs: Mapping[str, str | Path | None], inputs: Mapping[str, str | Path | None] = {}
+) -> None:
+    """Refuse, before any work, outputs that would destroy an input or each other.
+
+    The one check every command makes on its file arguments: an output that is one of the
+    command's inputs (resolving symbolic links, relative paths and hard links), two outputs
+    that are one file, and an output naming a device, FIFO or socket
+    (:func:`check_not_special`) are refused with a message naming both arguments.
+
+    Parameters
+    ----------
+    outputs, inputs
+        Argument label (e.g. ``"--out"``) -> path; ``None`` values (options not given) are
+        skipped.
+
+    Raises
+    ------
+    ValueError
+        Naming the arguments and the path.
+
+    Examples
+    --------
+    >>> check_outputs({"--out": "c.parquet"}, {"--cohort": "data/../c.parquet"})
+    Traceback (most recent call last):
+    ValueError: --out c.parquet is the same file as --cohort data/../c.parquet: writing it...
+    >>> check_outputs({"--out": "x.csv", "--visits": "x.csv"})
+    Traceback (most recent call last):
+    ValueError: --out and --visits both name x.csv; give each output its own file
+    """
+    given_out = [(label, Path(p)) for label, p in outputs.items() if p is not None]
+    given_in = [(label, Path(p)) for label, p in inputs.items() if p is not None]
+    for label, out in given_out:
+        for in_label, source in given_in:
+            if same_file(out, source):
+                raise ValueError(f"{label} {out} is the same file as {in_label} {source}: "
+                                 "writing it would destroy the input; choose another output "
+                                 "name")  # fmt: skip
+    for i, (label, out) in enumerate(given_out):
+        for other_label, other in given_out[i + 1 :]:
+            if same_file(out, other):
+                raise ValueError(f"{label} and {other_label} both name {out}; give each "
+                                 "output its own file")  # fmt: skip
+    for label, out in given_out:
+        check_not_special(out, label)
 
 
 def check_writable(path: str | Path) -> None:
@@ -155,7 +271,25 @@ def partial_name(path: str | Path) -> str:
     >>> partial_name("data/x.csv") == f".x.csv.partial-{os.getpid()}-"
     True
     """
-    return f".{Path(path).name}{PARTIAL_MARK}{os.getpid()}-"
+    return f".{_short_name(Path(path).name)}{PARTIAL_MARK}{os.getpid()}-"
+
+
+#: Longest file name most file systems allow (bytes).
+NAME_MAX = 255
+#: Room kept in a temporary's name for its dot, mark, process id and random part.
+_PARTIAL_ROOM = 1 + len(PARTIAL_MARK) + 10 + 1 + 8 + 4
+
+
+def _short_name(name: str) -> str:
+    """``name``, shortened when the temporary named after it would exceed :data:`NAME_MAX`
+    bytes (a legal 250-character name must still be writable): its first bytes, then a hash
+    of the whole name, so two long names in one folder do not share temporaries."""
+    encoded = name.encode()
+    if len(encoded) + _PARTIAL_ROOM <= NAME_MAX:
+        return name
+    digest = hashlib.sha256(encoded).hexdigest()[:12]
+    keep = NAME_MAX - _PARTIAL_ROOM - len(digest) - 1
+    return encoded[:keep].decode(errors="ignore") + "~" + digest
 
 
 @contextlib.contextmanager
@@ -178,6 +312,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+    check_not_special(path)
+    if path.is_symlink():
+        # A link to a file: replace the file it names and keep the link (renaming onto the
+        # link itself would turn it into a regular file).
+        path = Path(os.path.realpath(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=partial_name(path), dir=path.parent)
@@ -187,11 +326,25 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:
+            if exc.errno in _DISK_FULL or "No space left" in str(exc):
+                # Name the file the user asked for, not the temporary (or nothing).
+                code = exc.errno if exc.errno in _DISK_FULL else errno.ENOSPC
+                raise OSError(
+                    code,
+                    f"{os.strerror(code)} while writing it; nothing was "
+                    "written (any previous file is unchanged)",
+                    str(path),
+                ) from None
+            raise
         # mkstemp creates the file private (0600); give it the mode a plain open() would.
         if tmp.exists():
             os.chmod(tmp, 0o666 & ~_current_umask())
+            _fsync(tmp)
         os.replace(tmp, path)
+        _fsync_folder(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -219,7 +372,7 @@ def remove_stale_partials(path: str | Path) -> list[Path]:
     ['.x.csv.partial-999999999-abc']
     """
     path = Path(path)
-    stem = f".{path.name}{PARTIAL_MARK}"
+    stem = f".{_short_name(path.name)}{PARTIAL_MARK}"
     removed = []
     for candidate in sorted(path.parent.glob(glob.escape(stem) + "*")):
         pid, dash, _ = candidate.name[len(stem) :].partition("-")
@@ -253,6 +406,28 @@ def process_running(pid: int) -> bool:
     except (PermissionError, OverflowError):
         return True  # another user's process (or an id no process can have: keep it)
     return True
+
+
+def _fsync(path: Path) -> None:
+    """Flush a finished temporary file to the disk before it is renamed into place: the
+    rename then never makes visible a file whose data a power loss could still lose."""
+    if path.is_dir():
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries (the rename itself); not possible everywhere (Windows)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _current_umask() -> int:
@@ -332,6 +507,24 @@ def write_chunks(
     path = Path(path)
     fmt = infer_format(path, fmt)
     row_group_size = row_group_size or ROW_GROUP_ROWS
+    # A generator of chunks is closed at once if writing fails or is interrupted, so what it
+    # holds (a process pool) is released now, not when it is garbage collected.
+    try:
+        return _write_chunks(chunks, path, fmt, metadata, row_group_size)
+    except BaseException:
+        closing = getattr(chunks, "close", None)
+        if closing is not None:
+            closing()
+        raise
+
+
+def _write_chunks(
+    chunks: Iterable[pd.DataFrame],
+    path: Path,
+    fmt: str,
+    metadata: Mapping[str, Any] | None,
+    row_group_size: int,
+) -> Path:
     with atomic_path(path) as tmp:
         if fmt == "csv":
             with tmp.open("w", encoding="utf-8", newline="") as fh:
@@ -368,6 +561,7 @@ def write_tables(
     metadata: Mapping[str, Any] | None = None,
     *,
     remove: Iterable[str | Path] = (),
+    record: bool = False,
 ) -> list[Path]:
     """Write several tables, each atomically, renaming them into place only once all are
     written: a failure while writing any of them leaves every destination as it was.
@@ -380,34 +574,117 @@ def write_tables(
         Stored in each Parquet file, as by :func:`write_table`.
     remove
         Files to delete once every table is in place (those an earlier run wrote beside
-        them and this one does not), so the set of files matches this run; absent ones are
-        skipped. A failed write deletes nothing.
+        them and this one does not), so the set of files matches this run. Only files this
+        suite provably wrote are deleted (:func:`remove_written`): a user's own file of the
+        same name is kept. Absent ones are skipped; a failed write deletes nothing.
+    record
+        Record the written files as the suite's own (:func:`record_written`), so that a
+        later call's ``remove`` may delete them.
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> paths = write_tables({folder / "a.csv": pd.DataFrame({"x": [1]}),
-    ...                       folder / "b.parquet": pd.DataFrame({"y": [2]})})
+    ...                       folder / "b.parquet": pd.DataFrame({"y": [2]})}, record=True)
     >>> _ = write_tables({folder / "a.csv": pd.DataFrame({"x": [3]})},
-    ...                  remove=[folder / "b.parquet"])
+    ...                  remove=[folder / "b.parquet"], record=True)
     >>> sorted(p.name for p in folder.iterdir())
-    ['a.csv']
+    ['.outcomes-written.json', 'a.csv']
     """
     paths = [Path(p) for p in tables]
     stale = [Path(p) for p in remove]
     both = sorted({str(p) for p in paths} & {str(p) for p in stale})
     if both:
         raise ValueError(f"{both[0]} is both written and removed")
+    check_outputs({str(p): p for p in paths})
     formats = [check_destination(p) for p in paths]
     with contextlib.ExitStack() as stack:
         for path, fmt, df in zip(paths, formats, tables.values(), strict=True):
             write_table(df, stack.enter_context(atomic_path(path)), fmt, metadata)
+    if record:
+        record_written(paths)
     # Every table renamed into place: now the files of an earlier run that this one replaces.
-    for path in stale:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+    remove_written(stale)
     return paths
+
+
+#: Name of the record, in a folder, of the files ``outcomes`` wrote there (with their SHA-256)
+#: for clean-up to prove a file is its own: see :func:`record_written`.
+WRITTEN_RECORD = ".outcomes-written.json"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_record(folder: Path) -> dict[str, str]:
+    try:
+        record = json.loads((folder / WRITTEN_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = record.get("files") if isinstance(record, dict) else None
+    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
+
+
+def record_written(paths: Iterable[str | Path]) -> None:
+    """Record, in each file's folder (:data:`WRITTEN_RECORD`), that ``outcomes`` wrote these
+    files and what they held (SHA-256), so a later clean-up can prove a file is its own.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = write_table(pd.DataFrame({"a": [1]}), pathlib.Path(tempfile.mkdtemp()) / "t.csv")
+    >>> record_written([out]); sorted(p.name for p in out.parent.iterdir())
+    ['.outcomes-written.json', 't.csv']
+    """
+    by_folder: dict[Path, list[Path]] = {}
+    for path in paths:
+        path = Path(os.path.realpath(path))
+        by_folder.setdefault(path.parent, []).append(path)
+    for folder, files in by_folder.items():
+        record = _read_record(folder)
+        record.update({p.name: _sha256(p) for p in files})
+        record = {name: h for name, h in sorted(record.items()) if (folder / name).is_file()}
+        with atomic_path(folder / WRITTEN_RECORD) as tmp:
+            tmp.write_text(json.dumps({"files": record}, indent=1) + "\n", encoding="utf-8")
+
+
+def remove_written(paths: Iterable[str | Path]) -> list[Path]:
+    """Delete those of ``paths`` that ``outcomes`` provably wrote: listed in their folder's
+    :data:`WRITTEN_RECORD` with the content they still hold. A user's own file of the same
+    name, or one edited since, is kept. Returns the paths kept (absent ones are skipped).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> mine = write_table(pd.DataFrame({"a": [1]}), folder / "mine.csv")
+    >>> ours = write_table(pd.DataFrame({"a": [2]}), folder / "ours.csv")
+    >>> record_written([ours])
+    >>> [p.name for p in remove_written([mine, ours])], ours.exists()
+    (['mine.csv'], False)
+    """
+    kept = []
+    for path in (Path(p) for p in paths):
+        if not path.is_file() or path.is_symlink():
+            if path.is_symlink():
+                kept.append(path)
+            continue
+        folder = Path(os.path.realpath(path)).parent
+        record = _read_record(folder)
+        if record.get(path.name) != _sha256(path):
+            kept.append(path)
+            continue
+        path.unlink()
+        record.pop(path.name)
+        with atomic_path(folder / WRITTEN_RECORD) as tmp:
+            tmp.write_text(json.dumps({"files": record}, indent=1) + "\n", encoding="utf-8")
+    return kept
 
 
 def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:

@@ -259,7 +259,8 @@ def run_report(
     ----------
     out_dir
         Folder of the report. It is replaced as a whole when the report is complete; an
-        existing folder must be empty or a previous report (it holds a ``manifest.json``).
+        existing folder must be empty or a previous report holding only the files its
+        ``manifest.json`` lists as written by it: anything else there is never deleted.
     parameters
         Values for the notebooks' ``parameters`` cells, e.g. ``{"N": 20000, "SEED": 3}``.
         Each notebook receives only the parameters it declares; a parameter that no notebook
@@ -289,7 +290,8 @@ def run_report(
         If there are no notebooks, two share a name, a parameter is declared by none of them
         or cannot be written as JSON. Nothing is executed or written.
     FileExistsError
-        If ``out_dir`` exists and is neither empty nor a previous report.
+        If ``out_dir`` exists and is neither empty nor a previous report, or holds a file
+        the previous report did not write.
     papermill.PapermillExecutionError
         If a cell of a notebook fails; ``out_dir`` is then left exactly as it was.
 
@@ -334,6 +336,10 @@ def run_report(
             "duration_seconds": round(time.perf_counter() - clock, 1),
         }
         manifest["datacard"] = _write_datacard(staging, entries)
+        # What this run wrote: a later run replaces the folder only if it holds nothing else.
+        manifest["files"] = sorted(
+            {p.name for p in staging.iterdir()} | {MANIFEST_NAME, INDEX_NAME}
+        )
         (staging / MANIFEST_NAME).write_text(
             json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
         )
@@ -835,10 +841,25 @@ def _check_replaceable(out_dir: Path) -> None:
         return
     if not out_dir.is_dir():
         raise FileExistsError(f"report folder {out_dir} exists and is not a folder")
-    if any(out_dir.iterdir()) and not (out_dir / MANIFEST_NAME).is_file():
+    present = sorted(p.name for p in out_dir.iterdir())
+    if not present:
+        return
+    try:
+        manifest = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        written = set(manifest["files"]) if manifest.get("package") == "outcomes" else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        written = None
+    if written is None:
         raise FileExistsError(
-            f"report folder {out_dir} is not empty and holds no previous report "
-            f"({MANIFEST_NAME}); refusing to replace it"
+            f"report folder {out_dir} is not empty and holds no report written by outcomes "
+            f"(a {MANIFEST_NAME} listing its files); refusing to replace it: choose another "
+            "--out, or empty the folder"
+        )
+    foreign = [name for name in present if name not in written]
+    if foreign:
+        raise FileExistsError(
+            f"report folder {out_dir} holds {foreign[0]!r}, which no report wrote; refusing to "
+            "replace it (and delete that file): move it, or choose another --out"
         )
 
 

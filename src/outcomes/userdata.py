@@ -25,6 +25,12 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import difflib
+import os
+import shutil
+import stat
+import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +59,21 @@ MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "<na>", "null", "none"})
 PROBABILITY_PREFIX = "p_"
 SUM_TOLERANCE = 1e-3
 _TEXT_CODES = pa.dictionary(pa.int32(), pa.string())
+
+
+#: Longest CSV header accepted (bytes): a million-column file is refused at once, not parsed.
+MAX_HEADER_BYTES = 1 << 20
+#: Most columns accepted in a file (the template has about 60).
+MAX_COLUMNS = 10_000
+#: Name prefixes of the knowledge base's findings (pain map, aggravating factors, exam signs,
+#: red flags): a column starting with one of them is meant as a finding.
+FINDING_PREFIXES = ("pain_", "paresthesia_", "agg_", "eased_", "exam_", "rf_")
+
+
+class InputWarning(UserWarning):
+    """Something in a user's file that may make a result wrong without being an error: a
+    column that looks like a finding but matches none, a cohort without recorded provenance.
+    The command line prints each as one line; ``--strict`` makes it an error."""
 
 
 class DataValidationError(ValueError):
@@ -103,6 +124,77 @@ class _Checker:
             _problem(self.file, column, what, count, rows, shown or None)
             for (column, what), (count, rows, shown) in self.found.items()
         ]
+
+
+# --------------------------------------------------------------------------------------------
+# Column names: matched ignoring case, near misses reported
+
+
+def _looks_like_finding(name: str, findings: list[str]) -> bool:
+    lower = name.strip().lower()
+    return lower.startswith(FINDING_PREFIXES) or bool(
+        difflib.get_close_matches(lower, findings, n=1, cutoff=0.8)
+    )
+
+
+def match_columns(
+    file: str, header: list[str], known: Iterable[str], findings: Iterable[str] = (),
+    *, strict: bool = False,
+) -> list[str]:  # fmt: skip
+    """The header with each name matched to a ``known`` column, ignoring case.
+
+    A name that is not a known column but equals one ignoring case (``RF_BOWEL_BLADDER``,
+    ``Exam_Fair_Test``) is renamed to it, when that is unambiguous: two names of the file
+    that are one column ignoring case are an error. A remaining name that looks like one of
+    ``findings`` (it starts like them, e.g. ``rf_``, or nearly spells one) but matches none
+    would be silently ignored, so it is reported: an :class:`InputWarning` naming it and the
+    closest known name, or with ``strict`` a :class:`DataValidationError`.
+
+    Examples
+    --------
+    >>> match_columns("f.csv", ["Patient_ID", "RF_BOWEL_BLADDER"],
+    ...               ["patient_id", "rf_bowel_bladder"])
+    ['patient_id', 'rf_bowel_bladder']
+    >>> match_columns("f.csv", ["rf_bowel_bladder_dysfunction"], ["rf_bowel_bladder"],
+    ...               ["rf_bowel_bladder"], strict=True)
+    Traceback (most recent call last):
+    outcomes.userdata.DataValidationError: f.csv: column 'rf_bowel_bladder_dysfunction' looks...
+    """
+    known = list(known)
+    by_lower: dict[str, list[str]] = {}
+    for name in known:
+        by_lower.setdefault(name.lower(), []).append(name)
+    exact = set(header) & set(known)
+    out, claimed = [], {}
+    for name in header:
+        target = name
+        if name not in exact:
+            candidates = by_lower.get(name.lower(), [])
+            if len(candidates) == 1:
+                target = candidates[0]
+        if target in claimed:
+            raise DataValidationError(
+                [f"{file}: columns {claimed[target]!r} and {name!r} both name column {target!r} "
+                 "(names are matched ignoring case); keep one"]
+            )  # fmt: skip
+        if target in known:
+            claimed[target] = name
+        out.append(target)
+    findings = list(findings)
+    problems = []
+    for name in out:
+        if name in known or not findings or not _looks_like_finding(name, findings):
+            continue
+        closest = difflib.get_close_matches(name.strip().lower(), findings, n=1, cutoff=0.0)
+        hint = f" (closest: {closest[0]!r})" if closest else ""
+        problems.append(f"{file}: column {name!r} looks like a finding or red flag but matches "
+                        f"no known column{hint}; it is ignored: rename it to use it "
+                        "(docs/data_dictionary.md lists the names)")  # fmt: skip
+    if problems and strict:
+        raise DataValidationError(problems)
+    for problem in problems:
+        warnings.warn(problem, InputWarning, stacklevel=3)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,19 +275,78 @@ def _open_table(path: Path) -> tuple[list[str], int, Iterator[pa.RecordBatch]]:
             raise _unreadable(path, "Parquet", exc) from None
         bound = parquet.metadata.num_rows
         return _check_names(path, names), bound, _parquet_batches(path, parquet)
+    raw = _csv_header(path)
+    if len(raw) > MAX_COLUMNS:
+        raise DataValidationError([f"{path.name}: {len(raw):,} columns in the header; at most "
+                                   f"{MAX_COLUMNS:,} are read (the template has "
+                                   f"{len(column_roles())})"])  # fmt: skip
+    if len(raw) == 1 and raw[0].count(";") >= 2:
+        raise DataValidationError([f"{path.name}: the file looks ';'-separated (as Excel writes "
+                                   "CSV in many locales); save it comma-separated (\"CSV UTF-8\") "
+                                   "and try again"])  # fmt: skip
+    names = _check_names(path, raw)
+    return names, _line_breaks(path) + 1, _csv_batches(path, raw)
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The first non-empty row of a CSV file, read from at most :data:`MAX_HEADER_BYTES`."""
+    with path.open("rb") as fh:
+        head = fh.read(MAX_HEADER_BYTES + 1)
+    # utf-8-sig: a byte order mark (Excel's "CSV UTF-8") is not part of the first name;
+    # pyarrow skips it too.
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8) :]
+    lines = head.split(b"\n")
+    while lines and not lines[0].strip(b"\r"):
+        lines.pop(0)  # blank lines before the header, as csv.reader skips them
+    if len(head) > MAX_HEADER_BYTES and len(lines) < 2:
+        raise DataValidationError(
+            [f"{path.name}: the header is longer than {MAX_HEADER_BYTES >> 20} MiB; is this a "
+             "CSV of patients?"]
+        )  # fmt: skip
     try:
-        # utf-8-sig: a byte order mark (Excel's "CSV UTF-8") is not part of the first name;
-        # pyarrow skips it too.
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            raw = next((row for row in csv.reader(fh) if row), None)
+        text = b"\n".join(lines[:-1] if len(head) > MAX_HEADER_BYTES else lines).decode("utf-8")
     except UnicodeDecodeError:
         raise _decode_error(path) from None
+    try:
+        raw = next((row for row in csv.reader(text.splitlines(keepends=True)) if row), None)
     except csv.Error as exc:
         raise _unreadable(path, "CSV", exc) from None
     if raw is None:
         raise DataValidationError([f"{path.name}: the file is empty (no header, no rows)"])
-    names = _check_names(path, raw)
-    return names, _line_breaks(path) + 1, _csv_batches(path, raw)
+    return raw
+
+
+@contextlib.contextmanager
+def readable_file(path: str | Path) -> Iterator[Path]:
+    """``path`` as a regular file that can be read twice: a pipe or device (``--data
+    /dev/stdin``) is first copied to a temporary file of the same name, removed afterwards.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"; _ = p.write_text("a\\n1\\n")
+    >>> with readable_file(p) as same:
+    ...     same == p
+    True
+    """
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        yield path  # absent: the reader says so
+        return
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        yield path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="outcomes-input-"))
+    try:
+        copy = folder / (path.name or "input")
+        with path.open("rb") as source, copy.open("wb") as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _line_breaks(path: Path) -> int:
@@ -369,6 +520,9 @@ class _Columns:
         self.names = names
         self.checker = _Checker(file)
         self._verdicts: dict[str, _Verdicts] = {}
+        # Extra columns of nested values (Parquet lists, structs): ignored, as extra columns
+        # are, but not kept (they have no text form).
+        self.ignored: set[str] = set()
         # Text columns (ids, extras) as Arrow pieces; the others straight into numpy arrays
         # (np.empty touches no memory until rows are written).
         self.pieces: dict[str, list[pa.Array]] = {}
@@ -399,6 +553,10 @@ class _Columns:
             array = batch.column(i)
             column = self.columns.get(name)
             if column is None:
+                if name in self.ignored or pa.types.is_nested(array.type):
+                    self.ignored.add(name)
+                    self.pieces.pop(name, None)
+                    continue
                 self.pieces[name].append(_arrow_text(array, self.file, name))
             elif name == "patient_id":
                 self.pieces[name].append(self._ids(array, offset))
@@ -702,7 +860,11 @@ REQUIRABLE = {
 
 
 def read_patients(
-    path: str | Path, *, require_truth: bool = False, require: Iterable[str] = ()
+    path: str | Path,
+    *,
+    require_truth: bool = False,
+    require: Iterable[str] = (),
+    strict: bool = False,
 ) -> pd.DataFrame:
     """Read and validate a team's ``patients`` file (CSV or Parquet) into canonical dtypes.
 
@@ -724,6 +886,10 @@ def read_patients(
         Further columns that must be present with a value for every patient, from
         :data:`REQUIRABLE`: simulating recovery needs the condition and a generated cohort's
         hidden columns.
+    strict
+        Column names are matched to the known ones ignoring case (:func:`match_columns`); a
+        column that looks like a finding or red flag but matches none is reported as an
+        :class:`InputWarning`, or with ``strict`` as an error.
 
     Returns
     -------
@@ -752,9 +918,15 @@ def read_patients(
     unknown = sorted(needed - set(REQUIRABLE))
     if unknown:
         raise ValueError(f"require: {unknown[0]!r} is not one of {', '.join(REQUIRABLE)}")
+    with readable_file(path) as readable:
+        return _read_patients(readable, needed, strict)
+
+
+def _read_patients(path: Path, needed: frozenset[str], strict: bool) -> pd.DataFrame:
     kb = load_knowledge()
     roles = column_roles(kb)
     header, rows_at_most, batches = _open_table(path)
+    header = match_columns(path.name, header, roles, [f.name for f in kb.findings], strict=strict)
     _check_header(path.name, header, roles, needed)
     columns = _Columns(path.name, header, kb, roles, rows_at_most, needed)
     rows = 0
@@ -787,7 +959,7 @@ def read_patients(
     if "chronic" not in data:
         data["chronic"] = data["symptom_duration_weeks"] > columns.chronic_weeks
     order = [c for c in columns.columns if c in data]
-    for extra in [c for c in header if c not in columns.columns]:
+    for extra in [c for c in header if c not in columns.columns and c not in columns.ignored]:
         data[extra] = columns.column(extra, rows)
         order.append(extra)
     # copy=False: no block consolidation, so the columns are not copied once more.
@@ -869,10 +1041,29 @@ def read_predictions(path: str | Path, patients: pd.DataFrame) -> pd.DataFrame:
     >>> read_predictions(folder / "t.csv", patients)["pathway"].tolist()
     ['spinal', 'spinal', 'spinal']
     """
-    path = Path(path)
+    with readable_file(path) as readable:
+        return _read_predictions(readable, patients)
+
+
+#: Columns that only a patients file holds: predictions carrying them are the truth.
+TRUTH_IN_PREDICTIONS = ("condition", "secondary_condition", "latent_severity")
+
+
+def _read_predictions(path: Path, patients: pd.DataFrame) -> pd.DataFrame:
     file = path.name
     pathways = list(load_knowledge().pathways)
     header, rows_at_most, batches = _open_table(path)
+    known = ["patient_id", "pathway", *(f"{PROBABILITY_PREFIX}{p}" for p in pathways)]
+    header = match_columns(file, header, [*known, *TRUTH_IN_PREDICTIONS])
+    truth = [c for c in TRUTH_IN_PREDICTIONS if c in header]
+    required = [c for c, role in column_roles().items() if role == "required"]
+    if truth or all(c in header for c in required):
+        what = f"the truth column(s) {', '.join(map(repr, truth))}" if truth else (
+            "every required column of a patients file")  # fmt: skip
+        raise DataValidationError(
+            [f"{file}: holds {what}: it looks like a patients file, not triage calls (the "
+             "predictions must be your triage's calls, or every call would score as right)"]
+        )  # fmt: skip
     missing = [f"{file}: missing required column '{c}'" for c in ("patient_id", "pathway")
                if c not in header]  # fmt: skip
     if missing:
