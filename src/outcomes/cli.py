@@ -136,18 +136,17 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 
 def _add_datacard(sub: argparse._SubParsersAction) -> None:
-    from outcomes.datacard import DEFAULT_COMMAND
-
     p = sub.add_parser(
         "datacard",
         help="write the data card (provenance and column meanings) of a cohort file",
-        description="Render the Markdown data card of a Parquet cohort from its metadata.",
+        description="Render the Markdown data card of a Parquet cohort written by `outcomes "
+        "generate`, from the file's own recorded metadata (n, seed, setting, overrides, "
+        "version); a file that records none is refused.",
         epilog="example: outcomes datacard --cohort data/synthetic/default_cohort.parquet "
         "--out data/synthetic/DATACARD.md",
     )
     p.add_argument("--cohort", type=Path, required=True, help="Parquet cohort file")
     p.add_argument("--out", type=Path, required=True, help="Markdown file to write")
-    p.add_argument("--command", default=DEFAULT_COMMAND, help="the command that made the cohort")
     p.set_defaults(handler=_run_datacard)
 
 
@@ -156,7 +155,7 @@ def _run_datacard(args: argparse.Namespace) -> int:
 
     if not args.cohort.exists():
         raise CommandError(f"no such cohort file: {args.cohort}")
-    print(f"wrote {write_datacard(args.cohort, args.out, args.command)}")
+    print(f"wrote {write_datacard(args.cohort, args.out)}")
     return 0
 
 

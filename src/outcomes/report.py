@@ -662,11 +662,12 @@ def _write_datacard(staging: Path, entries: Sequence[Mapping[str, Any]]) -> str 
 
     found = run_cohort_command(entries)
     if found is not None:
-        command, notebook, cohort = found
+        _, notebook, cohort = found
         scratch = staging / ".datacard-cohort.parquet"
         try:
             write_cohort(scratch, **cohort)
-            body = markdown2html(render_datacard(scratch, command))
+            title = f"the cohort of {notebook}"
+            body = markdown2html(render_datacard(scratch, title=title, out="cohort.parquet"))
         finally:
             scratch.unlink(missing_ok=True)
         note = (
