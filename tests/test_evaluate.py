@@ -636,3 +636,37 @@ def test_learning_curve_sentence_says_not_distinguishable_never_matches(verdicts
     curve = pd.DataFrame({"size": [50, 100], "verdict": verdicts})
     assert ev.learning_curve_finding(curve) == expected
     assert "match" not in ev.learning_curve_finding(curve)
+
+
+def test_most_and_least_changed_agree_with_the_numbers():
+    # The report's sports-clinic run: every method gained; "the most" is the largest change.
+    t = pd.DataFrame({
+        "cohort": ["ref"] * 3 + ["other"] * 3,
+        "method": ["rules", "logistic", "oracle"] * 2,
+        "accuracy": [0.8, 0.8, 0.85, 0.816, 0.801, 0.86],
+        "difference": [None, None, None, 0.016, 0.001, 0.010],
+        "diff_low": [None, None, None, 0.0, -0.015, -0.005],
+        "diff_high": [None, None, None, 0.03, 0.017, 0.025],
+        "paired": [None, None, None, False, False, False],
+    })  # fmt: skip
+    (text,) = ev.shift_findings(t)
+    assert "rules gained the most accuracy, +0.016" in text
+    assert "logistic the least, +0.001" in text
+    # Mixed signs: ordered by the size of the change, whatever its sign.
+    t.loc[3:, "difference"] = [0.004, -0.030, 0.010]
+    (text,) = ev.shift_findings(t)
+    assert "logistic changed accuracy the most, \N{MINUS SIGN}0.030" in text
+    assert "rules the least, +0.004" in text
+
+
+def test_the_shift_setting_is_never_the_training_setting():
+    from outcomes.knowledge import load_knowledge
+
+    names = load_knowledge().setting_names
+    for setting in names:
+        other = ev.shift_setting(setting)
+        assert other in names and other != setting
+        assert ev.shift_setting(setting, setting) is None
+    assert ev.shift_setting("primary_care", "sports_clinic") == "sports_clinic"
+    with pytest.raises(ValueError, match="setting 'sport' is unknown"):
+        ev.shift_setting("sport")

@@ -1673,9 +1673,57 @@ def oracle_share_finding(curve: pd.DataFrame, oracle_accuracy: float, share: flo
     return text + "."
 
 
+def shift_setting(
+    setting: str, requested: str | None = None, knowledge: Knowledge | None = None
+) -> str | None:
+    """The setting a shift analysis compares ``setting`` with: always a different one.
+
+    ``requested`` is used when it differs from ``setting``; ``None`` picks the last of the
+    other settings in the knowledge's order, so the choice is deterministic and follows
+    ``--setting``. A request equal to ``setting`` returns ``None``: there is no shift
+    to measure, and the caller says so instead of comparing a setting with itself.
+
+    Parameters
+    ----------
+    setting
+        The setting the methods were trained and tested in.
+    requested
+        The setting asked for (``TEST_SETTING``), or ``None`` for the default.
+    knowledge
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    str or None
+        A setting different from ``setting``, or ``None`` when the request equals it.
+
+    Examples
+    --------
+    >>> shift_setting("primary_care")
+    'sports_clinic'
+    >>> shift_setting("sports_clinic")
+    'spine_clinic'
+    >>> shift_setting("sports_clinic", "spine_clinic")
+    'spine_clinic'
+    >>> shift_setting("sports_clinic", "sports_clinic") is None
+    True
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    names = list(kb.setting_names)
+    kb.setting(setting)  # a clear error for an unknown setting
+    if requested is not None:
+        kb.setting(requested)
+        return None if requested == setting else requested
+    return [name for name in names if name != setting][-1]
+
+
 def shift_findings(shift: pd.DataFrame) -> list[str]:
-    """For each shifted cohort of :func:`shift_table` (with a reference): which method lost
-    the most and the least accuracy, with the paired or independent interval.
+    """For each shifted cohort of :func:`shift_table` (with a reference): which method's
+    accuracy changed the most and which the least (by the size of the change), with the
+    paired or independent interval.
+
+    The words follow the signs: "lost" when every method lost accuracy, "gained" when every
+    method gained, "changed" otherwise; "the most" is always the largest absolute change.
 
     Examples
     --------
@@ -1687,18 +1735,26 @@ def shift_findings(shift: pd.DataFrame) -> list[str]:
     >>> print(*shift_findings(t))
     On b (other patients), r lost the most accuracy, −0.100 (−0.120 to −0.080), and o the
     least, −0.020 (−0.030 to −0.010).
+    >>> t["difference"], t["diff_low"], t["diff_high"] = ([None, None, 0.001, 0.016],
+    ...     [None, None, -0.02, -0.004], [None, None, 0.022, 0.036])
+    >>> print(*shift_findings(t))
+    On b (other patients), o gained the most accuracy, +0.016 (−0.004 to +0.036), and r the
+    least, +0.001 (−0.020 to +0.022).
     """
     if "difference" not in shift:
         return []
     out = []
     for cohort, rows in shift.dropna(subset=["difference"]).groupby("cohort", sort=False):
-        rows = rows.sort_values("difference", kind="stable")
-        worst, best = rows.iloc[0], rows.iloc[-1]
-        kind = "same patients, paired" if bool(worst["paired"]) else "other patients"
+        size = rows["difference"].astype(float).abs()
+        rows = rows.assign(_size=size).sort_values("_size", ascending=False, kind="stable")
+        most, least = rows.iloc[0], rows.iloc[-1]
+        kind = "same patients, paired" if bool(most["paired"]) else "other patients"
         change = lambda r: _signed_interval(r["difference"], r["diff_low"], r["diff_high"], 3)  # noqa: E731
-        verb = "lost" if worst["difference"] < 0 else "changed"
-        out.append(f"On {cohort} ({kind}), {worst['method']} {verb} the most accuracy, "
-                   f"{change(worst)}, and {best['method']} the least, {change(best)}.")  # fmt: skip
+        diffs = rows["difference"].astype(float)
+        verb = "lost" if (diffs < 0).all() else "gained" if (diffs > 0).all() else "changed"
+        what = f"{verb} the most accuracy" if verb != "changed" else "changed accuracy the most"
+        out.append(f"On {cohort} ({kind}), {most['method']} {what}, "
+                   f"{change(most)}, and {least['method']} the least, {change(least)}.")  # fmt: skip
     return out
 
 
