@@ -1753,8 +1753,8 @@ def shift_findings(shift: pd.DataFrame) -> list[str]:
         diffs = rows["difference"].astype(float)
         verb = "lost" if (diffs < 0).all() else "gained" if (diffs > 0).all() else "changed"
         what = f"{verb} the most accuracy" if verb != "changed" else "changed accuracy the most"
-        out.append(f"On {cohort} ({kind}), {most['method']} {what}, "
-                   f"{change(most)}, and {least['method']} the least, {change(least)}.")  # fmt: skip
+        out.append(f"On {cohort} ({kind}), {most['method']} {what}, {change(most)}, "
+                   f"and {least['method']} the least, {change(least)}.")  # fmt: skip
     return out
 
 
