@@ -404,6 +404,14 @@ def _run_triage(args: argparse.Namespace) -> int:
     print(ev.format_metric_table(metrics.assign(method=args.model)).to_string())
     print()
     print(ev.format_safety_table(safety.assign(method=args.model)).T.to_string())
+    if args.model != "rules":
+        from outcomes.triage import RulesTriage
+
+        rules_pred = RulesTriage().fit(test[feature_columns()]).predict(test[feature_columns()])
+        misses = ev.red_flag_misses(test["pathway"], predicted, test, rules_pred)
+        warning = ev.red_flag_warning(args.model, misses)
+        if warning is not None:
+            print(f"\n{warning}")
     if args.out is not None:
         from outcomes.io import write_table
 

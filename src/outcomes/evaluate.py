@@ -484,6 +484,78 @@ def red_flag_recorded(patients: pd.DataFrame, knowledge: Knowledge | None = None
     return shown
 
 
+def red_flag_misses(
+    y_true: Any,
+    y_pred: Any,
+    patients: pd.DataFrame,
+    rules_pred: Any,
+    knowledge: Knowledge | None = None,
+) -> dict[str, int]:
+    """Emergencies with a red flag on record that a method sent down a routine pathway, and
+    how many of those the rules sent to emergency.
+
+    Parameters
+    ----------
+    y_true, y_pred
+        True and predicted pathways, one per row of ``patients``.
+    patients
+        The patients (their red-flag columns are read by :func:`red_flag_recorded`).
+    rules_pred
+        The rules' pathways for the same patients.
+    knowledge
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    dict
+        ``emergencies_flagged`` (emergencies with a red flag on record), ``missed`` (those
+        the method did not send to emergency) and ``rules_caught`` (of the missed, those the
+        rules sent to emergency).
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"rf_saddle_numbness": [True, True, False]})
+    >>> red_flag_misses(["emergency", "emergency", "spinal"], ["spinal", "emergency", "spinal"],
+    ...                 pts, ["emergency", "emergency", "spinal"])
+    {'emergencies_flagged': 2, 'missed': 1, 'rules_caught': 1}
+    """
+    truth = np.asarray(y_true, dtype=object).astype(str)
+    pred = np.asarray(y_pred, dtype=object).astype(str)
+    rules = np.asarray(rules_pred, dtype=object).astype(str)
+    if not len(truth) == len(pred) == len(rules) == len(patients):
+        raise ValueError(
+            f"y_true, y_pred, rules_pred and patients must have one row per patient; got "
+            f"{len(truth)}, {len(pred)}, {len(rules)} and {len(patients)}"
+        )
+    flagged = (truth == EMERGENCY) & red_flag_recorded(patients, knowledge)
+    missed = flagged & (pred != EMERGENCY)
+    return {
+        "emergencies_flagged": int(flagged.sum()),
+        "missed": int(missed.sum()),
+        "rules_caught": int((missed & (rules == EMERGENCY)).sum()),
+    }
+
+
+def red_flag_warning(method: str, misses: Mapping[str, int]) -> str | None:
+    """A warning when ``method`` missed red-flag emergencies that the rules caught, else ``None``.
+
+    Examples
+    --------
+    >>> print(red_flag_warning("boosted", {"emergencies_flagged": 47, "missed": 26,
+    ...                                    "rules_caught": 26}))
+    warning: boosted sent 26 of 47 emergencies with a red flag on record down a routine
+    pathway; the rules send 26 of them to emergency. Check this method before relying on it.
+    >>> red_flag_warning("rules", {"emergencies_flagged": 47, "missed": 0, "rules_caught": 0})
+    """
+    if misses["rules_caught"] == 0:
+        return None
+    return (
+        f"warning: {method} sent {misses['missed']} of {misses['emergencies_flagged']} "
+        "emergencies with a red flag on record down a routine pathway; the rules send "
+        f"{misses['rules_caught']} of them to emergency. Check this method before relying on it."
+    )
+
+
 def safety_table(
     y_true: Any,
     y_pred: Any,
