@@ -913,7 +913,8 @@ def brier_scores(
     level: float = LEVEL,
 ) -> pd.DataFrame:
     """Brier score per pathway (one-vs-rest) and overall (multiclass, summed over pathways),
-    with the expected calibration error of each pathway's probabilities (10 bins).
+    with the expected calibration error of each pathway's probabilities (10 bins); the
+    overall row's calibration error is their mean over pathways (the classwise ECE).
 
     Parameters
     ----------
@@ -925,8 +926,8 @@ def brier_scores(
     Examples
     --------
     >>> t = brier_scores(["hip", "spinal"], np.array([[1.0, 0.0], [0.0, 1.0]]), ["hip", "spinal"])
-    >>> t["brier"].tolist()
-    [0.0, 0.0, 0.0]
+    >>> t["brier"].tolist(), t["calibration_error"].tolist()
+    ([0.0, 0.0, 0.0], [0.0, 0.0, 0.0])
     >>> t = brier_scores(["hip", "spinal", "hip"], np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]),
     ...                  ["hip", "spinal"], n_boot=200)
     >>> bool((t["low"] <= t["brier"]).all() and (t["brier"] <= t["high"]).all())
@@ -944,7 +945,9 @@ def brier_scores(
         ece = float((part["n"] * (part["mean_predicted"] - part["observed"]).abs()).sum()
                     / max(len(true), 1))  # fmt: skip
         rows.append((c, float(squared[:, j].mean()) if len(true) else np.nan, ece))
-    rows.append((OVERALL, float(squared.sum(axis=1).mean()) if len(true) else np.nan, np.nan))
+    overall_ece = float(np.mean([r[2] for r in rows])) if rows and len(true) else np.nan
+    rows.append((OVERALL, float(squared.sum(axis=1).mean()) if len(true) else np.nan,
+                 overall_ece))  # fmt: skip
     out = pd.DataFrame(rows, columns=["pathway", "brier", "calibration_error"])
     if n_boot is not None:
         boot = _boot_weights_means(per_patient, n_boot, seed)

@@ -1135,6 +1135,7 @@ def probability_tables(
     })  # fmt: skip
     gap = reliability["n"] * (reliability["mean_predicted"] - reliability["observed"]).abs()
     error = gap.groupby(reliability["pathway"]).sum() / max(n, 1)
+    error[ev.OVERALL] = error.mean()  # classwise ECE, as ev.brier_scores gives the "all" row
     brier = brier.assign(brier=sums / max(n, 1),
                          calibration_error=brier["pathway"].map(error).astype(float))  # fmt: skip
     return brier, reliability
