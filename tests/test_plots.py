@@ -207,3 +207,24 @@ def test_figures_say_no_patients_for_a_condition_the_cohort_lacks():
     assert "serious pathology: no patients" in legend
     assert "disc herniation" in legend and "disc herniation: no patients" not in legend
     assert len(ax.get_lines()) >= 2 + len(km.attrs["empty_groups"])
+
+
+def test_decision_curve_plot_draws_every_strategy_distinguishably():
+    from outcomes.evaluate import decision_curves
+
+    rng = np.random.default_rng(0)
+    truth = np.where(rng.random(400) < 0.1, "emergency", "spinal")
+    p = np.clip((truth == "emergency") * 0.5 + rng.random(400) * 0.5, 0, 1)
+    proba = np.column_stack([p, 1 - p])
+    curves = decision_curves(truth, {"a": (proba, ["emergency", "spinal"]),
+                                     "b": (proba, ["emergency", "spinal"])})  # fmt: skip
+    fig, ax = plt.subplots()
+    assert plots.decision_curve_plot(curves, ax=ax) is ax
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert {"a", "b", "refer all", "refer none"} <= set(lines)
+    # Two methods with identical curves differ in line style, so both stay visible.
+    assert lines["a"].get_linestyle() != lines["b"].get_linestyle()
+    assert ax.get_xlim() == (0, 0.5)
+    # The legend sits outside the axes, never over the curves.
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1
+    plt.close(fig)

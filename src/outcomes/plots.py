@@ -572,3 +572,63 @@ def metric_forest(
     if title:
         ax.set_title(title)
     return ax
+
+
+#: Line styles that tell methods apart where their curves coincide (colour is not enough).
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
+
+
+def decision_curve_plot(
+    curves: pd.DataFrame,
+    pathway: str = "emergency",
+    ax: Axes | None = None,
+    max_threshold: float = 0.5,
+    title: str = "",
+) -> Axes:
+    """Decision curve of one pathway: net benefit against threshold probability.
+
+    Every method has its own colour and line style (curves that coincide stay
+    distinguishable); "refer all" is a grey dashed line and "refer none" the black zero line.
+    A method is worth using at a threshold where its curve lies above both.
+
+    Parameters
+    ----------
+    curves
+        :func:`outcomes.evaluate.decision_curves`.
+    pathway
+        The pathway to draw (one-vs-rest).
+    max_threshold
+        Right end of the threshold axis (thresholds above it are rarely clinical choices).
+
+    Examples
+    --------
+    >>> from outcomes.evaluate import decision_curves
+    >>> c = decision_curves(["emergency", "hip"], {"m": (np.array([[0.8, 0.2], [0.1, 0.9]]),
+    ...                                                   ["emergency", "hip"])})
+    >>> decision_curve_plot(c).get_ylabel()
+    'Net benefit (per patient)'
+    """
+    from outcomes.evaluate import REFER_ALL, REFER_NONE
+
+    ax = _axes(ax)
+    rows = curves[(curves["pathway"] == pathway) & (curves["threshold"] <= max_threshold)]
+    if rows.empty:
+        return no_patients(ax)
+    prevalence = float(rows["prevalence"].iloc[0])
+    methods = [s for s in dict.fromkeys(rows["strategy"]) if s not in (REFER_ALL, REFER_NONE)]
+    for i, name in enumerate(methods):
+        line = rows[rows["strategy"] == name]
+        ax.plot(line["threshold"], line["net_benefit"], color=PALETTE[i % len(PALETTE)],
+                linestyle=LINESTYLES[i % len(LINESTYLES)], linewidth=1.8, label=_label(name))  # fmt: skip
+    refer_all = rows[rows["strategy"] == REFER_ALL]
+    ax.plot(refer_all["threshold"], refer_all["net_benefit"], color="grey", linestyle="--",
+            linewidth=1.2, label=REFER_ALL)  # fmt: skip
+    ax.axhline(0, color="black", linewidth=1, label=REFER_NONE)
+    top = max(prevalence, float(rows["net_benefit"].max()), 1e-3)
+    ax.set_ylim(-0.25 * top, 1.1 * top)
+    ax.set_xlim(0, max_threshold)
+    ax.set_xlabel(f"Threshold probability of {_label(pathway)} (refer when at least this)")
+    ax.set_ylabel("Net benefit (per patient)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.set_title(title or f"{_label(pathway).capitalize()}: prevalence {prevalence:.1%}")
+    return ax
