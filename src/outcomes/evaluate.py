@@ -2085,6 +2085,27 @@ def decision_curves(
     return pd.concat(frames, ignore_index=True)
 
 
+def cost_threshold(pathway: str = EMERGENCY, costs: pd.DataFrame | None = None) -> float:
+    """The threshold probability the stated costs imply for referring to ``pathway``.
+
+    Referring a patient who belongs there avoids the cheapest miss, ``min cost[pathway, other]``;
+    referring one who does not costs on average ``mean cost[other, pathway]``. Referral pays
+    when ``p · avoided > (1 − p) · harm``, i.e. above ``harm / (harm + avoided)``.
+
+    Examples
+    --------
+    >>> round(cost_threshold("emergency"), 3)  # 3 / (3 + 50) with knowledge/costs.toml
+    0.057
+    """
+    costs = costs if costs is not None else load_costs()
+    others = [c for c in costs.columns if c != pathway]
+    avoided = float(costs.loc[pathway, others].min())
+    harm = float(costs.loc[others, pathway].mean())
+    if avoided + harm <= 0:
+        raise ValueError(f"the costs of pathway {pathway!r} are all zero: no threshold follows")
+    return harm / (harm + avoided)
+
+
 def one_hot(calls: Any, classes: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     """Hard calls as probabilities of 0 and 1, for :func:`decision_curves`.
 

@@ -584,6 +584,8 @@ def decision_curve_plot(
     ax: Axes | None = None,
     max_threshold: float = 0.5,
     title: str = "",
+    legend: bool = True,
+    mark: float | None = None,
 ) -> Axes:
     """Decision curve of one pathway: net benefit against threshold probability.
 
@@ -599,6 +601,10 @@ def decision_curve_plot(
         The pathway to draw (one-vs-rest).
     max_threshold
         Right end of the threshold axis (thresholds above it are rarely clinical choices).
+    legend
+        Draw the legend, outside the axes on the right (a grid draws one for all panels).
+    mark
+        A threshold to mark with a vertical dotted line (e.g. the one the stated costs imply).
 
     Examples
     --------
@@ -629,6 +635,57 @@ def decision_curve_plot(
     ax.set_xlim(0, max_threshold)
     ax.set_xlabel(f"Threshold probability of {_label(pathway)} (refer when at least this)")
     ax.set_ylabel("Net benefit (per patient)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    ax.set_title(title or f"{_label(pathway).capitalize()}: prevalence {prevalence:.1%}")
+    if mark is not None and 0 < mark <= max_threshold:
+        ax.axvline(mark, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(f"{mark:.0%}", (mark, 1.1 * top), xytext=(3, -12),
+                    textcoords="offset points", color="dimgrey")  # fmt: skip
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.set_title(title or f"{_label(pathway).capitalize()} (prevalence {prevalence:.1%})")
     return ax
+
+
+def decision_curve_grid(
+    curves: pd.DataFrame, max_threshold: float = 0.5, mark: Mapping[str, float] | None = None
+) -> np.ndarray:
+    """Decision curves of every pathway, emergency first, one panel each, one shared legend.
+
+    Parameters
+    ----------
+    curves
+        :func:`outcomes.evaluate.decision_curves`.
+    max_threshold
+        Right end of every panel's threshold axis.
+    mark
+        Pathway -> a threshold to mark (e.g. ``{"emergency": 0.057}`` from the costs).
+
+    Returns
+    -------
+    numpy.ndarray
+        The Axes, one per pathway in the table's order (unused panels are hidden).
+
+    Examples
+    --------
+    >>> from outcomes.evaluate import decision_curves
+    >>> c = decision_curves(["emergency", "hip"], {"m": (np.array([[0.8, 0.2], [0.1, 0.9]]),
+    ...                                                   ["emergency", "hip"])})
+    >>> [ax.get_title() for ax in decision_curve_grid(c)]
+    ['Emergency (prevalence 50.0%)', 'Hip (prevalence 50.0%)']
+    """
+    use_style()
+    pathways = list(dict.fromkeys(curves["pathway"]))
+    ncols = min(3, max(len(pathways), 1))
+    nrows = -(-len(pathways) // ncols) if pathways else 1
+    fig, grid = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.6 * nrows + 0.6),
+                             squeeze=False, constrained_layout=True)  # fmt: skip
+    flat = grid.ravel()
+    for ax, pathway in zip(flat, pathways, strict=False):
+        decision_curve_plot(curves, pathway, ax=ax, max_threshold=max_threshold, legend=False,
+                            mark=(mark or {}).get(pathway))  # fmt: skip
+        ax.set_xlabel("Threshold probability")
+    for ax in flat[len(pathways) :]:
+        ax.set_visible(False)
+    if pathways:
+        handles, labels = flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    return flat[: len(pathways)]
