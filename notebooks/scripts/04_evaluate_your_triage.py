@@ -24,9 +24,9 @@
 # Point `DATA` and `PREDICTIONS` at your files (CSV or Parquet; relative paths are taken from the
 # project folder). `outcomes template --out my_patients.csv` writes a file with the expected
 # columns, described in `docs/data_dictionary.md`. The defaults are demo files in
-# `data/synthetic/`: 400 synthetic primary-care patients and the calls of imaginary clinicians who
-# follow the rules but re-triage one patient in ten at random, and say how sure they
-# are of each call (a probability per pathway). Every file is checked first; a
+# `data/synthetic/`: 400 synthetic primary-care patients and the calls of imaginary clinicians
+# whose judgement is sound but noisy: they say how sure they are of each pathway (a probability
+# per pathway, somewhat over-confident, as real teams often are) and call the most probable one. Every file is checked first; a
 # problem stops the notebook with a message naming the column and the rows.
 
 # %% tags=["parameters"]
@@ -137,6 +137,30 @@ if probability_columns:
     print(ev.format_brier_table(brier).to_string())
 else:
     print("No probability columns (p_<pathway>) in the predictions file: calibration skipped.")
+
+# %% [markdown]
+# ## 6 · Decision curves (only if your file gives probabilities)
+#
+# Is referring on your team's probabilities worth it? **Net benefit** counts the patients
+# rightly referred to a pathway per patient, minus those referred needlessly weighted by the
+# odds of the threshold probability (Vickers & Elkin, 2006). One panel per pathway, one-vs-rest,
+# emergency first; your probabilities against the rules' and the model's hard calls (0 or 1),
+# **refer all** (grey dashed) and **refer none** (zero). Your probabilities are worth acting on
+# where their curve lies above all of these. The dotted line marks the emergency threshold the
+# stated costs imply (`knowledge/costs.toml`).
+
+# %%
+if probability_columns:
+    decision = {"your triage": (proba, classes),
+                **{name: ev.one_hot(calls_, classes) for name, calls_ in predictions.items()
+                   if name != "your triage"}}
+    curves = ev.decision_curves(truth, decision)
+    emergency_threshold = ev.cost_threshold("emergency")
+    axes = plots.decision_curve_grid(curves, mark={"emergency": emergency_threshold})
+    plt.show()
+    print(ev.decision_curve_finding(curves, "emergency", round(emergency_threshold, 2)))
+else:
+    print("No probability columns (p_<pathway>) in the predictions file: decision curves skipped.")
 
 # %% [markdown]
 # ## Summary of this run
