@@ -2081,7 +2081,8 @@ def decision_curves(
         curves[REFER_NONE] = np.zeros(t.shape)
         for name, values in curves.items():
             frames.append(pd.DataFrame({"pathway": pathway, "strategy": name, "threshold": t,
-                                        "net_benefit": values, "prevalence": prevalence}))  # fmt: skip
+                                        "net_benefit": values,
+                                        "prevalence": prevalence}))  # fmt: skip
     return pd.concat(frames, ignore_index=True)
 
 

@@ -624,8 +624,9 @@ def decision_curve_plot(
     methods = [s for s in dict.fromkeys(rows["strategy"]) if s not in (REFER_ALL, REFER_NONE)]
     for i, name in enumerate(methods):
         line = rows[rows["strategy"] == name]
+        style = LINESTYLES[i % len(LINESTYLES)]
         ax.plot(line["threshold"], line["net_benefit"], color=PALETTE[i % len(PALETTE)],
-                linestyle=LINESTYLES[i % len(LINESTYLES)], linewidth=1.8, label=_label(name))  # fmt: skip
+                linestyle=style, linewidth=1.8, label=_label(name))  # fmt: skip
     refer_all = rows[rows["strategy"] == REFER_ALL]
     ax.plot(refer_all["threshold"], refer_all["net_benefit"], color="grey", linestyle="--",
             linewidth=1.2, label=REFER_ALL)  # fmt: skip
