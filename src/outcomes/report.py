@@ -41,6 +41,7 @@ from nbconvert.preprocessors import ExecutePreprocessor
 
 from outcomes import __version__
 from outcomes.cohort import write_cohort
+from outcomes.checklist import checklist_html
 from outcomes.datacard import render_datacard
 from outcomes.io import (
     PARTIAL_MARK,
@@ -809,7 +810,10 @@ def _index_html(manifest: Mapping[str, Any]) -> str:
 <style>body {{ font-family: sans-serif; max-width: 50em; margin: 2em auto; }}
 th {{ text-align: left; padding-right: 1em; }}
 li {{ margin-bottom: 0.8em; }} li ul {{ margin: 0.2em 0; }} li li {{ margin-bottom: 0.1em; }}
-li p {{ margin: 0.3em 0 0 0; }}</style>
+li p {{ margin: 0.3em 0 0 0; }}
+table.checklist {{ border-collapse: collapse; font-size: 0.92em; }}
+table.checklist td, table.checklist th {{ border: 1px solid #ccc; padding: 0.25em 0.5em;
+  vertical-align: top; text-align: left; }}</style>
 </head>
 <body>
 <h1>outcomes report</h1>
@@ -821,6 +825,10 @@ li p {{ margin: 0.3em 0 0 0; }}</style>
 <ol>
 {notebooks}
 </ol>
+<h2 id="checklist">Reporting checklist (TRIPOD+AI)</h2>
+<p>Where this report answers each item a paper reporting a prediction model should state, or
+why an item does not apply; for a team citing the suite's evaluation of its triage.</p>
+{checklist_html([str(e["name"]) for e in manifest["notebooks"]])}
 </body>
 </html>
 """
