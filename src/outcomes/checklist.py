@@ -44,13 +44,15 @@ class Item:
 
 
 NB01, NB02, NB04 = "01_cohort", "02_triage_rules_vs_learned", "04_evaluate_your_triage"
+_NB02_TITLE = "02 · Triage: explainable rules, learned models and the oracle"
+_NB02_DECISION = "Decision curves: is acting on a method's probabilities worth it?"
 
 #: The checklist, in TRIPOD+AI order (paraphrased topics).
 CHECKLIST: tuple[Item, ...] = (
     Item("1–2", "Title and abstract: what was evaluated, with the headline results",
          (Where("page", "index.html", "Notebooks: each run's summary"),)),
     Item("3", "Background: the clinical question and the care pathways",
-         (Where("notebook", NB02, "02 · Triage: explainable rules, learned models and the oracle"),)),
+         (Where("notebook", NB02, _NB02_TITLE),)),
     Item("4", "Objectives: which methods are compared, and on what",
          (Where("notebook", NB02, "The methods"),)),
     Item("5", "Source of data: how the cohort was made (command, seed, version)",
@@ -76,7 +78,7 @@ CHECKLIST: tuple[Item, ...] = (
     Item("12c", "Calibration",
          (Where("notebook", NB02, "5 · Can the probabilities be trusted?"),)),
     Item("12d", "Clinical utility: decision curves (net benefit), emergency first",
-         (Where("notebook", NB02, "Decision curves: is acting on a method's probabilities worth it?"),)),
+         (Where("notebook", NB02, _NB02_DECISION),)),
     Item("12e", "Thresholds: chosen from stated costs, not from the evaluation set",
          (Where("notebook", NB02, "3 · Red-flag safety"),)),
     Item("12f", "Fairness: performance across groups of patients",

@@ -40,8 +40,8 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from outcomes import __version__
-from outcomes.cohort import write_cohort
 from outcomes.checklist import checklist_html
+from outcomes.cohort import write_cohort
 from outcomes.datacard import render_datacard
 from outcomes.io import (
     PARTIAL_MARK,
