@@ -53,6 +53,7 @@ from outcomes.decision import MinimumCostClassifier
 from outcomes.models import fit_model
 from outcomes.oracle import BayesOracle
 from outcomes.summary import Summary
+from outcomes.tables import styled
 from outcomes.triage import RulesTriage, explain_misses, rules_table
 
 plots.use_style()
@@ -81,7 +82,7 @@ print(f"training cohort: {len(train):,} patients (seed {SEED + 1}); held-out tes
 # says why.
 
 # %%
-rules_table()[["order", "rule", "pathway", "description"]]
+styled(rules_table()[["order", "rule", "pathway", "description"]])
 
 # %%
 rules = RulesTriage().fit(train[feature_columns()])
@@ -103,7 +104,8 @@ print("fitted:", ", ".join(methods))
 
 # %%
 metrics = ev.evaluate_methods(predictions, test, n_boot=N_BOOT, seed=SEED)
-ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1", "sensitivity"])
+styled(ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1",
+                                        "sensitivity"]))
 
 # %%
 ax = plots.metric_forest(
@@ -149,7 +151,7 @@ safety = ev.safety_by_method(safe_methods, test, n_boot=N_BOOT, seed=SEED)
 least_cost = {"oracle": "oracle, least cost", "boosted": "boosted, least cost"}
 safety_text = ev.safety_findings(safety, least_cost)
 print("\n".join(f"- {line}" for line in safety_text))
-ev.format_safety_table(safety)
+styled(ev.format_safety_table(safety))
 
 # %% [markdown]
 # ## 4 · Paired comparisons and the gap to the oracle
@@ -163,12 +165,11 @@ ev.format_safety_table(safety)
 pairs = [("logistic", "rules"), ("boosted", "rules"), ("boosted", "logistic"),
          ("oracle", "boosted")]
 paired = ev.paired_comparisons(truth, predictions, pairs, n_boot=N_BOOT, seed=SEED)
-paired.round({"accuracy_a": 3, "accuracy_b": 3, "difference": 3, "low": 3, "high": 3,
-              "p_value": 4})
+styled(paired)
 
 # %%
 gap = ev.oracle_gap(truth, predictions, n_boot=N_BOOT, seed=SEED)
-gap.round(3)
+styled(gap)
 
 # %% [markdown]
 # ## 5 · Can the probabilities be trusted?
@@ -200,7 +201,7 @@ print("\n".join(f"- {line}" for line in calibration_text))
 
 # %%
 brier = ev.brier_table(methods, test, n_boot=N_BOOT, seed=SEED)
-ev.format_brier_table(brier)
+styled(ev.format_brier_table(brier))
 
 # %% [markdown]
 # ### Decision curves: is acting on a method's probabilities worth it?
@@ -240,7 +241,7 @@ cross = ev.crossover(curve)
 oracle_acc = ev.estimate_of(metrics, "oracle")[0]
 curve_text = [ev.learning_curve_finding(curve), ev.oracle_share_finding(curve, oracle_acc)]
 print("\n".join(f"- {line}" for line in curve_text))
-curve.round(3)
+styled(curve)
 
 # %%
 ax = plots.learning_curve_plot(curve.assign(model="boosted"), ev.estimate_of(metrics, "rules"),
@@ -275,7 +276,7 @@ shifted[f"{SETTING}, {SHIFT_MISSING_RATE:.0%} exams unrecorded"] = generate(
 shift = ev.shift_table(methods, shifted, reference=in_setting, n_boot=N_BOOT, seed=SEED)
 shift_text = ev.shift_findings(shift)
 print("\n".join(f"- {line}" for line in shift_text))
-ev.format_shift_table(shift)
+styled(ev.format_shift_table(shift))
 
 # %% [markdown]
 # ## 8 · Why the rules got some patients wrong
@@ -285,7 +286,7 @@ ev.format_shift_table(shift)
 # was not recorded.
 
 # %%
-explain_misses(rules, test, n=5, seed=SEED)
+styled(explain_misses(rules, test, n=5, seed=SEED))
 
 # %% [markdown]
 # ## Summary of this run

@@ -40,10 +40,12 @@ N_BOOT: int = 1000
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 
 from outcomes import evaluate as ev
 from outcomes import plots
 from outcomes.paths import resolve
+from outcomes.tables import styled
 from outcomes.userdata import compare_calls, read_patients, read_predictions
 
 plots.use_style()
@@ -73,7 +75,8 @@ print(f"exam findings recorded: {recorded:.0%}; probabilities given: "
 predictions = compare_calls(patients, calls, n_train=N_TRAIN, seed=SEED)
 truth = patients["pathway"].astype(str)
 metrics = ev.evaluate_methods(predictions, patients, n_boot=N_BOOT, seed=SEED)
-ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1", "sensitivity"])
+styled(ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1",
+                                        "sensitivity"]))
 
 # %%
 ax = plots.metric_forest(metrics, "sensitivity", xlabel="Sensitivity (95% CI)",
@@ -101,7 +104,7 @@ plt.show()
 
 # %%
 safety = ev.safety_by_method(predictions, patients, n_boot=N_BOOT, seed=SEED)
-ev.format_safety_table(safety)
+styled(ev.format_safety_table(safety))
 
 # %% [markdown]
 # ## 4 · Your calls against the rules and the model, patient by patient
@@ -112,8 +115,7 @@ ev.format_safety_table(safety)
 # %%
 pairs = [("your triage", "rules"), ("your triage", "boosted (synthetic)")]
 paired = ev.paired_comparisons(truth, predictions, pairs, n_boot=N_BOOT, seed=SEED)
-paired.round({"accuracy_a": 3, "accuracy_b": 3, "difference": 3, "low": 3, "high": 3,
-              "p_value": 4})
+styled(paired)
 
 # %% [markdown]
 # ## 5 · Calibration (only if your file gives probabilities)
@@ -133,8 +135,8 @@ if probability_columns:
     plt.show()
     print(ev.calibration_finding(check, "your triage"))
     brier = ev.brier_table({"your triage": (proba, classes)}, patients, n_boot=N_BOOT, seed=SEED)
-    print("Brier score (lower is better, 95% CI):")
-    print(ev.format_brier_table(brier).to_string())
+    display(styled(ev.format_brier_table(brier),
+                   caption="Brier score (lower is better, 95% CI)"))
 else:
     print("No probability columns (p_<pathway>) in the predictions file: calibration skipped.")
 
