@@ -181,8 +181,38 @@ def test_km_at_risk_counts_follow_the_curves_own_horizon():
                        "lower": 1 - weeks / 28, "upper": 1 - weeks / 32,
                        "at_risk": 1000 - 10 * weeks})  # fmt: skip
     ax = plots.km_curves(km)
-    shown = sorted(int(t.get_text()) for t in ax.texts if t.get_text().isdigit())
+    counts = [t for t in ax.texts if t.get_text().replace(",", "").isdigit()]
+    shown = sorted(int(t.get_text().replace(",", "")) for t in counts)
     assert shown == sorted(1000 - 10 * w for w in (0, 6, 13, 20, 26))
+    # Readable: counts sit under the ticks (the ticks are the at-risk weeks), in dark text at
+    # the tick-label size, under a header that names the weeks.
+    assert list(ax.get_xticks()) == [0, 6, 13, 20, 26]
+    assert sorted(t.get_position()[0] for t in counts) == [0, 6, 13, 20, 26]
+    assert all(t.get_color() == "black" and t.get_fontsize() >= 9 for t in counts)
+    assert any("at weeks 0, 6, 13, 20, 26" in t.get_text() for t in ax.texts)
+    plt.close("all")
+
+
+def test_km_curves_that_coincide_stay_distinguishable_and_a_flat_one_is_inside_the_frame():
+    weeks = np.arange(11)
+    rows = [pd.DataFrame({"group": g, "week": weeks, "survival": 1.0, "lower": 1.0,
+                          "upper": 1.0, "at_risk": 50}) for g in ("logistic", "boosted")]  # fmt: skip
+    ax = plots.km_curves(pd.concat(rows, ignore_index=True))
+    styles = [line.get_linestyle() for line in ax.get_lines()]
+    assert len(set(styles)) == 2
+    assert ax.get_ylim()[1] > 1.0  # a curve at 1 is not hidden by the frame
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().x0 >= ax.get_window_extent().x1 - 1  # outside the data
+    plt.close("all")
+
+
+def test_confusion_grid_cells_are_readable_with_room_between_panels():
+    truth = ["hip", "spinal", "muscular", "emergency"] * 30
+    preds = {name: truth for name in ("rules", "logistic", "boosted", "oracle")}
+    axes = plots.confusion_grid(truth, preds)
+    assert axes[0].get_subplotspec().get_gridspec().get_geometry() == (2, 2)
+    sizes = {t.get_fontsize() for t in axes[0].texts}
+    assert min(sizes) >= 8  # the interval under each share is readable
     plt.close("all")
 
 

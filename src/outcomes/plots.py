@@ -20,6 +20,8 @@ from outcomes.knowledge import Knowledge, load_knowledge
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+#: Line styles that tell methods apart where their curves coincide (colour is not enough).
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
 
 STYLE = {
     "figure.figsize": (7.0, 4.2),
@@ -28,11 +30,14 @@ STYLE = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.titlesize": 11,
+    "axes.titlesize": 12,
     "axes.titleweight": "bold",
-    "axes.labelsize": 10,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
     "legend.frameon": False,
-    "font.size": 9,
+    "font.size": 10,
     "image.cmap": "viridis",
 }
 
@@ -231,36 +236,45 @@ def km_curves(
         rows = km[km["group"] == group]
         colour = PALETTE[i % len(PALETTE)]
         label = names.get(group, group.replace("_", " "))
-        ax.step(rows["week"], rows["survival"], where="post", color=colour, label=label)
+        ax.step(rows["week"], rows["survival"], where="post", color=colour, label=label,
+                linestyle=LINESTYLES[i % len(LINESTYLES)], linewidth=1.8)  # fmt: skip
         ax.fill_between(
             rows["week"], rows["lower"], rows["upper"], step="post", color=colour, alpha=0.18
         )
     for group in empty:  # a legend entry only: a group without patients has no curve
         ax.plot([], [], " ", label=f"{names.get(group, group.replace('_', ' '))}: {NO_PATIENTS}")
-    ax.set_ylim(0, 1.02)
+    # Above 1 so a curve that stays at 1 (nobody recovers) is drawn inside the frame.
+    ax.set_ylim(0, 1.06)
     ax.set_xlim(0, km["week"].max())
+    # The ticks are the at-risk weeks, so every count sits under its tick.
+    ax.set_xticks(list(at_risk_weeks))
     ax.set_xlabel("Weeks since triage")
     ax.set_ylabel("Share not yet recovered")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     if title:
         ax.set_title(title)
-    # At-risk table under the axis: one row per group, counts at the chosen weeks; the group
-    # names sit left of the axis (axes coordinates) so they never overlap the week-0 counts.
+    # At-risk table under the axis: a header naming the weeks, then one row per group with
+    # its counts under the ticks; the group names sit left of the axis (axes coordinates) so
+    # they never overlap the week-0 counts. Dark text at the tick-label size.
     counts = ax.get_xaxis_transform()
     names_at = ax.transAxes
-    ax.text(-0.06, -0.2, "At risk", transform=names_at, ha="right", va="top", fontsize=7)
+    size = mpl.rcParams["xtick.labelsize"]
+    step = 0.085
+    weeks = ", ".join(str(w) for w in at_risk_weeks)
+    ax.text(-0.02, -0.24, f"Patients still followed and not yet recovered, at weeks {weeks}:",
+            transform=names_at, ha="left", va="top", fontsize=size, color="black",
+            fontweight="bold")  # fmt: skip
     for i, group in enumerate(groups):
         rows = km[km["group"] == group].set_index("week")["at_risk"]
-        y = -0.2 - 0.07 * (i + 1)
+        y = -0.24 - step * (i + 1)
         label = names.get(group, group.replace("_", " "))
-        colour = PALETTE[i % len(PALETTE)]
-        ax.text(-0.06, y, label, transform=names_at, ha="right", va="top", fontsize=7,
-                color=colour)  # fmt: skip
+        ax.text(-0.03, y, label, transform=names_at, ha="right", va="top", fontsize=size,
+                color="black")  # fmt: skip
         for week in at_risk_weeks:
             if week in rows.index:
-                ax.text(week, y, f"{int(rows[week])}", transform=counts, ha="center", va="top",
-                        fontsize=7, clip_on=False)  # fmt: skip
-    ax.figure.subplots_adjust(bottom=min(0.6, 0.2 + 0.05 * len(groups)))
+                ax.text(week, y, f"{int(rows[week]):,}", transform=counts, ha="center",
+                        va="top", fontsize=size, color="black", clip_on=False)  # fmt: skip
+    ax.figure.subplots_adjust(bottom=min(0.65, 0.24 + 0.06 * (len(groups) + 1)), right=0.74)
     return ax
 
 
@@ -344,12 +358,13 @@ def confusion_matrix_plot(
         text = "–" if np.isnan(v) else f"{100 * v:.0f}"
         colour = "white" if np.nan_to_num(v) > 0.6 else "black"
         if bounds is not None and np.isfinite(bounds[i, j]).all() and not np.isnan(v):
-            ax.text(j, i - 0.12, text, ha="center", va="center", fontsize=7, color=colour)
+            ax.text(j, i - 0.14, text, ha="center", va="center", fontsize=11, color=colour,
+                    fontweight="bold")  # fmt: skip
             lo, hi = 100 * bounds[i, j]
-            ax.text(j, i + 0.22, f"{lo:.0f}–{hi:.0f}", ha="center", va="center", fontsize=5,
+            ax.text(j, i + 0.22, f"{lo:.0f}–{hi:.0f}", ha="center", va="center", fontsize=8.5,
                     color=colour)  # fmt: skip
         else:
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
+            ax.text(j, i, text, ha="center", va="center", fontsize=11, color=colour)
     ax.set_xticks(range(len(matrix.columns)), [_label(c) for c in matrix.columns], rotation=45,
                   ha="right")  # fmt: skip
     ax.set_yticks(range(len(matrix.index)), [_label(c) for c in matrix.index])
@@ -402,12 +417,19 @@ def confusion_grid(
     from outcomes.evaluate import confusion, confusion_long, worst_confusion
 
     names = list(predictions)
+    ncols = len(names)
     if axes is None:
         use_style()
-        fig, created = plt.subplots(1, max(len(names), 1), squeeze=False,
-                                    figsize=(3.8 * max(len(names), 1), 4.2),
+        count = max(len(names), 1)
+        ncols = 2 if count == 4 else min(count, 3)  # four panels: two rows of two
+        nrows = -(-count // ncols)
+        fig, created = plt.subplots(nrows, ncols, squeeze=False,
+                                    figsize=(5.6 * ncols, 5.4 * nrows),
                                     constrained_layout=True)  # fmt: skip
-        axes = created[0]
+        fig.get_layout_engine().set(w_pad=0.15, h_pad=0.2, wspace=0.08, hspace=0.08)
+        for extra in created.ravel()[count:]:
+            extra.set_visible(False)
+        axes = created.ravel()[: len(names)]
     axes = np.asarray(axes, dtype=object).ravel()
     if len(axes) != len(names):
         raise ValueError(f"got {len(axes)} axes for {len(names)} methods")
@@ -424,7 +446,7 @@ def confusion_grid(
             panel += (f"\ncommonest miss: {_label(worst.true)} → {_label(worst.assigned)} "
                       f"{worst.share:.0%}")  # fmt: skip
         confusion_matrix_plot(matrix, ax=ax, title=panel, intervals=long)
-        if k > 0:
+        if k % max(ncols, 1) > 0:
             ax.set_ylabel("")
     if title and len(axes):
         axes[0].figure.suptitle(title, fontweight="bold")
@@ -475,7 +497,8 @@ def reliability_plot(table: pd.DataFrame, ax: Axes | None = None, title: str = "
     ax.set_ylim(0, 1)
     ax.set_xlabel("Predicted probability")
     ax.set_ylabel("Observed share (95% CI)")
-    ax.legend(loc="upper left", fontsize=7)
+    # Beside the axes, not over the points (they can lie anywhere in the square).
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=9)
     if title:
         ax.set_title(title)
     return ax
@@ -573,9 +596,6 @@ def metric_forest(
         ax.set_title(title)
     return ax
 
-
-#: Line styles that tell methods apart where their curves coincide (colour is not enough).
-LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
 
 
 def decision_curve_plot(
