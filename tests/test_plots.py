@@ -196,7 +196,8 @@ def test_km_at_risk_counts_follow_the_curves_own_horizon():
 def test_km_curves_that_coincide_stay_distinguishable_and_a_flat_one_is_inside_the_frame():
     weeks = np.arange(11)
     rows = [pd.DataFrame({"group": g, "week": weeks, "survival": 1.0, "lower": 1.0,
-                          "upper": 1.0, "at_risk": 50}) for g in ("logistic", "boosted")]  # fmt: skip
+                          "upper": 1.0, "at_risk": 50})
+            for g in ("logistic", "boosted")]  # fmt: skip
     ax = plots.km_curves(pd.concat(rows, ignore_index=True))
     styles = [line.get_linestyle() for line in ax.get_lines()]
     assert len(set(styles)) == 2
