@@ -556,3 +556,14 @@ def test_no_rerun_command_for_notebooks_the_cli_cannot_run(tmp_path, greeting_no
     manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rerun_command"] is None
     assert "Run it again" not in index.read_text(encoding="utf-8")
+
+
+def test_a_run_off_a_terminal_prints_one_line_per_notebook_and_no_kernel_noise(
+    tmp_path, greeting_notebooks, capfd
+):
+    report.run_report(tmp_path / "run", {}, notebooks=greeting_notebooks)
+    out, err = capfd.readouterr()
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert [line.split(":")[0] for line in lines] == ["1_greet", "2_plain"]
+    assert all(line.endswith(" s") and line.split(": ")[1][:-2].isdigit() for line in lines)
+    assert "without encryption" not in err and "WARNING" not in err

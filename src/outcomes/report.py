@@ -319,10 +319,12 @@ def run_report(
     started = datetime.now(UTC)
     clock = time.perf_counter()
     try:
-        entries = [
-            _execute_and_render(nb, passed, staging)
-            for nb, passed in progress_bar(plan, desc="notebooks", unit="notebook")
-        ]
+        entries = []
+        for nb, passed in progress_bar(plan, desc="notebooks", unit="notebook"):
+            began = time.perf_counter()
+            entries.append(_execute_and_render(nb, passed, staging))
+            if not _stdout_is_terminal():  # a log, not a person: one line per notebook
+                print(f"{nb.stem}: {time.perf_counter() - began:.0f} s", flush=True)
         manifest = _manifest(parameters, entries)
         project_notebooks = [p.resolve() for p in discover_notebooks()]
         manifest["rerun_command"] = (
@@ -382,7 +384,8 @@ def execute_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path
     written = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        executor = ExecutePreprocessor(kernel_name=KERNEL_NAME, record_timing=False)
+        executor = ExecutePreprocessor(kernel_name=KERNEL_NAME, record_timing=False,
+                                       extra_arguments=list(KERNEL_ARGUMENTS))  # fmt: skip
         with kernel_environment():
             executor.preprocess(nb, {"metadata": {"path": str(path.parent)}})
         _drop_run_metadata(nb)
@@ -470,6 +473,19 @@ def _plan(
     ]
 
 
+#: Arguments of every kernel: its own warnings (e.g. "Kernel is running over TCP without
+#: encryption", about a local kernel the run starts and stops itself) are not the user's
+#: business; its errors still show.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return os.isatty(1)
+    except OSError:  # pragma: no cover - no stdout at all
+        return False
+
+
 def _execute_and_render(notebook: Path, passed: dict[str, Any], staging: Path) -> dict[str, Any]:
     executed = staging / notebook.name
     with kernel_environment():
@@ -482,6 +498,7 @@ def _execute_and_render(notebook: Path, passed: dict[str, Any], staging: Path) -
                 cwd=str(notebook.parent),
                 progress_bar=False,
                 log_output=False,
+                extra_arguments=list(KERNEL_ARGUMENTS),
             )
         except Exception as exc:
             exc.add_note(f"while executing {notebook.name} for the report")
