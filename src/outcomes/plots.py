@@ -597,7 +597,6 @@ def metric_forest(
     return ax
 
 
-
 def decision_curve_plot(
     curves: pd.DataFrame,
     pathway: str = "emergency",
