@@ -22,14 +22,32 @@ from pandas.io.formats.style import Styler
 P_VALUE = re.compile(r"(^|_)p(_value)?$|^p value$", re.IGNORECASE)
 
 
+#: Headers for the column names of the suite's result tables that words alone would not say.
+HEADERS = {
+    "a": "Method A",
+    "b": "Method B",
+    "accuracy_a": "Accuracy A",
+    "accuracy_b": "Accuracy B",
+    "only_a_right": "Only A right",
+    "only_b_right": "Only B right",
+    "low": "95% CI low",
+    "high": "95% CI high",
+    "diff_low": "95% CI low",
+    "diff_high": "95% CI high",
+    "n": "Patients",
+}
+
+
 def header(name: Any) -> str:
-    """A column name in words: underscores to spaces, first letter capital.
+    """A column name in words: :data:`HEADERS`, else underscores to spaces, first letter capital.
 
     Examples
     --------
-    >>> header("p_value"), header("balanced_accuracy"), header("n")
-    ('P value', 'Balanced accuracy', 'N')
+    >>> header("p_value"), header("balanced_accuracy"), header("accuracy_a")
+    ('P value', 'Balanced accuracy', 'Accuracy A')
     """
+    if str(name) in HEADERS:
+        return HEADERS[str(name)]
     text = str(name).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 
@@ -106,10 +124,10 @@ def styled(
 
     Examples
     --------
-    >>> t = pd.DataFrame({"method": ["rules"], "p_value": [0.00002], "n_patients": [12000]})
+    >>> t = pd.DataFrame({"method": ["rules"], "p_value": [0.00002], "n": [12000]})
     >>> print(styled(t))
-    Method P value N patients
-     rules  <0.001     12,000
+    Method P value Patients
+     rules  <0.001   12,000
     >>> 'id="T_' in styled(t).to_html()
     True
     """
