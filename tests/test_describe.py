@@ -97,3 +97,18 @@ def test_ceiling_title_names_the_share_missed_and_the_hardest_pathway():
     assert "0.1% of patients" in ceiling_title(rows) and "99.9% right" in ceiling_title(rows)
     perfect = pd.DataFrame({"patients": [5], "correct": [5]}, index=["all patients"])
     assert "every patient" in ceiling_title(perfect)
+
+
+def test_the_cohort_summary_has_no_nested_brackets():
+    from outcomes.cohort import generate
+    from outcomes.describe import cohort_summary
+    from outcomes.oracle import ceiling
+
+    patients = generate(600, seed=2)
+    for finding in cohort_summary(patients, ceiling(patients)).findings:
+        depth, deepest = 0, 0
+        for ch in finding:
+            depth += ch == "("
+            deepest = max(deepest, depth)
+            depth -= ch == ")"
+        assert deepest <= 1, finding
