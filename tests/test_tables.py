@@ -35,3 +35,14 @@ def test_styled_html_is_byte_stable_and_keeps_a_meaningful_index():
     page = styled(wide, labels={"accuracy_a": "accuracy (your triage)"}).to_html()
     assert "rules" in page and "Accuracy (your triage)" not in page
     assert "accuracy (your triage)" in page
+
+
+def test_every_result_table_of_the_suite_styles_with_unique_headers():
+    # The learning curve has both "low" and "diff_low": their headers must not collide.
+    curve = pd.DataFrame({"size": [100], "accuracy": [0.8], "low": [0.7], "high": [0.9],
+                          "difference": [0.01], "diff_low": [-0.02], "diff_high": [0.04],
+                          "verdict": ["not distinguishable"]})  # fmt: skip
+    page = styled(curve).to_html()
+    assert "Difference 95% CI low" in page and "95% CI low" in page
+    clash = pd.DataFrame({"low": [1.0], "x": [2.0]})
+    assert "low" in repr(styled(clash, labels={"x": "95% CI low"}))

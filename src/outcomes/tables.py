@@ -32,8 +32,8 @@ HEADERS = {
     "only_b_right": "Only B right",
     "low": "95% CI low",
     "high": "95% CI high",
-    "diff_low": "95% CI low",
-    "diff_high": "95% CI high",
+    "diff_low": "Difference 95% CI low",
+    "diff_high": "Difference 95% CI high",
     "n": "Patients",
 }
 
@@ -145,11 +145,15 @@ def styled(
         ):
             formatters[column] = number
     renamed = {c: labels.get(str(c), header(c)) for c in data.columns}
+    if len(set(renamed.values())) < len(renamed):  # two headers alike: keep their own names
+        seen = pd.Series(list(renamed.values()))
+        alike = set(seen[seen.duplicated(keep=False)])
+        renamed = {c: (str(c) if h in alike else h) for c, h in renamed.items()}
     data = data.rename(columns=renamed)
     formatters = {renamed[c]: f for c, f in formatters.items()}
     if data.index.name is not None:
         data.index.name = labels.get(str(data.index.name), header(data.index.name))
-    digest = hashlib.sha256(data.to_json(default_handler=str).encode("utf-8")).hexdigest()[:10]
+    digest = hashlib.sha256(data.to_csv().encode("utf-8")).hexdigest()[:10]
     styler = _Styled(data, uuid=digest, cell_ids=False)
     styler._outcomes_formatters = formatters
     styler = styler.format(formatters, na_rep="")
