@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.transforms import offset_copy
 
 from outcomes.describe import NO_PATIENTS
 from outcomes.knowledge import Knowledge, load_knowledge
@@ -229,8 +230,15 @@ def km_curves(
 
         at_risk_weeks = evenly_spaced(int(km["week"].max()))
     groups = list(dict.fromkeys(km["group"]))
-    height = 4.2 + 0.18 * len(groups)
-    ax = _axes(ax, figsize=(7.0, height))
+    # Layout in points: the axes keep their height whatever the number of groups, and the
+    # at-risk table below them gets one line per group (plus its header).
+    size = STYLE["xtick.labelsize"]
+    line = 1.45 * size
+    header_at = 44.0  # below the tick labels and the axis label
+    table = header_at + line * (len(groups) + 1) + 10
+    axes_height, above = 3.3 * 72, 0.75 * 72
+    height = (axes_height + table + above) / 72
+    ax = _axes(ax, figsize=(8.4, height))
     names = labels or {}
     for i, group in enumerate(groups):
         rows = km[km["group"] == group]
@@ -256,25 +264,30 @@ def km_curves(
     # At-risk table under the axis: a header naming the weeks, then one row per group with
     # its counts under the ticks; the group names sit left of the axis (axes coordinates) so
     # they never overlap the week-0 counts. Dark text at the tick-label size.
-    counts = ax.get_xaxis_transform()
-    names_at = ax.transAxes
-    size = mpl.rcParams["xtick.labelsize"]
-    step = 0.085
+    fig = ax.figure
     weeks = ", ".join(str(w) for w in at_risk_weeks)
-    ax.text(-0.02, -0.24, f"Patients still followed and not yet recovered, at weeks {weeks}:",
-            transform=names_at, ha="left", va="top", fontsize=size, color="black",
-            fontweight="bold")  # fmt: skip
+
+    def below(transform, points, left=0.0):  # ``points`` under the axes' bottom edge
+        return offset_copy(transform, fig=fig, x=-left, y=-points, units="points")
+
+    ax.text(0.0, 0.0, f"Patients still followed and not yet recovered, at weeks {weeks}:",
+            transform=below(ax.transAxes, header_at), ha="left", va="top", fontsize=size,
+            color="black", fontweight="bold")  # fmt: skip
     for i, group in enumerate(groups):
         rows = km[km["group"] == group].set_index("week")["at_risk"]
-        y = -0.24 - step * (i + 1)
+        drop = header_at + line * (i + 1)
         label = names.get(group, group.replace("_", " "))
-        ax.text(-0.03, y, label, transform=names_at, ha="right", va="top", fontsize=size,
-                color="black")  # fmt: skip
+        # Right-aligned far enough left of the axis that a week-0 count never touches it.
+        ax.text(0.0, 0.0, label, transform=below(ax.transAxes, drop, left=3.2 * size),
+                ha="right", va="top", fontsize=size, color="black")  # fmt: skip
         for week in at_risk_weeks:
             if week in rows.index:
-                ax.text(week, y, f"{int(rows[week]):,}", transform=counts, ha="center",
+                ax.text(week, 0.0, f"{int(rows[week]):,}",
+                        transform=below(ax.get_xaxis_transform(), drop), ha="center",
                         va="top", fontsize=size, color="black", clip_on=False)  # fmt: skip
-    ax.figure.subplots_adjust(bottom=min(0.65, 0.24 + 0.06 * (len(groups) + 1)), right=0.74)
+    fig_height = fig.get_figheight() * 72
+    fig.subplots_adjust(bottom=min(0.7, table / fig_height), top=1 - above / fig_height,
+                        left=0.28, right=0.74)  # fmt: skip
     return ax
 
 
