@@ -604,7 +604,7 @@ def metric_forest(
                   [_label(p) for p in pathways])  # fmt: skip
     ax.invert_yaxis()
     ax.set_xlabel(xlabel or _label(metric))
-    ax.legend(loc="lower left", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside the data
     if title:
         ax.set_title(title)
     return ax
