@@ -8,7 +8,7 @@ import pytest
 from outcomes import cli
 from outcomes import evaluate as ev
 from outcomes.cohort import feature_columns, generate
-from outcomes.models import load_model
+from outcomes.models import fit_model, load_model
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +94,29 @@ def test_oracle_of_a_generated_file_uses_the_overrides_it_was_generated_with(tmp
     assert (right != setting_prior).any(), "the two priors must disagree on someone"
     expected = ev.metric_table(patients["pathway"], right, n_boot=20, seed=1)
     pd.testing.assert_frame_equal(written, expected, check_dtype=False)
+
+
+def test_a_method_that_misses_red_flag_emergencies_the_rules_catch_is_warned_about(cohorts, capsys):
+    from outcomes.triage import RulesTriage
+
+    folder, train, test = cohorts
+    small = folder / "small_train.parquet"
+    train.iloc[:300].to_parquet(small)  # few training emergencies: the model misses some
+    argv = ["triage", "--model", "boosted", "--train", str(small), "--test",
+            str(folder / "test.parquet"), "--n-boot", "20", "--seed", "3"]  # fmt: skip
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    model = fit_model("boosted", train.iloc[:300], seed=3)
+    rules = RulesTriage().fit(test[feature_columns()]).predict(test[feature_columns()])
+    misses = ev.red_flag_misses(
+        test["pathway"], model.predict(test[feature_columns()]), test, rules
+    )
+    assert misses["rules_caught"] > 0, "the fixture no longer exercises the warning"
+    assert (
+        f"warning: boosted sent {misses['missed']} of {misses['emergencies_flagged']} "
+        "emergencies with a red flag on record down a routine pathway"
+    ) in printed.replace("\n", " ")
+    # The rules themselves (which catch every recorded red flag) get no warning.
+    assert cli.main(["triage", "--model", "rules", "--test", str(folder / "test.parquet"),
+                     "--n-boot", "20"]) == 0  # fmt: skip
+    assert "warning:" not in capsys.readouterr().out

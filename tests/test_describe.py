@@ -115,3 +115,18 @@ def test_ceiling_reason_names_the_commonest_overlap_and_the_miss_rate():
     first = misses.iloc[0]
     assert str(first["condition"]).replace("_", " ") in text.replace("\n", " ")
     assert f"{misses.attrs['missed'] / len(patients):.1%}" in text
+
+
+def test_the_cohort_summary_has_no_nested_brackets():
+    from outcomes.cohort import generate
+    from outcomes.describe import cohort_summary
+    from outcomes.oracle import ceiling
+
+    patients = generate(600, seed=2)
+    for finding in cohort_summary(patients, ceiling(patients)).findings:
+        depth, deepest = 0, 0
+        for ch in finding:
+            depth += ch == "("
+            deepest = max(deepest, depth)
+            depth -= ch == ")"
+        assert deepest <= 1, finding

@@ -676,3 +676,79 @@ def test_bootstrap_coverage_tells_a_90_percent_interval_from_a_95_percent_one():
     table = ev.metric_table(["spinal"] * n, np.where(right, "spinal", "hip"), n_boot=400, seed=3)
     _, lo, hi = value(table, "accuracy")
     assert lo < right.mean() < hi and 0.06 < hi - lo < 0.1  # 2 * 1.96 * sqrt(.8 * .2 / 400)
+
+
+def test_most_and_least_changed_agree_with_the_numbers():
+    # The report's sports-clinic run: every method gained; "the most" is the largest change.
+    t = pd.DataFrame({
+        "cohort": ["ref"] * 3 + ["other"] * 3,
+        "method": ["rules", "logistic", "oracle"] * 2,
+        "accuracy": [0.8, 0.8, 0.85, 0.816, 0.801, 0.86],
+        "difference": [None, None, None, 0.016, 0.001, 0.010],
+        "diff_low": [None, None, None, 0.0, -0.015, -0.005],
+        "diff_high": [None, None, None, 0.03, 0.017, 0.025],
+        "paired": [None, None, None, False, False, False],
+    })  # fmt: skip
+    (text,) = ev.shift_findings(t)
+    assert "rules gained the most accuracy, +0.016" in text
+    assert "logistic the least, +0.001" in text
+    # Mixed signs: ordered by the size of the change, whatever its sign.
+    t.loc[3:, "difference"] = [0.004, -0.030, 0.010]
+    (text,) = ev.shift_findings(t)
+    assert "logistic changed accuracy the most, \N{MINUS SIGN}0.030" in text
+    assert "rules the least, +0.004" in text
+
+
+def test_the_shift_setting_is_never_the_training_setting():
+    from outcomes.knowledge import load_knowledge
+
+    names = load_knowledge().setting_names
+    for setting in names:
+        other = ev.shift_setting(setting)
+        assert other in names and other != setting
+        assert ev.shift_setting(setting, setting) is None
+    assert ev.shift_setting("primary_care", "sports_clinic") == "sports_clinic"
+    with pytest.raises(ValueError, match="setting 'sport' is unknown"):
+        ev.shift_setting("sport")
+
+
+def test_net_benefit_matches_a_hand_computed_case():
+    # Five patients, two on the pathway. At t = 0.3 the patients with p >= 0.3 are sent:
+    # two true positives and one false positive, NB = 2/5 - 1/5 * 0.3/0.7.
+    y = np.array([True, True, False, False, False])
+    p = np.array([0.9, 0.4, 0.6, 0.2, 0.1])
+    nb = ev.net_benefit(y, p, [0.1, 0.3, 0.5, 0.95])
+    assert nb == pytest.approx([2 / 5 - 3 / 5 * 0.1 / 0.9, 2 / 5 - 1 / 5 * 0.3 / 0.7,
+                                1 / 5 - 1 / 5 * 1.0, 0.0])  # fmt: skip
+    # Refer all: prevalence minus the odds-weighted rest; a perfect method earns the prevalence.
+    assert ev.net_benefit(y, np.ones(5), [0.2]) == pytest.approx([0.4 - 0.6 * 0.25])
+    assert ev.net_benefit(y, y.astype(float), [0.2, 0.8]) == pytest.approx([0.4, 0.4])
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        ev.net_benefit(y, p, [0.0])
+
+
+def test_decision_curves_cover_every_pathway_emergency_first_with_both_references(cohort):
+    from outcomes.oracle import BayesOracle
+
+    oracle = BayesOracle().fit(cohort)
+    proba, classes = ev.probabilities_of(oracle, cohort)
+    rules = ev.one_hot(ev.predictions_of(oracle, cohort), classes)
+    curves = ev.decision_curves(cohort["pathway"], {"oracle": (proba, classes), "calls": rules})
+    assert curves["pathway"].iloc[0] == "emergency"
+    assert set(curves["pathway"]) == set(classes)
+    strategies = list(dict.fromkeys(curves["strategy"]))
+    assert strategies == ["oracle", "calls", ev.REFER_ALL, ev.REFER_NONE]
+    truth = cohort["pathway"].astype(str).to_numpy()
+    for pathway, rows in curves.groupby("pathway"):
+        prevalence = (truth == pathway).mean()
+        assert rows["prevalence"].iloc[0] == pytest.approx(prevalence)
+        none = rows[rows["strategy"] == ev.REFER_NONE]["net_benefit"]
+        assert (none == 0).all()
+        # No strategy can beat perfect knowledge, which earns the prevalence at every threshold.
+        assert (rows["net_benefit"] <= prevalence + 1e-12).all()
+        j = classes.index(pathway)
+        at = rows[(rows["strategy"] == "oracle") & np.isclose(rows["threshold"], 0.2)]
+        expected = ev.net_benefit(truth == pathway, proba[:, j], [0.2])[0]
+        assert at["net_benefit"].item() == pytest.approx(expected)
+    text = ev.decision_curve_finding(curves, "emergency", 0.05)
+    assert text.startswith("Emergency at a 5% threshold") and "refer all" in text

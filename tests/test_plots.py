@@ -181,8 +181,39 @@ def test_km_at_risk_counts_follow_the_curves_own_horizon():
                        "lower": 1 - weeks / 28, "upper": 1 - weeks / 32,
                        "at_risk": 1000 - 10 * weeks})  # fmt: skip
     ax = plots.km_curves(km)
-    shown = sorted(int(t.get_text()) for t in ax.texts if t.get_text().isdigit())
+    counts = [t for t in ax.texts if t.get_text().replace(",", "").isdigit()]
+    shown = sorted(int(t.get_text().replace(",", "")) for t in counts)
     assert shown == sorted(1000 - 10 * w for w in (0, 6, 13, 20, 26))
+    # Readable: counts sit under the ticks (the ticks are the at-risk weeks), in dark text at
+    # the tick-label size, under a header that names the weeks.
+    assert list(ax.get_xticks()) == [0, 6, 13, 20, 26]
+    assert sorted(t.get_position()[0] for t in counts) == [0, 6, 13, 20, 26]
+    assert all(t.get_color() == "black" and t.get_fontsize() >= 9 for t in counts)
+    assert any("at weeks 0, 6, 13, 20, 26" in t.get_text() for t in ax.texts)
+    plt.close("all")
+
+
+def test_km_curves_that_coincide_stay_distinguishable_and_a_flat_one_is_inside_the_frame():
+    weeks = np.arange(11)
+    rows = [pd.DataFrame({"group": g, "week": weeks, "survival": 1.0, "lower": 1.0,
+                          "upper": 1.0, "at_risk": 50})
+            for g in ("logistic", "boosted")]  # fmt: skip
+    ax = plots.km_curves(pd.concat(rows, ignore_index=True))
+    styles = [line.get_linestyle() for line in ax.get_lines()]
+    assert len(set(styles)) == 2
+    assert ax.get_ylim()[1] > 1.0  # a curve at 1 is not hidden by the frame
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().x0 >= ax.get_window_extent().x1 - 1  # outside the data
+    plt.close("all")
+
+
+def test_confusion_grid_cells_are_readable_with_room_between_panels():
+    truth = ["hip", "spinal", "muscular", "emergency"] * 30
+    preds = {name: truth for name in ("rules", "logistic", "boosted", "oracle")}
+    axes = plots.confusion_grid(truth, preds)
+    assert axes[0].get_subplotspec().get_gridspec().get_geometry() == (2, 2)
+    sizes = {t.get_fontsize() for t in axes[0].texts}
+    assert min(sizes) >= 8  # the interval under each share is readable
     plt.close("all")
 
 
@@ -207,3 +238,24 @@ def test_figures_say_no_patients_for_a_condition_the_cohort_lacks():
     assert "serious pathology: no patients" in legend
     assert "disc herniation" in legend and "disc herniation: no patients" not in legend
     assert len(ax.get_lines()) >= 2 + len(km.attrs["empty_groups"])
+
+
+def test_decision_curve_plot_draws_every_strategy_distinguishably():
+    from outcomes.evaluate import decision_curves
+
+    rng = np.random.default_rng(0)
+    truth = np.where(rng.random(400) < 0.1, "emergency", "spinal")
+    p = np.clip((truth == "emergency") * 0.5 + rng.random(400) * 0.5, 0, 1)
+    proba = np.column_stack([p, 1 - p])
+    curves = decision_curves(truth, {"a": (proba, ["emergency", "spinal"]),
+                                     "b": (proba, ["emergency", "spinal"])})  # fmt: skip
+    fig, ax = plt.subplots()
+    assert plots.decision_curve_plot(curves, ax=ax) is ax
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert {"a", "b", "refer all", "refer none"} <= set(lines)
+    # Two methods with identical curves differ in line style, so both stay visible.
+    assert lines["a"].get_linestyle() != lines["b"].get_linestyle()
+    assert ax.get_xlim() == (0, 0.5)
+    # The legend sits outside the axes, never over the curves.
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1
+    plt.close(fig)

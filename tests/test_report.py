@@ -578,3 +578,14 @@ def test_a_folder_is_replaced_only_if_every_file_in_it_is_the_reports_own(
         report.run_report(out, {"GREETING": "second"}, notebooks=greeting_notebooks[:1])
     assert (out / "my_notes.txt").read_text(encoding="utf-8") == "keep me too"
     assert "greeting=first" in (out / "1_greet.html").read_text(encoding="utf-8")
+
+
+def test_a_run_off_a_terminal_prints_one_line_per_notebook_and_no_kernel_noise(
+    tmp_path, greeting_notebooks, capfd
+):
+    report.run_report(tmp_path / "run", {}, notebooks=greeting_notebooks)
+    out, err = capfd.readouterr()
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert [line.split(":")[0] for line in lines] == ["1_greet", "2_plain"]
+    assert all(line.endswith(" s") and line.split(": ")[1][:-2].isdigit() for line in lines)
+    assert "without encryption" not in err and "WARNING" not in err

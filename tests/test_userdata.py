@@ -323,6 +323,11 @@ def test_cli_template_and_evaluate(tmp_path, capsys):
     # The team's probabilities: Brier score per pathway and overall, and reliability bins.
     brier = pd.read_csv(tmp_path / "metrics_brier.csv")
     assert set(brier["method"]) == {"your triage"} and brier["brier"].between(0, 2).all()
+    # Every row has a calibration error, the "all" row too (the mean over pathways).
+    assert "NaN" not in printed and brier["calibration_error"].notna().all()
+    per_pathway = brier.loc[brier["pathway"] != "all", "calibration_error"]
+    overall = brier.loc[brier["pathway"] == "all", "calibration_error"].item()
+    assert overall == pytest.approx(per_pathway.mean())
     reliability = pd.read_csv(tmp_path / "metrics_reliability.csv")
     assert set(reliability["pathway"]) == set(load_knowledge().pathways)
     assert reliability.groupby("pathway")["n"].sum().eq(300).all()

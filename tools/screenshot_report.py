@@ -1,4 +1,4 @@
-"""Build the HTML report and take headless-Chromium screenshots of its index and of a figure.
+"""Build the HTML report and take headless-Chromium screenshots of every page of it.
 
 Usage (from the project root, in the venv)::
 
@@ -6,7 +6,11 @@ Usage (from the project root, in the venv)::
     .venv/bin/python tools/screenshot_report.py -p N=20000 -p SETTING=sports_clinic
     .venv/bin/python tools/screenshot_report.py --report reports/   # reuse a built report
 
-writes two PNGs of 1280x1600 pixels into ``docs/screenshots/``:
+photographs every page of the report (the index, the data card and each notebook's page),
+top to bottom, one 1280x1600 PNG per screenful, into ``--pages-out`` (default
+``reports/screenshots/``, not committed: look at them before calling a change to a figure or
+table done), named ``<page>-<NN>.png``; and writes the two PNGs the README shows into
+``docs/screenshots/``:
 
 - ``report_index.png``: the top of the report's ``index.html`` (what a reader sees first);
 - ``notebook_figure.png``: a notebook's page (``--notebook``, default notebook 02) scrolled to
@@ -205,6 +209,35 @@ def shoot_figure(browser: DevTools, page: Path, figure: int, out: Path) -> int:
     return int(scrolled)
 
 
+def shoot_pages(browser: DevTools, report: Path, out: Path) -> list[Path]:
+    """Every HTML page of ``report``, one screenful at a time; returns the files written.
+
+    Pages in reading order: the index, the data card, then the notebooks as the manifest
+    lists them. Old screenshots of a page are removed first, so the folder shows one run.
+    """
+    manifest = json.loads((report / MANIFEST_NAME).read_text(encoding="utf-8"))
+    pages = [report / INDEX_NAME]
+    if manifest.get("datacard"):
+        pages.append(report / manifest["datacard"])
+    pages += [report / entry["html"] for entry in manifest["notebooks"]]
+    written = []
+    out.mkdir(parents=True, exist_ok=True)
+    for page in pages:
+        for old in out.glob(f"{page.stem}-*.png"):
+            old.unlink()
+        browser.open(page.as_uri())
+        height = int(browser.evaluate("document.documentElement.scrollHeight"))
+        step = WINDOW[1] - 80  # a little overlap, so no line is cut in two unseen
+        for k, top in enumerate(range(0, max(height, 1), step), start=1):
+            browser.evaluate(f"window.scrollTo(0, {top})")
+            target = out / f"{page.stem}-{k:02d}.png"
+            browser.screenshot(target)
+            written.append(target)
+            if top + WINDOW[1] >= height:
+                break
+    return written
+
+
 def parse_parameter(text: str) -> tuple[str, object]:
     """``NAME=VALUE``, the value read as JSON when it parses (``N=400``), else as a string."""
     name, sep, value = text.partition("=")
@@ -245,7 +278,16 @@ def main(argv: list[str] | None = None) -> int:
         "--figure", type=int, default=1, help="which of its figures to scroll to (default: 1)"
     )
     parser.add_argument(
-        "--out", type=Path, default=project_root() / "docs" / "screenshots", help="PNG folder"
+        "--out",
+        type=Path,
+        default=project_root() / "docs" / "screenshots",
+        help="folder of the README's two PNGs",
+    )
+    parser.add_argument(
+        "--pages-out",
+        type=Path,
+        default=project_root() / "reports" / "screenshots",
+        help="folder of the screenshots of every page (default: reports/screenshots)",
     )
     args = parser.parse_args(argv)
     if args.figure < 1:
@@ -278,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"wrote {os.path.relpath(args.out / FIGURE_SHOT)} ({page.name} scrolled "
                 f"{scrolled} px down to figure {args.figure})"
             )
+            shots = shoot_pages(browser, report, args.pages_out)
+            pages = len({p.stem.rsplit("-", 1)[0] for p in shots})
+            print(f"wrote {len(shots)} screenshots of {pages} pages to "
+                  f"{os.path.relpath(args.pages_out)}")  # fmt: skip
     return 0
 
 

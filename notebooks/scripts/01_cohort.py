@@ -42,6 +42,7 @@ import pandas as pd
 from outcomes import describe, plots
 from outcomes.cohort import generate
 from outcomes.oracle import BayesOracle, ceiling, ceiling_misses
+from outcomes.tables import styled
 from outcomes.targets import check_targets, format_targets_table, targets_finding
 
 plots.use_style()
@@ -62,7 +63,7 @@ print(f"columns: {patients.shape[1]}; exam findings recorded: "
 # 100 in primary care) and arrives with the highest pain and disability scores.
 
 # %%
-describe.table_one(patients)
+styled(describe.table_one(patients))
 
 # %% [markdown]
 # ## Finding signatures
@@ -91,7 +92,7 @@ plt.show()
 
 # %%
 observed = mix[mix["setting"] == SETTING].set_index("condition")[["expected", "observed"]]
-(100 * observed.fillna(0)).round(1).rename(columns=lambda c: f"{c} (%)")
+styled((100 * observed.fillna(0)).rename(columns=lambda c: f"{c} (%)"), digits=1)
 
 # %% [markdown]
 # ## Does the cohort reproduce published figures?
@@ -108,7 +109,7 @@ observed = mix[mix["setting"] == SETTING].set_index("condition")[["expected", "o
 # %%
 targets = check_targets({SETTING: patients})
 shown = targets[targets["setting"] == SETTING].set_index("label")
-format_targets_table(shown)
+styled(format_targets_table(shown))
 
 # %%
 print(targets_finding(shown))

@@ -24,9 +24,9 @@
 # Point `DATA` and `PREDICTIONS` at your files (CSV or Parquet; relative paths are taken from the
 # project folder). `outcomes template --out my_patients.csv` writes a file with the expected
 # columns, described in `docs/data_dictionary.md`. The defaults are demo files in
-# `data/synthetic/`: 400 synthetic primary-care patients and the calls of imaginary clinicians who
-# follow the rules but re-triage one patient in ten at random, and say how sure they
-# are of each call (a probability per pathway). Every file is checked first; a
+# `data/synthetic/`: 400 synthetic primary-care patients and the calls of imaginary clinicians
+# whose judgement is sound but noisy: they say how sure they are of each pathway (a probability
+# per pathway, somewhat over-confident, as real teams often are) and call the most probable one. Every file is checked first; a
 # problem stops the notebook with a message naming the column and the rows.
 
 # %% tags=["parameters"]
@@ -40,10 +40,12 @@ N_BOOT: int = 1000
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 
 from outcomes import evaluate as ev
 from outcomes import plots
 from outcomes.paths import resolve
+from outcomes.tables import styled
 from outcomes.userdata import compare_calls, read_patients, read_predictions
 
 plots.use_style()
@@ -73,7 +75,8 @@ print(f"exam findings recorded: {recorded:.0%}; probabilities given: "
 predictions = compare_calls(patients, calls, n_train=N_TRAIN, seed=SEED)
 truth = patients["pathway"].astype(str)
 metrics = ev.evaluate_methods(predictions, patients, n_boot=N_BOOT, seed=SEED)
-ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1", "sensitivity"])
+styled(ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1",
+                                        "sensitivity"]))
 
 # %%
 ax = plots.metric_forest(metrics, "sensitivity", xlabel="Sensitivity (95% CI)",
@@ -101,7 +104,7 @@ plt.show()
 
 # %%
 safety = ev.safety_by_method(predictions, patients, n_boot=N_BOOT, seed=SEED)
-ev.format_safety_table(safety)
+styled(ev.format_safety_table(safety))
 
 # %% [markdown]
 # ## 4 · Your calls against the rules and the model, patient by patient
@@ -112,8 +115,7 @@ ev.format_safety_table(safety)
 # %%
 pairs = [("your triage", "rules"), ("your triage", "boosted (synthetic)")]
 paired = ev.paired_comparisons(truth, predictions, pairs, n_boot=N_BOOT, seed=SEED)
-paired.round({"accuracy_a": 3, "accuracy_b": 3, "difference": 3, "low": 3, "high": 3,
-              "p_value": 4})
+styled(paired)
 
 # %% [markdown]
 # ## 5 · Calibration (only if your file gives probabilities)
@@ -133,10 +135,34 @@ if probability_columns:
     plt.show()
     print(ev.calibration_finding(check, "your triage"))
     brier = ev.brier_table({"your triage": (proba, classes)}, patients, n_boot=N_BOOT, seed=SEED)
-    print("Brier score (lower is better, 95% CI):")
-    print(ev.format_brier_table(brier).to_string())
+    display(styled(ev.format_brier_table(brier),
+                   caption="Brier score (lower is better, 95% CI)"))
 else:
     print("No probability columns (p_<pathway>) in the predictions file: calibration skipped.")
+
+# %% [markdown]
+# ## 6 · Decision curves (only if your file gives probabilities)
+#
+# Is referring on your team's probabilities worth it? **Net benefit** counts the patients
+# rightly referred to a pathway per patient, minus those referred needlessly weighted by the
+# odds of the threshold probability (Vickers & Elkin, 2006). One panel per pathway, one-vs-rest,
+# emergency first; your probabilities against the rules' and the model's hard calls (0 or 1),
+# **refer all** (grey dashed) and **refer none** (zero). Your probabilities are worth acting on
+# where their curve lies above all of these. The dotted line marks the emergency threshold the
+# stated costs imply (`knowledge/costs.toml`).
+
+# %%
+if probability_columns:
+    decision = {"your triage": (proba, classes),
+                **{name: ev.one_hot(calls_, classes) for name, calls_ in predictions.items()
+                   if name != "your triage"}}
+    curves = ev.decision_curves(truth, decision)
+    emergency_threshold = ev.cost_threshold("emergency")
+    axes = plots.decision_curve_grid(curves, mark={"emergency": emergency_threshold})
+    plt.show()
+    print(ev.decision_curve_finding(curves, "emergency", round(emergency_threshold, 2)))
+else:
+    print("No probability columns (p_<pathway>) in the predictions file: decision curves skipped.")
 
 # %% [markdown]
 # ## Summary of this run

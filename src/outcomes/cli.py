@@ -216,20 +216,17 @@ def _check_room(out: Path, n: int, fmt: str) -> None:
 
 
 def _add_datacard(sub: argparse._SubParsersAction) -> None:
-    from outcomes.datacard import DEFAULT_COMMAND
-
     p = sub.add_parser(
         "datacard",
         help="write the data card (provenance and column meanings) of a cohort file",
-        description="Render the Markdown data card of a Parquet cohort from its metadata.",
+        description="Render the Markdown data card of a Parquet cohort written by `outcomes "
+        "generate`, from the file's own recorded metadata (n, seed, setting, overrides, "
+        "version); a file that records none is refused.",
         epilog="example: outcomes datacard --cohort data/synthetic/default_cohort.parquet "
         "--out data/synthetic/DATACARD.md",
     )
     p.add_argument("--cohort", type=Path, required=True, help="Parquet cohort file")
     p.add_argument("--out", type=Path, required=True, help="Markdown file to write")
-    # dest is not "command": that is the subcommand's name, shown in every error message.
-    p.add_argument("--command", dest="recorded_command", default=DEFAULT_COMMAND,
-                   help="the command that made the cohort")  # fmt: skip
     p.set_defaults(handler=_run_datacard)
 
 
@@ -240,7 +237,7 @@ def _run_datacard(args: argparse.Namespace) -> int:
     if not args.cohort.exists():
         raise CommandError(f"no such cohort file: {args.cohort}")
     check_outputs({"--out": args.out}, {"--cohort": args.cohort})
-    print(f"wrote {write_datacard(args.cohort, args.out, args.recorded_command)}")
+    print(f"wrote {write_datacard(args.cohort, args.out)}")
     return 0
 
 
@@ -561,6 +558,14 @@ def _run_triage(args: argparse.Namespace) -> int:
     print(ev.format_metric_table(metrics.assign(method=args.model)).to_string())
     print()
     print(ev.format_safety_table(safety.assign(method=args.model)).T.to_string())
+    if args.model != "rules":
+        from outcomes.triage import RulesTriage
+
+        rules_pred = RulesTriage().fit(test[feature_columns()]).predict(test[feature_columns()])
+        misses = ev.red_flag_misses(test["pathway"], predicted, test, rules_pred)
+        warning = ev.red_flag_warning(args.model, misses)
+        if warning is not None:
+            print(f"\n{warning}")
     if args.out is not None:
         from outcomes.io import write_table
 
@@ -722,12 +727,72 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------
+# explain
+
+
+def _add_explain(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "explain",
+        help="explain one patient's triage: the rule that fired, the oracle, a saved model",
+        description="For one patient (a row of a cohort by id, or findings typed as JSON): "
+        "which rule fired and on which recorded findings, the oracle's posterior over "
+        "pathways and, with --model, a saved model's probabilities, side by side.",
+        epilog="example: outcomes explain --cohort data/synthetic/default_cohort.parquet "
+        "--id 20261122-00000007",
+    )
+    p.add_argument("--cohort", type=Path, default=None, help="patients file (.csv or .parquet)")
+    p.add_argument("--id", default=None, help="patient_id of the row to explain (with --cohort)")
+    p.add_argument(
+        "--findings",
+        default=None,
+        help="the patient as a JSON object of column: value, or @FILE holding one (columns as "
+        "in docs/data_dictionary.md; an exam sign or red flag left out is not recorded)",
+    )
+    p.add_argument("--model", type=Path, default=None, help="a model saved by outcomes triage")
+    p.set_defaults(handler=_run_explain)
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    from outcomes.explain import explain_patient, patient_from_findings, select_patient
+
+    if (args.cohort is None) == (args.findings is None):
+        raise CommandError("give either --cohort FILE --id ID, or --findings JSON")
+    if args.cohort is not None:
+        if args.id is None:
+            raise CommandError("--cohort needs --id (the patient_id of the row to explain)")
+        if not args.cohort.exists():
+            raise CommandError(f"no such cohort file: {args.cohort}")
+        from outcomes.cohort import record_generated_with
+        from outcomes.io import read_metadata
+        from outcomes.userdata import read_patients
+
+        patients = read_patients(args.cohort)
+        meta = read_metadata(args.cohort) if args.cohort.suffix.lower() == ".parquet" else {}
+        if meta.get("generator") == "outcomes.cohort.generate":
+            record_generated_with(patients, meta["setting"], meta.get("overrides") or {})
+        patient = select_patient(patients, args.id)
+    else:
+        text = args.findings
+        if text.startswith("@"):
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        patient = patient_from_findings(text)
+    model = None
+    if args.model is not None:
+        from outcomes.models import load_model
+
+        model = load_model(args.model)
+    print(explain_patient(patient, model, model_name=args.model.stem if model else "model"))
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_generate,
     _add_datacard,
     _add_report,
     _add_simulate,
     _add_triage,
+    _add_explain,
     _add_template,
     _add_evaluate,
 ]

@@ -196,7 +196,8 @@ def cohort_summary(
     if not hardest.empty:
         worst = hardest["accuracy"].idxmin()
         findings.append(
-            f"Hardest pathway even for the oracle: {worst} ({hardest.loc[worst, 'summary']})."
+            f"Hardest pathway even for the oracle: {worst}, accuracy "
+            f"{hardest.loc[worst, 'summary']}."
         )
     if targets is not None:
         from outcomes.targets import targets_finding  # targets builds on this module

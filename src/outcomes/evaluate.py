@@ -484,6 +484,78 @@ def red_flag_recorded(patients: pd.DataFrame, knowledge: Knowledge | None = None
     return shown
 
 
+def red_flag_misses(
+    y_true: Any,
+    y_pred: Any,
+    patients: pd.DataFrame,
+    rules_pred: Any,
+    knowledge: Knowledge | None = None,
+) -> dict[str, int]:
+    """Emergencies with a red flag on record that a method sent down a routine pathway, and
+    how many of those the rules sent to emergency.
+
+    Parameters
+    ----------
+    y_true, y_pred
+        True and predicted pathways, one per row of ``patients``.
+    patients
+        The patients (their red-flag columns are read by :func:`red_flag_recorded`).
+    rules_pred
+        The rules' pathways for the same patients.
+    knowledge
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    dict
+        ``emergencies_flagged`` (emergencies with a red flag on record), ``missed`` (those
+        the method did not send to emergency) and ``rules_caught`` (of the missed, those the
+        rules sent to emergency).
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"rf_saddle_numbness": [True, True, False]})
+    >>> red_flag_misses(["emergency", "emergency", "spinal"], ["spinal", "emergency", "spinal"],
+    ...                 pts, ["emergency", "emergency", "spinal"])
+    {'emergencies_flagged': 2, 'missed': 1, 'rules_caught': 1}
+    """
+    truth = np.asarray(y_true, dtype=object).astype(str)
+    pred = np.asarray(y_pred, dtype=object).astype(str)
+    rules = np.asarray(rules_pred, dtype=object).astype(str)
+    if not len(truth) == len(pred) == len(rules) == len(patients):
+        raise ValueError(
+            f"y_true, y_pred, rules_pred and patients must have one row per patient; got "
+            f"{len(truth)}, {len(pred)}, {len(rules)} and {len(patients)}"
+        )
+    flagged = (truth == EMERGENCY) & red_flag_recorded(patients, knowledge)
+    missed = flagged & (pred != EMERGENCY)
+    return {
+        "emergencies_flagged": int(flagged.sum()),
+        "missed": int(missed.sum()),
+        "rules_caught": int((missed & (rules == EMERGENCY)).sum()),
+    }
+
+
+def red_flag_warning(method: str, misses: Mapping[str, int]) -> str | None:
+    """A warning when ``method`` missed red-flag emergencies that the rules caught, else ``None``.
+
+    Examples
+    --------
+    >>> print(red_flag_warning("boosted", {"emergencies_flagged": 47, "missed": 26,
+    ...                                    "rules_caught": 26}))
+    warning: boosted sent 26 of 47 emergencies with a red flag on record down a routine
+    pathway; the rules send 26 of them to emergency. Check this method before relying on it.
+    >>> red_flag_warning("rules", {"emergencies_flagged": 47, "missed": 0, "rules_caught": 0})
+    """
+    if misses["rules_caught"] == 0:
+        return None
+    return (
+        f"warning: {method} sent {misses['missed']} of {misses['emergencies_flagged']} "
+        "emergencies with a red flag on record down a routine pathway; the rules send "
+        f"{misses['rules_caught']} of them to emergency. Check this method before relying on it."
+    )
+
+
 def safety_table(
     y_true: Any,
     y_pred: Any,
@@ -866,7 +938,8 @@ def brier_scores(
     level: float = LEVEL,
 ) -> pd.DataFrame:
     """Brier score per pathway (one-vs-rest) and overall (multiclass, summed over pathways),
-    with the expected calibration error of each pathway's probabilities (10 bins).
+    with the expected calibration error of each pathway's probabilities (10 bins); the
+    overall row's calibration error is their mean over pathways (the classwise ECE).
 
     Parameters
     ----------
@@ -878,8 +951,8 @@ def brier_scores(
     Examples
     --------
     >>> t = brier_scores(["hip", "spinal"], np.array([[1.0, 0.0], [0.0, 1.0]]), ["hip", "spinal"])
-    >>> t["brier"].tolist()
-    [0.0, 0.0, 0.0]
+    >>> t["brier"].tolist(), t["calibration_error"].tolist()
+    ([0.0, 0.0, 0.0], [0.0, 0.0, 0.0])
     >>> t = brier_scores(["hip", "spinal", "hip"], np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]),
     ...                  ["hip", "spinal"], n_boot=200)
     >>> bool((t["low"] <= t["brier"]).all() and (t["brier"] <= t["high"]).all())
@@ -897,7 +970,9 @@ def brier_scores(
         ece = float((part["n"] * (part["mean_predicted"] - part["observed"]).abs()).sum()
                     / max(len(true), 1))  # fmt: skip
         rows.append((c, float(squared[:, j].mean()) if len(true) else np.nan, ece))
-    rows.append((OVERALL, float(squared.sum(axis=1).mean()) if len(true) else np.nan, np.nan))
+    overall_ece = float(np.mean([r[2] for r in rows])) if rows and len(true) else np.nan
+    rows.append((OVERALL, float(squared.sum(axis=1).mean()) if len(true) else np.nan,
+                 overall_ece))  # fmt: skip
     out = pd.DataFrame(rows, columns=["pathway", "brier", "calibration_error"])
     if n_boot is not None:
         boot = _boot_weights_means(per_patient, n_boot, seed)
@@ -1698,9 +1773,57 @@ def oracle_share_finding(curve: pd.DataFrame, oracle_accuracy: float, share: flo
     return text + "."
 
 
+def shift_setting(
+    setting: str, requested: str | None = None, knowledge: Knowledge | None = None
+) -> str | None:
+    """The setting a shift analysis compares ``setting`` with: always a different one.
+
+    ``requested`` is used when it differs from ``setting``; ``None`` picks the last of the
+    other settings in the knowledge's order, so the choice is deterministic and follows
+    ``--setting``. A request equal to ``setting`` returns ``None``: there is no shift
+    to measure, and the caller says so instead of comparing a setting with itself.
+
+    Parameters
+    ----------
+    setting
+        The setting the methods were trained and tested in.
+    requested
+        The setting asked for (``TEST_SETTING``), or ``None`` for the default.
+    knowledge
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    str or None
+        A setting different from ``setting``, or ``None`` when the request equals it.
+
+    Examples
+    --------
+    >>> shift_setting("primary_care")
+    'sports_clinic'
+    >>> shift_setting("sports_clinic")
+    'spine_clinic'
+    >>> shift_setting("sports_clinic", "spine_clinic")
+    'spine_clinic'
+    >>> shift_setting("sports_clinic", "sports_clinic") is None
+    True
+    """
+    kb = knowledge if knowledge is not None else load_knowledge()
+    names = list(kb.setting_names)
+    kb.setting(setting)  # a clear error for an unknown setting
+    if requested is not None:
+        kb.setting(requested)
+        return None if requested == setting else requested
+    return [name for name in names if name != setting][-1]
+
+
 def shift_findings(shift: pd.DataFrame) -> list[str]:
-    """For each shifted cohort of :func:`shift_table` (with a reference): which method lost
-    the most and the least accuracy, with the paired or independent interval.
+    """For each shifted cohort of :func:`shift_table` (with a reference): which method's
+    accuracy changed the most and which the least (by the size of the change), with the
+    paired or independent interval.
+
+    The words follow the signs: "lost" when every method lost accuracy, "gained" when every
+    method gained, "changed" otherwise; "the most" is always the largest absolute change.
 
     Examples
     --------
@@ -1712,18 +1835,26 @@ def shift_findings(shift: pd.DataFrame) -> list[str]:
     >>> print(*shift_findings(t))
     On b (other patients), r lost the most accuracy, −0.100 (−0.120 to −0.080), and o the
     least, −0.020 (−0.030 to −0.010).
+    >>> t["difference"], t["diff_low"], t["diff_high"] = ([None, None, 0.001, 0.016],
+    ...     [None, None, -0.02, -0.004], [None, None, 0.022, 0.036])
+    >>> print(*shift_findings(t))
+    On b (other patients), o gained the most accuracy, +0.016 (−0.004 to +0.036), and r the
+    least, +0.001 (−0.020 to +0.022).
     """
     if "difference" not in shift:
         return []
     out = []
     for cohort, rows in shift.dropna(subset=["difference"]).groupby("cohort", sort=False):
-        rows = rows.sort_values("difference", kind="stable")
-        worst, best = rows.iloc[0], rows.iloc[-1]
-        kind = "same patients, paired" if bool(worst["paired"]) else "other patients"
+        size = rows["difference"].astype(float).abs()
+        rows = rows.assign(_size=size).sort_values("_size", ascending=False, kind="stable")
+        most, least = rows.iloc[0], rows.iloc[-1]
+        kind = "same patients, paired" if bool(most["paired"]) else "other patients"
         change = lambda r: _signed_interval(r["difference"], r["diff_low"], r["diff_high"], 3)  # noqa: E731
-        verb = "lost" if worst["difference"] < 0 else "changed"
-        out.append(f"On {cohort} ({kind}), {worst['method']} {verb} the most accuracy, "
-                   f"{change(worst)}, and {best['method']} the least, {change(best)}.")  # fmt: skip
+        diffs = rows["difference"].astype(float)
+        verb = "lost" if (diffs < 0).all() else "gained" if (diffs > 0).all() else "changed"
+        what = f"{verb} the most accuracy" if verb != "changed" else "changed accuracy the most"
+        out.append(f"On {cohort} ({kind}), {most['method']} {what}, {change(most)}, "
+                   f"and {least['method']} the least, {change(least)}.")  # fmt: skip
     return out
 
 
@@ -1855,3 +1986,184 @@ def evaluate_team(
                                per_pathway_interval=interval)  # fmt: skip
     safety = safety_by_method(methods, patients, n_boot=n_boot, seed=seed, interval=interval)
     return metrics, safety
+
+
+# --------------------------------------------------------------------------------------------
+# Decision curves (net benefit against threshold probability, one-vs-rest)
+
+#: Strategies drawn beside the methods: everyone sent to the pathway, or nobody.
+REFER_ALL, REFER_NONE = "refer all", "refer none"
+#: Threshold probabilities of a decision curve: 1% to 99% in steps of 1%.
+DEFAULT_THRESHOLDS = np.round(np.arange(1, 100) / 100, 2)
+
+
+def net_benefit(y_true: Any, proba: Any, thresholds: Any = DEFAULT_THRESHOLDS) -> np.ndarray:
+    """Net benefit of sending a patient to a pathway when its probability is at least ``t``.
+
+    The standard formula (Vickers & Elkin 2006): ``NB(t) = TP/n − FP/n · t/(1 − t)``, where
+    the odds ``t/(1 − t)`` weigh a false positive against a true positive as a clinician who
+    would refer at probability ``t`` does. Refer-all is ``NB`` with every probability 1;
+    refer-none is 0.
+
+    Parameters
+    ----------
+    y_true
+        Whether each patient belongs on the pathway (booleans).
+    proba
+        Each patient's probability of belonging on it (a hard call: 0 or 1).
+    thresholds
+        Threshold probabilities, each strictly between 0 and 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Net benefit at each threshold (in true positives per patient).
+
+    Examples
+    --------
+    >>> y = [True, True, False, False, False]
+    >>> p = [0.9, 0.4, 0.6, 0.2, 0.1]
+    >>> net_benefit(y, p, [0.1, 0.3, 0.5]).round(4).tolist()
+    [0.3333, 0.3143, 0.0]
+    """
+    y = np.asarray(y_true, dtype=bool)
+    p = np.asarray(proba, dtype=float)
+    t = np.asarray(thresholds, dtype=float)
+    if y.shape != p.shape or y.ndim != 1:
+        raise ValueError(f"y_true and proba must be 1-D of one length; got {y.shape}, {p.shape}")
+    if t.size and not ((t > 0) & (t < 1)).all():
+        raise ValueError("thresholds must lie strictly between 0 and 1")
+    n = len(y)
+    if n == 0:
+        return np.full(t.shape, np.nan)
+    # Sorted once: the patients treated at threshold t are those with p >= t.
+    order = np.sort(p[y]), np.sort(p[~y])
+    tp = len(order[0]) - np.searchsorted(order[0], t, side="left")
+    fp = len(order[1]) - np.searchsorted(order[1], t, side="left")
+    return tp / n - fp / n * t / (1 - t)
+
+
+def decision_curves(
+    y_true: Any,
+    probabilities: Mapping[str, tuple[Any, Sequence[str]]],
+    *,
+    pathways: Sequence[str] | None = None,
+    thresholds: Any = DEFAULT_THRESHOLDS,
+) -> pd.DataFrame:
+    """Net benefit of every method, refer-all and refer-none, one-vs-rest per pathway.
+
+    Parameters
+    ----------
+    y_true
+        True pathway of each patient.
+    probabilities
+        Method name -> ``(proba, classes)``: one column per class, rows as ``y_true``
+        (:func:`probabilities_of` gives it for a fitted method; hard calls can be given as
+        one-hot probabilities, see :func:`one_hot`).
+    pathways
+        Pathways to compute (default: every class of the first method), emergency first.
+    thresholds
+        Threshold probabilities (default 0.01 to 0.99).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pathway``, ``strategy`` (each method, then ``refer all`` and ``refer none``),
+        ``threshold``, ``net_benefit``, ``prevalence`` (share of patients on the pathway).
+
+    Examples
+    --------
+    >>> proba = np.array([[0.1, 0.9], [0.6, 0.4], [0.8, 0.2]])
+    >>> t = decision_curves(["emergency", "spinal", "spinal"],
+    ...                     {"m": (proba, ["spinal", "emergency"])}, thresholds=[0.5])
+    >>> t[["pathway", "strategy", "net_benefit"]].round(3).values.tolist()
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [['emergency', 'm', 0.333], ['emergency', 'refer all', -0.333],
+     ['emergency', 'refer none', 0.0], ['spinal', 'm', 0.667],
+     ['spinal', 'refer all', 0.333], ['spinal', 'refer none', 0.0]]
+    """
+    truth = np.asarray(pd.Series(y_true).astype(str))
+    t = np.asarray(thresholds, dtype=float)
+    if not probabilities:
+        raise ValueError("decision_curves needs at least one method's probabilities")
+    prepared = {}
+    for name, (proba, classes) in probabilities.items():
+        classes = [str(c) for c in classes]
+        prepared[name] = (_probabilities(proba, classes, len(truth)), classes)
+    first_classes = next(iter(prepared.values()))[1]
+    wanted = [str(c) for c in (pathways if pathways is not None else first_classes)]
+    wanted = [wanted[i] for i in _emergency_first(wanted)]
+    frames = []
+    for pathway in wanted:
+        y = truth == pathway
+        prevalence = float(y.mean()) if len(y) else np.nan
+        curves = {}
+        for name, (proba, classes) in prepared.items():
+            if pathway not in classes:
+                raise ValueError(f"method {name!r} gives no probability for pathway {pathway!r}")
+            curves[name] = net_benefit(y, proba[:, classes.index(pathway)], t)
+        curves[REFER_ALL] = net_benefit(y, np.ones(len(y)), t)
+        curves[REFER_NONE] = np.zeros(t.shape)
+        for name, values in curves.items():
+            frames.append(pd.DataFrame({"pathway": pathway, "strategy": name, "threshold": t,
+                                        "net_benefit": values,
+                                        "prevalence": prevalence}))  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+def cost_threshold(pathway: str = EMERGENCY, costs: pd.DataFrame | None = None) -> float:
+    """The threshold probability the stated costs imply for referring to ``pathway``.
+
+    Referring a patient who belongs there avoids the cheapest miss, ``min cost[pathway, other]``;
+    referring one who does not costs on average ``mean cost[other, pathway]``. Referral pays
+    when ``p · avoided > (1 − p) · harm``, i.e. above ``harm / (harm + avoided)``.
+
+    Examples
+    --------
+    >>> round(cost_threshold("emergency"), 3)  # 3 / (3 + 50) with knowledge/costs.toml
+    0.057
+    """
+    costs = costs if costs is not None else load_costs()
+    others = [c for c in costs.columns if c != pathway]
+    avoided = float(costs.loc[pathway, others].min())
+    harm = float(costs.loc[others, pathway].mean())
+    if avoided + harm <= 0:
+        raise ValueError(f"the costs of pathway {pathway!r} are all zero: no threshold follows")
+    return harm / (harm + avoided)
+
+
+def one_hot(calls: Any, classes: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Hard calls as probabilities of 0 and 1, for :func:`decision_curves`.
+
+    Examples
+    --------
+    >>> proba, classes = one_hot(["hip", "spinal"], ["spinal", "hip"])
+    >>> proba.tolist(), classes
+    ([[0.0, 1.0], [1.0, 0.0]], ['spinal', 'hip'])
+    """
+    classes = [str(c) for c in classes]
+    values = np.asarray(pd.Series(calls).astype(str))
+    return (values[:, None] == np.array(classes)[None, :]).astype(float), classes
+
+
+def decision_curve_finding(curves: pd.DataFrame, pathway: str, threshold: float) -> str:
+    """One sentence: each strategy's net benefit for ``pathway`` at ``threshold``, per 1,000
+    patients (true referrals net of the harm of unnecessary ones), best first.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"pathway": "emergency", "strategy": ["m", "refer all", "refer none"],
+    ...                   "threshold": 0.05, "net_benefit": [0.008, -0.03, 0.0],
+    ...                   "prevalence": 0.01})
+    >>> print(decision_curve_finding(c, "emergency", 0.05))
+    Emergency at a 5% threshold, net benefit per 1,000 patients: m 8.0, refer none 0.0,
+    refer all −30.0.
+    """
+    rows = curves[(curves["pathway"] == pathway) & np.isclose(curves["threshold"], threshold)]
+    if rows.empty:
+        raise ValueError(f"no decision curve for pathway {pathway!r} at threshold {threshold}")
+    rows = rows.sort_values("net_benefit", ascending=False, kind="stable")
+    parts = [f"{r.strategy} {1000 * r.net_benefit:.1f}".replace("-", "\N{MINUS SIGN}")
+             for r in rows.itertuples()]  # fmt: skip
+    return (f"{_plain(pathway).capitalize()} at a {threshold:.0%} threshold, net benefit per "
+            f"1,000 patients: {', '.join(parts)}.")  # fmt: skip

@@ -14,12 +14,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.transforms import offset_copy
 
 from outcomes.describe import NO_PATIENTS
 from outcomes.knowledge import Knowledge, load_knowledge
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+#: Line styles that tell methods apart where their curves coincide (colour is not enough).
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
 
 STYLE = {
     "figure.figsize": (7.0, 4.2),
@@ -28,11 +31,14 @@ STYLE = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.titlesize": 11,
+    "axes.titlesize": 12,
     "axes.titleweight": "bold",
-    "axes.labelsize": 10,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
     "legend.frameon": False,
-    "font.size": 9,
+    "font.size": 10,
     "image.cmap": "viridis",
 }
 
@@ -224,43 +230,64 @@ def km_curves(
 
         at_risk_weeks = evenly_spaced(int(km["week"].max()))
     groups = list(dict.fromkeys(km["group"]))
-    height = 4.2 + 0.18 * len(groups)
-    ax = _axes(ax, figsize=(7.0, height))
+    # Layout in points: the axes keep their height whatever the number of groups, and the
+    # at-risk table below them gets one line per group (plus its header).
+    size = STYLE["xtick.labelsize"]
+    line = 1.45 * size
+    header_at = 44.0  # below the tick labels and the axis label
+    table = header_at + line * (len(groups) + 1) + 10
+    axes_height, above = 3.3 * 72, 0.75 * 72
+    height = (axes_height + table + above) / 72
+    ax = _axes(ax, figsize=(8.4, height))
     names = labels or {}
     for i, group in enumerate(groups):
         rows = km[km["group"] == group]
         colour = PALETTE[i % len(PALETTE)]
         label = names.get(group, group.replace("_", " "))
-        ax.step(rows["week"], rows["survival"], where="post", color=colour, label=label)
+        ax.step(rows["week"], rows["survival"], where="post", color=colour, label=label,
+                linestyle=LINESTYLES[i % len(LINESTYLES)], linewidth=1.8)  # fmt: skip
         ax.fill_between(
             rows["week"], rows["lower"], rows["upper"], step="post", color=colour, alpha=0.18
         )
     for group in empty:  # a legend entry only: a group without patients has no curve
         ax.plot([], [], " ", label=f"{names.get(group, group.replace('_', ' '))}: {NO_PATIENTS}")
-    ax.set_ylim(0, 1.02)
+    # Above 1 so a curve that stays at 1 (nobody recovers) is drawn inside the frame.
+    ax.set_ylim(0, 1.06)
     ax.set_xlim(0, km["week"].max())
+    # The ticks are the at-risk weeks, so every count sits under its tick.
+    ax.set_xticks(list(at_risk_weeks))
     ax.set_xlabel("Weeks since triage")
     ax.set_ylabel("Share not yet recovered")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     if title:
         ax.set_title(title)
-    # At-risk table under the axis: one row per group, counts at the chosen weeks; the group
-    # names sit left of the axis (axes coordinates) so they never overlap the week-0 counts.
-    counts = ax.get_xaxis_transform()
-    names_at = ax.transAxes
-    ax.text(-0.06, -0.2, "At risk", transform=names_at, ha="right", va="top", fontsize=7)
+    # At-risk table under the axis: a header naming the weeks, then one row per group with
+    # its counts under the ticks; the group names sit left of the axis (axes coordinates) so
+    # they never overlap the week-0 counts. Dark text at the tick-label size.
+    fig = ax.figure
+    weeks = ", ".join(str(w) for w in at_risk_weeks)
+
+    def below(transform, points, left=0.0):  # ``points`` under the axes' bottom edge
+        return offset_copy(transform, fig=fig, x=-left, y=-points, units="points")
+
+    ax.text(0.0, 0.0, f"Patients still followed and not yet recovered, at weeks {weeks}:",
+            transform=below(ax.transAxes, header_at), ha="left", va="top", fontsize=size,
+            color="black", fontweight="bold")  # fmt: skip
     for i, group in enumerate(groups):
         rows = km[km["group"] == group].set_index("week")["at_risk"]
-        y = -0.2 - 0.07 * (i + 1)
+        drop = header_at + line * (i + 1)
         label = names.get(group, group.replace("_", " "))
-        colour = PALETTE[i % len(PALETTE)]
-        ax.text(-0.06, y, label, transform=names_at, ha="right", va="top", fontsize=7,
-                color=colour)  # fmt: skip
+        # Right-aligned far enough left of the axis that a week-0 count never touches it.
+        ax.text(0.0, 0.0, label, transform=below(ax.transAxes, drop, left=3.2 * size),
+                ha="right", va="top", fontsize=size, color="black")  # fmt: skip
         for week in at_risk_weeks:
             if week in rows.index:
-                ax.text(week, y, f"{int(rows[week])}", transform=counts, ha="center", va="top",
-                        fontsize=7, clip_on=False)  # fmt: skip
-    ax.figure.subplots_adjust(bottom=min(0.6, 0.2 + 0.05 * len(groups)))
+                ax.text(week, 0.0, f"{int(rows[week]):,}",
+                        transform=below(ax.get_xaxis_transform(), drop), ha="center",
+                        va="top", fontsize=size, color="black", clip_on=False)  # fmt: skip
+    fig_height = fig.get_figheight() * 72
+    fig.subplots_adjust(bottom=min(0.7, table / fig_height), top=1 - above / fig_height,
+                        left=0.28, right=0.74)  # fmt: skip
     return ax
 
 
@@ -344,12 +371,13 @@ def confusion_matrix_plot(
         text = "–" if np.isnan(v) else f"{100 * v:.0f}"
         colour = "white" if np.nan_to_num(v) > 0.6 else "black"
         if bounds is not None and np.isfinite(bounds[i, j]).all() and not np.isnan(v):
-            ax.text(j, i - 0.12, text, ha="center", va="center", fontsize=7, color=colour)
+            ax.text(j, i - 0.14, text, ha="center", va="center", fontsize=11, color=colour,
+                    fontweight="bold")  # fmt: skip
             lo, hi = 100 * bounds[i, j]
-            ax.text(j, i + 0.22, f"{lo:.0f}–{hi:.0f}", ha="center", va="center", fontsize=5,
+            ax.text(j, i + 0.22, f"{lo:.0f}–{hi:.0f}", ha="center", va="center", fontsize=8.5,
                     color=colour)  # fmt: skip
         else:
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
+            ax.text(j, i, text, ha="center", va="center", fontsize=11, color=colour)
     ax.set_xticks(range(len(matrix.columns)), [_label(c) for c in matrix.columns], rotation=45,
                   ha="right")  # fmt: skip
     ax.set_yticks(range(len(matrix.index)), [_label(c) for c in matrix.index])
@@ -402,12 +430,19 @@ def confusion_grid(
     from outcomes.evaluate import confusion, confusion_long, worst_confusion
 
     names = list(predictions)
+    ncols = len(names)
     if axes is None:
         use_style()
-        fig, created = plt.subplots(1, max(len(names), 1), squeeze=False,
-                                    figsize=(3.8 * max(len(names), 1), 4.2),
+        count = max(len(names), 1)
+        ncols = 2 if count == 4 else min(count, 3)  # four panels: two rows of two
+        nrows = -(-count // ncols)
+        fig, created = plt.subplots(nrows, ncols, squeeze=False,
+                                    figsize=(5.6 * ncols, 5.4 * nrows),
                                     constrained_layout=True)  # fmt: skip
-        axes = created[0]
+        fig.get_layout_engine().set(w_pad=0.15, h_pad=0.2, wspace=0.08, hspace=0.08)
+        for extra in created.ravel()[count:]:
+            extra.set_visible(False)
+        axes = created.ravel()[: len(names)]
     axes = np.asarray(axes, dtype=object).ravel()
     if len(axes) != len(names):
         raise ValueError(f"got {len(axes)} axes for {len(names)} methods")
@@ -424,7 +459,7 @@ def confusion_grid(
             panel += (f"\ncommonest miss: {_label(worst.true)} → {_label(worst.assigned)} "
                       f"{worst.share:.0%}")  # fmt: skip
         confusion_matrix_plot(matrix, ax=ax, title=panel, intervals=long)
-        if k > 0:
+        if k % max(ncols, 1) > 0:
             ax.set_ylabel("")
     if title and len(axes):
         axes[0].figure.suptitle(title, fontweight="bold")
@@ -475,7 +510,8 @@ def reliability_plot(table: pd.DataFrame, ax: Axes | None = None, title: str = "
     ax.set_ylim(0, 1)
     ax.set_xlabel("Predicted probability")
     ax.set_ylabel("Observed share (95% CI)")
-    ax.legend(loc="upper left", fontsize=7)
+    # Beside the axes, not over the points (they can lie anywhere in the square).
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=9)
     if title:
         ax.set_title(title)
     return ax
@@ -568,7 +604,7 @@ def metric_forest(
                   [_label(p) for p in pathways])  # fmt: skip
     ax.invert_yaxis()
     ax.set_xlabel(xlabel or _label(metric))
-    ax.legend(loc="lower left", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside the data
     if title:
         ax.set_title(title)
     return ax
@@ -632,3 +668,117 @@ def headline_intervals(
     if title:
         ax.set_title(title)
     return ax
+
+
+def decision_curve_plot(
+    curves: pd.DataFrame,
+    pathway: str = "emergency",
+    ax: Axes | None = None,
+    max_threshold: float = 0.5,
+    title: str = "",
+    legend: bool = True,
+    mark: float | None = None,
+) -> Axes:
+    """Decision curve of one pathway: net benefit against threshold probability.
+
+    Every method has its own colour and line style (curves that coincide stay
+    distinguishable); "refer all" is a grey dashed line and "refer none" the black zero line.
+    A method is worth using at a threshold where its curve lies above both.
+
+    Parameters
+    ----------
+    curves
+        :func:`outcomes.evaluate.decision_curves`.
+    pathway
+        The pathway to draw (one-vs-rest).
+    max_threshold
+        Right end of the threshold axis (thresholds above it are rarely clinical choices).
+    legend
+        Draw the legend, outside the axes on the right (a grid draws one for all panels).
+    mark
+        A threshold to mark with a vertical dotted line (e.g. the one the stated costs imply).
+
+    Examples
+    --------
+    >>> from outcomes.evaluate import decision_curves
+    >>> c = decision_curves(["emergency", "hip"], {"m": (np.array([[0.8, 0.2], [0.1, 0.9]]),
+    ...                                                   ["emergency", "hip"])})
+    >>> decision_curve_plot(c).get_ylabel()
+    'Net benefit (per patient)'
+    """
+    from outcomes.evaluate import REFER_ALL, REFER_NONE
+
+    ax = _axes(ax)
+    rows = curves[(curves["pathway"] == pathway) & (curves["threshold"] <= max_threshold)]
+    if rows.empty:
+        return no_patients(ax)
+    prevalence = float(rows["prevalence"].iloc[0])
+    methods = [s for s in dict.fromkeys(rows["strategy"]) if s not in (REFER_ALL, REFER_NONE)]
+    for i, name in enumerate(methods):
+        line = rows[rows["strategy"] == name]
+        style = LINESTYLES[i % len(LINESTYLES)]
+        ax.plot(line["threshold"], line["net_benefit"], color=PALETTE[i % len(PALETTE)],
+                linestyle=style, linewidth=1.8, label=_label(name))  # fmt: skip
+    refer_all = rows[rows["strategy"] == REFER_ALL]
+    ax.plot(refer_all["threshold"], refer_all["net_benefit"], color="grey", linestyle="--",
+            linewidth=1.2, label=REFER_ALL)  # fmt: skip
+    ax.axhline(0, color="black", linewidth=1, label=REFER_NONE)
+    top = max(prevalence, float(rows["net_benefit"].max()), 1e-3)
+    ax.set_ylim(-0.25 * top, 1.1 * top)
+    ax.set_xlim(0, max_threshold)
+    ax.set_xlabel(f"Threshold probability of {_label(pathway)} (refer when at least this)")
+    ax.set_ylabel("Net benefit (per patient)")
+    if mark is not None and 0 < mark <= max_threshold:
+        ax.axvline(mark, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(f"{mark:.0%}", (mark, 1.1 * top), xytext=(3, -12),
+                    textcoords="offset points", color="dimgrey")  # fmt: skip
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.set_title(title or f"{_label(pathway).capitalize()} (prevalence {prevalence:.1%})")
+    return ax
+
+
+def decision_curve_grid(
+    curves: pd.DataFrame, max_threshold: float = 0.5, mark: Mapping[str, float] | None = None
+) -> np.ndarray:
+    """Decision curves of every pathway, emergency first, one panel each, one shared legend.
+
+    Parameters
+    ----------
+    curves
+        :func:`outcomes.evaluate.decision_curves`.
+    max_threshold
+        Right end of every panel's threshold axis.
+    mark
+        Pathway -> a threshold to mark (e.g. ``{"emergency": 0.057}`` from the costs).
+
+    Returns
+    -------
+    numpy.ndarray
+        The Axes, one per pathway in the table's order (unused panels are hidden).
+
+    Examples
+    --------
+    >>> from outcomes.evaluate import decision_curves
+    >>> c = decision_curves(["emergency", "hip"], {"m": (np.array([[0.8, 0.2], [0.1, 0.9]]),
+    ...                                                   ["emergency", "hip"])})
+    >>> [ax.get_title() for ax in decision_curve_grid(c)]
+    ['Emergency (prevalence 50.0%)', 'Hip (prevalence 50.0%)']
+    """
+    use_style()
+    pathways = list(dict.fromkeys(curves["pathway"]))
+    ncols = min(3, max(len(pathways), 1))
+    nrows = -(-len(pathways) // ncols) if pathways else 1
+    fig, grid = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.6 * nrows + 0.6),
+                             squeeze=False, constrained_layout=True)  # fmt: skip
+    flat = grid.ravel()
+    for ax, pathway in zip(flat, pathways, strict=False):
+        decision_curve_plot(curves, pathway, ax=ax, max_threshold=max_threshold, legend=False,
+                            mark=(mark or {}).get(pathway))  # fmt: skip
+        ax.set_xlabel("Threshold probability")
+    for ax in flat[len(pathways) :]:
+        ax.set_visible(False)
+    if pathways:
+        handles, labels = flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    return flat[: len(pathways)]

@@ -40,6 +40,7 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from outcomes import __version__
+from outcomes.checklist import checklist_html
 from outcomes.cohort import write_cohort
 from outcomes.datacard import render_datacard
 from outcomes.io import (
@@ -320,10 +321,12 @@ def run_report(
     started = datetime.now(UTC)
     clock = time.perf_counter()
     try:
-        entries = [
-            _execute_and_render(nb, passed, staging)
-            for nb, passed in progress_bar(plan, desc="notebooks", unit="notebook")
-        ]
+        entries = []
+        for nb, passed in progress_bar(plan, desc="notebooks", unit="notebook"):
+            began = time.perf_counter()
+            entries.append(_execute_and_render(nb, passed, staging))
+            if not _stdout_is_terminal():  # a log, not a person: one line per notebook
+                print(f"{nb.stem}: {time.perf_counter() - began:.0f} s", flush=True)
         manifest = _manifest(parameters, entries)
         project_notebooks = [p.resolve() for p in discover_notebooks()]
         manifest["rerun_command"] = (
@@ -387,7 +390,8 @@ def execute_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path
     written = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        executor = ExecutePreprocessor(kernel_name=KERNEL_NAME, record_timing=False)
+        executor = ExecutePreprocessor(kernel_name=KERNEL_NAME, record_timing=False,
+                                       extra_arguments=list(KERNEL_ARGUMENTS))  # fmt: skip
         with kernel_environment():
             executor.preprocess(nb, {"metadata": {"path": str(path.parent)}})
         _drop_run_metadata(nb)
@@ -475,6 +479,19 @@ def _plan(
     ]
 
 
+#: Arguments of every kernel: its own warnings (e.g. "Kernel is running over TCP without
+#: encryption", about a local kernel the run starts and stops itself) are not the user's
+#: business; its errors still show.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return os.isatty(1)
+    except OSError:  # pragma: no cover - no stdout at all
+        return False
+
+
 def _execute_and_render(notebook: Path, passed: dict[str, Any], staging: Path) -> dict[str, Any]:
     executed = staging / notebook.name
     with kernel_environment():
@@ -487,6 +504,7 @@ def _execute_and_render(notebook: Path, passed: dict[str, Any], staging: Path) -
                 cwd=str(notebook.parent),
                 progress_bar=False,
                 log_output=False,
+                extra_arguments=list(KERNEL_ARGUMENTS),
             )
         except Exception as exc:
             exc.add_note(f"while executing {notebook.name} for the report")
@@ -668,11 +686,12 @@ def _write_datacard(staging: Path, entries: Sequence[Mapping[str, Any]]) -> str 
 
     found = run_cohort_command(entries)
     if found is not None:
-        command, notebook, cohort = found
+        _, notebook, cohort = found
         scratch = staging / ".datacard-cohort.parquet"
         try:
             write_cohort(scratch, **cohort)
-            body = markdown2html(render_datacard(scratch, command))
+            title = f"the cohort of {notebook}"
+            body = markdown2html(render_datacard(scratch, title=title, out="cohort.parquet"))
         finally:
             scratch.unlink(missing_ok=True)
         note = (
@@ -814,7 +833,10 @@ def _index_html(manifest: Mapping[str, Any]) -> str:
 <style>body {{ font-family: sans-serif; max-width: 50em; margin: 2em auto; }}
 th {{ text-align: left; padding-right: 1em; }}
 li {{ margin-bottom: 0.8em; }} li ul {{ margin: 0.2em 0; }} li li {{ margin-bottom: 0.1em; }}
-li p {{ margin: 0.3em 0 0 0; }}</style>
+li p {{ margin: 0.3em 0 0 0; }}
+table.checklist {{ border-collapse: collapse; font-size: 0.92em; }}
+table.checklist td, table.checklist th {{ border: 1px solid #ccc; padding: 0.25em 0.5em;
+  vertical-align: top; text-align: left; }}</style>
 </head>
 <body>
 <h1>outcomes report</h1>
@@ -826,6 +848,10 @@ li p {{ margin: 0.3em 0 0 0; }}</style>
 <ol>
 {notebooks}
 </ol>
+<h2 id="checklist">Reporting checklist (TRIPOD+AI)</h2>
+<p>Where this report answers each item a paper reporting a prediction model should state, or
+why an item does not apply; for a team citing the suite's evaluation of its triage.</p>
+{checklist_html([str(e["name"]) for e in manifest["notebooks"]])}
 </body>
 </html>
 """

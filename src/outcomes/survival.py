@@ -950,11 +950,10 @@ def recovery_summary(
     if serious.max() > 0 and harmed.max() == 0:
         findings.append("No serious pathology was left on a routine pathway by any policy.")
     elif serious.max() > 0:
-        worst = harmed.idxmax()
+        counts = ", ".join(f"{p} {int(h)}" for p, h in harmed.items())
         findings.append(
-            f"Serious pathology left on a routine pathway: {int(harmed.min())} to "
-            f"{int(harmed.max())} of {int(serious.max())} patients across policies "
-            f"(most under {worst})."
+            f"Serious pathology left on a routine pathway, of {int(serious.max())} patients: "
+            f"{counts}."
         )
     return Summary(title, findings)
 

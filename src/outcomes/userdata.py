@@ -1326,6 +1326,7 @@ def probability_tables(
     })  # fmt: skip
     gap = reliability["n"] * (reliability["mean_predicted"] - reliability["observed"]).abs()
     error = gap.groupby(reliability["pathway"]).sum() / max(n, 1)
+    error[ev.OVERALL] = error.mean()  # classwise ECE, as ev.brier_scores gives the "all" row
     brier = brier.assign(brier=sums / max(n, 1),
                          calibration_error=brier["pathway"].map(error).astype(float))  # fmt: skip
     return brier, reliability
@@ -1456,13 +1457,22 @@ def data_dictionary_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: How the demo team's judgement departs from the exact posterior: flattened to this power...
+DEMO_FLATTEN = 0.5
+#: ...and perturbed by normal noise of this standard deviation on the log scale (seeded).
+DEMO_NOISE = 2.0
+
+
 def demo_files(folder: str | Path, n: int = 400, seed: int = 20261122) -> tuple[Path, Path]:
     """Write the demo ``patients`` and ``predictions`` CSVs of notebook 04 into ``folder``.
 
-    The predictions imitate a team's clinicians: the rules' call, with one patient in ten
-    re-triaged at random (seeded), so they are mostly right with some errors. They also state
-    how sure they are: ``p_<pathway>`` gives 0.7 to the call and shares 0.3 as the exact
-    posterior (:class:`outcomes.oracle.BayesOracle`) does, rounded to 3 decimals.
+    The predictions imitate a team whose clinical judgement is sound but noisy: their
+    ``p_<pathway>`` are the exact posterior (:class:`outcomes.oracle.BayesOracle`) flattened
+    (to the power :data:`DEMO_FLATTEN`) and perturbed by seeded noise on the log scale
+    (standard deviation :data:`DEMO_NOISE`), rounded to 3 decimals; their call is the most
+    probable pathway. So they are right more often than the rules and less often than the
+    oracle, and their probabilities are slightly over-confident, as a real team's often are
+    (a reliability curve that rises with the probability, a little below the diagonal).
 
     Examples
     --------
@@ -1472,26 +1482,27 @@ def demo_files(folder: str | Path, n: int = 400, seed: int = 20261122) -> tuple[
     >>> len(table), list(table.columns)[:2]
     (50, ['pathway', 'p_emergency'])
     """
-    from outcomes.cohort import feature_columns, generate
+    from outcomes.cohort import generate
     from outcomes.io import write_table
     from outcomes.oracle import BayesOracle
-    from outcomes.triage import RulesTriage
 
     folder = Path(folder)
     cohort = generate(n, seed=seed)
     roles = column_roles()
     keep = [c for c, role in roles.items() if role != "generator only"]
     patients = cohort[keep].copy()
-    rules = RulesTriage().fit(cohort[feature_columns()])
-    calls = rules.predict(cohort[feature_columns()])
-    rng = np.random.default_rng(seed)
-    changed = rng.random(n) < 0.1
     pathways = list(load_knowledge().pathways)
-    calls[changed] = rng.choice(pathways, size=int(changed.sum()))
     oracle = BayesOracle().fit(cohort)
     posterior = pd.DataFrame(oracle.predict_proba(cohort), columns=oracle.classes_)[pathways]
-    called = (np.asarray(calls)[:, None] == np.array(pathways)[None, :]).astype(float)
-    proba = np.round(0.7 * called + 0.3 * posterior.to_numpy(), 3)
+    rng = np.random.default_rng(seed)
+    logit = DEMO_FLATTEN * np.log(np.clip(posterior.to_numpy(), 1e-9, 1.0))
+    logit += rng.normal(0.0, DEMO_NOISE, size=logit.shape)
+    judged = np.exp(logit - logit.max(axis=1, keepdims=True))
+    judged /= judged.sum(axis=1, keepdims=True)
+    choice = judged.argmax(axis=1)
+    calls = np.array(pathways, dtype=object)[choice]
+    called = np.eye(len(pathways))[choice]
+    proba = np.round(judged, 3)
     proba += called * (1.0 - proba.sum(axis=1, keepdims=True))  # rounding left on the call
     predictions = pd.DataFrame({"patient_id": cohort["patient_id"], "pathway": calls})
     for j, pathway in enumerate(pathways):
