@@ -71,14 +71,21 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "generate",
         help="generate a synthetic cohort (the patients table)",
-        description="Generate a synthetic cohort and write it atomically as Parquet or CSV.",
+        description="Generate a synthetic cohort and write it atomically as Parquet or CSV. "
+        "An --out ending in / (or naming a folder) writes a partitioned cohort: one Parquet file "
+        "per chunk, _metadata, a data card and a manifest of digests; re-running the same "
+        "command verifies the finished partitions and draws only the rest.",
         epilog="example: outcomes generate --n 100000 --seed 7 --setting primary_care "
-        "--out data/synthetic/x.parquet",
+        "--out data/synthetic/x.parquet\n"
+        "example: outcomes generate --n 50000000 --seed 7 --chunk-size 1000000 --workers 2 "
+        "--out data/synthetic/big/",
     )
     p.add_argument("--n", type=int, required=True, help="number of patients (>= 1)")
     p.add_argument("--seed", type=int, required=True, help="random seed (>= 0)")
     p.add_argument("--setting", default=None, help="care setting (default: primary_care)")
-    p.add_argument("--out", type=Path, required=True, help="output file (.parquet or .csv)")
+    p.add_argument("--out", required=True,
+                   help="output file (.parquet or .csv), or folder (ending in /) for a "
+                   "partitioned cohort")  # fmt: skip
     p.add_argument(
         "--format",
         choices=("parquet", "csv"),
@@ -97,6 +104,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         default=1,
         help="processes drawing chunks in parallel; never changes the file's bytes",
     )
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="partitioned cohorts: draw the partitions on this Dask scheduler's "
+                   "workers (tcp://HOST:PORT; the folder must be shared with them)")  # fmt: skip
     p.add_argument(
         "--overrides",
         type=_json_mapping,
@@ -106,10 +116,34 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_generate)
 
 
+def _run_generate_partitioned(args: argparse.Namespace) -> int:
+    from outcomes.partitioned import DEFAULT_PARTITION_ROWS, write_partitioned
+
+    if args.format not in (None, "parquet"):
+        raise CommandError(f"--format {args.format}: a partitioned cohort (--out {args.out}/) "
+                           "is written as Parquet only")  # fmt: skip
+    if args.scheduler is not None and args.workers != 1:
+        raise CommandError("give --workers or --scheduler, not both")
+    chunk = DEFAULT_PARTITION_ROWS if args.chunk_size is None else args.chunk_size
+    done = write_partitioned(args.out, args.n, args.seed, args.setting, chunk_size=chunk,
+                             workers=args.workers, scheduler=args.scheduler,
+                             **args.overrides)  # fmt: skip
+    kept = f", {done.kept} kept after verifying their digests" if done.kept else ""
+    print(f"wrote {args.n} patients to {done.folder}/ ({done.drawn} partitions drawn{kept})")
+    return 0
+
+
 def _run_generate(args: argparse.Namespace) -> int:
     from outcomes.cohort import write_cohort
     from outcomes.io import check_destination, suffix_format
 
+    folder = args.out.endswith(("/", os.sep))  # Path() would drop the slash
+    args.out = Path(args.out)
+    # A folder named like a file (x.parquet/ without the slash) is still refused below.
+    if folder or (args.out.is_dir() and suffix_format(args.out) is None):
+        return _run_generate_partitioned(args)
+    if args.scheduler is not None:
+        raise CommandError("--scheduler draws a partitioned cohort: give a folder, --out DIR/")
     named = suffix_format(args.out)
     if args.format is not None and named is not None and named != args.format:
         raise CommandError(

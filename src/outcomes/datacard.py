@@ -8,7 +8,9 @@ that made the committed default cohort; a test re-runs it and compares the data.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -37,8 +39,18 @@ KNOWN_LIMITS = """\
 """
 
 
-def render_datacard(cohort_path: str | Path, command: str = DEFAULT_COMMAND) -> str:
+def render_datacard(
+    cohort_path: str | Path,
+    command: str = DEFAULT_COMMAND,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+    condition_counts: Mapping[str, int] | None = None,
+) -> str:
     """Markdown data card for a cohort file written by ``outcomes generate``.
+
+    ``metadata`` and ``condition_counts`` replace what is otherwise read from the file (a
+    partitioned cohort passes them, see :mod:`outcomes.partitioned`, so that nothing reads
+    the whole table).
 
     Examples
     --------
@@ -49,8 +61,11 @@ def render_datacard(cohort_path: str | Path, command: str = DEFAULT_COMMAND) -> 
     '# Data card: c.parquet'
     """
     path = Path(cohort_path)
-    meta = read_metadata(path)
-    df = pd.read_parquet(path)
+    meta = read_metadata(path) if metadata is None else dict(metadata)
+    if condition_counts is None:
+        counts = pd.read_parquet(path, columns=["condition"])["condition"].value_counts()
+    else:
+        counts = pd.Series(dict(condition_counts), dtype="int64")
     kb = load_knowledge()
     lines = [
         f"# Data card: {path.name}",
@@ -66,7 +81,7 @@ def render_datacard(cohort_path: str | Path, command: str = DEFAULT_COMMAND) -> 
         "```",
         "",
         f"- package version: `{meta.get('version', 'unknown')}`",
-        f"- patients: {meta.get('n', len(df))}; seed: {meta.get('seed')}; "
+        f"- patients: {meta.get('n', int(counts.sum()))}; seed: {meta.get('seed')}; "
         f"setting: `{meta.get('setting')}`; overrides: `{meta.get('overrides', {})}`",
         "- same command and version ⇒ identical data (patient `i` of a seed never changes with",
         "  `--n` or `--chunk-size`)",
@@ -76,7 +91,6 @@ def render_datacard(cohort_path: str | Path, command: str = DEFAULT_COMMAND) -> 
         "| condition | pathway | patients |",
         "|---|---|---|",
     ]
-    counts = df["condition"].value_counts()
     for c in kb.conditions:
         lines.append(f"| {c.name} | {c.pathway} | {int(counts.get(c.name, 0))} |")
     lines += ["", "## Columns", "", "| column | dtype | meaning |", "|---|---|---|"]
