@@ -361,7 +361,8 @@ def _add_triage(sub: argparse._SubParsersAction) -> None:
         epilog="example: outcomes triage --model rules --test "
         "data/synthetic/default_cohort.parquet\n"
         "example: outcomes generate --n 20000 --seed 1 --out train.parquet && outcomes triage "
-        "--model boosted --train train.parquet --test data/synthetic/default_cohort.parquet",
+        "--model boosted --train train.parquet --test data/synthetic/default_cohort.parquet\n"
+        "example: outcomes triage --engine dask --model rules --test data/synthetic/big/",
     )
     p.add_argument("--model", choices=TRIAGE_METHODS, required=True, help="triage method")
     p.add_argument("--test", type=Path, required=True, help="patients to triage (with truth)")
@@ -371,6 +372,15 @@ def _add_triage(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None, help="also write the tidy metric table")
     p.add_argument("--save-model", type=Path, default=None,
                    help="save the fitted model (skops format, .skops)")  # fmt: skip
+    p.add_argument("--load-model", type=Path, default=None,
+                   help="a model saved with --save-model, not fitted on --train")  # fmt: skip
+    p.add_argument("--engine", choices=("memory", "dask"), default="memory",
+                   help="memory (default) reads --test whole; dask scores a partitioned "
+                   "cohort (--test DIR/, from generate --out DIR/) partition by partition, "
+                   "in bounded memory, with the same tables")  # fmt: skip
+    p.add_argument("--predictions", type=Path, default=None, metavar="DIR",
+                   help="--engine dask: folder for the assigned pathways (default: beside "
+                   "--test, DIR_MODEL_predictions)")  # fmt: skip
     p.set_defaults(handler=_run_triage)
 
 
@@ -416,8 +426,20 @@ def _run_triage(args: argparse.Namespace) -> int:
         from outcomes.io import check_writable
 
         check_writable(args.save_model)
+    if args.load_model is not None and args.model not in LEARNED_METHODS:
+        raise CommandError(f"--load-model: --model {args.model} learns nothing to load")
+    if args.load_model is not None and args.train is not None:
+        raise CommandError("give --train (fit a model) or --load-model (a saved one), not both")
+    if args.engine == "dask":
+        return _run_triage_dask(args)
+    if args.predictions is not None:
+        raise CommandError("--predictions writes the dask engine's predictions: add --engine dask")
     test = _read_cohort(args.test, "test")
-    if args.model in LEARNED_METHODS:
+    if args.load_model is not None:
+        from outcomes.models import load_model
+
+        method = load_model(args.load_model)
+    elif args.model in LEARNED_METHODS:
         if args.train is None:
             raise CommandError(f"--model {args.model} needs --train (a cohort to learn from)")
         from outcomes.models import fit_model
@@ -444,6 +466,51 @@ def _run_triage(args: argparse.Namespace) -> int:
 
         write_table(metrics.assign(method=args.model), args.out)
         print(f"\nwrote {args.out}")
+    if args.save_model is not None:
+        from outcomes.models import save_model
+
+        print(f"saved model to {save_model(method, args.save_model)}")
+    return 0
+
+
+def _run_triage_dask(args: argparse.Namespace) -> int:
+    """``triage --engine dask``: a partitioned cohort scored out of core (outcomes.scoring)."""
+    from outcomes import evaluate as ev
+    from outcomes.partitioned import is_partitioned, partition_paths
+    from outcomes.scoring import fit_on_head, predictions_folder, score_partitioned
+
+    if not is_partitioned(args.test):
+        raise CommandError(f"--engine dask: --test {args.test} is not a partitioned cohort (a "
+                           "folder written by outcomes generate --out DIR/)")  # fmt: skip
+    partition_paths(args.test)  # an incomplete cohort fails before any work
+    out = args.predictions or predictions_folder(args.test, args.model)
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--predictions {out} is a file, not a folder")
+    if args.load_model is not None:
+        from outcomes.models import load_model
+
+        method = load_model(args.load_model)
+    elif args.model in LEARNED_METHODS:
+        if args.train is None:
+            raise CommandError(f"--model {args.model} needs --train (a cohort to learn from) "
+                               "or --load-model")  # fmt: skip
+        from outcomes.models import fit_model
+
+        method = fit_model(args.model, _read_cohort(args.train, "training"), seed=args.seed)
+    else:
+        method = fit_on_head(args.model, args.test)
+    result = score_partitioned(args.test, method, predictions=out, n_boot=args.n_boot,
+                               seed=args.seed)  # fmt: skip
+    print(f"{args.model} on {result.n:,} patients of {args.test.name} (dask, by partition)\n")
+    print(ev.format_metric_table(result.metrics.assign(method=args.model)).to_string())
+    print()
+    print(ev.format_safety_table(result.safety.assign(method=args.model)).T.to_string())
+    print(f"\nwrote predictions to {out}/")
+    if args.out is not None:
+        from outcomes.io import write_table
+
+        write_table(result.metrics.assign(method=args.model), args.out)
+        print(f"wrote {args.out}")
     if args.save_model is not None:
         from outcomes.models import save_model
 
