@@ -647,6 +647,55 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------
+# study
+
+
+def _add_study(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "study",
+        help="run a simulation study: replicates of generate, fit, evaluate over a grid",
+        description="Run R replicates of generate -> fit -> evaluate for every point of a "
+        "parameter grid on Dask (a local cluster, one worker per core, or --scheduler), "
+        "writing tidy results (replicate x method x metric) to --out as Parquet parts; an "
+        "interrupted study resumes where it stopped. Each replicate's seeds are spawned from "
+        "the study's seed, so results do not depend on scheduling. The "
+        "spec format is in outcomes.study (docs: README, Simulation studies).",
+        epilog="example: outcomes study --spec study.toml --out studies/x/\n"
+        "example: outcomes study --spec study.toml --out studies/x/ --scheduler "
+        "tcp://127.0.0.1:8786",
+    )
+    p.add_argument("--spec", type=Path, required=True, help="study spec (TOML)")
+    p.add_argument("--out", type=Path, required=True, help="results folder")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a running Dask scheduler (tcp://HOST:PORT); default: a new local "
+                   "cluster")  # fmt: skip
+    p.add_argument("--workers", type=int, default=None,
+                   help="workers of the local cluster (default: one per core)")  # fmt: skip
+    p.add_argument("--local", action="store_true",
+                   help="run in this process, one replicate after another (no Dask)")  # fmt: skip
+    p.set_defaults(handler=_run_study)
+
+
+def _run_study(args: argparse.Namespace) -> int:
+    from outcomes.study import read_spec, read_study, run_study, summarise
+
+    if args.workers is not None and args.workers < 1:
+        raise CommandError(f"--workers must be >= 1, got {args.workers}")
+    if sum(x is not None and x is not False for x in (args.scheduler, args.workers,
+                                                      args.local or None)) > 1:  # fmt: skip
+        raise CommandError("give at most one of --scheduler, --workers and --local")
+    spec = read_spec(args.spec)  # a bad spec fails before anything is written
+    done = run_study(spec, args.out, scheduler=args.scheduler, workers=args.workers,
+                     local=args.local)  # fmt: skip
+    table = summarise(read_study(args.out)).round(3)
+    print(table.to_string(index=False))
+    kept = f"; {done.kept} kept from an earlier run" if done.kept else ""
+    print(f"\nwrote {spec.replicates} replicates x {len(spec.points())} grid points to "
+          f"{args.out}/ ({done.ran} blocks run{kept})")  # fmt: skip
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_generate,
     _add_datacard,
@@ -655,6 +704,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_triage,
     _add_template,
     _add_evaluate,
+    _add_study,
 ]
 
 

@@ -285,7 +285,9 @@ def _run_dask(recipe, todo, folder, client) -> Iterator[dict[str, Any]]:
     futures = [client.submit(write_partition, recipe, part, str(folder), pure=False)
                for part in todo]  # fmt: skip
     try:
-        for future in as_completed(futures):
+        with client.as_current():  # as_completed finds its client there
+            done = as_completed(futures)
+        for future in done:
             yield future.result()
     except BaseException:
         client.cancel(futures)
