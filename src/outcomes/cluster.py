@@ -8,6 +8,7 @@ someone already runs.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -73,6 +74,7 @@ def connect(
             processes=True,
             dashboard_address=None,
             host="127.0.0.1",
+            silence_logs=logging.ERROR,  # not the nanny's warnings on an ordinary shutdown
         ) as cluster,  # fmt: skip
         Client(cluster, set_as_default=False) as client,
     ):
