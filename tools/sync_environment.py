@@ -27,6 +27,9 @@ EXTRAS = ("dev",)
 #: PyPI name -> conda-forge name, for packages named differently there. Every current
 #: dependency has the same name on both; add an entry when one does not.
 CONDA_NAMES: dict[str, str] = {}
+#: PyPI name with extras -> conda-forge name. ``dask[dataframe]`` is conda-forge's
+#: ``dask-core``: the extra's own requirements (pandas, pyarrow) are listed in pyproject anyway.
+CONDA_EXTRAS: dict[str, str] = {"dask[dataframe]": "dask-core"}
 
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;]*?)\s*(;.*)?$")
 
@@ -52,6 +55,8 @@ def conda_spec(requirement: str) -> str:
     if match is None:
         raise ValueError(f"cannot parse requirement {requirement!r}")
     name, extras, specifier, marker = match.groups()
+    if extras and not marker and f"{normalize(name)}{extras}" in CONDA_EXTRAS:
+        name, extras = CONDA_EXTRAS[f"{normalize(name)}{extras}"], None
     if extras or marker:
         raise ValueError(
             f"requirement {requirement!r} has extras or an environment marker, which conda "

@@ -124,14 +124,21 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "generate",
         help="generate a synthetic cohort (the patients table)",
-        description="Generate a synthetic cohort and write it atomically as Parquet or CSV.",
+        description="Generate a synthetic cohort and write it atomically as Parquet or CSV. "
+        "An --out ending in / (or naming a folder) writes a partitioned cohort: one Parquet file "
+        "per chunk, _metadata, a data card and a manifest of digests; re-running the same "
+        "command verifies the finished partitions and draws only the rest.",
         epilog="example: outcomes generate --n 100000 --seed 7 --setting primary_care "
-        "--out data/synthetic/x.parquet",
+        "--out data/synthetic/x.parquet\n"
+        "example: outcomes generate --n 50000000 --seed 7 --chunk-size 1000000 --workers 2 "
+        "--out data/synthetic/big/",
     )
     p.add_argument("--n", type=int, required=True, help=f"number of patients (1 to {MAX_N:,})")
     p.add_argument("--seed", type=SEED, required=True, help="random seed (>= 0)")
     p.add_argument("--setting", default=None, help="care setting (default: primary_care)")
-    p.add_argument("--out", type=Path, required=True, help="output file (.parquet or .csv)")
+    p.add_argument("--out", required=True,
+                   help="output file (.parquet or .csv), or folder (ending in /) for a "
+                   "partitioned cohort")  # fmt: skip
     p.add_argument(
         "--format",
         choices=("parquet", "csv"),
@@ -151,6 +158,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         help=f"processes drawing chunks in parallel (1 to {MAX_WORKERS}); never changes the "
         "file's bytes",
     )
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="partitioned cohorts: draw the partitions on this Dask scheduler's "
+                   "workers (tcp://HOST:PORT; the folder must be shared with them)")  # fmt: skip
     p.add_argument(
         "--overrides",
         type=_json_mapping,
@@ -160,10 +170,34 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_generate)
 
 
+def _run_generate_partitioned(args: argparse.Namespace) -> int:
+    from outcomes.partitioned import DEFAULT_PARTITION_ROWS, write_partitioned
+
+    if args.format not in (None, "parquet"):
+        raise CommandError(f"--format {args.format}: a partitioned cohort (--out {args.out}/) "
+                           "is written as Parquet only")  # fmt: skip
+    if args.scheduler is not None and args.workers != 1:
+        raise CommandError("give --workers or --scheduler, not both")
+    chunk = DEFAULT_PARTITION_ROWS if args.chunk_size is None else args.chunk_size
+    done = write_partitioned(args.out, args.n, args.seed, args.setting, chunk_size=chunk,
+                             workers=args.workers, scheduler=args.scheduler,
+                             **args.overrides)  # fmt: skip
+    kept = f", {done.kept} kept after verifying their digests" if done.kept else ""
+    print(f"wrote {args.n} patients to {done.folder}/ ({done.drawn} partitions drawn{kept})")
+    return 0
+
+
 def _run_generate(args: argparse.Namespace) -> int:
     from outcomes.cohort import write_cohort
     from outcomes.io import check_destination, check_outputs, suffix_format
 
+    folder = args.out.endswith(("/", os.sep))  # Path() would drop the slash
+    args.out = Path(args.out)
+    # A folder named like a file (x.parquet/ without the slash) is still refused below.
+    if folder or (args.out.is_dir() and suffix_format(args.out) is None):
+        return _run_generate_partitioned(args)
+    if args.scheduler is not None:
+        raise CommandError("--scheduler draws a partitioned cohort: give a folder, --out DIR/")
     named = suffix_format(args.out)
     if args.format is not None and named is not None and named != args.format:
         raise CommandError(
@@ -420,7 +454,8 @@ def _add_triage(sub: argparse._SubParsersAction) -> None:
         epilog="example: outcomes triage --model rules --test "
         "data/synthetic/default_cohort.parquet\n"
         "example: outcomes generate --n 20000 --seed 1 --out train.parquet && outcomes triage "
-        "--model boosted --train train.parquet --test data/synthetic/default_cohort.parquet",
+        "--model boosted --train train.parquet --test data/synthetic/default_cohort.parquet\n"
+        "example: outcomes triage --engine dask --model rules --test data/synthetic/big/",
     )
     p.add_argument("--model", choices=TRIAGE_METHODS, required=True, help="triage method")
     p.add_argument("--test", type=Path, required=True, help="patients to triage (with truth)")
@@ -431,6 +466,15 @@ def _add_triage(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None, help="also write the tidy metric table")
     p.add_argument("--save-model", type=Path, default=None,
                    help="save the fitted model (skops format, .skops)")  # fmt: skip
+    p.add_argument("--load-model", type=Path, default=None,
+                   help="a model saved with --save-model, not fitted on --train")  # fmt: skip
+    p.add_argument("--engine", choices=("memory", "dask"), default="memory",
+                   help="memory (default) reads --test whole; dask scores a partitioned "
+                   "cohort (--test DIR/, from generate --out DIR/) partition by partition, "
+                   "in bounded memory, with the same tables")  # fmt: skip
+    p.add_argument("--predictions", type=Path, default=None, metavar="DIR",
+                   help="--engine dask: folder for the assigned pathways (default: beside "
+                   "--test, DIR_MODEL_predictions)")  # fmt: skip
     _add_input_options(p)
     p.set_defaults(handler=_run_triage)
 
@@ -534,8 +578,20 @@ def _run_triage(args: argparse.Namespace) -> int:
         from outcomes.io import check_writable
 
         check_writable(args.save_model)
+    if args.load_model is not None and args.model not in LEARNED_METHODS:
+        raise CommandError(f"--load-model: --model {args.model} learns nothing to load")
+    if args.load_model is not None and args.train is not None:
+        raise CommandError("give --train (fit a model) or --load-model (a saved one), not both")
+    if args.engine == "dask":
+        return _run_triage_dask(args)
+    if args.predictions is not None:
+        raise CommandError("--predictions writes the dask engine's predictions: add --engine dask")
     test = _read_cohort(args.test, "test", args)
-    if args.model in LEARNED_METHODS:
+    if args.load_model is not None:
+        from outcomes.models import load_model
+
+        method = load_model(args.load_model)
+    elif args.model in LEARNED_METHODS:
         if args.train is None:
             raise CommandError(f"--model {args.model} needs --train (a cohort to learn from)")
         from outcomes.models import fit_model
@@ -571,6 +627,51 @@ def _run_triage(args: argparse.Namespace) -> int:
 
         write_table(metrics.assign(method=args.model), args.out)
         print(f"\nwrote {args.out}")
+    if args.save_model is not None:
+        from outcomes.models import save_model
+
+        print(f"saved model to {save_model(method, args.save_model)}")
+    return 0
+
+
+def _run_triage_dask(args: argparse.Namespace) -> int:
+    """``triage --engine dask``: a partitioned cohort scored out of core (outcomes.scoring)."""
+    from outcomes import evaluate as ev
+    from outcomes.partitioned import is_partitioned, partition_paths
+    from outcomes.scoring import fit_on_head, predictions_folder, score_partitioned
+
+    if not is_partitioned(args.test):
+        raise CommandError(f"--engine dask: --test {args.test} is not a partitioned cohort (a "
+                           "folder written by outcomes generate --out DIR/)")  # fmt: skip
+    partition_paths(args.test)  # an incomplete cohort fails before any work
+    out = args.predictions or predictions_folder(args.test, args.model)
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--predictions {out} is a file, not a folder")
+    if args.load_model is not None:
+        from outcomes.models import load_model
+
+        method = load_model(args.load_model)
+    elif args.model in LEARNED_METHODS:
+        if args.train is None:
+            raise CommandError(f"--model {args.model} needs --train (a cohort to learn from) "
+                               "or --load-model")  # fmt: skip
+        from outcomes.models import fit_model
+
+        method = fit_model(args.model, _read_cohort(args.train, "training"), seed=args.seed)
+    else:
+        method = fit_on_head(args.model, args.test)
+    result = score_partitioned(args.test, method, predictions=out, n_boot=args.n_boot,
+                               seed=args.seed)  # fmt: skip
+    print(f"{args.model} on {result.n:,} patients of {args.test.name} (dask, by partition)\n")
+    print(ev.format_metric_table(result.metrics.assign(method=args.model)).to_string())
+    print()
+    print(ev.format_safety_table(result.safety.assign(method=args.model)).T.to_string())
+    print(f"\nwrote predictions to {out}/")
+    if args.out is not None:
+        from outcomes.io import write_table
+
+        write_table(result.metrics.assign(method=args.model), args.out)
+        print(f"wrote {args.out}")
     if args.save_model is not None:
         from outcomes.models import save_model
 
@@ -786,6 +887,55 @@ def _run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------
+# study
+
+
+def _add_study(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "study",
+        help="run a simulation study: replicates of generate, fit, evaluate over a grid",
+        description="Run R replicates of generate -> fit -> evaluate for every point of a "
+        "parameter grid on Dask (a local cluster, one worker per core, or --scheduler), "
+        "writing tidy results (replicate x method x metric) to --out as Parquet parts; an "
+        "interrupted study resumes where it stopped. Each replicate's seeds are spawned from "
+        "the study's seed, so results do not depend on scheduling. The "
+        "spec format is in outcomes.study (docs: README, Simulation studies).",
+        epilog="example: outcomes study --spec study.toml --out studies/x/\n"
+        "example: outcomes study --spec study.toml --out studies/x/ --scheduler "
+        "tcp://127.0.0.1:8786",
+    )
+    p.add_argument("--spec", type=Path, required=True, help="study spec (TOML)")
+    p.add_argument("--out", type=Path, required=True, help="results folder")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a running Dask scheduler (tcp://HOST:PORT); default: a new local "
+                   "cluster")  # fmt: skip
+    p.add_argument("--workers", type=int, default=None,
+                   help="workers of the local cluster (default: one per core)")  # fmt: skip
+    p.add_argument("--local", action="store_true",
+                   help="run in this process, one replicate after another (no Dask)")  # fmt: skip
+    p.set_defaults(handler=_run_study)
+
+
+def _run_study(args: argparse.Namespace) -> int:
+    from outcomes.study import read_spec, read_study, run_study, summarise
+
+    if args.workers is not None and args.workers < 1:
+        raise CommandError(f"--workers must be >= 1, got {args.workers}")
+    if sum(x is not None and x is not False for x in (args.scheduler, args.workers,
+                                                      args.local or None)) > 1:  # fmt: skip
+        raise CommandError("give at most one of --scheduler, --workers and --local")
+    spec = read_spec(args.spec)  # a bad spec fails before anything is written
+    done = run_study(spec, args.out, scheduler=args.scheduler, workers=args.workers,
+                     local=args.local)  # fmt: skip
+    table = summarise(read_study(args.out)).round(3)
+    print(table.to_string(index=False))
+    kept = f"; {done.kept} kept from an earlier run" if done.kept else ""
+    print(f"\nwrote {spec.replicates} replicates x {len(spec.points())} grid points to "
+          f"{args.out}/ ({done.ran} blocks run{kept})")  # fmt: skip
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_generate,
     _add_datacard,
@@ -795,6 +945,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_explain,
     _add_template,
     _add_evaluate,
+    _add_study,
 ]
 
 

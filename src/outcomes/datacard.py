@@ -125,7 +125,13 @@ def _out_name(path: Path) -> str:
 
 
 def render_datacard(
-    cohort_path: str | Path, *, title: str | None = None, out: str | None = None
+    cohort_path: str | Path,
+    *,
+    title: str | None = None,
+    out: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    condition_counts: Mapping[str, int] | None = None,
+    command: str | None = None,
 ) -> str:
     """Markdown data card for a cohort file written by ``outcomes generate``.
 
@@ -141,6 +147,13 @@ def render_datacard(
     out
         File name shown in the reproducing command (default: the path relative to the
         project root, or the file's name outside it).
+    metadata, condition_counts
+        Replace what is otherwise read from the file: a partitioned cohort passes the
+        metadata and per-condition counts its manifest records (:mod:`outcomes.partitioned`),
+        so that nothing reads the whole table.
+    command
+        The reproducing command, when the caller records one the metadata cannot rebuild
+        (a partitioned cohort's chunk size and folder).
 
     Returns
     -------
@@ -159,9 +172,13 @@ def render_datacard(
     True
     """
     path = Path(cohort_path)
-    meta = provenance(path)
-    command = recorded_command(meta, out if out is not None else _out_name(path))
-    df = pd.read_parquet(path, columns=["condition"])
+    meta = provenance(path) if metadata is None else dict(metadata)
+    if command is None:
+        command = recorded_command(meta, out if out is not None else _out_name(path))
+    if condition_counts is None:
+        counts = pd.read_parquet(path, columns=["condition"])["condition"].value_counts()
+    else:
+        counts = pd.Series(dict(condition_counts), dtype="int64")
     kb = load_knowledge()
     overrides = meta.get("overrides") or {}
     lines = [
@@ -190,7 +207,6 @@ def render_datacard(
         "| condition | pathway | patients |",
         "|---|---|---|",
     ]
-    counts = df["condition"].value_counts()
     for c in kb.conditions:
         lines.append(f"| {c.name} | {c.pathway} | {int(counts.get(c.name, 0))} |")
     lines += ["", "## Columns", "", "| column | dtype | meaning |", "|---|---|---|"]

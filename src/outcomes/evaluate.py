@@ -137,19 +137,34 @@ def _boot_counts(codes: np.ndarray, n_codes: int, n_boot: int, seed: int) -> np.
     multinomial draw of n over the observed category shares, so replicates cost O(categories)
     rather than O(patients): a million patients bootstrap as fast as a hundred.
     """
+    return _boot_from_counts(np.bincount(codes, minlength=n_codes), n_boot, seed)
+
+
+def _boot_from_counts(counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """:func:`_boot_counts` from the counts per category alone (the same replicates): what
+    out-of-core evaluation sums over partitions (:mod:`outcomes.scoring`)."""
     rng = np.random.default_rng(seed)
-    n = len(codes)
+    n = int(counts.sum())
     if n == 0:
-        return np.zeros((n_boot, n_codes), dtype=np.int64)
-    shares = np.bincount(codes, minlength=n_codes) / n
-    return rng.multinomial(n, shares, size=n_boot)
+        return np.zeros((n_boot, len(counts)), dtype=np.int64)
+    return rng.multinomial(n, counts / n, size=n_boot)
 
 
 def _boot_mean(values: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """Bootstrap replicates of the mean of ``values`` (few distinct values: costs, 0/1, ±1)."""
     distinct, codes = np.unique(values, return_inverse=True)
-    counts = _boot_counts(codes.ravel(), len(distinct), n_boot, seed)
-    return counts @ distinct / max(len(values), 1) if len(values) else np.full(n_boot, np.nan)
+    counts = np.bincount(codes.ravel(), minlength=len(distinct))
+    return _boot_mean_from_counts(distinct, counts, n_boot, seed)
+
+
+def _boot_mean_from_counts(
+    distinct: np.ndarray, counts: np.ndarray, n_boot: int, seed: int
+) -> np.ndarray:
+    """:func:`_boot_mean` from the sorted distinct values and how many patients have each."""
+    n = int(counts.sum())
+    if n == 0:
+        return np.full(n_boot, np.nan)
+    return _boot_from_counts(counts, n_boot, seed) @ distinct / n
 
 
 def _confusions(
@@ -317,26 +332,64 @@ def metric_table(
     _check_interval(per_pathway_interval, "per_pathway_interval")
     labels = _labels(labels)
     true, pred = _pair(y_true, y_pred, labels)
-    point, boot = _confusions(true, pred, len(labels), n_boot, seed)
+    point = np.bincount(true * len(labels) + pred, minlength=len(labels) ** 2)
+    return metric_table_from_confusion(
+        point.reshape(len(labels), len(labels)), labels=labels, n_boot=n_boot, seed=seed,
+        level=level, per_pathway_interval=per_pathway_interval)  # fmt: skip
+
+
+def metric_table_from_confusion(
+    point: Any,
+    *,
+    labels: Sequence[str] | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = LEVEL,
+    per_pathway_interval: str = "wilson",
+) -> pd.DataFrame:
+    """:func:`metric_table` from the confusion matrix of counts alone (rows the true pathway,
+    columns the assigned one, in ``labels`` order): the same table, bootstrap included, as
+    from the patients. Counts add up over any split of the patients, so a table too big for
+    memory is evaluated from its partitions' counts (:mod:`outcomes.scoring`).
+
+    Examples
+    --------
+    >>> t = metric_table_from_confusion([[2, 0], [1, 0]], labels=["spinal", "hip"], n_boot=50)
+    >>> u = metric_table(["spinal", "hip", "spinal"], ["spinal", "spinal", "spinal"],
+    ...                  labels=["spinal", "hip"], n_boot=50)
+    >>> t.equals(u)
+    True
+    """
+    _check_interval(per_pathway_interval, "per_pathway_interval")
+    labels = _labels(labels)
+    k = len(labels)
+    point = np.asarray(point, dtype=np.int64)
+    if point.shape != (k, k) or (point < 0).any():
+        raise ValueError(
+            f"confusion must be a {k} x {k} matrix of counts >= 0 (one row and column per "
+            f"pathway: {', '.join(labels)}); got shape {point.shape}"
+        )
+    boot = _boot_from_counts(point.ravel(), n_boot, seed).reshape(n_boot, k, k)
+    total = int(point.sum())
     present = point.sum(axis=1) > 0
     rows = []
     overall_point, overall_boot = _overall(point, present), _overall(boot, present)
     for metric in METRICS:
         lo, hi = _interval(overall_boot[metric][:, None], level)
-        rows.append((metric, OVERALL, float(overall_point[metric]), lo[0], hi[0], len(true)))
+        rows.append((metric, OVERALL, float(overall_point[metric]), lo[0], hi[0], total))
     per_point, per_boot = _per_class(point), _per_class(boot)
     sizes = {
         "sensitivity": per_point["actual"],
         "specificity": per_point["negatives"],
         "ppv": per_point["predicted"],
-        "npv": len(true) - per_point["predicted"],
+        "npv": total - per_point["predicted"],
     }
     tp = np.diagonal(point).astype(float)
     successes = {
         "sensitivity": tp,
         "specificity": per_point["negatives"] - (per_point["predicted"] - tp),
         "ppv": tp,
-        "npv": len(true) - per_point["predicted"] - (per_point["actual"] - tp),
+        "npv": total - per_point["predicted"] - (per_point["actual"] - tp),
     }
     for metric in PER_PATHWAY:
         if per_pathway_interval == "wilson":
@@ -613,36 +666,87 @@ def safety_table(
             "give one row per prediction"
         )
     flags = red_flag_recorded(patients) if patients is not None else np.zeros(len(true), bool)
-    # Each patient falls in one of 8 cells: truly an emergency (bit 2), sent to emergency
-    # (bit 1), a red flag shown (bit 0). Every proportion is a ratio of cell counts.
-    cells = 4 * (true == e).astype(np.int64) + 2 * (pred == e) + flags
+    k = len(labels)
+    return safety_table_from_counts(
+        np.bincount(safety_cells(true == e, pred == e, flags), minlength=8),
+        np.bincount(true * k + pred, minlength=k * k).reshape(k, k),
+        red_flags=patients is not None, costs=costs, n_boot=n_boot, seed=seed, level=level,
+        interval=interval)  # fmt: skip
+
+
+def safety_cells(emergency: Any, sent: Any, flagged: Any) -> np.ndarray:
+    """Each patient's cell of :func:`safety_table_from_counts`: ``4 * truly an emergency +
+    2 * sent to emergency + a red flag recorded`` (0 to 7).
+
+    Examples
+    --------
+    >>> safety_cells([True, False], [False, False], [True, False]).tolist()
+    [5, 0]
+    """
+    e, s, f = (np.asarray(x, dtype=bool) for x in (emergency, sent, flagged))
+    return 4 * e.astype(np.int64) + 2 * s + f
+
+
+def safety_table_from_counts(
+    cells: Any,
+    confusion: Any,
+    *,
+    red_flags: bool = True,
+    costs: pd.DataFrame | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = LEVEL,
+    interval: str = "wilson",
+) -> pd.DataFrame:
+    """:func:`safety_table` from counts alone: ``cells``, patients in each of the 8 cells of
+    :func:`safety_cells`, and ``confusion``, the confusion matrix in the cost matrix's order
+    (for the cost-weighted error). Counts add up over any split of the patients
+    (:mod:`outcomes.scoring` sums them over partitions). ``red_flags=False`` leaves out the
+    row that needs the patients' records (as :func:`safety_table` without ``patients``).
+
+    Examples
+    --------
+    >>> t = safety_table_from_counts([1, 0, 1, 0, 0, 0, 0, 0], [[0, 0], [0, 2]],
+    ...     red_flags=False, costs=pd.DataFrame([[0.0, 1.0], [5.0, 0.0]],
+    ...     index=["emergency", "spinal"], columns=["emergency", "spinal"]), n_boot=20)
+    >>> t["measure"].tolist()[-1], float(t["estimate"].iloc[-1])
+    ('mean cost per patient', 0.0)
+    """
+    _check_interval(interval)
+    costs = load_costs() if costs is None else costs
+    point = np.asarray(cells, dtype=np.int64)
+    conf = np.asarray(confusion, dtype=np.int64)
     bit = np.arange(8)[:, None] >> np.array([2, 1, 0]) & 1
     emergency, sent, flagged = bit[:, 0] == 1, bit[:, 1] == 1, bit[:, 2] == 1
     measures = [
         ("emergency sensitivity", emergency & sent, emergency),
         ("emergencies missed", emergency & ~sent, emergency),
         *([("missed with a red flag recorded", emergency & ~sent & flagged, emergency & flagged)]
-          if patients is not None else []),
+          if red_flags else []),
         ("over-triage to emergency", ~emergency & sent, ~emergency),
     ]  # fmt: skip
     numerator = np.array([m[1] for m in measures])
     denominator = np.array([m[2] for m in measures])
-    point = np.bincount(cells, minlength=8)
     count, of = numerator @ point, denominator @ point
     if interval == "wilson":
         lo, hi = wilson_interval(count, of, level)
     else:
-        lo, hi = _interval(_shares(_boot_counts(cells, 8, n_boot, seed), numerator,
+        lo, hi = _interval(_shares(_boot_from_counts(point, n_boot, seed), numerator,
                                    denominator), level)  # fmt: skip
     estimate = _divide(count.astype(float), of.astype(float))
     rows = [(m[0], estimate[i], lo[i], hi[i], int(count[i]), int(of[i]))
             for i, m in enumerate(measures)]  # fmt: skip
-    cost = costs.to_numpy()[true, pred]
-    boot = _boot_mean(cost, n_boot, seed)
-    lo, hi = _interval(boot[:, None], level) if len(cost) else ([np.nan], [np.nan])
+    # The cost of each patient's cell of the confusion matrix, by distinct cost.
+    cost = costs.to_numpy()
+    distinct, where = np.unique(cost[conf > 0], return_inverse=True)
+    per_cost = np.bincount(where.ravel(), weights=conf[conf > 0], minlength=len(distinct))
+    per_cost = per_cost.astype(np.int64)
+    n = int(conf.sum())
+    boot = _boot_mean_from_counts(distinct, per_cost, n_boot, seed)
+    lo, hi = _interval(boot[:, None], level) if n else ([np.nan], [np.nan])
     rows.append(
-        ("mean cost per patient", cost.mean() if len(cost) else np.nan, lo[0], hi[0],
-         int((cost > 0).sum()), len(cost))
+        ("mean cost per patient", per_cost @ distinct / n if n else np.nan, lo[0], hi[0],
+         int(per_cost[distinct > 0].sum()), n)
     )  # fmt: skip
     table = pd.DataFrame(rows, columns=["measure", "estimate", "low", "high", "count", "of"])
     return table.astype({"count": int, "of": int})

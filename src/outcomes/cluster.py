@@ -1,0 +1,81 @@
+"""Dask clusters: connect to a running scheduler, or start a local one for the duration.
+
+Everything that runs on Dask in ``outcomes`` (partitioned generation, studies) goes through
+:func:`connect`, so the same code path serves a laptop's ``LocalCluster`` and a cluster that
+someone already runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+#: Seconds to wait for a scheduler to answer before calling it unreachable.
+CONNECT_TIMEOUT = 10
+
+
+class SchedulerError(ValueError):
+    """A scheduler that cannot be reached (one line, for the command line)."""
+
+
+def default_workers() -> int:
+    """Workers of a local cluster by default: one per core this process may use.
+
+    Examples
+    --------
+    >>> default_workers() >= 1
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def connect(
+    scheduler: str | None = None, workers: int | None = None, timeout: float | None = None
+) -> Iterator[Any]:
+    """A ``distributed.Client``: on the scheduler at ``scheduler`` (``tcp://host:port``), or on
+    a new ``LocalCluster`` of ``workers`` single-threaded worker processes (default: one per
+    core), closed on exit.
+
+    Raises
+    ------
+    SchedulerError
+        If ``scheduler`` does not answer within ``timeout`` seconds (default
+        :data:`CONNECT_TIMEOUT`), naming the address.
+    """
+    from distributed import Client, LocalCluster
+
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerError(
+                f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+                f"({type(exc).__name__}); is it running, and is the address tcp://HOST:PORT?"
+            ) from None
+        with client:
+            yield client
+        return
+    n = default_workers() if workers is None else workers
+    if n < 1:
+        raise ValueError(f"workers must be >= 1, got {n}")
+    with (
+        LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            silence_logs=logging.ERROR,  # not the nanny's warnings on an ordinary shutdown
+        ) as cluster,  # fmt: skip
+        Client(cluster, set_as_default=False) as client,
+    ):
+        yield client
