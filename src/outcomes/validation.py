@@ -154,7 +154,7 @@ def trial_rows(t: Trial, replicates: pd.DataFrame) -> pd.DataFrame:
         computed = not pd.isna(r["median"])
         rows.append({
             "group": TRIAL_GROUP, "target": f"{t.name}.{figure}",
-            "label": f"{t.label}: {template.format(**names)}", "setting": t.setting,
+            "label": f"Trial {t.name}: {template.format(**names)}", "setting": t.setting,
             "basis": r["basis"], "rule": "within", "published": float(r["published"]),
             "input": np.nan, "low": float(r["low"]), "high": float(r["high"]),
             "observed": float(r["median"]), "ci_low": float(r["p2_5"]),
