@@ -188,6 +188,7 @@ def validate(
     pool: int = DEFAULT_POOL,
     params: RecoveryParams | None = None,
     knowledge: Knowledge | None = None,
+    replicates: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Check every published figure: targets, recovery targets and replayed trials.
 
@@ -206,6 +207,9 @@ def validate(
         Recovery parameters (default: :func:`outcomes.recovery.load_recovery`).
     knowledge
         The knowledge base (default: the packaged one).
+    replicates
+        Trial name -> simulated trials already made (:func:`simulate_trial_replicates`), so
+        that a caller who also plots them simulates them once; default: simulated here.
 
     Returns
     -------
@@ -240,14 +244,80 @@ def validate(
     recovery = load_recovery_targets(kb)
     checked = check_recovery_targets(n, seed, params=params, knowledge=kb)
     parts.append(_target_rows(checked, {t.name: t.statistic for t in recovery}))
+    if replicates is None:
+        replicates = simulate_trial_replicates(n_trials, seed, pool=pool, params=params,
+                                               knowledge=kb)  # fmt: skip
     for t in load_trials(kb):
-        replicates = simulate_trials(
-            trial_pool(t, pool=pool, seed=seed, params=params, knowledge=kb), n_trials, seed
-        )
-        parts.append(trial_rows(t, replicates))
+        if t.name not in replicates:
+            raise ValueError(f"replicates: no simulated trials of {t.name!r}")
+        parts.append(trial_rows(t, replicates[t.name]))
     table = _typed(pd.concat([_typed(p) for p in parts], ignore_index=True))
     order = table["group"].map({g: i for i, g in enumerate(GROUPS)})
     return table.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+def simulate_trial_replicates(
+    n_trials: int = 200,
+    seed: int = 0,
+    *,
+    pool: int = DEFAULT_POOL,
+    params: RecoveryParams | None = None,
+    knowledge: Knowledge | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Replay every trial of ``trials.toml`` ``n_trials`` times at its published size.
+
+    Parameters
+    ----------
+    n_trials, seed, pool, params, knowledge
+        As :func:`validate`.
+
+    Returns
+    -------
+    dict
+        Trial name -> :func:`outcomes.trial.simulate_trials` table.
+
+    Examples
+    --------
+    >>> reps = simulate_trial_replicates(2, pool=3000)
+    >>> sorted(reps), len(reps["peul2007"])
+    (['peul2007'], 2)
+    """
+    n_trials = _positive("n_trials", n_trials, 1)
+    pool = _positive("pool", pool, 1)
+    return {
+        t.name: simulate_trials(
+            trial_pool(t, pool=pool, seed=seed, params=params, knowledge=knowledge), n_trials, seed
+        )
+        for t in load_trials(knowledge)
+    }
+
+
+def source_kinds(ranges: pd.DataFrame) -> pd.Series:
+    """How many numbers of a table cite a study, a seed text, or are assumptions.
+
+    Parameters
+    ----------
+    ranges
+        A table with a ``source`` column, e.g. :func:`outcomes.sensitivity.parameter_ranges`
+        (every number the probabilistic sensitivity analysis draws).
+
+    Returns
+    -------
+    pandas.Series
+        Counts indexed ``study``, ``seed``, ``assumption`` (a source citing several kinds
+        counts as the first of these it names; an assumption informed by a study is an
+        assumption).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"source": ["study:x", "assumption: why (study:y)", "seed:001 §A"]})
+    >>> source_kinds(t).to_dict()
+    {'study': 1, 'seed': 1, 'assumption': 1}
+    """
+    text = ranges["source"].astype(str).str.strip()
+    kind = np.where(text.str.startswith("assumption"), "assumption",
+                    np.where(text.str.startswith("seed:"), "seed", "study"))  # fmt: skip
+    return pd.Series(kind).value_counts().reindex(["study", "seed", "assumption"], fill_value=0)
 
 
 def validation_passed(table: pd.DataFrame) -> bool:

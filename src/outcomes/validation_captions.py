@@ -403,3 +403,37 @@ def validation_summary(
     return Summary(
         f"Every published figure checked on synthetic patients ({len(table)} figures)", findings
     )
+
+
+def assumption_caption(kinds: pd.Series, one_way: pd.DataFrame, top: int = 3) -> str:
+    """How much of the headline rests on assumptions, in one sentence.
+
+    Parameters
+    ----------
+    kinds
+        :func:`outcomes.validation.source_kinds` of the ranged numbers.
+    one_way
+        From :func:`outcomes.sensitivity.one_way`, with a ``source`` column joined from
+        :func:`outcomes.sensitivity.parameter_ranges` (sorted by swing, largest first).
+    top
+        How many of the numbers that move the answer most are named.
+
+    Examples
+    --------
+    >>> kinds = pd.Series({"study": 3, "seed": 0, "assumption": 23})
+    >>> ow = pd.DataFrame({"source": ["assumption: why", "study:x"]}, index=["a.b", "c.d"])
+    >>> print(assumption_caption(kinds, ow, top=2))
+    23 of the 26 numbers drawn in the sensitivity analysis are assumptions (3 cite a study, 0 a
+    seed text); of the 2 that move the answer most, 1 is an assumption: a.b.
+    """
+    total = int(kinds.sum())
+    head = one_way.head(top)
+    assumed = [str(k) for k, s in head["source"].items() if str(s).startswith("assumption")]
+    which = f": {', '.join(assumed)}" if assumed else ""
+    return (
+        f"{int(kinds.get('assumption', 0))} of the {total} numbers drawn in the sensitivity "
+        f"analysis are assumptions ({int(kinds.get('study', 0))} cite a study, "
+        f"{int(kinds.get('seed', 0))} a seed text); of the {len(head)} that move the answer "
+        f"most, {len(assumed)} {'is an assumption' if len(assumed) == 1 else 'are assumptions'}"
+        f"{which}."
+    )
