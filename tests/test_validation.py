@@ -16,12 +16,15 @@ from outcomes.validation import (
     STATISTIC_GROUPS,
     group_of,
     misses,
+    simulate_trial_replicates,
+    source_kinds,
     tornado_policy,
     trial_rows,
     validate,
     validation_passed,
 )
 from outcomes.validation_captions import (
+    assumption_caption,
     format_validation_table,
     miss_sentences,
     validation_caption,
@@ -100,8 +103,12 @@ def test_trial_rows_judge_the_published_figure_against_the_central_95_of_simulat
 
 def test_same_seed_same_table_and_bad_sizes_are_refused():
     a = validate(n=300, seed=1, n_trials=2, pool=3000)
-    b = validate(n=300, seed=1, n_trials=2, pool=3000)
+    # The trials simulated once by the caller give the same table as those simulated inside.
+    replicates = simulate_trial_replicates(2, 1, pool=3000)
+    b = validate(n=300, seed=1, n_trials=2, pool=3000, replicates=replicates)
     pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="peul2007"):
+        validate(n=300, seed=1, replicates={})
     for bad in ({"n": 0}, {"n_trials": 0}, {"pool": 2.5}, {"seed": -1}):
         name = next(iter(bad))
         with pytest.raises(ValueError, match=name):
@@ -150,3 +157,16 @@ def test_tornado_policy_is_the_largest_saving_other_than_the_excluded():
     assert tornado_policy(h, exclude=("perfect", "oracle")) == "logistic"
     with pytest.raises(ValueError, match="no policy"):
         tornado_policy(h, exclude=("rules", "oracle", "perfect", "logistic"))
+
+
+def test_the_assumption_sentence_counts_sources_and_names_the_assumed_top_numbers():
+    ranges = pd.DataFrame(
+        {"source": ["study:peul2007", "assumption: a guess", "assumption: another (study:x)"]},
+        index=["surgery.a", "fit.b", "fit.c"],
+    )
+    kinds = source_kinds(ranges)
+    assert kinds.to_dict() == {"study": 1, "seed": 0, "assumption": 2}
+    one_way = pd.DataFrame({"swing": [9.0, 5.0, 1.0]}, index=["fit.b", "surgery.a", "fit.c"])
+    sentence = assumption_caption(kinds, one_way.join(ranges), top=2)
+    assert sentence.startswith("2 of the 3 numbers drawn")
+    assert sentence.endswith("of the 2 that move the answer most, 1 is an assumption: fit.b.")
