@@ -271,8 +271,20 @@ def trial_title(t: Trial, replicates: pd.DataFrame) -> str:
     )
 
 
+def fixed(value: float, digits: int) -> str:
+    """``value`` with ``digits`` decimals, never as a negative zero.
+
+    Examples
+    --------
+    >>> fixed(-0.01, 1), fixed(2.345, 2)
+    ('0.0', '2.35')
+    """
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def _interval(row: pd.Series, which: str, digits: int) -> str:
-    return f"{row[f'{which}_low']:.{digits}f} to {row[f'{which}_high']:.{digits}f}"
+    return f"{fixed(row[f'{which}_low'], digits)} to {fixed(row[f'{which}_high'], digits)}"
 
 
 def format_headline(headline: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
@@ -299,7 +311,7 @@ def format_headline(headline: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
     rows: dict[str, dict[str, str]] = {}
     for (policy, metric), r in headline.iterrows():
         rows.setdefault(str(policy), {})[METRIC_NAMES.get(str(metric), str(metric))] = (
-            f"{r['estimate']:.{digits}f} (sampling: {_interval(r, 'sampling', digits)}; "
+            f"{fixed(r['estimate'], digits)} (sampling: {_interval(r, 'sampling', digits)}; "
             f"parameters: {_interval(r, 'parameter', digits)})"
         )
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("per 100 patients")
@@ -334,7 +346,7 @@ def headline_sentences(
             r = headline.loc[(policy, metric)]
             d = 0 if metric == "weeks_saved" else 1
             parts.append(
-                f"{r['estimate']:.{d}f} {METRIC_NAMES[metric]} (sampling "
+                f"{fixed(r['estimate'], d)} {METRIC_NAMES[metric]} (sampling "
                 f"{_interval(r, 'sampling', d)}, parameters {_interval(r, 'parameter', d)})"
             )
         sentences.append(f"{policy} against {reference}, per 100 patients: {'; '.join(parts)}.")
@@ -365,8 +377,8 @@ def tornado_title(one_way: pd.DataFrame, policy: str, metric: str = "weeks_saved
     top = one_way.iloc[0]
     d = 0 if metric == "weeks_saved" else 1
     return (
-        f"{name.capitalize()} by {policy} ({top['central']:.{d}f} per 100) moves most with "
-        f"{one_way.index[0]} (swing {top['swing']:.{d}f})"
+        f"{name.capitalize()} by {policy} ({fixed(top['central'], d)} per 100) moves most with "
+        f"{one_way.index[0]} (swing {fixed(top['swing'], d)})"
     )
 
 
