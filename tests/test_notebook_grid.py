@@ -37,8 +37,9 @@ from outcomes.knowledge import load_knowledge
 from outcomes.report import KERNEL_NAME, declared_parameters, discover_notebooks, kernel_environment
 
 SETTINGS = load_knowledge().setting_names
-# Learned models trained on 2,000 patients: every code path of training runs, in seconds.
-SMALL_TRAINING = {"N_TRAIN": 2000}
+# Learned models trained on 2,000 patients: every code path of training runs, in seconds. So do
+# notebook 05's replayed trials, parameter draws and sensitivity-analysis cohort at these sizes.
+SMALL_TRAINING = {"N_TRAIN": 2000, "N_TRIALS": 10, "N_PSA": 500, "N_DRAWS": 5}
 SMOKE = {"N": 300, "SETTING": "primary_care", **SMALL_TRAINING}
 # The largest cohort the issue names, once: every step must run at this size (vectorised, in
 # memory); 50 bootstrap replicates run the same code as 400 do, in less time.

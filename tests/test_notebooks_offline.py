@@ -31,7 +31,8 @@ def test_notebook_runs_with_the_network_blocked(notebook):
     position = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
     # A small cohort keeps this quick; the committed outputs are checked by nbval separately.
     declared = declared_parameters(notebook)
-    small = {k: v for k, v in {"N": 400, "N_TRAIN": 2000}.items() if k in declared}
+    cheap = {"N": 400, "N_TRAIN": 2000, "N_TRIALS": 10, "N_PSA": 500, "N_DRAWS": 5}
+    small = {k: v for k, v in cheap.items() if k in declared}
     overrides = "\n".join(f"{k} = {v!r}" for k, v in small.items())
     nb.cells.insert(position + 1, nbformat.v4.new_code_cell(overrides))
     nb.cells.insert(0, nbformat.v4.new_code_cell(GUARD))

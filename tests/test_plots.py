@@ -259,3 +259,88 @@ def test_decision_curve_plot_draws_every_strategy_distinguishably():
     # The legend sits outside the axes, never over the curves.
     assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1
     plt.close(fig)
+
+
+def _validation_rows() -> pd.DataFrame:
+    """Six figures, one of each kind the forest plot draws differently."""
+    return pd.DataFrame({
+        "group": ["diagnosis", "surgery", "natural history", "case mix", "trial", "harm"],
+        "label": ["met", "missed", "known gap", "input", "trial figure", "unchecked"],
+        "basis": ["published", "published", "calibrated", "input", "published", "published"],
+        "published": [0.9, 0.05, 0.26, np.nan, 1.97, 0.5],
+        "input": [np.nan, np.nan, np.nan, 48.3, np.nan, np.nan],
+        "low": [0.8, 0.03, 0.16, 30.0, np.nan, 0.1],
+        "high": [0.95, 0.1, 0.38, 50.0, np.nan, 0.9],
+        "observed": [0.91, 0.2, 0.77, 48.0, 2.3, np.nan],
+        "ci_low": [0.89, 0.18, 0.74, 47.5, 1.7, np.nan],
+        "ci_high": [0.93, 0.22, 0.79, 48.5, 3.1, np.nan],
+        "met": pd.array([True, False, False, True, True, None], dtype="boolean"),
+        "gap_flagged": [False, False, True, False, False, False],
+    })  # fmt: skip
+
+
+def test_forest_plot_groups_by_basis_and_marks_each_miss():
+    table = _validation_rows()
+    _, ax = plt.subplots()
+    assert plots.forest_plot(table, ax=ax, title="T") is ax
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    # Calibrated first, then held-out published, then inputs; one tick per figure.
+    assert labels == ["natural history: known gap", "diagnosis: met", "surgery: missed",
+                      "trial: trial figure", "harm: unchecked", "case mix: input"]  # fmt: skip
+    texts = [t.get_text() for t in ax.texts]
+    assert [h for h in plots.FOREST_BASES.values() if h in texts] == list(
+        plots.FOREST_BASES.values()
+    )
+    kinds = [line.get_gid() for line in ax.lines if line.get_gid()]
+    assert sorted(kinds) == ["gap", "met", "met", "met", "miss"]
+    # The synthetic estimate is drawn relative to the published figure: 0.2 / 0.05 = 4.
+    (miss,) = [line for line in ax.lines if line.get_gid() == "miss"]
+    assert miss.get_xdata()[0] == pytest.approx(4.0)
+    assert miss.get_color() == plots.FOREST_COLOURS["miss"]
+    colours = {t.get_text(): t.get_color() for t in ax.get_yticklabels()}
+    assert colours["surgery: missed"] == plots.FOREST_COLOURS["miss"]
+    assert colours["diagnosis: met"] == "black"
+    assert "0.500  vs  not checked" in texts
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"published", "accepted range", "synthetic, missed"} <= set(legend)
+    assert ax.get_xscale() == "log" and ax.get_title() == "T"
+
+
+def test_tornado_plot_shows_the_largest_swings_first_from_the_central_answer():
+    keys = [f"k{i}" for i in range(12)]
+    swing = np.arange(12, dtype=float)  # k11 moves the answer most
+    table = pd.DataFrame({"low": 0.0, "high": 1.0, "at_low": 50 - swing, "at_high": 50 + swing / 2,
+                          "central": 50.0, "swing": 1.5 * swing},
+                         index=pd.Index(keys, name="key"))  # fmt: skip
+    _, ax = plt.subplots()
+    assert plots.tornado_plot(table, top=10, ax=ax, title="T") is ax
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 10 and labels[0] == "k11 (0–1)" and labels[-1] == "k2 (0–1)"
+    assert len(ax.patches) == 20
+    assert {p.get_x() for p in ax.patches} == {50.0}  # every bar starts at the central answer
+    widths = sorted(p.get_width() for p in ax.patches)
+    assert widths[0] == -11.0 and widths[-1] == 5.5
+    with pytest.raises(ValueError, match="top"):
+        plots.tornado_plot(table, top=0)
+    empty = plots.tornado_plot(table.iloc[:0])
+    assert empty.texts[0].get_text() == "no ranged number to vary"
+
+
+def test_trial_plot_marks_the_published_estimate_beside_the_simulated_trials():
+    from outcomes.trial import trial
+
+    t = trial("peul2007")
+    hr = np.linspace(1.6, 3.0, 50)
+    _, ax = plt.subplots()
+    assert plots.trial_plot(pd.DataFrame({"hazard_ratio": hr}), t, ax=ax, title="T") is ax
+    (bars,) = ax.containers  # the histogram
+    assert sum(bar.get_height() for bar in bars) == 50
+    vertical = {round(line.get_xdata()[0], 6) for line in ax.lines}
+    assert round(t.hazard_ratio, 6) in vertical
+    assert {round(x, 6) for x in np.percentile(hr, [2.5, 97.5])} <= vertical
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert f"published estimate {t.hazard_ratio:.2f}" in legend
+    assert "central 95% of simulated trials" in legend and "published 95% CI" in legend
+    assert t.experimental.label in ax.get_xlabel() and ax.get_title() == "T"
+    nothing = plots.trial_plot(pd.DataFrame({"hazard_ratio": [np.nan]}), t)
+    assert nothing.texts[0].get_text() == "no simulated trial to show"

@@ -105,6 +105,10 @@ styled((100 * observed.fillna(0)).rename(columns=lambda c: f"{c} (%)"), digits=1
 # (no published figure, shown in its own column). A *derived* figure is one the model has to produce
 # (a mixture over conditions, severity and case mix) rather than echo a single input. A *known gap*
 # is a published figure the knowledge base is known to miss; its reason is printed beside a miss.
+#
+# Every published figure (these in every setting, the course of the conditions: natural history,
+# surgery, relapse and lasting harm, and a replayed randomised trial) is checked in one place,
+# calibrated and held-out figures apart, in `05_validation.ipynb` and by `outcomes validate`.
 
 # %%
 targets = check_targets({SETTING: patients})
