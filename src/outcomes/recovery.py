@@ -176,9 +176,15 @@ class RecoveryParams:
             raise KeyError(f"{key!r} is not a number of recovery.toml") from None
 
     def _table(self, prefix: str) -> dict[str, float]:
-        return {
-            k[len(prefix) + 1 :]: v for k, v in self.values.items() if k.startswith(prefix + ".")
-        }
+        # Built once per table and kept (the object is frozen and a simulation reads the same
+        # tables many times); a copy is returned so a caller cannot change the cache.
+        cache = self.__dict__.setdefault("_tables_cache", {})
+        if prefix not in cache:
+            start = prefix + "."
+            cache[prefix] = {
+                k[len(start) :]: v for k, v in self.values.items() if k.startswith(start)
+            }
+        return dict(cache[prefix])
 
     @property
     def pain_max(self) -> float:
