@@ -53,6 +53,7 @@ import pandas as pd
 
 from outcomes import plots, recovery, sensitivity, survival
 from outcomes.cohort import generate
+from outcomes.tables import styled
 
 plots.use_style()
 pd.set_option("display.width", 120)
@@ -79,6 +80,13 @@ print(f"combined presentations (a secondary contributor): {combined:.1%} of pati
 print(f"baseline pain already at or below {params.pain_max:g}/10: {low:.1%} of patients")
 
 # %% [markdown]
+# These are the same patients as notebook 02's test cohort (same `N`, `SEED` and `SETTING`), so
+# the patients with serious pathology here are 02's emergencies. The learned policies here are
+# trained on a synthetic cohort of their own as large as this one (at least 2,000 patients,
+# `recovery.training_cohort`), not on 02's `N_TRAIN`, which is why the logistic and boosted
+# policies can leave more serious pathology on a routine pathway here than in 02.
+
+# %% [markdown]
 # ## How the recovery model works
 #
 # **Natural history first.** Each patient's condition (and, in a combined presentation, the
@@ -88,7 +96,7 @@ print(f"baseline pain already at or below {params.pain_max:g}/10: {low:.1%} of p
 # settles at, as a share of the patient's baseline pain and disability:
 
 # %%
-params.class_table()
+styled(params.class_table(), digits=2)
 
 # %% [markdown]
 # Which course a patient follows depends on the condition (shares under usual care for an acute
@@ -97,7 +105,7 @@ params.class_table()
 # Spinal stenosis is mostly persistent; pinched nerves in the neck mostly settle.
 
 # %%
-params.membership()
+styled(params.membership(), digits=3)
 
 # %% [markdown]
 # **Care relative to natural history.** The *fit* of the pathway to the condition changes the
@@ -134,7 +142,7 @@ print(recovery.recovery_definition(params))
 # The table shows how every pathway fits every condition.
 
 # %%
-recovery.fit_table()
+styled(recovery.fit_table())
 
 # %% [markdown]
 # ## 1 · How each condition runs its course, when triage is perfect
@@ -154,14 +162,14 @@ plt.show()
 print(survival.condition_findings(perfect))
 
 # %%
-survival.median_times(perfect, by="condition")
+styled(survival.median_times(perfect, by="condition"))
 
 # %% [markdown]
 # Which course each condition followed under the reference policy: the share of its patients in
 # each trajectory class (the persistent classes are the patients still unwell at a year).
 
 # %%
-pd.crosstab(reference["condition"], reference["trajectory_class"], normalize="index").round(2)
+styled(pd.crosstab(reference["condition"], reference["trajectory_class"], normalize="index"), digits=2)
 
 # %% [markdown]
 # ## 2 · The cost of a mismatch
@@ -195,7 +203,7 @@ print(survival.logrank(reference, by="fit", reference="matched").to_string(index
 # policy that addresses the secondary part treats both problems.
 
 # %%
-survival.combined_presentations(outcomes)
+styled(survival.combined_presentations(outcomes))
 
 # %% [markdown]
 # ## 3 · Which triage policy gets patients better soonest?
@@ -266,9 +274,8 @@ plt.show()
 
 # %%
 events = survival.course_events(outcomes)
-print(events.round(2).to_string())
-print()
 print(survival.course_events_finding(events))
+styled(events, digits=2)
 
 # %% [markdown]
 # Every patient with serious pathology who is not referred as an emergency is an under-triaged
@@ -299,7 +306,7 @@ subset_policies = {name: plan.head(N_PSA).reset_index(drop=True) for name, plan 
 headline = sensitivity.headline(
     subset, subset_policies, SEED, REFERENCE, n_boot=N_BOOT, n_draws=N_DRAWS, dropout=DROPOUT
 )
-sensitivity.format_headline(headline)
+styled(sensitivity.format_headline(headline))
 
 # %%
 print(sensitivity.headline_finding(headline, REFERENCE))

@@ -52,6 +52,8 @@ GROUPS = ("diagnosis", "case mix", "natural history", "surgery", "relapse", "har
 STATISTIC_GROUPS: Mapping[str, str] = {
     "sensitivity": "diagnosis",
     "specificity": "diagnosis",
+    "auc": "diagnosis",
+    "interrater_kappa": "diagnosis",
     "share": "case mix",
     "mean_age": "case mix",
     "proportion": "case mix",
