@@ -220,7 +220,7 @@ def test_report_into_a_folder_that_is_not_a_report_is_refused(tmp_path, capsys):
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me")
     assert cli.main(["report", "--out", str(folder), "--n", "300"]) == 2
-    assert "is not empty and holds no previous report" in one_error_line(capsys, "report")
+    assert "refusing to replace it" in one_error_line(capsys, "report")
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
 
 

@@ -173,7 +173,8 @@ def test_make_run_shows_the_report_progress_and_keeps_kernels_quiet(monkeypatch)
 def test_ci_runs_the_unit_tests_nbval_and_then_the_slow_tests():
     ci_script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     commands = [line.strip() for line in ci_script.splitlines() if line.startswith("make")]
-    assert commands == ["make ci"]
+    # make ci, then the lowest-versions check of the declared dependency bounds.
+    assert commands == ["make ci", "make test-lowest"]
     pytest_lines = [line for line in make_dry_run("ci").splitlines() if "-m pytest" in line]
     assert len(pytest_lines) == 3, pytest_lines
     unit, nbval, slow = pytest_lines

@@ -245,7 +245,7 @@ def test_one_version_in_the_package_citation_changelog_report_and_data_card(tmp_
     assert str(citation["version"]) == version
     released = re.findall(r"^## \[(\d[^\]]*)\]", (ROOT / "CHANGELOG.md").read_text("utf-8"), re.M)
     assert released and released[0] == version, "CHANGELOG.md's latest release is not pyproject's"
-    card = render_datacard(write_cohort(tmp_path / "c.parquet", 50, seed=1), "outcomes generate")
+    card = render_datacard(write_cohort(tmp_path / "c.parquet", 50, seed=1))
     assert f"- package version: `{version}`" in card
     report = pytest.importorskip("outcomes.report")
     assert report._manifest({}, [])["version"] == version

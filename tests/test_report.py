@@ -555,7 +555,7 @@ def test_no_rerun_command_for_notebooks_the_cli_cannot_run(tmp_path, greeting_no
     index = report.run_report(tmp_path / "run", notebooks=greeting_notebooks[1:])
     manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rerun_command"] is None
-    assert "Run it again" not in index.read_text(encoding="utf-8")
+    assert "<h2>Run it again</h2>" not in index.read_text(encoding="utf-8")
 
 
 def test_a_folder_is_replaced_only_if_every_file_in_it_is_the_reports_own(

@@ -455,7 +455,8 @@ def _add_triage(sub: argparse._SubParsersAction) -> None:
         "data/synthetic/default_cohort.parquet\n"
         "example: outcomes generate --n 20000 --seed 1 --out train.parquet && outcomes triage "
         "--model boosted --train train.parquet --test data/synthetic/default_cohort.parquet\n"
-        "example: outcomes triage --engine dask --model rules --test data/synthetic/big/",
+        "example: outcomes generate --n 200000 --seed 7 --chunk-size 50000 --out big/ && "
+        "outcomes triage --engine dask --model rules --test big/",
     )
     p.add_argument("--model", choices=TRIAGE_METHODS, required=True, help="triage method")
     p.add_argument("--test", type=Path, required=True, help="patients to triage (with truth)")

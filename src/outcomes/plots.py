@@ -31,7 +31,7 @@ STYLE = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.titlesize": 12,
+    "axes.titlesize": 11,
     "axes.titleweight": "bold",
     "axes.labelsize": 11,
     "xtick.labelsize": 10,
