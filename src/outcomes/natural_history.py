@@ -35,7 +35,7 @@ from outcomes.recovery import (
     policy,
     simulate,
 )
-from outcomes.targets import BASES, check_basis
+from outcomes.targets import BASES, check_basis, check_table
 
 #: Statistics of ``recovery_targets.toml`` and the fields each needs.
 STATISTICS: Mapping[str, tuple[str, ...]] = {
@@ -363,10 +363,4 @@ def check_recovery_targets(
             (t.name, t.label, t.setting, t.basis, t.target, np.nan, t.low, t.high, est, lo, hi,
              m, met, t.derived, reason, t.known_gap is not None)
         )  # fmt: skip
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "target", "label", "setting", "basis", "published", "input", "low", "high",
-            "observed", "ci_low", "ci_high", "n", "met", "derived", "known_gap", "gap_flagged",
-        ],
-    ).astype({"met": "boolean"})  # fmt: skip
+    return check_table(rows)

@@ -370,6 +370,36 @@ def _statistic(
     return (hits / n if n else np.nan, *proportion_ci(hits, n), n)
 
 
+#: Columns of a table of target checks (:func:`check_targets`, and the recovery targets' of
+#: :func:`outcomes.natural_history.check_recovery_targets`).
+CHECK_COLUMNS = (
+    "target", "label", "setting", "basis", "published", "input", "low", "high", "observed",
+    "ci_low", "ci_high", "n", "met", "derived", "known_gap", "gap_flagged",
+)  # fmt: skip
+
+
+def check_table(rows: list[tuple]) -> pd.DataFrame:
+    """Rows of target checks (in :data:`CHECK_COLUMNS` order) as one table, ``met`` nullable.
+
+    Parameters
+    ----------
+    rows
+        One tuple per target.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> row = ("t", "T", "primary_care", "published", 0.5, float("nan"), 0.4, 0.6, 0.55, 0.5,
+    ...        0.6, 100, True, True, "", False)
+    >>> check_table([row])["met"].dtype
+    BooleanDtype
+    """
+    return pd.DataFrame(rows, columns=list(CHECK_COLUMNS)).astype({"met": "boolean"})
+
+
 def check_targets(
     cohorts: dict[str, pd.DataFrame], knowledge: Knowledge | None = None
 ) -> pd.DataFrame:
@@ -414,13 +444,7 @@ def check_targets(
             (t.name, t.label, t.setting, t.basis, published, given, t.low, t.high, est, lo, hi,
              n, met, t.derived, reason, t.known_gap is not None)
         )  # fmt: skip
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "target", "label", "setting", "basis", "published", "input", "low", "high",
-            "observed", "ci_low", "ci_high", "n", "met", "derived", "known_gap", "gap_flagged",
-        ],
-    ).astype({"met": "boolean"})  # fmt: skip
+    return check_table(rows)
 
 
 def targets_finding(checked: pd.DataFrame) -> str:
