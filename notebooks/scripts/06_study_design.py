@@ -55,7 +55,6 @@ SCHEDULER: str = ""  # (c) a Dask scheduler address; "" runs in this process
 import tempfile
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from outcomes import plots
