@@ -40,10 +40,8 @@ from scipy.stats import binomtest
 from outcomes.cohort import feature_columns
 from outcomes.describe import format_estimate
 from outcomes.knowledge import (
-    KNOWLEDGE_DIR,
     Knowledge,
-    _Reader,
-    _References,
+    file_reader,
     load_knowledge,
 )
 from outcomes.summary import Summary
@@ -76,9 +74,8 @@ def load_costs(knowledge: Knowledge | None = None) -> pd.DataFrame:
     (50.0, 0.0)
     """
     kb = knowledge if knowledge is not None else load_knowledge()
-    directory = kb.directory if (kb.directory / "costs.toml").exists() else KNOWLEDGE_DIR
     sources: dict[str, str] = {}
-    reader = _Reader(directory / "costs.toml", _References(directory / "references.toml"), sources)
+    reader = file_reader(kb, "costs.toml", sources)
     unknown = sorted(set(reader.data) - set(kb.pathways))
     if unknown:
         raise reader.fail(unknown[0], f"is not a pathway; pathways: {', '.join(kb.pathways)}")

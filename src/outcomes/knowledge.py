@@ -364,6 +364,34 @@ class _References:
         )
 
 
+def file_reader(kb: Knowledge, name: str, sources: dict[str, str] | None = None) -> _Reader:
+    """A reader of the knowledge file ``name`` that other modules load (``recovery.toml``,
+    ``costs.toml``, ``targets.toml``, ...): the knowledge base's own copy when its folder has
+    one, else the packaged file, with that folder's ``references.toml``.
+
+    Parameters
+    ----------
+    kb
+        The knowledge base whose folder is searched first.
+    name
+        The file's name.
+    sources
+        Where every source read is recorded (default: a new, private record).
+
+    Returns
+    -------
+    _Reader
+
+    Examples
+    --------
+    >>> file_reader(load_knowledge(), "trials.toml").file
+    'trials.toml'
+    """
+    directory = kb.directory if (kb.directory / name).exists() else KNOWLEDGE_DIR
+    references = _References(directory / "references.toml")
+    return _Reader(directory / name, references, {} if sources is None else sources)
+
+
 def provenance(directory: str | Path | None = None) -> pd.DataFrame:
     """Every number in every knowledge file of ``directory``, with its source.
 

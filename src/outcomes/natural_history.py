@@ -21,10 +21,9 @@ import pandas as pd
 from outcomes.cohort import generate, patient_columns
 from outcomes.describe import proportion_ci
 from outcomes.knowledge import (
-    KNOWLEDGE_DIR,
     Knowledge,
     _Reader,
-    _References,
+    file_reader,
     load_knowledge,
     provenance,
 )
@@ -103,9 +102,7 @@ def load_recovery_targets(knowledge: Knowledge | None = None) -> tuple[RecoveryT
     from outcomes.recovery import available_policies
 
     kb = knowledge if knowledge is not None else load_knowledge()
-    directory = kb.directory if (kb.directory / "recovery_targets.toml").exists() else KNOWLEDGE_DIR
-    path = directory / "recovery_targets.toml"
-    reader = _Reader(path, _References(directory / "references.toml"), {})
+    reader = file_reader(kb, "recovery_targets.toml")
     sourced = provenance(kb.directory)
     calibrated = set(sourced.loc[sourced["calibrated"] != "", "source"])
     columns = {c.name for c in patient_columns(kb)}
@@ -197,9 +194,7 @@ def read_where(reader: _Reader, node: dict, name: str, columns: set[str]) -> dic
 
     Examples
     --------
-    >>> from outcomes.knowledge import KNOWLEDGE_DIR, _References
-    >>> refs = _References(KNOWLEDGE_DIR / "references.toml")
-    >>> r = _Reader(KNOWLEDGE_DIR / "trials.toml", refs, {})
+    >>> r = file_reader(load_knowledge(), "trials.toml")
     >>> read_where(r, r.data["peul2007"], "peul2007", {"symptom_duration_weeks", "pain_nrs"})
     {'symptom_duration_weeks': [6, 12], 'pain_nrs': [6, 10]}
     """

@@ -64,11 +64,10 @@ import pandas as pd
 
 from outcomes.cohort import BLOCK_SIZE, feature_columns
 from outcomes.knowledge import (
-    KNOWLEDGE_DIR,
     NO_SECONDARY,
     Knowledge,
     _Reader,
-    _References,
+    file_reader,
     load_knowledge,
 )
 
@@ -386,10 +385,8 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     (52, ('spinal',))
     """
     kb = knowledge if knowledge is not None else load_knowledge()
-    directory = kb.directory if (kb.directory / "recovery.toml").exists() else KNOWLEDGE_DIR
     sources: dict[str, str] = {}
-    references = _References(directory / "references.toml")
-    reader = _Reader(directory / "recovery.toml", references, sources)
+    reader = file_reader(kb, "recovery.toml", sources)
     data = reader.data
     _only(reader, data, "", RECOVERY_TABLES)
     values: dict[str, float] = {}

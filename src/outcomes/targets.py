@@ -30,11 +30,10 @@ import pandas as pd
 
 from outcomes.describe import NO_PATIENTS, proportion_ci
 from outcomes.knowledge import (
-    KNOWLEDGE_DIR,
     Knowledge,
     KnowledgeError,
     _Reader,
-    _References,
+    file_reader,
     load_knowledge,
     provenance,
 )
@@ -125,8 +124,7 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
     from outcomes.cohort import patient_columns
 
     kb = knowledge if knowledge is not None else load_knowledge()
-    directory = kb.directory if (kb.directory / "targets.toml").exists() else KNOWLEDGE_DIR
-    reader = _Reader(directory / "targets.toml", _References(directory / "references.toml"), {})
+    reader = file_reader(kb, "targets.toml")
     columns = {c.name: c for c in patient_columns(kb)}
     sourced = provenance(kb.directory)
     calibrated_studies = set(sourced.loc[sourced["calibrated"] != "", "source"])

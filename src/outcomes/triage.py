@@ -36,10 +36,9 @@ from sklearn.utils.validation import (
 )
 
 from outcomes.knowledge import (
-    KNOWLEDGE_DIR,
     Knowledge,
     _Reader,
-    _References,
+    file_reader,
     load_knowledge,
 )
 
@@ -229,8 +228,7 @@ def load_triage_rules(knowledge: Knowledge | None = None) -> DecisionList:
     ['emergency', 'upper_limb_nerve', 'spinal']
     """
     kb = knowledge if knowledge is not None else load_knowledge()
-    directory = kb.directory if (kb.directory / RULES_FILE).exists() else KNOWLEDGE_DIR
-    reader = _Reader(directory / RULES_FILE, _References(directory / "references.toml"), {})
+    reader = file_reader(kb, RULES_FILE)
     data = reader.data
     unknown = [k for k in data if k not in ("default", "rules")]
     if unknown:

@@ -21,11 +21,9 @@ from lifelines import CoxPHFitter
 
 from outcomes.cohort import generate, patient_columns
 from outcomes.knowledge import (
-    KNOWLEDGE_DIR,
     Knowledge,
     KnowledgeError,
-    _Reader,
-    _References,
+    file_reader,
     load_knowledge,
 )
 from outcomes.natural_history import read_where
@@ -90,8 +88,7 @@ def load_trials(knowledge: Knowledge | None = None) -> tuple[Trial, ...]:
     ('peul2007', 283, 2.0)
     """
     kb = knowledge if knowledge is not None else load_knowledge()
-    directory = kb.directory if (kb.directory / "trials.toml").exists() else KNOWLEDGE_DIR
-    reader = _Reader(directory / "trials.toml", _References(directory / "references.toml"), {})
+    reader = file_reader(kb, "trials.toml")
     trials = []
     for name, node in reader.data.items():
         node = reader.table(node, name)
