@@ -17,13 +17,16 @@ DEFAULT_COHORT := data/synthetic/default_cohort.parquet
 DATACARD := data/synthetic/DATACARD.md
 
 # Extra options, e.g. `make test PYTEST_ARGS="-n 2 -x"`, `make lab LAB_ARGS="--port 8899"`,
-# `make lock LOCK_ARGS=--upgrade`. PYTEST_ARGS goes to the unit tests, NBVAL_ARGS to nbval:
-# in parallel nbval needs `NBVAL_ARGS="-n 2 --dist loadscope"` (plain -n splits a notebook).
+# `make lock LOCK_ARGS=--upgrade`. PYTEST_ARGS goes to the unit tests, NBVAL_ARGS to nbval;
+# `make test TEST_WORKERS=1` runs both in this one process.
 PYTEST_ARGS ?=
 NBVAL_ARGS ?=
 LAB_ARGS ?=
 LOCK_ARGS ?=
 SLOW_WORKERS ?= 2
+# Processes sharing the unit tests and the notebooks of `make test` (pytest-xdist; the machines
+# have 2 cores). nbval keeps each notebook in one process (--dist loadscope).
+TEST_WORKERS ?= 2
 
 # Environment of every notebook kernel (nbval, papermill, JupyterLab) and of the tests: results
 # must not depend on hash seeds, thread counts or clocks. MPLBACKEND is deliberately NOT set:
@@ -39,6 +42,9 @@ RUN := env $(KERNEL_ENV)
 # The `outcomes report` process itself draws its progress bar on a terminal: TQDM_DISABLE is for
 # the kernels only (outcomes.report.kernel_environment gives it to each kernel it starts).
 REPORT_RUN := env $(filter-out TQDM_DISABLE=%,$(KERNEL_ENV))
+
+# -n TEST_WORKERS and the given distribution, unless one worker is asked for.
+xdist = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) $(1))
 
 # pytest, where exit code 5 ("no tests collected") is not a failure.
 define pytest_allow_empty
@@ -77,9 +83,9 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	touch $@
 
 test: venv ## unit tests (not slow) and strict nbval over notebooks/
-	$(call pytest_allow_empty,tests -m "not slow" $(PYTEST_ARGS))
+	$(call pytest_allow_empty,tests -m "not slow" $(call xdist,--dist worksteal) $(PYTEST_ARGS))
 	$(call pytest_allow_empty,--nbval --nbval-current-env --nbval-sanitize-with=$(SANITIZE) \
-		notebooks/ $(NBVAL_ARGS))
+		notebooks/ $(call xdist,--dist loadscope) $(NBVAL_ARGS))
 
 # The slow tests are few, long and independent (the 200,000-patient grid point alone takes
 # ~5 min of CPU): SLOW_WORKERS processes share them (pytest-xdist; 1 runs them in this one).
