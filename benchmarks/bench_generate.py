@@ -35,8 +35,8 @@ import tracemalloc
 
 import numpy as np
 
-from outcomes.cohort import BLOCK_SIZE, generate
-from outcomes.model import ODI_TRIALS, PAIN_NRS_TRIALS, PatientModel, build_model
+from outcomes.engine.cohort import BLOCK_SIZE, generate
+from outcomes.engine.model import ODI_TRIALS, PAIN_NRS_TRIALS, PatientModel, build_model
 
 
 def floor_parameters(n: int, seed: int) -> tuple[PatientModel, dict[str, np.ndarray]]:

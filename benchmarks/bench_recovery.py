@@ -1,7 +1,7 @@
 """Benchmark: simulating N patients x 52 weeks under one policy against its random draws.
 
 Prints, from one run on this machine (best of 3 repeats each):
-- the time of the random draws the simulation needs (:func:`outcomes.recovery.draw_noise`),
+- the time of the random draws the simulation needs (:func:`outcomes.engine.recovery.draw_noise`),
 - the time of the whole simulation under one policy (draws, trajectories, recovery, and the
   ``outcomes`` and long ``visits`` tables) — perfect triage, whose care plan also treats the
   secondary contributor of combined presentations (the most work per patient),
@@ -19,9 +19,16 @@ import sys
 import time
 import tracemalloc
 
-from outcomes.cohort import generate
-from outcomes.recovery import draw_noise, load_recovery, policy, simulate, simulate_policies, stack
-from outcomes.survival import weeks_saved
+from outcomes.analysis.survival import weeks_saved
+from outcomes.engine.cohort import generate
+from outcomes.engine.recovery import (
+    draw_noise,
+    load_recovery,
+    policy,
+    simulate,
+    simulate_policies,
+    stack,
+)
 
 TARGET_SECONDS = 5.0
 

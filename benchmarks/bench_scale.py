@@ -5,9 +5,9 @@
    and peak resident memory, against the pyarrow floor: the same rows generated chunk by chunk,
    converted with ``pyarrow.Table.from_pandas`` and written with one ``ParquetWriter``, in one
    process.
-2. A simulation study (``outcomes.study``) on a 2-worker ``LocalCluster`` against a 1-worker
-   one: the speed-up.
-3. Scoring with the rules: ``outcomes.scoring.score_partitioned`` (Dask, partition by
+2. A simulation study (``outcomes.analysis.study``) on a 2-worker ``LocalCluster`` against a
+   1-worker one: the speed-up.
+3. Scoring with the rules: ``outcomes.triage.scoring.score_partitioned`` (Dask, partition by
    partition, predictions written) on a partitioned cohort, against the in-memory path
    (read the file, predict, metric table) on a smaller one: seconds per million rows.
 
@@ -34,7 +34,7 @@ CHUNK = 1_000_000
 FLOOR = """
 import sys
 import pyarrow as pa, pyarrow.parquet as pq
-from outcomes.cohort import iter_chunks
+from outcomes.engine.cohort import iter_chunks
 n, chunk, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 writer = None
 for frame in iter_chunks(n, seed=1, chunk_size=chunk):
@@ -78,7 +78,7 @@ def bench_generation(sizes: list[int], folder: Path) -> None:
 
 
 def bench_study(replicates: int, folder: Path) -> None:
-    from outcomes.study import parse_spec, run_study
+    from outcomes.analysis.study import parse_spec, run_study
 
     spec = parse_spec({"study": {"replicates": replicates, "seed": 1, "block": 1,
                                  "methods": ["rules", "logistic"]},
@@ -96,10 +96,10 @@ def bench_study(replicates: int, folder: Path) -> None:
 def bench_scoring(score_n: int, memory_n: int, folder: Path) -> None:
     import pandas as pd
 
-    from outcomes import evaluate as ev
-    from outcomes.cohort import feature_columns, write_cohort
-    from outcomes.partitioned import write_partitioned
-    from outcomes.scoring import fit_on_head, score_partitioned
+    from outcomes.analysis import evaluate as ev
+    from outcomes.engine.cohort import feature_columns, write_cohort
+    from outcomes.engine.partitioned import write_partitioned
+    from outcomes.triage.scoring import fit_on_head, score_partitioned
 
     big = folder / "big"
     write_partitioned(big, score_n, seed=2, chunk_size=CHUNK, workers=2)

@@ -3,12 +3,12 @@
 Prints, from one run on this machine, with both wall-clock and CPU time (the machine is
 shared: CPU time is what the work costs, wall time what a user waits):
 
-- one **policy simulation**: :func:`outcomes.recovery.simulate` of the notebook's
+- one **policy simulation**: :func:`outcomes.engine.recovery.simulate` of the notebook's
   sensitivity-analysis cohort (``N_PSA`` patients of ``SETTING``, its defaults) under one
   triage policy, its own random draws included, no visits table (best of 5);
 - one **probabilistic-sensitivity draw**: what one more parameter draw adds to
-  :func:`outcomes.sensitivity.headline` (a parameter set drawn, every policy simulated with it
-  on the same patients and draws, the headline metrics computed), measured as the difference
+  :func:`outcomes.analysis.sensitivity.headline` (a parameter set drawn, every policy simulated with
+  it on the same patients and draws, the headline metrics computed), measured as the difference
   between ``n_draws = 1 + K`` and ``n_draws = 1``, divided by ``K``;
 - their **ratio** (issue 12: the cost of one draw relative to one policy simulation);
 - unless ``--no-notebook``: the whole of ``notebooks/05_validation.ipynb`` at its default
@@ -28,11 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from outcomes.cohort import generate
-from outcomes.paths import notebooks_dir
-from outcomes.recovery import available_policies, build_policies, simulate
-from outcomes.report import KERNEL_NAME, declared_parameters, kernel_environment
-from outcomes.sensitivity import headline
+from outcomes.analysis.sensitivity import headline
+from outcomes.engine.cohort import generate
+from outcomes.engine.recovery import available_policies, build_policies, simulate
+from outcomes.faces.report import KERNEL_NAME, declared_parameters, kernel_environment
+from outcomes.infra.paths import notebooks_dir
 
 NOTEBOOK = "05_validation.ipynb"
 TARGET_SECONDS = 300.0

@@ -39,17 +39,18 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from outcomes import cli, userdata
-from outcomes.cohort import write_cohort
-from outcomes.io import write_chunks
-from outcomes.knowledge import load_knowledge
-from outcomes.userdata import (
+from outcomes.analysis import userdata
+from outcomes.analysis.userdata import (
     PROBABILITY_PREFIX,
     DataValidationError,
     read_patients,
     read_predictions,
     template_frame,
 )
+from outcomes.engine.cohort import write_cohort
+from outcomes.faces import cli
+from outcomes.infra.io import write_chunks
+from outcomes.knowledge import load_knowledge
 
 BATCH = 200_000
 
@@ -315,7 +316,7 @@ def safety_cases(folder: Path) -> dict[str, str | None]:
     same = codes == [0, 0] and a.read_bytes() == b.read_bytes()
     results["upper-case RF_/EXAM_ columns used"] = None if same else f"exits {codes}"
     with patients.open("rb") as stdin:
-        piped = subprocess.run([sys.executable, "-m", "outcomes.cli", "evaluate", "--data",
+        piped = subprocess.run([sys.executable, "-m", "outcomes.faces.cli", "evaluate", "--data",
                                 "/dev/stdin", "--predictions", str(calls), *fast],
                                stdin=stdin, capture_output=True, text=True)  # fmt: skip
     results["--data /dev/stdin (a pipe)"] = (

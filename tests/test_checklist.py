@@ -7,9 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from outcomes import report
-from outcomes.checklist import CHECKLIST, checklist_html
-from outcomes.cli import build_parser
+from outcomes.captions.checklist import CHECKLIST, checklist_html
+from outcomes.faces import report
+from outcomes.faces.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_PAGES = {report.INDEX_NAME, report.MANIFEST_NAME, report.DATACARD_NAME}

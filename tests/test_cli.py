@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from outcomes import cli
-from outcomes.cohort import generate
+from outcomes.engine.cohort import generate
+from outcomes.faces import cli
 
 
 def test_generate_writes_parquet_and_csv(tmp_path, capsys):
@@ -109,7 +109,7 @@ def test_help_texts_show_percent_signs_once():
 
 def test_the_installed_entry_point_runs():
     result = subprocess.run(
-        [sys.executable, "-m", "outcomes.cli", "--version"], capture_output=True, text=True
+        [sys.executable, "-m", "outcomes.faces.cli", "--version"], capture_output=True, text=True
     )
     assert result.returncode == 0 and result.stdout.startswith("outcomes ")
 
@@ -244,7 +244,7 @@ def test_report_parameters_are_checked_before_any_notebook_runs(tmp_path, capsys
 def test_a_failing_notebook_is_one_line(tmp_path, capsys, monkeypatch):
     from papermill.exceptions import PapermillExecutionError
 
-    from outcomes import report
+    from outcomes.faces import report
 
     def fail(*args, **kwargs):
         raise PapermillExecutionError(3, 3, "read_patients(DATA)", "DataValidationError",
@@ -269,7 +269,7 @@ def test_evaluate_into_a_folder_is_refused_before_reading_anything(tmp_path, cap
 
 
 def test_simulate_help_states_the_knowledge_base_follow_up_and_dropout():
-    from outcomes.recovery import load_recovery
+    from outcomes.engine.recovery import load_recovery
 
     params = load_recovery()
     parser = cli.build_parser()
@@ -395,7 +395,7 @@ def test_simulate_needs_the_condition_and_the_generated_cohorts_hidden_columns(t
 def test_a_generated_cohort_reads_back_the_same_as_parquet_or_csv(tmp_path):
     """The reader gives triage and simulate what they read before: a generated cohort, every
     column with the generator's dtype, hidden ones included."""
-    from outcomes.userdata import read_patients
+    from outcomes.analysis.userdata import read_patients
 
     cohort = generate(400, seed=5, exam_missing_rate=0.4)
     expected = cohort.assign(patient_id=cohort["patient_id"].astype("string[pyarrow]"))
@@ -413,7 +413,7 @@ def test_simulate_and_triage_run_on_a_generated_csv_cohort(tmp_path, capsys):
     argv = ["simulate", "--cohort", str(tmp_path / "c.csv"), "--policy", "perfect", "--out",
             str(out)]  # fmt: skip
     assert cli.main(argv) == 0
-    from outcomes.recovery import policy, simulate
+    from outcomes.engine.recovery import policy, simulate
 
     expected = simulate(cohort, policy("perfect", cohort), seed=0).outcomes
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
@@ -473,7 +473,7 @@ def test_ctrl_c_during_generate_is_one_line_exit_130_output_intact(tmp_path, cap
 
 @pytest.mark.parametrize("command", ["evaluate", "triage", "simulate"])
 def test_ctrl_c_in_any_command_is_one_line_exit_130(tmp_path, capsys, monkeypatch, command):
-    from outcomes import userdata
+    from outcomes.analysis import userdata
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from outcomes import cli
-from outcomes.cohort import write_cohort
-from outcomes.io import WRITTEN_RECORD
-from outcomes.userdata import demo_files
+from outcomes.analysis.userdata import demo_files
+from outcomes.engine.cohort import write_cohort
+from outcomes.faces import cli
+from outcomes.infra.io import WRITTEN_RECORD
 
 OUTCOMES = str(Path(sys.executable).with_name("outcomes"))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from outcomes import cli
-from outcomes import evaluate as ev
-from outcomes.cohort import feature_columns, generate
-from outcomes.models import fit_model, load_model
+from outcomes.analysis import evaluate as ev
+from outcomes.engine.cohort import feature_columns, generate
+from outcomes.faces import cli
+from outcomes.triage.models import fit_model, load_model
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_saving_a_method_that_learns_nothing_is_a_clear_error_and_writes_nothing
 def test_oracle_of_a_generated_file_uses_the_overrides_it_was_generated_with(tmp_path):
     # A cohort generated with another case mix has another ceiling: the command's oracle must
     # read the file's recorded overrides, not fall back to the setting's own case mix.
-    from outcomes.oracle import BayesOracle
+    from outcomes.triage.oracle import BayesOracle
 
     mix = {
         "disc_herniation": 0.2,
@@ -97,7 +97,7 @@ def test_oracle_of_a_generated_file_uses_the_overrides_it_was_generated_with(tmp
 
 
 def test_a_method_that_misses_red_flag_emergencies_the_rules_catch_is_warned_about(cohorts, capsys):
-    from outcomes.triage import RulesTriage
+    from outcomes.triage.rules import RulesTriage
 
     folder, train, test = cohorts
     small = folder / "small_train.parquet"

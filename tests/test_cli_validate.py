@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes import cli, validation
+from outcomes.analysis import validation
+from outcomes.analysis.validation import COLUMNS, validate, validation_passed
+from outcomes.faces import cli
 from outcomes.knowledge import KNOWLEDGE_DIR
-from outcomes.validation import COLUMNS, validate, validation_passed
 
 
 def test_a_run_prints_every_figure_writes_the_same_table_and_exits_by_what_it_found(

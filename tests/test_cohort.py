@@ -13,8 +13,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from outcomes import cohort
-from outcomes.cohort import (
+from outcomes.engine import cohort
+from outcomes.engine.cohort import (
     BLOCK_SIZE,
     GENERATED_WITH_KEY,
     TRUTH_COLUMNS,
@@ -26,9 +26,9 @@ from outcomes.cohort import (
     patient_columns,
     write_cohort,
 )
-from outcomes.io import ROW_GROUP_ROWS, read_metadata, read_table, write_table
+from outcomes.engine.model import SENSITIVITY_LEVELS, build_model
+from outcomes.infra.io import ROW_GROUP_ROWS, read_metadata, read_table, write_table
 from outcomes.knowledge import load_knowledge
-from outcomes.model import SENSITIVITY_LEVELS, build_model
 
 
 def five_se(p: float, n: int) -> float:
@@ -426,7 +426,7 @@ def test_generation_workers_leave_ctrl_c_to_the_parent(tmp_path):
 
     probe = (
         "import signal\n"
-        "from outcomes.cohort import _init_worker\n"
+        "from outcomes.engine.cohort import _init_worker\n"
         "from outcomes.knowledge import KNOWLEDGE_DIR\n"
         "_init_worker((str(KNOWLEDGE_DIR), 'primary_care', {}))\n"
         "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)\n"

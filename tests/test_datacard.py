@@ -6,9 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from outcomes import cli
-from outcomes.datacard import DEFAULT_COHORT, DEFAULT_COMMAND, command_arguments, render_datacard
-from outcomes.io import read_metadata
+from outcomes.engine.datacard import (
+    DEFAULT_COHORT,
+    DEFAULT_COMMAND,
+    command_arguments,
+    render_datacard,
+)
+from outcomes.faces import cli
+from outcomes.infra.io import read_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 COHORT = ROOT / DEFAULT_COHORT
@@ -37,7 +42,7 @@ def test_the_default_cohort_is_small_enough_to_commit():
 
 
 def test_a_card_states_the_files_own_provenance_not_the_defaults(tmp_path):
-    from outcomes.cohort import write_cohort
+    from outcomes.engine.cohort import write_cohort
 
     path = write_cohort(
         tmp_path / "x.parquet", 300, seed=5, setting="sports_clinic", exam_missing_rate=0.5
@@ -72,7 +77,7 @@ def test_the_cards_html_keeps_angle_brackets():
 
 
 def test_the_reports_card_is_headed_by_its_notebook_not_a_temporary_file(tmp_path):
-    from outcomes.report import _write_datacard
+    from outcomes.faces.report import _write_datacard
 
     entry = {
         "name": "01_cohort",

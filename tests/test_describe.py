@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes.cohort import generate
-from outcomes.describe import (
+from outcomes.analysis.describe import (
     NO_PATIENTS,
     case_mix,
     ceiling_reason,
@@ -16,6 +15,7 @@ from outcomes.describe import (
     proportion_ci,
     table_one,
 )
+from outcomes.engine.cohort import generate
 from outcomes.knowledge import load_knowledge
 
 
@@ -81,8 +81,8 @@ def test_wilson_interval_always_contains_the_estimate():
 
 
 def test_ceiling_title_names_the_share_missed_and_the_hardest_pathway():
-    from outcomes.describe import ceiling_title
-    from outcomes.oracle import ceiling
+    from outcomes.analysis.describe import ceiling_title
+    from outcomes.triage.oracle import ceiling
 
     patients = generate(1500, seed=8)
     best = ceiling(patients)
@@ -101,7 +101,7 @@ def test_ceiling_title_names_the_share_missed_and_the_hardest_pathway():
 
 
 def test_ceiling_reason_names_the_commonest_overlap_and_the_miss_rate():
-    from outcomes.oracle import BayesOracle, ceiling, ceiling_misses
+    from outcomes.triage.oracle import BayesOracle, ceiling, ceiling_misses
 
     patients = generate(4000, seed=8, setting="spine_clinic")
     oracle = BayesOracle().fit(patients)
@@ -118,9 +118,9 @@ def test_ceiling_reason_names_the_commonest_overlap_and_the_miss_rate():
 
 
 def test_the_cohort_summary_has_no_nested_brackets():
-    from outcomes.cohort import generate
-    from outcomes.describe import cohort_summary
-    from outcomes.oracle import ceiling
+    from outcomes.analysis.describe import cohort_summary
+    from outcomes.engine.cohort import generate
+    from outcomes.triage.oracle import ceiling
 
     patients = generate(600, seed=2)
     for finding in cohort_summary(patients, ceiling(patients)).findings:

@@ -17,12 +17,12 @@ from sklearn.metrics import (
     recall_score,
 )
 
-from outcomes import evaluate as ev
-from outcomes.cohort import feature_columns, generate
-from outcomes.decision import MinimumCostClassifier, minimum_cost_decision
+from outcomes.analysis import evaluate as ev
+from outcomes.engine.cohort import feature_columns, generate
 from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
-from outcomes.oracle import BayesOracle
-from outcomes.triage import RulesTriage
+from outcomes.triage.decision import MinimumCostClassifier, minimum_cost_decision
+from outcomes.triage.oracle import BayesOracle
+from outcomes.triage.rules import RulesTriage
 
 PATHWAYS = list(load_knowledge().pathways)
 
@@ -233,7 +233,7 @@ def test_the_oracle_is_calibrated_within_sampling_error(cohort):
 
 
 def test_learning_curve_and_crossover(cohort, rules_pred):
-    from outcomes.models import fit_model
+    from outcomes.triage.models import fit_model
 
     train, test = generate(3000, seed=32), cohort.head(3000)
     curve = ev.learning_curve(lambda d: fit_model("logistic", d), train, test, [100, 3000],
@@ -325,7 +325,7 @@ def test_minimum_cost_decisions_miss_fewer_emergencies(cohort):
     mean_cost = lambda p: costs.to_numpy()[[PATHWAYS.index(t) for t in y],  # noqa: E731
                                            [PATHWAYS.index(q) for q in p]].mean()  # fmt: skip
     assert mean_cost(safe) < mean_cost(plain)
-    from outcomes.models import make_model
+    from outcomes.triage.models import make_model
 
     learned = MinimumCostClassifier(make_model("logistic")).fit(
         train[feature_columns()], train["pathway"].astype(str)
@@ -343,7 +343,7 @@ def test_minimum_cost_decisions_miss_fewer_emergencies(cohort):
 
 
 def test_wilson_interval_equals_the_scalar_one_and_never_collapses():
-    from outcomes.describe import proportion_ci
+    from outcomes.analysis.describe import proportion_ci
 
     k = np.array([0, 1, 3, 17, 20, 450, 1000])
     n = np.array([20, 20, 3, 20, 20, 1000, 1000])
@@ -639,7 +639,7 @@ def test_learning_curve_sentence_says_not_distinguishable_never_matches(verdicts
 
 
 def test_oracle_gap_finding_names_the_ceiling_and_each_share():
-    from outcomes.evaluate import oracle_gap, oracle_gap_finding
+    from outcomes.analysis.evaluate import oracle_gap, oracle_gap_finding
 
     truth = ["hip"] * 6 + ["spinal"] * 4
     predictions = {
@@ -728,7 +728,7 @@ def test_net_benefit_matches_a_hand_computed_case():
 
 
 def test_decision_curves_cover_every_pathway_emergency_first_with_both_references(cohort):
-    from outcomes.oracle import BayesOracle
+    from outcomes.triage.oracle import BayesOracle
 
     oracle = BayesOracle().fit(cohort)
     proba, classes = ev.probabilities_of(oracle, cohort)

@@ -7,12 +7,12 @@ import json
 import pandas as pd
 import pytest
 
-from outcomes import cli
-from outcomes.cohort import feature_columns, generate
-from outcomes.explain import explain_patient, patient_from_findings, select_patient
+from outcomes.analysis.userdata import template_frame
+from outcomes.engine.cohort import feature_columns, generate
+from outcomes.faces import cli
 from outcomes.knowledge import load_knowledge
-from outcomes.oracle import BayesOracle
-from outcomes.userdata import template_frame
+from outcomes.triage.explain import explain_patient, patient_from_findings, select_patient
+from outcomes.triage.oracle import BayesOracle
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_a_red_flag_patient_is_explained_by_the_rule_and_the_oracle_agrees_with_
 
 
 def test_a_model_s_probabilities_stand_beside_the_rules_and_oracle(cohort):
-    from outcomes.models import fit_model
+    from outcomes.triage.models import fit_model
 
     model = fit_model("logistic", generate(1500, seed=32), seed=0)
     pid = cohort["patient_id"].iloc[5]

@@ -21,7 +21,7 @@ with (ROOT / "pyproject.toml").open("rb") as fh:
 EXTRAS = ("papermill", "nbconvert", "jupyterlab", "jupytext", "ipykernel", "jupyter_server",
           "jupyter_client", "nbclient")  # fmt: skip
 #: Modules that exist to run or convert notebooks: they may need the extras.
-NOTEBOOK_MODULES = ("outcomes.report", "outcomes.notebook_scripts")
+NOTEBOOK_MODULES = ("outcomes.faces.report", "outcomes._dev.notebook_scripts")
 
 WITHOUT_EXTRAS = textwrap.dedent(
     f"""
@@ -37,8 +37,8 @@ WITHOUT_EXTRAS = textwrap.dedent(
     real_find_spec = importlib.util.find_spec
     importlib.util.find_spec = lambda name, *a: (
         None if name.split(".")[0] in {EXTRAS!r} else real_find_spec(name, *a))
-    import outcomes.cli
-    sys.exit(outcomes.cli.main(sys.argv[1:]))
+    import outcomes.faces.cli
+    sys.exit(outcomes.faces.cli.main(sys.argv[1:]))
     """
 )
 
@@ -76,7 +76,7 @@ def test_report_without_its_extra_says_what_to_install(tmp_path):
 def test_every_module_but_the_notebook_ones_imports_without_the_extras():
     names = sorted(m.name for m in pkgutil.walk_packages(outcomes.__path__, "outcomes."))
     core = [n for n in names if n not in NOTEBOOK_MODULES]
-    code = WITHOUT_EXTRAS.split("import outcomes.cli")[0] + "".join(
+    code = WITHOUT_EXTRAS.split("import outcomes.faces.cli")[0] + "".join(
         f"import {name}\n" for name in core
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

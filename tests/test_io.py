@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from outcomes.io import (
+from outcomes.infra.io import (
     PARTIAL_MARK,
     WRITTEN_RECORD,
     atomic_path,
@@ -71,7 +71,7 @@ def test_write_tables_renames_nothing_unless_every_table_is_written(tmp_path):
 
 KILLED_WRITER = """
 import os, signal, sys
-from outcomes.io import atomic_path
+from outcomes.infra.io import atomic_path
 with atomic_path(sys.argv[1]) as tmp:
     tmp.write_text("half a tab")
     os.kill(os.getpid(), signal.SIGKILL)
@@ -120,7 +120,7 @@ def test_write_tables_removes_stale_files_only_once_every_table_is_in_place(tmp_
 
 
 def test_a_format_contradicting_a_known_suffix_is_refused(tmp_path):
-    from outcomes.io import infer_format
+    from outcomes.infra.io import infer_format
 
     assert infer_format("x.data", "csv") == "csv"  # an unknown suffix: the format decides
     assert infer_format("x.CSV", "csv") == "csv"
@@ -254,7 +254,7 @@ def test_a_legal_long_file_name_is_written(tmp_path):
 
 def test_atomic_writes_flush_the_file_before_renaming_it(tmp_path, monkeypatch):
     """The docstring promises survival of power loss: fsync comes before the rename."""
-    import outcomes.io as io
+    import outcomes.infra.io as io
 
     calls = []
     monkeypatch.setattr(io.os, "fsync", lambda fd: calls.append("fsync"))

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from outcomes._dev.paraphrase import copied_phrases, fingerprints, shingles
 from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge, provenance
-from outcomes.paraphrase import copied_phrases, fingerprints, shingles
 
 REQUIRED_CONDITIONS = {
     "disc_herniation",
@@ -487,7 +487,7 @@ def test_broken_toml_names_the_file(kb_copy):
 
 
 def test_an_edited_prevalence_changes_the_generator_without_code_changes(kb_copy):
-    from outcomes.cohort import generate
+    from outcomes.engine.cohort import generate
 
     edit(
         kb_copy,

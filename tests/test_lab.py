@@ -1,7 +1,7 @@
 """JupyterLab on the project's environment: the notebooks are listed and their kernel runs code.
 
 One JupyterLab server is started for the module, the way ``make lab`` starts it (the venv's
-``jupyter lab``, kernel environment :data:`outcomes.report.KERNEL_ENV`, the notebooks' kernel
+``jupyter lab``, kernel environment :data:`outcomes.faces.report.KERNEL_ENV`, the notebooks' kernel
 registered by the very ``ipykernel install`` command ``make lab`` runs), but on a free loopback
 port, with a random token and with every Jupyter/IPython folder it could write to pointed at a
 temporary directory, so nothing leaks into the user's home or the venv (the kernel is
@@ -33,14 +33,14 @@ import pytest
 import websocket  # websocket-client: a requirement of jupyter_server, so always installed
 
 import outcomes
-from outcomes.paths import project_root
-from outcomes.report import (
+from outcomes.faces.report import (
     KERNEL_DISPLAY_NAME,
     KERNEL_ENV,
     KERNEL_NAME,
     KERNELSPEC,
     discover_notebooks,
 )
+from outcomes.infra.paths import project_root
 
 # The server answers in ~6 s on an idle machine; the deadline only bounds a failure.
 STARTUP_DEADLINE_S = 120.0

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes.cohort import generate
+from outcomes.engine.cohort import generate
+from outcomes.engine.model import OVERRIDES, build_model
 from outcomes.knowledge import load_knowledge
-from outcomes.model import OVERRIDES, build_model
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes import evaluate as ev
-from outcomes.cohort import feature_columns, generate
+from outcomes.analysis import evaluate as ev
+from outcomes.engine.cohort import feature_columns, generate
 from outcomes.knowledge import load_knowledge
-from outcomes.models import (
+from outcomes.triage.models import (
     DEFAULT_PARAMS,
     INTEGRITY_FORMAT,
     INTEGRITY_MEMBER,
@@ -28,7 +28,7 @@ from outcomes.models import (
     save_model,
     tune_model,
 )
-from outcomes.oracle import BayesOracle
+from outcomes.triage.oracle import BayesOracle
 
 
 @pytest.fixture(scope="module")
@@ -436,7 +436,7 @@ def test_saving_records_every_member_and_writes_nothing_partial(saved, tmp_path,
     # A save that fails while recording the digests leaves the earlier file as it was.
     target = tmp_path / "m.skops"
     target.write_bytes(path.read_bytes())
-    import outcomes.models as models
+    import outcomes.triage.models as models
 
     def fail(archive):
         raise OSError("disk full")
@@ -496,7 +496,7 @@ def test_boosted_trains_on_small_sets_where_a_pathway_has_one_patient(n):
 def test_boosted_model_learns_from_records_where_a_finding_was_never_recorded():
     # 50 patients with 95% of exams unrecorded: some exam column has no recorded value at all,
     # which scikit-learn's binning cannot bin. The model must still fit and predict.
-    from outcomes.models import DropUnrecorded
+    from outcomes.triage.models import DropUnrecorded
 
     train = generate(50, seed=1, exam_missing_rate=0.95)  # a seed where the case occurs
     assert train[feature_columns()].isna().all().any(), "the case must be exercised"

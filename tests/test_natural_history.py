@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes.cohort import generate
-from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
-from outcomes.natural_history import (
+from outcomes.analysis.natural_history import (
     RecoveryTarget,
     check_recovery_targets,
     load_recovery_targets,
     target_statistic,
 )
-from outcomes.recovery import simulate
+from outcomes.engine.cohort import generate
+from outcomes.engine.recovery import simulate
+from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
 
 
 @pytest.fixture(scope="module")

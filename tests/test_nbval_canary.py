@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from outcomes.report import KERNEL_ENV
+from outcomes.faces.report import KERNEL_ENV
 
 TESTS = Path(__file__).resolve().parent
 CANARIES = TESTS / "nbval_canary"

@@ -22,8 +22,8 @@ import nbformat
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-from outcomes.progress import progress_disabled_by_environment
-from outcomes.report import KERNEL_ENV, discover_notebooks
+from outcomes.faces.report import KERNEL_ENV, discover_notebooks
+from outcomes.infra.progress import progress_disabled_by_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 SANITIZE_FILE = ROOT / "notebooks" / "sanitize.cfg"
@@ -118,7 +118,7 @@ def test_make_test_runs_strict_nbval_with_this_sanitize_file():
     assert "--nbval-sanitize-with=notebooks/sanitize.cfg" in line
     assert "--nbval-lax" not in line
     for name, value in KERNEL_ENV.items():
-        assert f"{name}={value}" in line, "kernels get outcomes.report.KERNEL_ENV"
+        assert f"{name}={value}" in line, "kernels get outcomes.faces.report.KERNEL_ENV"
     assert "MPLBACKEND" not in dry_run, "with MPLBACKEND=agg inline figures vanish"
 
 
@@ -163,7 +163,7 @@ def test_make_run_shows_the_report_progress_and_keeps_kernels_quiet(monkeypatch)
     for name, value in assigned.items():
         monkeypatch.setenv(name, value)
     assert not progress_disabled_by_environment()
-    # ... while every kernel it starts (outcomes.report.kernel_environment) draws none.
+    # ... while every kernel it starts (outcomes.faces.report.kernel_environment) draws none.
     assert KERNEL_ENV["TQDM_DISABLE"] == "1"
     monkeypatch.setenv("TQDM_DISABLE", KERNEL_ENV["TQDM_DISABLE"])
     assert progress_disabled_by_environment()

@@ -1,6 +1,6 @@
 """Every notebook runs to completion over a grid of parameters a researcher might choose.
 
-Each grid point executes every notebook (as discovered by :func:`outcomes.report.
+Each grid point executes every notebook (as discovered by :func:`outcomes.faces.report.
 discover_notebooks`, so notebooks added later are included) with papermill, in a temporary
 working directory, passing each notebook only the parameters its ``parameters`` cell declares.
 A point passes when every notebook completes and no output shows a traceback, a warning or
@@ -31,10 +31,15 @@ import nbformat
 import papermill
 import pytest
 
-from outcomes.cohort import generate
-from outcomes.describe import NO_PATIENTS
+from outcomes.analysis.describe import NO_PATIENTS
+from outcomes.engine.cohort import generate
+from outcomes.faces.report import (
+    KERNEL_NAME,
+    declared_parameters,
+    discover_notebooks,
+    kernel_environment,
+)
 from outcomes.knowledge import load_knowledge
-from outcomes.report import KERNEL_NAME, declared_parameters, discover_notebooks, kernel_environment
 
 SETTINGS = load_knowledge().setting_names
 # Learned models trained on 2,000 patients: every code path of training runs, in seconds. So do
@@ -182,7 +187,8 @@ def test_every_notebook_runs_cleanly(point, tmp_path):
     # A parameter nobody declares would be dropped and the point would pass vacuously.
     undeclared = sorted(k for k in point if not any(k in d for d in declared.values()))
     assert not undeclared, (
-        f"no notebook declares {undeclared} (per outcomes.report.declared_parameters), so this "
+        f"no notebook declares {undeclared} (per outcomes.faces.report.declared_parameters), "
+        "so this "
         "grid point would test nothing. Declared: "
         + "; ".join(f"{p.name}: {sorted(d)}" for p, d in declared.items())
         + ". Add the parameter to the parameters cells; note papermill's parser silently skips "

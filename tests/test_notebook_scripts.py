@@ -9,7 +9,7 @@ import jupytext
 import nbformat
 import pytest
 
-from outcomes.notebook_scripts import (
+from outcomes._dev.notebook_scripts import (
     PAIRING,
     out_of_sync,
     pair,
@@ -17,8 +17,8 @@ from outcomes.notebook_scripts import (
     script_text,
     write_script,
 )
-from outcomes.paths import notebooks_dir
-from outcomes.report import KERNELSPEC, discover_notebooks
+from outcomes.faces.report import KERNELSPEC, discover_notebooks
+from outcomes.infra.paths import notebooks_dir
 
 NOTEBOOKS = discover_notebooks()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from outcomes.report import discover_notebooks
+from outcomes.faces.report import discover_notebooks
 
 NOTEBOOK_BUDGET = 800_000  # whole file
 IMAGE_BUDGET = 400_000  # one image/png output (today's largest: ~180 KB)

@@ -6,7 +6,12 @@ import nbclient
 import nbformat
 import pytest
 
-from outcomes.report import KERNEL_NAME, declared_parameters, discover_notebooks, kernel_environment
+from outcomes.faces.report import (
+    KERNEL_NAME,
+    declared_parameters,
+    discover_notebooks,
+    kernel_environment,
+)
 
 # First cell of every run: block socket creation in the kernel (pytest-socket), and prove the
 # block is in force, so a notebook that reaches the network fails instead of passing quietly.

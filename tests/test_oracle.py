@@ -9,10 +9,10 @@ from scipy import integrate, stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
-from outcomes.cohort import feature_columns, generate
+from outcomes.engine.cohort import feature_columns, generate
+from outcomes.engine.model import SENSITIVITY_LEVELS, build_model
 from outcomes.knowledge import ONSETS, SEXES, SIDES, load_knowledge
-from outcomes.model import SENSITIVITY_LEVELS, build_model
-from outcomes.oracle import BayesOracle
+from outcomes.triage.oracle import BayesOracle
 
 
 def reference_log_joint(row: pd.Series, setting: str) -> np.ndarray:
@@ -308,7 +308,7 @@ def test_condition_target_and_pathway_target_agree():
 
 
 def test_ceiling_reports_every_pathway_and_says_no_patients_when_empty():
-    from outcomes.oracle import ceiling
+    from outcomes.triage.oracle import ceiling
 
     df = generate(400, seed=5, case_mix={"disc_herniation": 0.6, "piriformis_syndrome": 0.4})
     table = ceiling(df)
@@ -333,7 +333,7 @@ def mixed_cohort() -> pd.DataFrame:
 
 
 def test_the_default_ceiling_uses_the_case_mix_the_cohort_was_made_with(mixed_cohort):
-    from outcomes.oracle import ceiling
+    from outcomes.triage.oracle import ceiling
 
     explicit = BayesOracle(overrides={"case_mix": MIX}).fit(mixed_cohort)
     default = BayesOracle().fit(mixed_cohort)
@@ -376,7 +376,7 @@ def test_recorded_missingness_is_carried_but_does_not_move_the_posterior():
 
 
 def test_recorded_overrides_that_do_not_fit_the_knowledge_base_are_named():
-    from outcomes.cohort import GENERATED_WITH_KEY
+    from outcomes.engine.cohort import GENERATED_WITH_KEY
 
     df = generate(50, seed=1)
     df.attrs[GENERATED_WITH_KEY] = {

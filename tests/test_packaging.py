@@ -203,7 +203,7 @@ def test_citation_file_parses_and_matches_the_package():
     assert citation["license"] == PROJECT["license"]["text"]
     assert [a["name"] for a in citation["authors"]] == [a["name"] for a in PROJECT["authors"]]
     # How to cite generated data: the data card's command for the committed default cohort.
-    from outcomes.datacard import DEFAULT_COMMAND
+    from outcomes.engine.datacard import DEFAULT_COMMAND
 
     assert DEFAULT_COMMAND in citation["message"]
 
@@ -235,8 +235,8 @@ def test_license_file_matches_the_metadata_and_ships_in_the_wheel(tmp_path):
 def test_one_version_in_the_package_citation_changelog_report_and_data_card(tmp_path):
 
     from outcomes import __version__
-    from outcomes.cohort import write_cohort
-    from outcomes.datacard import render_datacard
+    from outcomes.engine.cohort import write_cohort
+    from outcomes.engine.datacard import render_datacard
 
     yaml = pytest.importorskip("yaml")
     version = PROJECT["version"]
@@ -247,5 +247,5 @@ def test_one_version_in_the_package_citation_changelog_report_and_data_card(tmp_
     assert released and released[0] == version, "CHANGELOG.md's latest release is not pyproject's"
     card = render_datacard(write_cohort(tmp_path / "c.parquet", 50, seed=1))
     assert f"- package version: `{version}`" in card
-    report = pytest.importorskip("outcomes.report")
+    report = pytest.importorskip("outcomes.faces.report")
     assert report._manifest({}, [])["version"] == version

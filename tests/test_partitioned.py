@@ -10,10 +10,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from outcomes import cli
-from outcomes.cohort import generate, write_cohort
-from outcomes.io import read_metadata
-from outcomes.partitioned import (
+from outcomes.engine.cohort import generate, write_cohort
+from outcomes.engine.partitioned import (
     DATACARD_NAME,
     MANIFEST_NAME,
     DatasetError,
@@ -22,6 +20,8 @@ from outcomes.partitioned import (
     read_partitioned,
     write_partitioned,
 )
+from outcomes.faces import cli
+from outcomes.infra.io import read_metadata
 
 N, SEED, CHUNK = 25_000, 11, 7_000
 OVERRIDES = {"exam_missing_rate": 0.4}
@@ -118,7 +118,7 @@ def test_worker_processes_write_the_same_bytes(folder, tmp_path):
 
 
 def test_cli_generate_to_a_folder_and_errors(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("outcomes.cluster.CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr("outcomes.infra.cluster.CONNECT_TIMEOUT", 1)
     out = tmp_path / "big"
     args = ["generate", "--n", "3000", "--seed", "5", "--chunk-size", "1000", "--out", f"{out}/"]
     assert cli.main(args) == 0

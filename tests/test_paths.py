@@ -1,4 +1,4 @@
-"""Tests for outcomes.paths: one place that resolves the project's folders."""
+"""Tests for outcomes.infra.paths: one place that resolves the project's folders."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from outcomes import paths
+from outcomes.infra import paths
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes import plots
-from outcomes.cohort import generate
-from outcomes.describe import case_mix, finding_prevalence
+from outcomes.analysis.describe import case_mix, finding_prevalence
+from outcomes.engine.cohort import generate
+from outcomes.faces import plots
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +67,7 @@ def test_bar_with_ci_tolerates_a_bound_a_hair_past_its_estimate():
 def test_triage_plots_draw_what_their_tables_say_and_cope_with_nothing_to_show():
     import pandas as pd
 
-    from outcomes import evaluate as ev
+    from outcomes.analysis import evaluate as ev
 
     patients = generate(400, seed=2)
     truth = patients["pathway"].astype(str)
@@ -136,7 +136,7 @@ def test_triage_plots_draw_what_their_tables_say_and_cope_with_nothing_to_show()
 
 
 def test_confusion_grid_titles_each_panel_with_its_computed_finding():
-    from outcomes import evaluate as ev
+    from outcomes.analysis import evaluate as ev
 
     patients = generate(600, seed=4)
     truth = patients["pathway"].astype(str).to_numpy()
@@ -218,8 +218,8 @@ def test_confusion_grid_cells_are_readable_with_room_between_panels():
 
 
 def test_figures_say_no_patients_for_a_condition_the_cohort_lacks():
-    from outcomes import survival
-    from outcomes.recovery import simulate
+    from outcomes.analysis import survival
+    from outcomes.engine.recovery import simulate
 
     # Only two conditions drawn: the others have no patients, and both figures must say so.
     df = generate(400, seed=3, case_mix={"disc_herniation": 0.5, "piriformis_syndrome": 0.5})
@@ -241,7 +241,7 @@ def test_figures_say_no_patients_for_a_condition_the_cohort_lacks():
 
 
 def test_decision_curve_plot_draws_every_strategy_distinguishably():
-    from outcomes.evaluate import decision_curves
+    from outcomes.analysis.evaluate import decision_curves
 
     rng = np.random.default_rng(0)
     truth = np.where(rng.random(400) < 0.1, "emergency", "spinal")
@@ -327,7 +327,7 @@ def test_tornado_plot_shows_the_largest_swings_first_from_the_central_answer():
 
 
 def test_trial_plot_marks_the_published_estimate_beside_the_simulated_trials():
-    from outcomes.trial import trial
+    from outcomes.analysis.trial import trial
 
     t = trial("peul2007")
     hr = np.linspace(1.6, 3.0, 50)

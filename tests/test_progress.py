@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from outcomes.progress import progress_bar
+from outcomes.infra.progress import progress_bar
 
 
 class FakeTerminal(io.StringIO):

@@ -7,7 +7,7 @@ import re
 import matplotlib
 import pytest
 
-from outcomes.paths import project_root
+from outcomes.infra.paths import project_root
 
 matplotlib.use("agg")
 

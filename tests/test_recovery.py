@@ -23,10 +23,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outcomes import cli
-from outcomes.cohort import generate
-from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
-from outcomes.recovery import (
+from outcomes.engine.cohort import generate
+from outcomes.engine.recovery import (
     CENSORING,
     CLASSES,
     FITS,
@@ -47,6 +45,8 @@ from outcomes.recovery import (
     training_seed,
     visit_dtypes,
 )
+from outcomes.faces import cli
+from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
 
 PARAMS = load_recovery()
 WEEKS = PARAMS.follow_up_weeks
@@ -503,7 +503,7 @@ def test_recovery_criterion():
 
 
 def test_recovery_definition_is_stated_from_the_knowledge_base():
-    from outcomes.recovery import recovery_definition
+    from outcomes.engine.recovery import recovery_definition
 
     text = recovery_definition(PARAMS)
     assert "at least 2 points and by at least 30% of baseline" in text
@@ -917,7 +917,7 @@ def _rmst_and_se(out: pd.DataFrame) -> tuple[float, float]:
     sum over event weeks t_j of A_j^2 d_j / (n_j (n_j - d_j)), where A_j is the area under
     the Kaplan–Meier curve from t_j to the horizon.
     """
-    from outcomes.survival import rmst
+    from outcomes.analysis.survival import rmst
 
     d = out["weeks_to_recovery"].to_numpy()
     e = out["recovered"].to_numpy()
@@ -1292,7 +1292,7 @@ def test_policies(patients):
 
 
 def test_rules_policy_when_triage_exists(patients):
-    pytest.importorskip("outcomes.triage")
+    pytest.importorskip("outcomes.triage.rules")
     assert set(policy("rules", patients)["pathway"]) <= set(load_knowledge().pathways)
 
 
@@ -1331,8 +1331,8 @@ def test_training_cohort_keeps_the_setting_mix():
 
 
 def test_fit_policy_trains_learned_models_on_the_training_cohort():
-    pytest.importorskip("outcomes.models")
-    from outcomes import models
+    pytest.importorskip("outcomes.triage.models")
+    from outcomes.triage import models
 
     patients = generate(300, seed=2)
     fitted = fit_policy("logistic", patients, seed=0)
@@ -1394,7 +1394,7 @@ def test_pinched_nerves_mostly_settle_within_a_month():
 def test_disc_herniation_recovers_over_weeks_not_days():
     # Seed 003: change within 2 to 4 weeks of the right work, so not all before week 2 (upper
     # 4-SE bound below a half); and most acute cases improve within three months (lower bound
-    # above a half). Peul 2007's trial is replayed in outcomes.trial (tests/test_trial.py).
+    # above a half). Peul 2007's trial is replayed in outcomes.analysis.trial (tests/test_trial.py).
     patients = only("disc_herniation", 2000)
     out = simulate(patients, patients["pathway"], seed=6, visits=False).outcomes
     acute = out[~out["chronic"]]

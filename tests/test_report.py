@@ -1,4 +1,4 @@
-"""Tests for outcomes.report: papermill execution, HTML report, manifest, atomic output."""
+"""Tests for outcomes.faces.report: papermill execution, HTML report, manifest, atomic output."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import nbformat
 import papermill
 import pytest
 
-from outcomes import __version__, report
+from outcomes import __version__
+from outcomes.faces import report
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -268,7 +269,7 @@ def test_summary_cell_is_lifted_to_the_top_of_the_page_and_the_index(tmp_path):
     nb = write_notebook(
         tmp_path / "nbs" / "1_sum.ipynb",
         'print("body-of-the-notebook")',
-        "from outcomes.summary import Summary\nSummary('Run of 7', ['seven patients: 7'])",
+        "from outcomes.infra.summary import Summary\nSummary('Run of 7', ['seven patients: 7'])",
     )
     book = nbformat.read(nb, as_version=4)
     book.cells[-1].metadata["tags"] = ["summary"]
@@ -291,7 +292,7 @@ def test_summary_cell_is_lifted_to_the_top_of_the_page_and_the_index(tmp_path):
 
 
 def test_cli_report_maps_options_to_notebook_parameters(tmp_path, monkeypatch, capsys):
-    from outcomes import cli
+    from outcomes.faces import cli
 
     seen = {}
 
@@ -400,7 +401,7 @@ def test_kernel_environment_pins_numpy_and_openblas_to_their_avx2_code():
 KILLED_RUN = """
 import os, signal, sys
 from pathlib import Path
-from outcomes import report
+from outcomes.faces import report
 
 out, notebook, moment = sys.argv[1:]
 
@@ -496,7 +497,7 @@ def test_recovery_restores_the_newest_report_and_spares_runs_in_progress(tmp_pat
 
 def rerun_parameters(command: str, monkeypatch) -> dict:
     """The parameters ``outcomes report`` passes to run_report for this command line."""
-    from outcomes import cli
+    from outcomes.faces import cli
 
     seen = {}
 

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 import outcomes
-from outcomes.report import (
+from outcomes.faces.report import (
     INDEX_NAME,
     KEY_LIBRARIES,
     MANIFEST_NAME,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
-from outcomes import sample_size as ss
+from outcomes.analysis import sample_size as ss
 
 # Inputs of the size of a primary-care pilot: emergencies are about 1% of patients, the rules
 # catch about 89% of them, and the rules and a model disagree on about 18% of patients.

@@ -6,10 +6,10 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from outcomes.cohort import generate
+from outcomes.engine.cohort import generate
+from outcomes.engine.recovery import policy_pathways, simulate_policies
 from outcomes.knowledge import load_knowledge
-from outcomes.recovery import policy_pathways, simulate_policies
-from outcomes.schema import (
+from outcomes.tables.schema import (
     column_roles,
     patients_schema,
     validate_outcomes,

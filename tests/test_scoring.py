@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes import cli
-from outcomes import evaluate as ev
-from outcomes.cohort import feature_columns, write_cohort
-from outcomes.partitioned import write_partitioned
-from outcomes.scoring import fit_on_head, predictions_folder, score_partitioned
+from outcomes.analysis import evaluate as ev
+from outcomes.engine.cohort import feature_columns, write_cohort
+from outcomes.engine.partitioned import write_partitioned
+from outcomes.faces import cli
+from outcomes.triage.scoring import fit_on_head, predictions_folder, score_partitioned
 
 N, SEED, CHUNK = 12_000, 21, 5_000
 # Overrides the oracle must read from the cohort (a case mix away from the setting's).

@@ -9,9 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes.cohort import generate
-from outcomes.recovery import load_recovery, policy_pathways, simulate_policies
-from outcomes.sensitivity import (
+from outcomes.analysis.sensitivity import (
     METRICS,
     TIED,
     _triangular,
@@ -22,6 +20,8 @@ from outcomes.sensitivity import (
     parameter_ranges,
     policy_metrics,
 )
+from outcomes.engine.cohort import generate
+from outcomes.engine.recovery import load_recovery, policy_pathways, simulate_policies
 
 PARAMS = load_recovery()
 

@@ -11,8 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from outcomes import cli
-from outcomes.study import (
+from outcomes.analysis.study import (
     METHOD_METRICS,
     PAIRED_METRICS,
     SpecError,
@@ -21,6 +20,7 @@ from outcomes.study import (
     replicate_seeds,
     run_study,
 )
+from outcomes.faces import cli
 
 SPEC_TOML = """\
 [study]
@@ -106,7 +106,7 @@ def test_bad_specs_are_one_line_exit_2_and_write_nothing(tmp_path, capsys, toml,
 
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(spec_file, tmp_path, capsys,
                                                                  monkeypatch):  # fmt: skip
-    monkeypatch.setattr("outcomes.cluster.CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr("outcomes.infra.cluster.CONNECT_TIMEOUT", 1)
     out = tmp_path / "out"
     assert cli.main(["study", "--spec", str(spec_file), "--out", str(out), "--scheduler",
                      "tcp://127.0.0.1:9"]) == 2  # fmt: skip

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from outcomes.cohort import generate
-from outcomes.describe import NO_PATIENTS, cohort_summary
-from outcomes.oracle import ceiling
-from outcomes.summary import Summary, parse_summary
-from outcomes.targets import check_targets
+from outcomes.analysis.describe import NO_PATIENTS, cohort_summary
+from outcomes.analysis.targets import check_targets
+from outcomes.engine.cohort import generate
+from outcomes.infra.summary import Summary, parse_summary
+from outcomes.triage.oracle import ceiling
 
 
 def test_plain_text_round_trips_through_parse():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from outcomes.cohort import generate
-from outcomes.recovery import build_policies, simulate_policies, stack
-from outcomes.survival import harms, recovery_summary, weeks_saved
+from outcomes.analysis.survival import harms, recovery_summary, weeks_saved
+from outcomes.engine.cohort import generate
+from outcomes.engine.recovery import build_policies, simulate_policies, stack
 
 
 def test_the_recovery_headline_gives_serious_pathology_missed_per_policy():

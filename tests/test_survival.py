@@ -17,18 +17,8 @@ import pytest
 from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times, restricted_mean_survival_time
 
-from outcomes import plots, survival
-from outcomes.cohort import generate
-from outcomes.knowledge import KNOWLEDGE_DIR, load_knowledge
-from outcomes.recovery import (
-    care_plan,
-    policy,
-    policy_pathways,
-    simulate,
-    simulate_policies,
-    stack,
-)
-from outcomes.survival import (
+from outcomes.analysis import survival
+from outcomes.analysis.survival import (
     at_risk_weeks,
     combined_presentations,
     condition_findings,
@@ -45,6 +35,17 @@ from outcomes.survival import (
     trajectory_findings,
     weeks_saved,
 )
+from outcomes.engine.cohort import generate
+from outcomes.engine.recovery import (
+    care_plan,
+    policy,
+    policy_pathways,
+    simulate,
+    simulate_policies,
+    stack,
+)
+from outcomes.faces import plots
+from outcomes.knowledge import KNOWLEDGE_DIR, load_knowledge
 
 WEEKS = follow_up_weeks()
 
@@ -316,7 +317,7 @@ def test_trajectory_means_match_the_visits(sims):
 
 
 def test_policy_trajectories_equal_the_trajectory_of_the_stack(sims):
-    from outcomes.survival import policy_trajectories
+    from outcomes.analysis.survival import policy_trajectories
 
     stacked = trajectory(stack(sims, "visits"), by="policy")
     separate = policy_trajectories({name: sim.visits for name, sim in sims.items()})
@@ -324,7 +325,7 @@ def test_policy_trajectories_equal_the_trajectory_of_the_stack(sims):
 
 
 # --------------------------------------------------------------------------------------------
-# Plots (drawn by outcomes.plots; checked here against the tables they draw)
+# Plots (drawn by outcomes.faces.plots; checked here against the tables they draw)
 
 
 def _fill_values(collection) -> set[float]:
@@ -530,7 +531,7 @@ def test_emergency_referral_does_not_count_as_treating_the_secondary_part(patien
 
 
 def test_weeks_saved_text_reads_well_for_negative_intervals():
-    from outcomes.survival import format_weeks_saved
+    from outcomes.analysis.survival import format_weeks_saved
 
     table = pd.DataFrame(
         {"rmst_weeks": [11.6, 14.8], "rmst_lower": [11.3, 14.4], "rmst_upper": [12.0, 15.2],
@@ -556,7 +557,7 @@ def _km_median(group: pd.DataFrame) -> float:
 
 
 def test_condition_title_names_the_slowest_condition_and_its_median(sims):
-    from outcomes.survival import condition_title
+    from outcomes.analysis.survival import condition_title
 
     out = sims["perfect"].outcomes
     medians = {str(c): _km_median(g) for c, g in out.groupby("condition", observed=True)}
@@ -579,7 +580,7 @@ def _outcomes(groups: dict[str, tuple[list[int], list[bool]]]) -> pd.DataFrame:
 
 
 def test_condition_title_handles_ties_singulars_and_medians_beyond_follow_up():
-    from outcomes.survival import condition_title
+    from outcomes.analysis.survival import condition_title
 
     done = [True] * 3
     tie = _outcomes({"disc_herniation": ([1, 6, 9], done), "piriformis_syndrome": ([2, 6, 8], done),
@@ -605,7 +606,7 @@ def test_condition_title_handles_ties_singulars_and_medians_beyond_follow_up():
 
 
 def test_trajectory_title_names_the_fastest_and_the_laggard_at_the_widest_gap(sims):
-    from outcomes.survival import policy_trajectories, trajectory_title
+    from outcomes.analysis.survival import policy_trajectories, trajectory_title
 
     table = policy_trajectories({name: sim.visits for name, sim in sims.items()})
     wide = table.pivot(index="week", columns="group", values="mean")
@@ -618,7 +619,7 @@ def test_trajectory_title_names_the_fastest_and_the_laggard_at_the_widest_gap(si
 
 
 def test_trajectory_title_handles_ties_a_single_policy_and_no_gap():
-    from outcomes.survival import trajectory_title
+    from outcomes.analysis.survival import trajectory_title
 
     def curves(means: dict[str, list[float]]) -> pd.DataFrame:
         return pd.DataFrame([(g, w, m) for g, ms in means.items() for w, m in enumerate(ms)],
@@ -640,7 +641,7 @@ def test_trajectory_title_handles_ties_a_single_policy_and_no_gap():
 
 
 def test_weeks_saved_title_states_the_best_saving_against_the_reference(four):
-    from outcomes.survival import weeks_saved_title
+    from outcomes.analysis.survival import weeks_saved_title
 
     saved = weeks_saved(four, reference="rules", n_boot=100, seed=2)
     # Perfect triage saves most but knows the truth: the title names the best of the others.
@@ -663,7 +664,7 @@ def _saved_table(**rows: tuple[float, float, float]) -> pd.DataFrame:
 
 
 def test_weeks_saved_title_says_when_nothing_saves_beyond_chance_or_everything_costs():
-    from outcomes.survival import weeks_saved_title
+    from outcomes.analysis.survival import weeks_saved_title
 
     zero = (0.0, 0.0, 0.0)
     chance = _saved_table(rules=zero, logistic=(12.4, -3.0, 28.0), boosted=(8.0, -9.0, 20.0))
@@ -711,7 +712,12 @@ def test_the_longest_titles_fit_their_figure(title):
 
 
 def test_course_events_count_what_happened_per_policy():
-    from outcomes.survival import course_events, course_events_finding, fit_title, policy_title
+    from outcomes.analysis.survival import (
+        course_events,
+        course_events_finding,
+        fit_title,
+        policy_title,
+    )
 
     patients = generate(2000, seed=9, setting="spine_clinic")
     sims = simulate_policies(patients, policy_pathways(patients), seed=1, visits=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from outcomes.tables import styled
+from outcomes.captions.formatting import styled
 
 
 def _table():

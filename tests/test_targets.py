@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from outcomes.cohort import generate
+from outcomes.analysis.natural_history import load_recovery_targets
+from outcomes.analysis.targets import BASES, check_targets, load_targets
+from outcomes.analysis.trial import load_trials
+from outcomes.engine.cohort import generate
 from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge, provenance
-from outcomes.natural_history import load_recovery_targets
-from outcomes.targets import BASES, check_targets, load_targets
-from outcomes.trial import load_trials
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_every_calibrated_number_is_checked_by_a_calibrated_target():
     assert {"study:konstantinou2015", "study:capra2011"} <= fitted
     checked = [t.source for t in load_targets() if t.basis == "calibrated"]
     # Recovery numbers are checked by the recovery targets and by the replayed trials' own
-    # calibrated figures (outcomes.natural_history, outcomes.trial; tested there).
+    # calibrated figures (outcomes.analysis.natural_history, outcomes.analysis.trial; tested there).
     checked += [t.source for t in load_recovery_targets() if t.basis == "calibrated"]
     checked += [t.source for t in load_trials() if t.extra]
     unchecked = [study for study in fitted if not any(study in source for source in checked)]
@@ -166,7 +166,7 @@ def test_a_target_missing_what_its_statistic_needs_is_rejected(kb_copy):
 
 
 def test_targets_finding_counts_published_figures_apart_from_inputs_and_names_misses():
-    from outcomes.targets import targets_finding
+    from outcomes.analysis.targets import targets_finding
 
     shown = check_targets({"primary_care": generate(3000, seed=12)})
     shown = shown[shown["setting"] == "primary_care"]
@@ -186,7 +186,7 @@ def test_targets_finding_counts_published_figures_apart_from_inputs_and_names_mi
 
 
 def test_format_targets_table_shows_every_checked_figure_without_nan():
-    from outcomes.targets import format_targets_table
+    from outcomes.analysis.targets import format_targets_table
 
     checked = check_targets({"primary_care": generate(2000, seed=3)})
     shown = checked[checked["setting"] == "primary_care"]

@@ -15,10 +15,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from outcomes.cohort import feature_columns, generate
+from outcomes.engine.cohort import feature_columns, generate
+from outcomes.engine.recovery import fit_policy
 from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
-from outcomes.recovery import fit_policy
-from outcomes.triage import (
+from outcomes.triage.rules import (
     EXPECTED_FAILED_CHECKS,
     RulesTriage,
     load_triage_rules,

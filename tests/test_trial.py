@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from outcomes.analysis.trial import load_trials, simulate_trials, trial, trial_pool, trial_summary
 from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
-from outcomes.trial import load_trials, simulate_trials, trial, trial_pool, trial_summary
 
 N_TRIALS = 200
 
@@ -47,7 +47,7 @@ def test_the_arms_are_what_the_trial_did(peul):
     early = pool.surgery_week[:, 0]
     share = (early == 2).mean()
     assert abs(share - t.experimental.surgery_share) < 4 * np.sqrt(0.89 * 0.11 / n)
-    from outcomes.recovery import load_recovery
+    from outcomes.engine.recovery import load_recovery
 
     s = load_recovery().surgery
     first = s["decision_week"] + s["wait_weeks_min"]

@@ -10,12 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes import cli, userdata
-from outcomes import evaluate as ev
-from outcomes.cohort import generate
-from outcomes.io import WRITTEN_RECORD
-from outcomes.knowledge import load_knowledge
-from outcomes.userdata import (
+from outcomes.analysis import evaluate as ev
+from outcomes.analysis import userdata
+from outcomes.analysis.userdata import (
     MAX_ROWS_SHOWN,
     DataValidationError,
     compare_calls,
@@ -28,6 +25,10 @@ from outcomes.userdata import (
     template_frame,
     write_template,
 )
+from outcomes.engine.cohort import generate
+from outcomes.faces import cli
+from outcomes.infra.io import WRITTEN_RECORD
+from outcomes.knowledge import load_knowledge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -370,7 +371,7 @@ def test_the_scoring_table_gives_the_tables_the_patients_give():
 
 def test_compare_calls_in_batches_equals_evaluate_team_methods():
     """The CLI triages a team's patients in batches (bounded memory); the calls must be those
-    of outcomes.evaluate.team_methods, which triages them all at once."""
+    of outcomes.analysis.evaluate.team_methods, which triages them all at once."""
     team = generate(700, seed=11, setting="sports_clinic", exam_missing_rate=0.3)
     calls = pd.DataFrame({"pathway": team["pathway"]})
     expected = ev.team_methods(team, calls, n_train=1500, seed=2)
@@ -581,8 +582,8 @@ def test_typed_parquet_and_csv_text_give_the_same_table_and_the_same_messages(tm
 
 
 def test_scoring_table_keeps_only_the_knowledge_bases_red_flags():
-    from outcomes.evaluate import red_flag_columns
-    from outcomes.userdata import scoring_table
+    from outcomes.analysis.evaluate import red_flag_columns
+    from outcomes.analysis.userdata import scoring_table
 
     patients = generate(50, seed=4).assign(rf_comment="no")
     table = scoring_table(patients)

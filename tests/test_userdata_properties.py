@@ -14,9 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from outcomes.knowledge import load_knowledge
-from outcomes.schema import column_roles
-from outcomes.userdata import (
+from outcomes.analysis.userdata import (
     DataValidationError,
     InputWarning,
     match_columns,
@@ -24,6 +22,8 @@ from outcomes.userdata import (
     read_predictions,
     template_frame,
 )
+from outcomes.knowledge import load_knowledge
+from outcomes.tables.schema import column_roles
 
 BASE = template_frame(8).astype(str)
 COLUMNS = list(BASE.columns)

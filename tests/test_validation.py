@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes import natural_history, targets
-from outcomes.natural_history import load_recovery_targets
-from outcomes.targets import load_targets
-from outcomes.trial import load_trials, trial_summary
-from outcomes.validation import (
+from outcomes.analysis import natural_history, targets
+from outcomes.analysis.natural_history import load_recovery_targets
+from outcomes.analysis.targets import load_targets
+from outcomes.analysis.trial import load_trials, trial_summary
+from outcomes.analysis.validation import (
     COLUMNS,
     GROUPS,
     STATISTIC_GROUPS,
@@ -23,7 +23,7 @@ from outcomes.validation import (
     validate,
     validation_passed,
 )
-from outcomes.validation_captions import (
+from outcomes.captions.validation import (
     assumption_caption,
     format_validation_table,
     miss_sentences,

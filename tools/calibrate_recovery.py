@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sys
 
-from outcomes.cohort import generate
-from outcomes.recovery import load_recovery, policy, simulate
+from outcomes.engine.cohort import generate
+from outcomes.engine.recovery import load_recovery, policy, simulate
 
 CONDITIONS = ("disc_herniation", "somatic_referred")
 

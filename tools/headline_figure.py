@@ -17,8 +17,10 @@ matplotlib.use("agg")
 
 import matplotlib.pyplot as plt
 
-from outcomes import plots, recovery, sensitivity
-from outcomes.cohort import generate
+from outcomes.analysis import sensitivity
+from outcomes.engine import recovery
+from outcomes.engine.cohort import generate
+from outcomes.faces import plots
 
 TARGET = Path(__file__).resolve().parents[1] / "docs" / "figures" / "weeks_saved.png"
 

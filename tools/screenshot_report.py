@@ -42,8 +42,8 @@ from pathlib import Path
 
 import websocket  # websocket-client, installed with jupyter_server
 
-from outcomes.paths import project_root
-from outcomes.report import INDEX_NAME, MANIFEST_NAME, run_report
+from outcomes.faces.report import INDEX_NAME, MANIFEST_NAME, run_report
+from outcomes.infra.paths import project_root
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 WINDOW = (1280, 1600)

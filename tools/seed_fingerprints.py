@@ -1,7 +1,7 @@
 """Rewrite tests/data/seed_fingerprints.txt from the seed texts (../shared/seeds/*.txt).
 
 Run from the project root: ``python tools/seed_fingerprints.py [SEEDS_DIR]``. The file holds
-hashes only (see outcomes.paraphrase), so the tests can check for copied sentences on machines
+hashes only (see outcomes._dev.paraphrase), so the tests can check for copied sentences on machines
 where the seed texts are not present.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from outcomes.paraphrase import SHINGLE_WORDS, fingerprints
+from outcomes._dev.paraphrase import SHINGLE_WORDS, fingerprints
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "tests" / "data" / "seed_fingerprints.txt"
 HEADER = (
     f"# sha256[:16] of every {SHINGLE_WORDS}-word run of the seed texts "
-    "(outcomes.paraphrase); regenerate with tools/seed_fingerprints.py\n"
+    "(outcomes._dev.paraphrase); regenerate with tools/seed_fingerprints.py\n"
 )
 
 

@@ -39,11 +39,12 @@ EXAM_MISSING_RATE: float | None = None  # share of exam signs unrecorded (None: 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from outcomes import describe, plots
-from outcomes.cohort import generate
-from outcomes.oracle import BayesOracle, ceiling, ceiling_misses
-from outcomes.tables import styled
-from outcomes.targets import check_targets, format_targets_table, targets_finding
+from outcomes.analysis import describe
+from outcomes.analysis.targets import check_targets, format_targets_table, targets_finding
+from outcomes.captions.formatting import styled
+from outcomes.engine.cohort import generate
+from outcomes.faces import plots
+from outcomes.triage.oracle import BayesOracle, ceiling, ceiling_misses
 
 plots.use_style()
 pd.set_option("display.width", 120)

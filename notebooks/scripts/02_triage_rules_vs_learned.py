@@ -46,15 +46,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import sklearn
 
-from outcomes import evaluate as ev
-from outcomes import plots
-from outcomes.cohort import feature_columns, generate
-from outcomes.decision import MinimumCostClassifier
-from outcomes.models import fit_model
-from outcomes.oracle import BayesOracle
-from outcomes.summary import Summary
-from outcomes.tables import styled
-from outcomes.triage import RulesTriage, explain_misses, rules_table
+from outcomes.analysis import evaluate as ev
+from outcomes.captions.formatting import styled
+from outcomes.engine.cohort import feature_columns, generate
+from outcomes.faces import plots
+from outcomes.infra.summary import Summary
+from outcomes.triage.decision import MinimumCostClassifier
+from outcomes.triage.models import fit_model
+from outcomes.triage.oracle import BayesOracle
+from outcomes.triage.rules import RulesTriage, explain_misses, rules_table
 
 plots.use_style()
 sklearn.set_config(display="text")

@@ -51,9 +51,11 @@ N_DRAWS: int = 100  # parameter draws of the probabilistic sensitivity analysis
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from outcomes import plots, recovery, sensitivity, survival
-from outcomes.cohort import generate
-from outcomes.tables import styled
+from outcomes.analysis import sensitivity, survival
+from outcomes.captions.formatting import styled
+from outcomes.engine import recovery
+from outcomes.engine.cohort import generate
+from outcomes.faces import plots
 
 plots.use_style()
 pd.set_option("display.width", 120)

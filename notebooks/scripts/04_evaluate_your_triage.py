@@ -42,11 +42,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from outcomes import evaluate as ev
-from outcomes import plots
-from outcomes.paths import resolve
-from outcomes.tables import styled
-from outcomes.userdata import compare_calls, read_patients, read_predictions
+from outcomes.analysis import evaluate as ev
+from outcomes.analysis.userdata import compare_calls, read_patients, read_predictions
+from outcomes.captions.formatting import styled
+from outcomes.faces import plots
+from outcomes.infra.paths import resolve
 
 plots.use_style()
 pd.set_option("display.width", 160)

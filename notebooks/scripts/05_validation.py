@@ -50,10 +50,12 @@ TOP: int = 10  # numbers shown in the tornado plot
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from outcomes import plots, recovery, sensitivity, validation
-from outcomes import validation_captions as captions
-from outcomes.cohort import generate
-from outcomes.trial import load_trials, trial_summary
+from outcomes.analysis import sensitivity, validation
+from outcomes.analysis.trial import load_trials, trial_summary
+from outcomes.captions import validation as captions
+from outcomes.engine import recovery
+from outcomes.engine.cohort import generate
+from outcomes.faces import plots
 
 plots.use_style()
 pd.set_option("display.width", 140)

@@ -30,7 +30,7 @@
 # (`tests/test_sample_size.py`) checks that the two agree within simulation error. A pilot cohort
 # from the generator supplies the inputs: how common emergencies are, how many the rules catch,
 # and on how many patients the rules and a model disagree about being right. (c) is a simulation
-# study (`outcomes.study`): replicates of generate → fit → evaluate at each training size, each
+# study (`outcomes.analysis.study`): replicates of generate → fit → evaluate at each training size, each
 # with its own spawned seed; with `SCHEDULER` set it runs on that Dask cluster, with the same
 # results.
 
@@ -57,13 +57,13 @@ import tempfile
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from outcomes import plots
-from outcomes import sample_size as ss
-from outcomes.cohort import feature_columns, generate
-from outcomes.models import fit_model
-from outcomes.study import parse_spec, read_study, run_study, summarise
-from outcomes.summary import Summary
-from outcomes.triage import RulesTriage
+from outcomes.analysis import sample_size as ss
+from outcomes.analysis.study import parse_spec, read_study, run_study, summarise
+from outcomes.engine.cohort import feature_columns, generate
+from outcomes.faces import plots
+from outcomes.infra.summary import Summary
+from outcomes.triage.models import fit_model
+from outcomes.triage.rules import RulesTriage
 
 plots.use_style()
 pd.set_option("display.width", 160)
@@ -128,7 +128,7 @@ plt.show()
 # at patients on whom exactly one method is right. With the pilot's discordant share `ψ` and a
 # difference `δ = DELTA`, Connor's formula gives the power at each size; the simulation draws
 # `REPLICATES` studies and applies the exact McNemar test (the one
-# `outcomes.evaluate.compare_paired` reports). The exact test is slightly conservative, so at
+# `outcomes.analysis.evaluate.compare_paired` reports). The exact test is slightly conservative, so at
 # small sizes its power sits a little below the normal approximation's.
 
 # %%
@@ -151,7 +151,7 @@ plt.show()
 # %% [markdown]
 # ## (c) Training size: where the learned model overtakes the rules
 #
-# A simulation study (`outcomes.study`): at each training size, `CURVE_REPLICATES` replicates
+# A simulation study (`outcomes.analysis.study`): at each training size, `CURVE_REPLICATES` replicates
 # each draw a training cohort and `N_TEST_CURVE` held-out patients with their own spawned seeds,
 # fit the logistic model and evaluate it beside the rules on the same patients. The same spec
 # runs unchanged with `outcomes study --spec ... --scheduler ADDRESS` on a cluster, with more

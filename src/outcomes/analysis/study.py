@@ -1,0 +1,489 @@
+"""Simulation studies: replicates of generate -> fit -> evaluate over a grid of parameters.
+
+A study is described by a TOML spec (see :data:`SPEC_HELP`, also ``outcomes study --help``)::
+
+    [study]
+    replicates = 200          # per grid point (>= 1)
+    seed = 1                  # the study's seed (>= 0)
+    methods = ["rules", "logistic"]   # rules, oracle, logistic, boosted
+    block = 10                # replicates per result part (the unit of resuming)
+
+    [grid]                    # every combination is a grid point; each list non-empty
+    n_train = [500, 2000]     # training patients (learned methods)
+    n_test = [1000]           # test patients
+    setting = ["primary_care"]
+    exam_missing_rate = [0.2, 0.5]        # any generator override (outcomes.engine.model.OVERRIDES)
+    case_mix = [{}, {disc_herniation = 0.7, piriformis_syndrome = 0.3}]   # {} = the setting's
+
+Replicate ``r`` of grid point ``c`` draws its training and test cohorts and fits its models
+with seeds spawned from ``SeedSequence(seed, spawn_key=(c, r))``, so its results do not
+depend on which worker ran it, in what order, or on how many replicates run at once.
+
+:func:`run_study` runs the blocks of replicates on ``dask.distributed`` (a ``LocalCluster``
+of one single-threaded worker per core by default, or an existing scheduler by address: the
+same code path), or serially in this process (``local=True``; the same results). Results are
+a tidy table, one row per replicate x method x metric, written as one Parquet part per
+finished block beside the spec it ran (``_spec.json``): an interrupted study resumes where it
+stopped, and a different spec aimed at the same folder is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SPEC_NAME = "_spec.json"
+#: Parameters a grid may vary: cohort sizes, the setting and every generator override.
+SIZE_PARAMETERS = ("n_train", "n_test")
+METHODS = ("rules", "oracle", "logistic", "boosted")
+STUDY_KEYS = ("replicates", "seed", "methods", "block")
+#: Metrics recorded for each method in each replicate.
+METHOD_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "emergency_sensitivity",
+                  "emergency_sensitivity_low", "emergency_sensitivity_high", "emergencies",
+                  "correct")  # fmt: skip
+#: Metrics recorded for each method other than the rules, paired with the rules on the same
+#: test patients (McNemar's exact test on the discordant patients).
+PAIRED_METRICS = ("only_method_right", "only_rules_right", "mcnemar_p")
+RESULT_COLUMNS = ("cell", "replicate", "method", "metric", "value")
+
+SPEC_HELP = """\
+spec (TOML): [study] replicates (>= 1), seed (>= 0), methods (rules, oracle, logistic,
+boosted; default rules and logistic), block (replicates per result part, default 10);
+[grid] lists, every combination a grid point: n_train, n_test (patients, >= 1; defaults
+[1000] and [1000]), setting (default [primary_care]), and any generator override
+(exam_missing_rate, red_flag_missing_rate, chronic_fraction, combined_fraction, case_mix;
+{} or "default" for the setting's own)."""
+
+
+class SpecError(ValueError):
+    """A study spec that cannot run (one line naming the field)."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated study spec: the grid's points and how many replicates of each."""
+
+    replicates: int
+    seed: int
+    methods: tuple[str, ...]
+    block: int
+    grid: tuple[tuple[str, tuple[Any, ...]], ...]
+
+    def points(self) -> list[dict[str, Any]]:
+        """The grid's points in order (the last parameter varying fastest)."""
+        names = [name for name, _ in self.grid]
+        return [dict(zip(names, values, strict=True))
+                for values in itertools.product(*(v for _, v in self.grid))]  # fmt: skip
+
+    def as_json(self) -> dict[str, Any]:
+        return {"replicates": self.replicates, "seed": self.seed, "methods": list(self.methods),
+                "block": self.block, "grid": {k: list(v) for k, v in self.grid}}  # fmt: skip
+
+
+def _int(where: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SpecError(f"{where} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def parse_spec(spec: Mapping[str, Any]) -> Spec:
+    """Validate a study spec (the parsed TOML) and return it as a :class:`Spec`.
+
+    Every grid point's generator model is built, so a bad setting or override fails here,
+    naming it, before any work.
+
+    Raises
+    ------
+    SpecError
+        Naming the field: an unknown section, key, parameter or method, an empty list,
+        replicates < 1, a value out of range.
+
+    Examples
+    --------
+    >>> s = parse_spec({"study": {"replicates": 2}, "grid": {"n_test": [100, 200]}})
+    >>> [p["n_test"] for p in s.points()], s.methods
+    ([100, 200], ('rules', 'logistic'))
+    >>> parse_spec({"study": {"replicates": 2}, "grid": {"n_tset": [100]}})
+    Traceback (most recent call last):
+    outcomes.analysis.study.SpecError: unknown parameter 'n_tset' in [grid]; known: n_train, ...
+    """
+    from outcomes.engine.model import OVERRIDES, build_model
+
+    unknown = sorted(set(spec) - {"study", "grid"})
+    if unknown:
+        raise SpecError(f"unknown section [{unknown[0]}] in the spec; known: [study], [grid]")
+    study = spec.get("study")
+    if not isinstance(study, Mapping):
+        raise SpecError("the spec needs a [study] section with replicates = N")
+    unknown = sorted(set(study) - set(STUDY_KEYS))
+    if unknown:
+        raise SpecError(f"unknown key {unknown[0]!r} in [study]; known: {', '.join(STUDY_KEYS)}")
+    if "replicates" not in study:
+        raise SpecError("[study] replicates is missing (replicates per grid point, >= 1)")
+    replicates = _int("[study] replicates", study["replicates"], 1)
+    seed = _int("[study] seed", study.get("seed", 0), 0)
+    block = _int("[study] block", study.get("block", 10), 1)
+    methods = study.get("methods", ["rules", "logistic"])
+    if not isinstance(methods, list) or not methods:
+        raise SpecError('[study] methods must be a non-empty list, e.g. ["rules", "logistic"]')
+    for m in methods:
+        if m not in METHODS:
+            raise SpecError(f"[study] methods: unknown method {m!r}; known: {', '.join(METHODS)}")
+    if len(set(methods)) != len(methods):
+        raise SpecError("[study] methods lists a method twice")
+    grid_in = spec.get("grid", {})
+    if not isinstance(grid_in, Mapping):
+        raise SpecError("[grid] must be a table of parameter = [values]")
+    known = (*SIZE_PARAMETERS, "setting", *OVERRIDES)
+    for name in grid_in:
+        if name not in known:
+            raise SpecError(f"unknown parameter {name!r} in [grid]; known: {', '.join(known)}")
+    defaults = {"n_train": [1000], "n_test": [1000], "setting": ["primary_care"]}
+    grid = []
+    for name in [k for k in known if k in grid_in or k in defaults]:
+        values = grid_in.get(name, defaults.get(name))
+        if not isinstance(values, list):
+            raise SpecError(f"[grid] {name} must be a list of values, e.g. {name} = [...]")
+        if not values:
+            raise SpecError(f"[grid] {name} is an empty list: the grid has no points")
+        if name in SIZE_PARAMETERS:
+            values = [_int(f"[grid] {name}", v, 1) for v in values]
+        grid.append((name, tuple(_plain(v) for v in values)))
+    parsed = Spec(replicates, seed, tuple(methods), block, tuple(grid))
+    for point in parsed.points():
+        setting, overrides = _generator_args(point)
+        try:
+            build_model(setting, **overrides)
+        except ValueError as exc:
+            raise SpecError(f"[grid]: {exc}") from None
+    return parsed
+
+
+def _plain(value: Any) -> Any:
+    """A TOML value as plain JSON-able data (inline tables become dicts)."""
+    return json.loads(json.dumps(value, sort_keys=True))
+
+
+def _generator_args(point: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    overrides = {k: v for k, v in point.items() if k not in (*SIZE_PARAMETERS, "setting")
+                 and v not in ({}, "default")}  # fmt: skip
+    return point["setting"], overrides
+
+
+def read_spec(path: str | Path) -> Spec:
+    """Read and validate a TOML study spec (:func:`parse_spec`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"no such spec file: {path}")
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML ({exc})") from None
+    return parse_spec(raw)
+
+
+# --------------------------------------------------------------------------------------------
+# One block of replicates
+
+
+def replicate_seeds(seed: int, cell: int, replicate: int) -> tuple[int, int, int]:
+    """Seeds of the training cohort, the test cohort and the models of one replicate,
+    spawned from ``SeedSequence(seed, spawn_key=(cell, replicate))``.
+
+    Examples
+    --------
+    >>> replicate_seeds(1, 0, 0) == replicate_seeds(1, 0, 0) != replicate_seeds(1, 0, 1)
+    True
+    """
+    state = np.random.SeedSequence(seed, spawn_key=(cell, replicate)).generate_state(3)
+    return tuple(int(s) for s in state)  # type: ignore[return-value]
+
+
+def run_replicate(spec: Spec, cell: int, replicate: int) -> pd.DataFrame:
+    """One replicate: generate a training and a test cohort, fit each method, evaluate it
+    (and compare it with the rules, paired), as tidy rows (:data:`RESULT_COLUMNS`)."""
+    from scipy.stats import binomtest
+    from threadpoolctl import threadpool_limits
+
+    from outcomes.analysis import evaluate as ev
+    from outcomes.engine.cohort import feature_columns, generate
+
+    point = spec.points()[cell]
+    setting, overrides = _generator_args(point)
+    train_seed, test_seed, model_seed = replicate_seeds(spec.seed, cell, replicate)
+    test = generate(point["n_test"], seed=test_seed, setting=setting, **overrides)
+    truth = test["pathway"].astype(str).to_numpy()
+    learned = [m for m in spec.methods if m in ("logistic", "boosted")]
+    train = (generate(point["n_train"], seed=train_seed, setting=setting, **overrides)
+             if learned else None)  # fmt: skip
+    rows: list[tuple[str, str, float]] = []
+    right: dict[str, np.ndarray] = {}
+    with threadpool_limits(limits=1):
+        for name in spec.methods:
+            method = _fit(name, train, test, model_seed)
+            predicted = np.asarray(method.predict(test[feature_columns()]), dtype=object)
+            right[name] = predicted == truth
+            table = ev.metric_table(truth, predicted, n_boot=1).set_index(["metric", "pathway"])
+            emergency = table.loc[("sensitivity", ev.EMERGENCY)]
+            values = [*(table.loc[(m, ev.OVERALL), "estimate"] for m in ev.METRICS),
+                      emergency["estimate"], emergency["low"], emergency["high"],
+                      emergency["n"], right[name].sum()]  # fmt: skip
+            rows += [(name, metric, float(v)) for metric, v in zip(METHOD_METRICS, values,
+                                                                   strict=True)]  # fmt: skip
+    if "rules" in right:
+        for name in [m for m in spec.methods if m != "rules"]:
+            only_m = int((right[name] & ~right["rules"]).sum())
+            only_r = int((~right[name] & right["rules"]).sum())
+            p = binomtest(only_m, only_m + only_r, 0.5).pvalue if only_m + only_r else 1.0
+            rows += [
+                (name, "only_method_right", float(only_m)),
+                (name, "only_rules_right", float(only_r)),
+                (name, "mcnemar_p", float(p)),
+            ]
+    frame = pd.DataFrame(rows, columns=["method", "metric", "value"])
+    frame.insert(0, "replicate", replicate)
+    frame.insert(0, "cell", cell)
+    return frame
+
+
+def _fit(name: str, train: pd.DataFrame | None, test: pd.DataFrame, seed: int) -> Any:
+    from outcomes.engine.cohort import feature_columns
+
+    if name == "rules":
+        from outcomes.triage.rules import RulesTriage
+
+        return RulesTriage().fit(test[feature_columns()].head(1))
+    if name == "oracle":
+        from outcomes.triage.oracle import BayesOracle
+
+        return BayesOracle().fit(test)
+    from outcomes.triage.models import fit_model
+
+    assert train is not None
+    return fit_model(name, train, seed=seed % 2**32)
+
+
+def run_block(spec_json: Mapping[str, Any], cell: int, block: int) -> pd.DataFrame:
+    """Replicates of block ``block`` of grid point ``cell`` (plain arguments: runs on any
+    Dask worker)."""
+    spec = parse_spec({"study": {k: spec_json[k] for k in STUDY_KEYS},
+                       "grid": spec_json["grid"]})  # fmt: skip
+    first = block * spec.block
+    reps = range(first, min(spec.replicates, first + spec.block))
+    return pd.concat([run_replicate(spec, cell, r) for r in reps], ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Running a study into a folder
+
+
+def part_name(cell: int, block: int) -> str:
+    """File name of one block's results.
+
+    Examples
+    --------
+    >>> part_name(2, 13)
+    'part-c0002-b00013.parquet'
+    """
+    return f"part-c{cell:04d}-b{block:05d}.parquet"
+
+
+def _blocks(spec: Spec) -> list[tuple[int, int]]:
+    per_cell = -(-spec.replicates // spec.block)
+    return [(c, b) for c in range(len(spec.points())) for b in range(per_cell)]
+
+
+def _prepare(out: Path, spec: Spec) -> list[tuple[int, int]]:
+    """The blocks still to run; the folder is checked (another spec is refused)."""
+    from outcomes.infra.io import atomic_path, remove_stale_partials
+
+    recorded = out / SPEC_NAME
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"--out {out} is a file; a study needs a folder")
+    if recorded.is_file():
+        theirs = json.loads(recorded.read_text(encoding="utf-8"))
+        if theirs != spec.as_json():
+            differ = sorted(k for k in spec.as_json() if theirs.get(k) != spec.as_json()[k])
+            raise SpecError(f"{out} holds a study of another spec (differs in "
+                            f"{', '.join(differ) or 'format'}); choose another folder or "
+                            "remove it")  # fmt: skip
+    elif out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir()):
+        raise SpecError(f"{out} is not empty and holds no study ({SPEC_NAME}); choose a new or "
+                        "empty folder")  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(recorded) as tmp:
+        tmp.write_text(json.dumps(spec.as_json(), indent=1, sort_keys=True) + "\n")
+    todo = []
+    for cell, block in _blocks(spec):
+        path = out / part_name(cell, block)
+        remove_stale_partials(path)
+        if not _readable(path):
+            todo.append((cell, block))
+    return todo
+
+
+def _readable(path: Path) -> bool:
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        return False
+    try:
+        pq.read_metadata(path)
+    except Exception:  # a damaged part is run again, never trusted
+        return False
+    return True
+
+
+def _serial(spec: Spec, todo: list[tuple[int, int]]) -> Iterator[tuple[int, int, pd.DataFrame]]:
+    for cell, block in todo:
+        yield cell, block, run_block(spec.as_json(), cell, block)
+
+
+def _on_dask(client: Any, spec: Spec, todo) -> Iterator[tuple[int, int, pd.DataFrame]]:
+    from distributed import as_completed
+
+    futures = {client.submit(run_block, spec.as_json(), cell, block, pure=False): (cell, block)
+               for cell, block in todo}  # fmt: skip
+    try:
+        with client.as_current():  # as_completed finds its client there
+            done = as_completed(futures)
+        for future in done:
+            cell, block = futures[future]
+            yield cell, block, future.result()
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    """What :func:`run_study` did: the folder, blocks run now and blocks kept."""
+
+    out: Path
+    ran: int
+    kept: int
+
+
+def run_study(
+    spec: Spec,
+    out: str | Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    local: bool = False,
+    progress: bool | None = None,
+) -> StudyReport:
+    """Run (or resume) a study into the folder ``out``.
+
+    Parameters
+    ----------
+    spec
+        From :func:`read_spec` or :func:`parse_spec`.
+    scheduler
+        Address of a running Dask scheduler; ``None`` starts a ``LocalCluster`` of
+        ``workers`` single-threaded workers (default one per core) for the duration.
+    local
+        Run the blocks one after another in this process instead (no Dask): the same results.
+    progress
+        Progress bar over replicates (on a terminal by default).
+
+    Returns
+    -------
+    StudyReport
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> spec = parse_spec({"study": {"replicates": 2, "methods": ["rules"]},
+    ...                    "grid": {"n_test": [200]}})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "s"
+    >>> run_study(spec, out, local=True).ran, run_study(spec, out, local=True).kept
+    (1, 1)
+    >>> len(read_study(out)) == 2 * len(METHOD_METRICS)
+    True
+    """
+    from outcomes.infra.cluster import connect
+    from outcomes.infra.io import write_table
+    from outcomes.infra.progress import progress_bar
+
+    out = Path(out)
+    with contextlib.ExitStack() as stack:
+        client = None
+        if not local:  # an unreachable scheduler fails before the folder is touched
+            client = stack.enter_context(connect(scheduler, workers))
+        todo = _prepare(out, spec)
+        blocks = _blocks(spec)
+        results = _serial(spec, todo) if client is None else _on_dask(client, spec, todo)
+        total = spec.replicates * len(spec.points())
+        with progress_bar(total=total, desc="study", unit="replicates", show=progress) as bar:
+            bar.update(sum(_block_size(spec, b) for c, b in blocks if (c, b) not in todo))
+            for cell, block, frame in results:
+                write_table(frame, out / part_name(cell, block), "parquet",
+                            {"study": spec.as_json(), "cell": cell, "block": block})  # fmt: skip
+                bar.update(_block_size(spec, block))
+    return StudyReport(out, len(todo), len(blocks) - len(todo))
+
+
+def _block_size(spec: Spec, block: int) -> int:
+    return min(spec.block, spec.replicates - block * spec.block)
+
+
+def read_study(out: str | Path) -> pd.DataFrame:
+    """A study's results: one row per replicate x method x metric, with the grid point's
+    parameters (``case_mix`` and other mappings as JSON text), sorted by cell, replicate,
+    method and metric. Only finished blocks are read (a study still running, or interrupted,
+    gives what is done).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``cell``, the grid's parameters, ``replicate``, ``method``, ``metric``,
+        ``value``.
+    """
+    out = Path(out)
+    recorded = out / SPEC_NAME
+    if not recorded.is_file():
+        raise SpecError(f"{out} holds no study ({SPEC_NAME})")
+    spec_json = json.loads(recorded.read_text(encoding="utf-8"))
+    spec = parse_spec({"study": {k: spec_json[k] for k in STUDY_KEYS}, "grid": spec_json["grid"]})
+    parts = [out / part_name(c, b) for c, b in _blocks(spec)]
+    frames = [pd.read_parquet(p) for p in parts if _readable(p)]
+    if not frames:
+        return pd.DataFrame(columns=list(RESULT_COLUMNS))
+    results = pd.concat(frames, ignore_index=True)
+    points = pd.DataFrame(spec.points())
+    for column in points.columns:
+        if points[column].map(lambda v: isinstance(v, dict | list)).any():
+            points[column] = points[column].map(lambda v: json.dumps(v, sort_keys=True))
+    points.insert(0, "cell", range(len(points)))
+    results = results.merge(points, on="cell", how="left")
+    ordered = ["cell", *points.columns[1:], "replicate", "method", "metric", "value"]
+    results = results[ordered].sort_values(["cell", "replicate", "method", "metric"])
+    return results.reset_index(drop=True)
+
+
+def summarise(results: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+    """Mean, standard deviation and count of one metric by grid point and method.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"cell": [0, 0], "n_test": [100, 100], "replicate": [0, 1],
+    ...                   "method": ["rules"] * 2, "metric": ["accuracy"] * 2,
+    ...                   "value": [0.5, 0.7]})
+    >>> summarise(r).round(3).to_dict("records")
+    [{'cell': 0, 'n_test': 100, 'method': 'rules', 'mean': 0.6, 'sd': 0.141, 'replicates': 2}]
+    """
+    keys = [c for c in results.columns if c not in ("replicate", "metric", "value")]
+    chosen = results[results["metric"] == metric]
+    table = chosen.groupby(keys, sort=False)["value"].agg(["mean", "std", "count"])
+    return table.reset_index().rename(columns={"std": "sd", "count": "replicates"})

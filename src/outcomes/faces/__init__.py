@@ -1,0 +1,2 @@
+"""Faces: what a person sees and types: figures, the command line, the HTML report.
+The top layer."""

@@ -1,0 +1,107 @@
+"""Turn probabilities into triage decisions by stated costs, not by the most probable pathway.
+
+Choosing the most probable pathway maximises accuracy, and so treats a missed emergency like
+any other error. With a cost matrix (``knowledge/costs.toml``, rows the true pathway, columns
+the one assigned) the Bayes decision is the pathway of least *expected* cost:
+``argmin_j sum_i P(i | record) * cost[i, j]``. The threshold this implies comes from the stated
+costs, never from the evaluation set (TRIPOD+AI practice).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+
+def expected_costs(proba: np.ndarray, classes: Any, costs: pd.DataFrame) -> np.ndarray:
+    """Expected cost of assigning each pathway, per patient: ``proba @ cost``.
+
+    Examples
+    --------
+    >>> costs = pd.DataFrame([[0, 50], [3, 0]], index=["emergency", "spinal"],
+    ...                      columns=["emergency", "spinal"])
+    >>> expected_costs(np.array([[0.1, 0.9]]), ["emergency", "spinal"], costs).tolist()
+    [[2.7, 5.0]]
+    """
+    classes = [str(c) for c in classes]
+    matrix = costs.loc[classes, classes].to_numpy(dtype=float)
+    return np.asarray(proba, dtype=float) @ matrix
+
+
+def minimum_cost_decision(proba: np.ndarray, classes: Any, costs: pd.DataFrame) -> np.ndarray:
+    """The pathway of least expected cost for each patient.
+
+    Examples
+    --------
+    >>> costs = pd.DataFrame([[0, 50], [3, 0]], index=["emergency", "spinal"],
+    ...                      columns=["emergency", "spinal"])
+    >>> minimum_cost_decision(np.array([[0.1, 0.9], [0.01, 0.99]]), ["emergency", "spinal"],
+    ...                       costs).tolist()
+    ['emergency', 'spinal']
+    """
+    classes = np.asarray([str(c) for c in classes], dtype=object)
+    return classes[expected_costs(proba, classes, costs).argmin(axis=1)]
+
+
+class MinimumCostClassifier(ClassifierMixin, BaseEstimator):
+    """Wrap a probabilistic classifier so that ``predict`` minimises expected cost.
+
+    Parameters
+    ----------
+    estimator
+        Any classifier with ``predict_proba`` (a learned model or the Bayes oracle).
+    costs
+        Cost matrix with pathways as index (true) and columns (assigned); default
+        :func:`outcomes.analysis.evaluate.load_costs`.
+
+    Attributes
+    ----------
+    estimator_, classes_, costs_
+        The fitted clone, its pathways and the cost matrix in use.
+    n_features_in_, feature_names_in_
+        As the fitted clone reports them (absent when it does not).
+
+    Examples
+    --------
+    >>> from outcomes.engine.cohort import generate
+    >>> from outcomes.triage.oracle import BayesOracle
+    >>> patients = generate(400, seed=1)
+    >>> safe = MinimumCostClassifier(BayesOracle()).fit(patients)
+    >>> bool((safe.predict(patients) == "emergency").sum()
+    ...      >= (BayesOracle().fit(patients).predict(patients) == "emergency").sum())
+    True
+    """
+
+    def __init__(self, estimator: Any, costs: pd.DataFrame | None = None):
+        self.estimator = estimator
+        self.costs = costs
+
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> MinimumCostClassifier:
+        """Fit a clone of ``estimator``; the decision rule itself learns nothing."""
+        from outcomes.analysis.evaluate import load_costs
+
+        self.estimator_ = clone(self.estimator)
+        if y is None:
+            self.estimator_.fit(X, **fit_params)
+        else:
+            self.estimator_.fit(X, y, **fit_params)
+        self.classes_ = np.asarray(self.estimator_.classes_, dtype=object)
+        for name in ("n_features_in_", "feature_names_in_"):  # the input, as the wrapped saw it
+            if hasattr(self.estimator_, name):
+                setattr(self, name, getattr(self.estimator_, name))
+        self.costs_ = load_costs() if self.costs is None else self.costs
+        missing = sorted(set(map(str, self.classes_)) - set(self.costs_.index))
+        if missing:
+            raise ValueError(f"the cost matrix has no row for pathway(s) {missing}")
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The wrapped estimator's probabilities (unchanged)."""
+        return self.estimator_.predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The pathway of least expected cost for each row."""
+        return minimum_cost_decision(self.predict_proba(X), self.classes_, self.costs_)
