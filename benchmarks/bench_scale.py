@@ -7,7 +7,7 @@
    process.
 2. A simulation study (``outcomes.analysis.study``) on a 2-worker ``LocalCluster`` against a
    1-worker one: the speed-up.
-3. Scoring with the rules: ``outcomes.triage.scoring.score_partitioned`` (Dask, partition by
+3. Scoring with the rules: ``outcomes.analysis.scoring.score_partitioned`` (Dask, partition by
    partition, predictions written) on a partitioned cohort, against the in-memory path
    (read the file, predict, metric table) on a smaller one: seconds per million rows.
 
@@ -97,9 +97,9 @@ def bench_scoring(score_n: int, memory_n: int, folder: Path) -> None:
     import pandas as pd
 
     from outcomes.analysis import evaluate as ev
+    from outcomes.analysis.scoring import fit_on_head, score_partitioned
     from outcomes.engine.cohort import feature_columns, write_cohort
     from outcomes.engine.partitioned import write_partitioned
-    from outcomes.triage.scoring import fit_on_head, score_partitioned
 
     big = folder / "big"
     write_partitioned(big, score_n, seed=2, chunk_size=CHUNK, workers=2)

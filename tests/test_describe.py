@@ -9,12 +9,12 @@ import pytest
 from outcomes.analysis.describe import (
     NO_PATIENTS,
     case_mix,
-    ceiling_reason,
     finding_prevalence,
     format_estimate,
     proportion_ci,
     table_one,
 )
+from outcomes.captions.cohort import ceiling_reason
 from outcomes.engine.cohort import generate
 from outcomes.knowledge import load_knowledge
 
@@ -81,7 +81,7 @@ def test_wilson_interval_always_contains_the_estimate():
 
 
 def test_ceiling_title_names_the_share_missed_and_the_hardest_pathway():
-    from outcomes.analysis.describe import ceiling_title
+    from outcomes.captions.cohort import ceiling_title
     from outcomes.triage.oracle import ceiling
 
     patients = generate(1500, seed=8)
@@ -118,7 +118,7 @@ def test_ceiling_reason_names_the_commonest_overlap_and_the_miss_rate():
 
 
 def test_the_cohort_summary_has_no_nested_brackets():
-    from outcomes.analysis.describe import cohort_summary
+    from outcomes.captions.cohort import cohort_summary
     from outcomes.engine.cohort import generate
     from outcomes.triage.oracle import ceiling
 

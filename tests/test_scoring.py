@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from outcomes.analysis import evaluate as ev
+from outcomes.analysis.scoring import fit_on_head, predictions_folder, score_partitioned
 from outcomes.engine.cohort import feature_columns, write_cohort
 from outcomes.engine.partitioned import write_partitioned
 from outcomes.faces import cli
-from outcomes.triage.scoring import fit_on_head, predictions_folder, score_partitioned
 
 N, SEED, CHUNK = 12_000, 21, 5_000
 # Overrides the oracle must read from the cohort (a case mix away from the setting's).

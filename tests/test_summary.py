@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from outcomes.analysis.describe import NO_PATIENTS, cohort_summary
+from outcomes.analysis.describe import NO_PATIENTS
 from outcomes.analysis.targets import check_targets
+from outcomes.captions.cohort import cohort_summary
 from outcomes.engine.cohort import generate
 from outcomes.infra.summary import Summary, parse_summary
 from outcomes.triage.oracle import ceiling

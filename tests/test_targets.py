@@ -166,11 +166,11 @@ def test_a_target_missing_what_its_statistic_needs_is_rejected(kb_copy):
 
 
 def test_targets_finding_counts_published_figures_apart_from_inputs_and_names_misses():
-    from outcomes.analysis.targets import targets_finding
+    from outcomes.captions.cohort import targets_caption
 
     shown = check_targets({"primary_care": generate(3000, seed=12)})
     shown = shown[shown["setting"] == "primary_care"]
-    text = targets_finding(shown)
+    text = targets_caption(shown)
     checked = shown[shown["met"].notna()]
     published = checked[checked["basis"] != "input"]
     assert f"Published figures met: {int(published['met'].sum())} of {len(published)}" in text
@@ -180,13 +180,13 @@ def test_targets_finding_counts_published_figures_apart_from_inputs_and_names_mi
     forced = shown.copy()
     first = forced.index[forced["met"].notna() & (forced["basis"] != "input")][0]
     forced.loc[first, "met"] = False
-    assert f"missed: {forced.loc[first, 'label']}" in targets_finding(forced)
-    assert targets_finding(forced.set_index("label")) == targets_finding(forced)  # as notebook 01
-    assert "No target could be checked" in targets_finding(shown.assign(met=pd.NA))
+    assert f"missed: {forced.loc[first, 'label']}" in targets_caption(forced)
+    assert targets_caption(forced.set_index("label")) == targets_caption(forced)  # as notebook 01
+    assert "No target could be checked" in targets_caption(shown.assign(met=pd.NA))
 
 
 def test_format_targets_table_shows_every_checked_figure_without_nan():
-    from outcomes.analysis.targets import format_targets_table
+    from outcomes.captions.cohort import format_targets_table
 
     checked = check_targets({"primary_care": generate(2000, seed=3)})
     shown = checked[checked["setting"] == "primary_care"]

@@ -40,7 +40,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from outcomes.analysis import describe
-from outcomes.analysis.targets import check_targets, format_targets_table, targets_finding
+from outcomes.analysis.targets import check_targets
+from outcomes.captions import cohort as cohort_captions
 from outcomes.captions.formatting import styled
 from outcomes.engine.cohort import generate
 from outcomes.faces import plots
@@ -114,10 +115,10 @@ styled((100 * observed.fillna(0)).rename(columns=lambda c: f"{c} (%)"), digits=1
 # %%
 targets = check_targets({SETTING: patients})
 shown = targets[targets["setting"] == SETTING].set_index("label")
-styled(format_targets_table(shown))
+styled(cohort_captions.format_targets_table(shown))
 
 # %%
-print(targets_finding(shown))
+print(cohort_captions.targets_caption(shown))
 for label, row in shown[shown["known_gap"] != ""].iterrows():
     print(f"- known gap, {label}: {row['known_gap']}")
 
@@ -143,13 +144,13 @@ best[["patients", "correct", "summary"]]
 ax = plots.bar_with_ci(
     best.index[1:], best["accuracy"].iloc[1:].fillna(0), best["ci_low"].iloc[1:].fillna(0),
     best["ci_high"].iloc[1:].fillna(0), xlabel="Oracle accuracy (share triaged correctly)",
-    title=describe.ceiling_title(best),
+    title=cohort_captions.ceiling_title(best),
 )
 plt.show()
 
 # %%
 misses = ceiling_misses(patients, oracle)
-print(describe.ceiling_reason(misses))
+print(cohort_captions.ceiling_reason(misses))
 misses.head(5).round(3)
 
 # %% [markdown]
@@ -158,7 +159,7 @@ misses.head(5).round(3)
 # The headline numbers, computed above (the HTML report shows them at the top of the page).
 
 # %% tags=["summary"]
-describe.cohort_summary(patients, best, targets)
+cohort_captions.cohort_summary(patients, best, targets)
 
 # %% [markdown]
 # **Reading the result.** The oracle's misses are patients whose records genuinely look like

@@ -139,7 +139,7 @@ def _boot_counts(codes: np.ndarray, n_codes: int, n_boot: int, seed: int) -> np.
 
 def _boot_from_counts(counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """:func:`_boot_counts` from the counts per category alone (the same replicates): what
-    out-of-core evaluation sums over partitions (:mod:`outcomes.triage.scoring`)."""
+    out-of-core evaluation sums over partitions (:mod:`outcomes.analysis.scoring`)."""
     rng = np.random.default_rng(seed)
     n = int(counts.sum())
     if n == 0:
@@ -347,7 +347,7 @@ def metric_table_from_confusion(
     """:func:`metric_table` from the confusion matrix of counts alone (rows the true pathway,
     columns the assigned one, in ``labels`` order): the same table, bootstrap included, as
     from the patients. Counts add up over any split of the patients, so a table too big for
-    memory is evaluated from its partitions' counts (:mod:`outcomes.triage.scoring`).
+    memory is evaluated from its partitions' counts (:mod:`outcomes.analysis.scoring`).
 
     Examples
     --------
@@ -698,7 +698,7 @@ def safety_table_from_counts(
     """:func:`safety_table` from counts alone: ``cells``, patients in each of the 8 cells of
     :func:`safety_cells`, and ``confusion``, the confusion matrix in the cost matrix's order
     (for the cost-weighted error). Counts add up over any split of the patients
-    (:mod:`outcomes.triage.scoring` sums them over partitions). ``red_flags=False`` leaves out the
+    (:mod:`outcomes.analysis.scoring` sums them over partitions). ``red_flags=False`` leaves out the
     row that needs the patients' records (as :func:`safety_table` without ``patients``).
 
     Examples

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from outcomes.analysis.describe import NO_PATIENTS, proportion_ci
+from outcomes.analysis.describe import proportion_ci
 from outcomes.knowledge import (
     Knowledge,
     KnowledgeError,
@@ -443,91 +443,3 @@ def check_targets(
              n, met, t.derived, reason, t.known_gap is not None)
         )  # fmt: skip
     return check_table(rows)
-
-
-def targets_finding(checked: pd.DataFrame) -> str:
-    """One sentence on a cohort's target checks (rows of :func:`check_targets`, the ``label``
-    a column or the index): published figures met, how many of them the knowledge base was
-    calibrated to (so that meeting those is not an independent check), the misses, and the
-    inputs echoed back, counted apart.
-
-    Examples
-    --------
-    >>> rows = pd.DataFrame({"label": ["Women", "Mean age", "Disc age"],
-    ...                      "basis": ["published", "calibrated", "input"],
-    ...                      "met": pd.array([False, True, True], dtype="boolean")})
-    >>> print(targets_finding(rows))
-    Published figures met: 1 of 2; the knowledge base was calibrated to 1 of them, so 1 is an
-    independent check; missed: Women. Inputs echoed back: 1 of 1.
-    """
-    rows = checked[checked["met"].notna()]
-    if rows.empty:
-        return "No target could be checked on this cohort (no patients it applies to)."
-    published = rows[rows["basis"] != "input"]
-    inputs = rows[rows["basis"] == "input"]
-    parts = []
-    if len(published):
-        met = published["met"].astype(bool)
-        fitted = int((published["basis"] == "calibrated").sum())
-        text = f"Published figures met: {int(met.sum())} of {len(published)}"
-        if fitted:
-            independent = len(published) - fitted
-            rest = {0: "none is an independent check", 1: "1 is an independent check"}.get(
-                independent, f"{independent} are independent checks"
-            )
-            text += f"; the knowledge base was calibrated to {fitted} of them, so {rest}"
-        labels = published["label"] if "label" in published else published.index.to_series()
-        missed = labels[~met.to_numpy()].astype(str).tolist()
-        text += f"; missed: {', '.join(missed)}." if missed else "."
-        parts.append(text)
-    if len(inputs):
-        parts.append(
-            f"Inputs echoed back: {int(inputs['met'].astype(bool).sum())} of {len(inputs)}."
-        )
-    return " ".join(parts)
-
-
-def format_targets_table(checked: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """The target checks as a table to read: the expected figure (published or input, by
-    basis), its accepted range, the observed value with its 95% interval, and whether it is
-    met; nothing shows as ``NaN``.
-
-    Parameters
-    ----------
-    checked
-        Rows of :func:`check_targets` (``label`` as a column or the index).
-    digits
-        Decimals of the proportions; means (ages) get one decimal.
-
-    Examples
-    --------
-    >>> from outcomes.engine.cohort import generate
-    >>> t = check_targets({"primary_care": generate(2000, seed=1)})
-    >>> row = format_targets_table(t.set_index("label")).loc["Mean age with disc herniation"]
-    >>> row["basis"], row["expected"]
-    ('input', '48.3')
-    """
-    table = checked.set_index("label") if "label" in checked.columns else checked
-
-    def number(value: float, mean: bool) -> str:
-        return "–" if pd.isna(value) else f"{value:.{1 if mean else digits}f}"
-
-    rows = {}
-    for label, r in table.iterrows():
-        mean = max(abs(r["low"]), abs(r["high"])) > 1  # a mean (years), not a proportion
-        expected = r["input"] if r["basis"] == "input" else r["published"]
-        observed = (
-            NO_PATIENTS if pd.isna(r["observed"]) or not r["n"]
-            else f"{number(r['observed'], mean)} ({number(r['ci_low'], mean)}–"
-                 f"{number(r['ci_high'], mean)})"
-        )  # fmt: skip
-        rows[label] = {
-            "basis": r["basis"],
-            "expected": number(expected, mean),
-            "accepted": f"{number(r['low'], mean)}–{number(r['high'], mean)}",
-            "observed (95% CI)": observed,
-            "patients": f"{int(r['n']):,}",
-            "met": "–" if pd.isna(r["met"]) else ("yes" if r["met"] else "no"),
-            "derived": "yes" if r["derived"] else "no",
-        }
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(table.index.name)

@@ -638,8 +638,8 @@ def _run_triage(args: argparse.Namespace) -> int:
 def _run_triage_dask(args: argparse.Namespace) -> int:
     """``triage --engine dask``: a partitioned cohort scored out of core (triage.scoring)."""
     from outcomes.analysis import evaluate as ev
+    from outcomes.analysis.scoring import fit_on_head, predictions_folder, score_partitioned
     from outcomes.engine.partitioned import is_partitioned, partition_paths
-    from outcomes.triage.scoring import fit_on_head, predictions_folder, score_partitioned
 
     if not is_partitioned(args.test):
         raise CommandError(f"--engine dask: --test {args.test} is not a partitioned cohort (a "
