@@ -80,7 +80,7 @@ def parameter_ranges(params: RecoveryParams | None = None) -> pd.DataFrame:
             "low": low,
             "high": high,
             "source": params.sources.get(f"recovery.toml:{key}", ""),
-        }  # fmt: skip
+        }
         for key, (low, high) in params.ranges.items()
     }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("key")
@@ -185,12 +185,17 @@ def policy_metrics(
     ref = per[reference]
     frames = []
     for name, m in per.items():
-        frames.append(pd.DataFrame({
-            "policy": name, "replicate": np.arange(w.shape[0]),
-            "weeks_saved": 100 * (ref["rmst"] - m["rmst"]),
-            "operations": m["operations"],
-            "deficits_avoided": ref["deficits"] - m["deficits"],
-        }))  # fmt: skip
+        frames.append(
+            pd.DataFrame(
+                {
+                    "policy": name,
+                    "replicate": np.arange(w.shape[0]),
+                    "weeks_saved": 100 * (ref["rmst"] - m["rmst"]),
+                    "operations": m["operations"],
+                    "deficits_avoided": ref["deficits"] - m["deficits"],
+                }
+            )
+        )
     table = pd.concat(frames, ignore_index=True)
     if weights is None:
         return table.drop(columns="replicate").set_index("policy")
@@ -248,8 +253,9 @@ def headline(
     noise = draw_noise(len(patients), seed, params)
 
     def run(p: RecoveryParams) -> dict[str, pd.DataFrame]:
-        sims = simulate_policies(patients, policies, seed, dropout=dropout, visits=False,
-                                 params=p, noise=noise)  # fmt: skip
+        sims = simulate_policies(
+            patients, policies, seed, dropout=dropout, visits=False, params=p, noise=noise
+        )
         return {name: sim.outcomes for name, sim in sims.items()}
 
     central = run(params)
@@ -270,14 +276,18 @@ def headline(
         for metric in METRICS:
             b = boot.loc[name, metric].to_numpy()
             d = psa_table.xs(name, level="policy")[metric].to_numpy()
-            rows.append({
-                "policy": name, "metric": metric, "estimate": float(point.loc[name, metric]),
-                "sampling_low": float(np.percentile(b, 2.5)),
-                "sampling_high": float(np.percentile(b, 97.5)),
-                "parameter_low": float(np.percentile(d, 2.5)) if d.size else np.nan,
-                "parameter_high": float(np.percentile(d, 97.5)) if d.size else np.nan,
-                "parameter_median": float(np.median(d)) if d.size else np.nan,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "policy": name,
+                    "metric": metric,
+                    "estimate": float(point.loc[name, metric]),
+                    "sampling_low": float(np.percentile(b, 2.5)),
+                    "sampling_high": float(np.percentile(b, 97.5)),
+                    "parameter_low": float(np.percentile(d, 2.5)) if d.size else np.nan,
+                    "parameter_high": float(np.percentile(d, 97.5)) if d.size else np.nan,
+                    "parameter_median": float(np.median(d)) if d.size else np.nan,
+                }
+            )
     return pd.DataFrame(rows).set_index(["policy", "metric"])
 
 
@@ -333,8 +343,9 @@ def one_way(
     ranges = parameter_ranges(params)
 
     def value(p: RecoveryParams) -> float:
-        sims = simulate_policies(patients, policies, seed, dropout=dropout, visits=False,
-                                 params=p, noise=noise)  # fmt: skip
+        sims = simulate_policies(
+            patients, policies, seed, dropout=dropout, visits=False, params=p, noise=noise
+        )
         table = policy_metrics({k: s.outcomes for k, s in sims.items()}, reference)
         if progress is not None:
             progress(1)
@@ -344,7 +355,13 @@ def one_way(
     rows = {}
     for key, r in ranges.iterrows():
         at = [value(_with_ties(params, {key: r[end]})) for end in ("low", "high")]
-        rows[key] = {"low": r["low"], "high": r["high"], "at_low": at[0], "at_high": at[1],
-                     "central": central, "swing": abs(at[1] - at[0])}  # fmt: skip
+        rows[key] = {
+            "low": r["low"],
+            "high": r["high"],
+            "at_low": at[0],
+            "at_high": at[1],
+            "central": central,
+            "swing": abs(at[1] - at[0]),
+        }
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("key")
     return table.sort_values("swing", ascending=False, kind="stable")

@@ -501,6 +501,18 @@ def headline_caption(table: pd.DataFrame, reference: str) -> str:
     triage and the oracle aside), with both intervals, and whether the parameter interval
     crosses zero.
 
+    Parameters
+    ----------
+    table
+        :func:`outcomes.analysis.sensitivity.headline` output.
+    reference
+        Its reference policy.
+
+    Returns
+    -------
+    str
+        The sentence.
+
     Examples
     --------
     >>> t = pd.DataFrame({"estimate": [0.0, 40.0, 90.0], "sampling_low": [0.0, 25.0, 70.0],

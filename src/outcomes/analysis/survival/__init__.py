@@ -6,7 +6,7 @@ stacked with a ``policy`` column) and returns a tidy table of numbers;
 :mod:`outcomes.faces.plots` draws them. "Survival" is the share of patients **not yet
 recovered**. The package has three parts:
 
-- :mod:`~outcomes.analysis.survival.kaplan_meier`: :class:`KaplanMeierByGroup` fits lifelines'
+- :mod:`~outcomes.analysis.survival.fits`: :class:`KaplanMeierByGroup` fits lifelines'
   Kaplan–Meier once per group; curves with at-risk counts, medians and restricted means read
   those fits; log-rank tests.
 - :mod:`~outcomes.analysis.survival.restricted_mean`: the headline number, *weeks of pain
@@ -37,7 +37,7 @@ from outcomes.analysis.survival.course import (
     policy_trajectories,
     trajectory,
 )
-from outcomes.analysis.survival.kaplan_meier import (
+from outcomes.analysis.survival.fits import (
     DURATION,
     EVENT,
     KaplanMeierByGroup,

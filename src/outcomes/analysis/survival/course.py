@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from outcomes.analysis.survival.kaplan_meier import check_one_row_per_patient, group_rows
+from outcomes.analysis.survival.fits import check_one_row_per_patient, group_rows
 
 #: Policies that are benchmarks, not triage a service could run: perfect triage knows the
 #: truth, and the oracle is the ceiling of any method working from the recorded findings.
@@ -24,6 +24,21 @@ def trajectory(visits: pd.DataFrame, by: str, value: str = "pain_nrs") -> pd.Dat
 
     Averages are over the patients seen that week (loss to follow-up shrinks later weeks).
     Each patient may appear once per group and week (see the module notes).
+
+    Parameters
+    ----------
+    visits
+        A ``visits`` table (one row per patient and week seen).
+    by
+        The grouping column.
+    value
+        The score averaged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group``, ``week``, ``mean``, ``lower``, ``upper``, ``n``, groups in the column's
+        order.
 
     Examples
     --------
@@ -63,6 +78,18 @@ def policy_trajectories(
     The same table as ``trajectory(stack(simulations, "visits"), by="policy")`` without
     building the stack (one long table per policy is already large: 200,000 patients make
     10.6 million visit rows each). Groups follow the mapping's order.
+
+    Parameters
+    ----------
+    visits
+        Each policy's ``visits`` table, by policy name.
+    value
+        The score averaged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`trajectory`, with the policy names as groups.
 
     Examples
     --------

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from outcomes.analysis.survival.kaplan_meier import DURATION, EVENT, follow_up_weeks, group_rows
+from outcomes.analysis.survival.fits import DURATION, EVENT, follow_up_weeks, group_rows
 from outcomes.infra.progress import progress_bar
 
 #: Bootstrap cells (replicates x patients) held in memory at once by :func:`weeks_saved`.
@@ -30,6 +30,22 @@ def rmst(durations: np.ndarray, events: np.ndarray, horizon: int, weights=None) 
 
     The area under the Kaplan–Meier "not yet recovered" curve from 0 to ``horizon``.
     ``weights`` (shape ``(B, n)``, e.g. bootstrap counts) gives one value per row.
+
+    Parameters
+    ----------
+    durations
+        Whole weeks to recovery or to the last visit.
+    events
+        Whether each patient recovered.
+    horizon
+        Weeks of follow-up the area spans.
+    weights
+        Optional counts per replicate and patient, shape ``(B, n)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One restricted mean per row of ``weights`` (one value without weights).
 
     Examples
     --------
@@ -65,14 +81,36 @@ def weeks_saved(
 
     ``outcomes`` is a stack of policies run on the same patients (column ``policy``; see
     :func:`outcomes.engine.recovery.stack`). For each policy: restricted mean weeks to recovery
-    (RMST, up to ``horizon``, default :func:`follow_up_weeks`) with a 95% percentile bootstrap
-    CI, and 100 x (RMST of reference - RMST of policy) with a paired bootstrap CI (patients
-    resampled once per replicate, shared by all policies). Positive = the policy shortens the
-    time in pain.
+    (RMST, up to ``horizon``, default :func:`~outcomes.analysis.survival.follow_up_weeks`) with a
+    95% percentile bootstrap CI, and 100 x (RMST of reference - RMST of policy) with a paired
+    bootstrap CI (patients resampled once per replicate, shared by all policies). Positive = the
+    policy shortens the time in pain.
 
     The replicates are drawn in chunks of at most :data:`BOOTSTRAP_CELLS` patient counts
     (memory stays bounded for any cohort size; the result does not depend on the chunking),
     with a progress bar on a terminal.
+
+    Parameters
+    ----------
+    outcomes
+        Stacked outcomes of several policies run on the same patients.
+    reference
+        The policy the others are compared with.
+    horizon
+        Weeks of follow-up; default :func:`outcomes.analysis.survival.follow_up_weeks`.
+    n_boot
+        Bootstrap replicates.
+    seed
+        Seed of the resampling.
+    policies
+        The policies compared (default: every policy present, in the column's order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per policy (numbers): ``rmst_weeks``, ``rmst_lower``, ``rmst_upper``,
+        ``saved_per_100``, ``saved_lower``, ``saved_upper``;
+        :func:`outcomes.captions.survival.format_weeks_saved` renders it for reading.
 
     Examples
     --------

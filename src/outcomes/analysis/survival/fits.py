@@ -129,12 +129,12 @@ def check_one_row_per_patient(table: pd.DataFrame, by: str, *also: str) -> None:
 
     Examples
     --------
-    >>> t = pd.DataFrame({"patient_id": [1, 1], "policy": ["a", "b"], "fit": ["x", "x"]})
+    >>> t = pd.DataFrame({"patient_id": ["p1", "p1"], "policy": ["a", "b"], "fit": ["x", "x"]})
     >>> check_one_row_per_patient(t, "policy")
     >>> check_one_row_per_patient(t, "fit")
     Traceback (most recent call last):
     ...
-    ValueError: patient 1 appears more than once in group 'x' of 'fit' (2 rows are repeats): ...
+    ValueError: patient 'p1' appears more than once in group 'x' of 'fit' (2 rows are repeats): ...
     """
     if "patient_id" not in table.columns or table.empty:
         return
