@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from outcomes.analysis.survival import harms, recovery_summary, weeks_saved
+from outcomes.analysis.survival import harms, weeks_saved
+from outcomes.captions.survival import recovery_summary
 from outcomes.engine.cohort import generate
 from outcomes.engine.recovery import build_policies, simulate_policies, stack
 

@@ -17,23 +17,30 @@ import pytest
 from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times, restricted_mean_survival_time
 
-from outcomes.analysis import survival
 from outcomes.analysis.survival import (
+    KaplanMeierByGroup,
     at_risk_weeks,
     combined_presentations,
-    condition_findings,
-    fit_findings,
     follow_up_weeks,
-    harm_findings,
     harms,
     kaplan_meier,
     logrank,
     median_times,
-    recovery_summary,
+    restricted_mean,
     rmst,
     trajectory,
-    trajectory_findings,
     weeks_saved,
+)
+from outcomes.captions.survival import (
+    condition_caption,
+    fit_caption,
+    format_combined_presentations,
+    format_harms,
+    format_logrank,
+    format_median_times,
+    harm_caption,
+    recovery_summary,
+    trajectory_caption,
 )
 from outcomes.engine.cohort import generate
 from outcomes.engine.recovery import (
@@ -144,10 +151,17 @@ def test_median_times_and_their_intervals_are_lifelines(sims):
         group = out[out["condition"] == condition]
         kmf = KaplanMeierFitter().fit(group["weeks_to_recovery"], group["recovered"])
         ci = median_survival_times(kmf.confidence_interval_).to_numpy(dtype=float)[0]
+        row = table.loc[condition]
+        assert row["median"] == kmf.median_survival_time_
+        assert (row["lower"], row["upper"]) == (ci[0], ci[1])
+        assert row["patients"] == len(group)
+        assert row["recovered"] == group["recovered"].mean()
+        # The reading version shows them as notebook 03 always has.
         text = f"{kmf.median_survival_time_:.0f} ({ci[0]:.0f}–{ci[1]:.0f})"
-        assert table.loc[condition, "median weeks (95% CI)"] == text
-        assert table.loc[condition, "patients"] == f"{len(group)}"
-        assert table.loc[condition, "recovered"] == f"{group['recovered'].mean():.1%}"
+        shown = format_median_times(table)
+        assert shown.loc[condition, "median weeks (95% CI)"] == text
+        assert shown.loc[condition, "patients"] == f"{len(group)}"
+        assert shown.loc[condition, "recovered"] == f"{group['recovered'].mean():.1%}"
 
 
 def test_empty_groups_are_left_out_or_marked(sims):
@@ -155,7 +169,10 @@ def test_empty_groups_are_left_out_or_marked(sims):
     only_disc = out[out["condition"] == "disc_herniation"]
     assert set(kaplan_meier(only_disc, by="condition")["group"]) == {"disc_herniation"}
     table = median_times(only_disc, by="condition")
-    assert table.loc["serious_pathology", "median weeks (95% CI)"] == "no patients"
+    assert table.loc["serious_pathology", "patients"] == 0
+    assert np.isnan(table.loc["serious_pathology", "median"])
+    shown = format_median_times(table)
+    assert shown.loc["serious_pathology"].tolist() == ["0", "no patients", "no patients"]
     assert kaplan_meier(out.head(0), by="condition").empty
 
 
@@ -167,7 +184,9 @@ def test_median_not_reached_when_few_recover():
             "recovered": np.r_[np.ones(2, bool), np.zeros(8, bool)],
         }
     )
-    assert median_times(out, by="group").loc["a", "median weeks (95% CI)"].startswith("not reached")
+    table = median_times(out, by="group")
+    assert np.isinf(table.loc["a", "median"])
+    assert format_median_times(table).loc["a", "median weeks (95% CI)"].startswith("not reached")
 
 
 def test_logrank_matches_lifelines_and_separates_policies(outcomes):
@@ -182,8 +201,11 @@ def test_logrank_matches_lifelines_and_separates_policies(outcomes):
         a["weeks_to_recovery"], b["weeks_to_recovery"], a["recovered"], b["recovered"]
     )
     p = res.p_value
-    assert row["chi2"] == round(res.test_statistic, 1)
-    assert row["p"] == ("<0.001" if p < 0.001 else f"{p:.3f}")
+    assert row["chi2"] == pytest.approx(res.test_statistic, rel=1e-12)
+    assert row["p"] == pytest.approx(p, rel=1e-9, abs=1e-300)
+    shown = format_logrank(table).set_index("comparison").loc["everyone_spinal vs perfect"]
+    assert shown["chi2"] == round(res.test_statistic, 1)
+    assert shown["p"] == ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
 @pytest.mark.parametrize("by", ["matched", "chronic", "fit", "condition"])
@@ -194,7 +216,7 @@ def test_group_labels_agree_across_analyses_for_bool_and_categorical_columns(sim
     assert one["matched"].dtype == bool and one["chronic"].dtype == bool
     km_groups = list(dict.fromkeys(kaplan_meier(one, by=by)["group"]))
     medians = median_times(one, by=by)
-    non_empty = [str(g) for g in medians.index[medians["patients"] != "0"]]
+    non_empty = [str(g) for g in medians.index[medians["patients"] != 0]]
     assert km_groups == non_empty and len(km_groups) >= 2
     reference = km_groups[0]
     table = logrank(one, by=by, reference=reference)
@@ -206,7 +228,8 @@ def test_group_labels_agree_across_analyses_for_bool_and_categorical_columns(sim
     ref, other = one[labels == reference], one[labels == km_groups[1]]
     res = logrank_test(ref["weeks_to_recovery"], other["weeks_to_recovery"],
                        ref["recovered"], other["recovered"])  # fmt: skip
-    assert table["chi2"].iloc[1] == round(res.test_statistic, 1)
+    assert table["chi2"].iloc[1] == pytest.approx(res.test_statistic, rel=1e-12)
+    assert format_logrank(table)["chi2"].iloc[1] == round(res.test_statistic, 1)
 
 
 def test_logrank_takes_a_boolean_reference_and_names_bad_ones(sims):
@@ -221,14 +244,16 @@ def test_logrank_takes_a_boolean_reference_and_names_bad_ones(sims):
     res = logrank_test(one.loc[~labels, "weeks_to_recovery"], one.loc[labels, "weeks_to_recovery"],
                        one.loc[~labels, "recovered"], one.loc[labels, "recovered"])  # fmt: skip
     p = res.p_value
-    assert by_value["p"].iloc[1] == ("<0.001" if p < 0.001 else f"{p:.3f}")
+    assert by_value["p"].iloc[1] == pytest.approx(p, rel=1e-9, abs=1e-300)
+    assert format_logrank(by_value)["p"].iloc[1] == ("<0.001" if p < 0.001 else f"{p:.3f}")
     with pytest.raises(ValueError, match=r"reference 'gym' is not a group of 'pathway'; "
                        r"choose one of: emergency, spinal"):  # fmt: skip
         logrank(one, by="pathway", reference="gym")
     # One non-empty group: nothing to test, said so rather than a p-value.
     alone = logrank(one[one["matched"]], by="matched", reference=True)
     assert alone["comparison"].tolist() == ["all groups"]
-    assert np.isnan(alone["chi2"].iloc[0]) and alone["p"].iloc[0] == "n/a"
+    assert np.isnan(alone["chi2"].iloc[0]) and np.isnan(alone["p"].iloc[0])
+    assert format_logrank(alone)["p"].iloc[0] == "n/a"
 
 
 def test_pooled_policies_cannot_be_grouped_by_another_column(outcomes, sims):
@@ -278,14 +303,14 @@ def test_weeks_saved_pairing_narrows_the_interval(outcomes):
 def test_weeks_saved_memory_is_bounded_without_changing_the_result(outcomes, monkeypatch):
     whole = weeks_saved(outcomes, reference="everyone_spinal", n_boot=60, seed=4)
     seen = []
-    real_bar = survival.progress_bar
+    real_bar = restricted_mean.progress_bar
 
     def recording_bar(*args, **kwargs):
         seen.append(kwargs)
         return real_bar(*args, **kwargs)
 
-    monkeypatch.setattr(survival, "progress_bar", recording_bar)
-    monkeypatch.setattr(survival, "BOOTSTRAP_CELLS", 7 * 3000)  # 7 replicates at a time
+    monkeypatch.setattr(restricted_mean, "progress_bar", recording_bar)
+    monkeypatch.setattr(restricted_mean, "BOOTSTRAP_CELLS", 7 * 3000)  # 7 replicates at a time
     chunked = weeks_saved(outcomes, reference="everyone_spinal", n_boot=60, seed=4)
     pd.testing.assert_frame_equal(whole, chunked)
     assert seen and seen[0]["total"] == 60 and seen[0]["unit"] == "replicate"
@@ -412,9 +437,9 @@ def test_simulate_output_feeds_the_analysis_without_a_policy_column():
     assert set(median_times(out, by="fit").index) >= {"matched"}
 
 
-def test_condition_findings_list_the_medians_fastest_first(sims):
+def test_condition_caption_list_the_medians_fastest_first(sims):
     out = sims["perfect"].outcomes
-    text = condition_findings(out)
+    text = condition_caption(out)
     medians = {}
     for condition, group in out.groupby("condition", observed=True):
         kmf = KaplanMeierFitter().fit(group["weeks_to_recovery"], group["recovered"])
@@ -427,40 +452,40 @@ def test_condition_findings_list_the_medians_fastest_first(sims):
         assert f"{condition.replace('_', ' ')} {shown}" in text
 
 
-def test_fit_findings_count_one_policys_patients(outcomes):
+def test_fit_caption_count_one_policys_patients(outcomes):
     one = outcomes[outcomes["policy"] == "everyone_spinal"]
-    text = fit_findings(one, "everyone_spinal")
+    text = fit_caption(one, "everyone_spinal")
     counts = one["fit"].value_counts()
     for fit in ("matched", "mismatched", "aggravating"):
         assert f"{counts[fit]:,} {fit} ({counts[fit] / len(one):.0%};" in text
     top = one.loc[one["fit"] == "mismatched", "condition"].astype(str).value_counts()
     assert f"conditions: {top.index[0].replace('_', ' ')}" in text
     with pytest.raises(ValueError, match="appears more than once"):
-        fit_findings(outcomes, "all")
+        fit_caption(outcomes, "all")
 
 
-def test_trajectory_findings_name_the_widest_gap(sims):
+def test_trajectory_caption_name_the_widest_gap(sims):
     visits = stack(sims, "visits")
     summary = trajectory(visits, by="policy")
     wide = summary.pivot(index="week", columns="group", values="mean")
     spread = wide.max(axis=1) - wide.min(axis=1)
     week = int(spread.idxmax())
-    text = trajectory_findings(summary)
+    text = trajectory_caption(summary)
     assert f"at week {week}: from {wide.loc[week].min():.1f}" in text
     assert f"At week {WEEKS} the gap is {spread.loc[WEEKS]:.1f} points" in text
 
 
-def test_harm_findings_state_the_counts(four):
+def test_harm_caption_state_the_counts(four):
     table = harms(four)
-    text = harm_findings(table)
+    text = harm_caption(table)
     serious = int(table["patients with serious pathology"].max())
     assert serious > 0 and f"Of {serious} patients with serious pathology" in text
     assert f"rules {serious}" in text  # everyone spinal sends them all down a routine pathway
     assert "The oracle left none in this run." in text  # this oracle is given the truth
     lucky = table.assign(**{"under-triaged emergencies": 0})
-    assert "oracle 0" in harm_findings(lucky)
+    assert "oracle 0" in harm_caption(lucky)
     nobody = table.assign(**{"patients with serious pathology": 0})
-    assert harm_findings(nobody) == "No patient in this cohort has serious pathology."
+    assert harm_caption(nobody) == "No patient in this cohort has serious pathology."
 
 
 def test_recovery_summary_picks_a_realistic_policy_and_pairs_it_with_the_runner_up(four):
@@ -488,11 +513,15 @@ def test_recovery_summary_picks_a_realistic_policy_and_pairs_it_with_the_runner_
 
 
 def test_combined_presentations_table(four):
-    table = combined_presentations(four)
+    numbers = combined_presentations(four)
+    table = format_combined_presentations(numbers)
     for name in ("rules", "oracle", "perfect"):
         one = four[four["policy"] == name]
         combined = one["secondary_condition"] != "none"
         left = one["final_pain"] / one["baseline_pain"].clip(lower=1)
+        assert numbers.loc[name, "combined_patients"] == combined.sum()
+        assert numbers.loc[name, "combined_mean"] == pytest.approx(left[combined].mean())
+        assert numbers.loc[name, "single_mean"] == pytest.approx(left[~combined].mean())
         assert table.loc[name, "combined patients"] == f"{combined.sum():,}"
         shown = table.loc[name, "pain left, combined (95% CI)"]
         assert shown.startswith(f"{left[combined].mean():.0%} (")
@@ -500,6 +529,8 @@ def test_combined_presentations_table(four):
             f"{left[~combined].mean():.0%}"
         )
     # Only perfect triage treats the secondary part on its own pathway.
+    assert numbers.loc["perfect", "own_pathway"] == 1.0
+    assert numbers.loc["oracle", "own_pathway"] == 0.0
     assert table.loc["perfect", "secondary part on its own pathway"] == "100%"
     assert table.loc["oracle", "secondary part on its own pathway"] == "0%"
 
@@ -512,7 +543,7 @@ def test_emergency_referral_does_not_count_as_treating_the_secondary_part(patien
     policies = {"everyone_emergency": care_plan(np.full(n, "emergency", dtype=object)),
                 "perfect": policy("perfect", patients)}  # fmt: skip
     out = stack(simulate_policies(patients, policies, seed=3, dropout=0.0, visits=False))
-    table = combined_presentations(out)
+    table = format_combined_presentations(combined_presentations(out))
     assert table.loc["everyone_emergency", "secondary part on its own pathway"] == "0%"
     # Weeks to recovery (no dropout: the restricted time in pain) are longer for the same
     # patients: the detour, and a secondary part left to the primary part's care.
@@ -527,11 +558,12 @@ def test_emergency_referral_does_not_count_as_treating_the_secondary_part(patien
     rows = np.flatnonzero((one["secondary_condition"] != "none").to_numpy())
     one["secondary_fit"] = one["secondary_fit"].astype(object)
     one.loc[one.index[rows[1:]], "secondary_fit"] = "mismatched"
-    assert combined_presentations(one).iloc[0]["secondary part on its own pathway"] == "<1%"
+    shown = format_combined_presentations(combined_presentations(one))
+    assert shown.iloc[0]["secondary part on its own pathway"] == "<1%"
 
 
 def test_weeks_saved_text_reads_well_for_negative_intervals():
-    from outcomes.analysis.survival import format_weeks_saved
+    from outcomes.captions.survival import format_weeks_saved
 
     table = pd.DataFrame(
         {"rmst_weeks": [11.6, 14.8], "rmst_lower": [11.3, 14.4], "rmst_upper": [12.0, 15.2],
@@ -557,7 +589,7 @@ def _km_median(group: pd.DataFrame) -> float:
 
 
 def test_condition_title_names_the_slowest_condition_and_its_median(sims):
-    from outcomes.analysis.survival import condition_title
+    from outcomes.captions.survival import condition_title
 
     out = sims["perfect"].outcomes
     medians = {str(c): _km_median(g) for c, g in out.groupby("condition", observed=True)}
@@ -580,7 +612,7 @@ def _outcomes(groups: dict[str, tuple[list[int], list[bool]]]) -> pd.DataFrame:
 
 
 def test_condition_title_handles_ties_singulars_and_medians_beyond_follow_up():
-    from outcomes.analysis.survival import condition_title
+    from outcomes.captions.survival import condition_title
 
     done = [True] * 3
     tie = _outcomes({"disc_herniation": ([1, 6, 9], done), "piriformis_syndrome": ([2, 6, 8], done),
@@ -606,7 +638,8 @@ def test_condition_title_handles_ties_singulars_and_medians_beyond_follow_up():
 
 
 def test_trajectory_title_names_the_fastest_and_the_laggard_at_the_widest_gap(sims):
-    from outcomes.analysis.survival import policy_trajectories, trajectory_title
+    from outcomes.analysis.survival import policy_trajectories
+    from outcomes.captions.survival import trajectory_title
 
     table = policy_trajectories({name: sim.visits for name, sim in sims.items()})
     wide = table.pivot(index="week", columns="group", values="mean")
@@ -619,7 +652,7 @@ def test_trajectory_title_names_the_fastest_and_the_laggard_at_the_widest_gap(si
 
 
 def test_trajectory_title_handles_ties_a_single_policy_and_no_gap():
-    from outcomes.analysis.survival import trajectory_title
+    from outcomes.captions.survival import trajectory_title
 
     def curves(means: dict[str, list[float]]) -> pd.DataFrame:
         return pd.DataFrame([(g, w, m) for g, ms in means.items() for w, m in enumerate(ms)],
@@ -641,7 +674,7 @@ def test_trajectory_title_handles_ties_a_single_policy_and_no_gap():
 
 
 def test_weeks_saved_title_states_the_best_saving_against_the_reference(four):
-    from outcomes.analysis.survival import weeks_saved_title
+    from outcomes.captions.survival import weeks_saved_title
 
     saved = weeks_saved(four, reference="rules", n_boot=100, seed=2)
     # Perfect triage saves most but knows the truth: the title names the best of the others.
@@ -664,7 +697,7 @@ def _saved_table(**rows: tuple[float, float, float]) -> pd.DataFrame:
 
 
 def test_weeks_saved_title_says_when_nothing_saves_beyond_chance_or_everything_costs():
-    from outcomes.analysis.survival import weeks_saved_title
+    from outcomes.captions.survival import weeks_saved_title
 
     zero = (0.0, 0.0, 0.0)
     chance = _saved_table(rules=zero, logistic=(12.4, -3.0, 28.0), boosted=(8.0, -9.0, 20.0))
@@ -712,12 +745,8 @@ def test_the_longest_titles_fit_their_figure(title):
 
 
 def test_course_events_count_what_happened_per_policy():
-    from outcomes.analysis.survival import (
-        course_events,
-        course_events_finding,
-        fit_title,
-        policy_title,
-    )
+    from outcomes.analysis.survival import course_events
+    from outcomes.captions.survival import course_events_caption, fit_title, policy_title
 
     patients = generate(2000, seed=9, setting="spine_clinic")
     sims = simulate_policies(patients, policy_pathways(patients), seed=1, visits=False)
@@ -739,8 +768,63 @@ def test_course_events_count_what_happened_per_policy():
         table.loc["everyone_spinal", "median_weeks_to_emergency_care"]
         > table.loc["perfect", "median_weeks_to_emergency_care"]
     )
-    text = course_events_finding(table)
+    text = course_events_caption(table)
     assert text.startswith("Operations per 100 patients: ")
     # Titles state the finding from the numbers.
     assert "slowest" in fit_title(sims["everyone_spinal"].outcomes, "everyone_spinal")
     assert "recovers soonest" in policy_title(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Kaplan–Meier fitted once per group; numbers returned as numbers, text from the formatters
+
+
+def test_kaplan_meier_is_fitted_once_per_group_and_every_table_reads_the_fits(sims, monkeypatch):
+    out = sims["everyone_spinal"].outcomes
+    calls = []
+    real_fit = KaplanMeierFitter.fit
+
+    def counting_fit(self, *args, **kwargs):
+        calls.append(1)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(KaplanMeierFitter, "fit", counting_fit)
+    km = KaplanMeierByGroup("fit").fit(out)
+    curves, medians, areas = km.curves(), km.medians(), km.rmst()
+    assert len(calls) == len(km.fitters_) == out["fit"].astype(str).nunique()
+    monkeypatch.setattr(KaplanMeierFitter, "fit", real_fit)
+    # The same numbers as the one-question functions, which build the same fits.
+    pd.testing.assert_frame_equal(curves, kaplan_meier(out, by="fit"))
+    pd.testing.assert_frame_equal(medians, median_times(out, by="fit"))
+    for name, group in out.groupby("fit", observed=True):
+        d, e = group["weeks_to_recovery"].to_numpy(), group["recovered"].to_numpy()
+        assert areas[str(name)] == pytest.approx(rmst(d, e, WEEKS)[0], abs=1e-9)
+
+
+def test_formatters_reproduce_the_text_the_tables_used_to_hold(four):
+    # harms: the share of serious pathology under-triaged, one decimal, or "no patients".
+    numbers = harms(four)
+    shown = format_harms(numbers)
+    for name, row in numbers.iterrows():
+        h, s = row["under-triaged emergencies"], row["patients with serious pathology"]
+        assert row["share harmed"] == pytest.approx(h / s)
+        assert shown.loc[name, "share harmed"] == f"{h / s:.1%}"
+    nobody = numbers.assign(**{"patients with serious pathology": 0, "share harmed": np.nan})
+    assert set(format_harms(nobody)["share harmed"]) == {"no patients"}
+    # median_times: "not reached" for an interval limit beyond follow-up.
+    table = pd.DataFrame(
+        {"patients": [5], "recovered": [0.6], "median": [8.0], "lower": [3.0], "upper": [np.inf]},
+        index=pd.Index(["a"], name="fit"),
+    )
+    assert format_median_times(table).loc["a"].tolist() == ["5", "60.0%", "8 (3–not reached)"]
+    # logrank: three decimals, "<0.001" below, "n/a" with nothing to compare.
+    t = pd.DataFrame(
+        {
+            "comparison": ["all groups", "b vs a", "c vs a"],
+            "chi2": [3.14159, 0.04, 9.0],
+            "df": [2, 1, 1],
+            "p": [0.0123456, 0.84, 0.0009],
+        }
+    )
+    assert format_logrank(t)["p"].tolist() == ["0.012", "0.840", "<0.001"]
+    assert format_logrank(t)["chi2"].tolist() == [3.1, 0.0, 9.0]

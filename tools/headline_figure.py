@@ -18,6 +18,7 @@ matplotlib.use("agg")
 import matplotlib.pyplot as plt
 
 from outcomes.analysis import sensitivity
+from outcomes.captions.validation import format_headline_table, headline_caption
 from outcomes.engine import recovery
 from outcomes.engine.cohort import generate
 from outcomes.faces import plots
@@ -45,8 +46,8 @@ def main() -> None:
     plt.close(ax.figure)
     print(f"wrote {TARGET}")
     # The numbers the README caption quotes.
-    print(sensitivity.format_headline(table).to_string())
-    print(sensitivity.headline_finding(table, "rules"))
+    print(format_headline_table(table).to_string())
+    print(headline_caption(table, "rules"))
 
 
 if __name__ == "__main__":

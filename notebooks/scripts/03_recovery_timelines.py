@@ -52,7 +52,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from outcomes.analysis import sensitivity, survival
+from outcomes.captions import survival as captions
 from outcomes.captions.formatting import styled
+from outcomes.captions.validation import format_headline_table, headline_caption
 from outcomes.engine import recovery
 from outcomes.engine.cohort import generate
 from outcomes.faces import plots
@@ -157,14 +159,14 @@ styled(recovery.fit_table())
 perfect = sims["perfect"].outcomes
 ax = plots.km_curves(
     survival.kaplan_meier(perfect, by="condition"),
-    title=survival.condition_title(perfect, "perfect"),
+    title=captions.condition_title(perfect, "perfect"),
     at_risk_weeks=AT_RISK,
 )
 plt.show()
-print(survival.condition_findings(perfect))
+print(captions.condition_caption(perfect))
 
 # %%
-styled(survival.median_times(perfect, by="condition"))
+styled(captions.format_median_times(survival.median_times(perfect, by="condition")))
 
 # %% [markdown]
 # Which course each condition followed under the reference policy: the share of its patients in
@@ -186,16 +188,17 @@ styled(pd.crosstab(reference["condition"], reference["trajectory_class"], normal
 # %%
 ax = plots.km_curves(
     survival.kaplan_meier(reference, by="fit"),
-    title=survival.fit_title(reference, REFERENCE),
+    title=captions.fit_title(reference, REFERENCE),
     at_risk_weeks=AT_RISK,
 )
 plt.show()
-print(survival.fit_findings(reference, REFERENCE))
+print(captions.fit_caption(reference, REFERENCE))
 
 # %%
-print(survival.median_times(reference, by="fit").to_string())
+print(captions.format_median_times(survival.median_times(reference, by="fit")).to_string())
 print()
-print(survival.logrank(reference, by="fit", reference="matched").to_string(index=False))
+fit_tests = survival.logrank(reference, by="fit", reference="matched")
+print(captions.format_logrank(fit_tests).to_string(index=False))
 
 # %% [markdown]
 # ### Combined presentations: one problem treated, or both
@@ -205,7 +208,7 @@ print(survival.logrank(reference, by="fit", reference="matched").to_string(index
 # policy that addresses the secondary part treats both problems.
 
 # %%
-styled(survival.combined_presentations(outcomes))
+styled(captions.format_combined_presentations(survival.combined_presentations(outcomes)))
 
 # %% [markdown]
 # ## 3 · Which triage policy gets patients better soonest?
@@ -220,15 +223,16 @@ styled(survival.combined_presentations(outcomes))
 # %%
 ax = plots.km_curves(
     survival.kaplan_meier(outcomes, by="policy"),
-    title=survival.policy_title(outcomes),
+    title=captions.policy_title(outcomes),
     at_risk_weeks=AT_RISK,
 )
 plt.show()
 
 # %%
-print(survival.median_times(outcomes, by="policy").to_string())
+print(captions.format_median_times(survival.median_times(outcomes, by="policy")).to_string())
 print()
-print(survival.logrank(outcomes, by="policy", reference=REFERENCE).to_string(index=False))
+policy_tests = survival.logrank(outcomes, by="policy", reference=REFERENCE)
+print(captions.format_logrank(policy_tests).to_string(index=False))
 
 # %% [markdown]
 # ### Mean pain, week by week
@@ -238,9 +242,9 @@ print(survival.logrank(outcomes, by="policy", reference=REFERENCE).to_string(ind
 
 # %%
 pain_by_policy = survival.policy_trajectories({name: sim.visits for name, sim in sims.items()})
-ax = plots.trajectory_bands(pain_by_policy, title=survival.trajectory_title(pain_by_policy))
+ax = plots.trajectory_bands(pain_by_policy, title=captions.trajectory_title(pain_by_policy))
 plt.show()
-print(survival.trajectory_findings(pain_by_policy))
+print(captions.trajectory_caption(pain_by_policy))
 
 # %% [markdown]
 # ### Weeks of pain saved per 100 patients
@@ -252,7 +256,7 @@ print(survival.trajectory_findings(pain_by_policy))
 
 # %%
 saved = survival.weeks_saved(outcomes, reference=REFERENCE, n_boot=N_BOOT, seed=SEED)
-survival.format_weeks_saved(saved, REFERENCE)
+captions.format_weeks_saved(saved, REFERENCE)
 
 # %%
 ax = plots.bar_with_ci(
@@ -261,7 +265,7 @@ ax = plots.bar_with_ci(
     saved["saved_lower"],
     saved["saved_upper"],
     xlabel=f"Weeks of pain saved per 100 patients vs {REFERENCE} (95% CI)",
-    title=survival.weeks_saved_title(saved, REFERENCE),
+    title=captions.weeks_saved_title(saved, REFERENCE),
 )
 plt.show()
 
@@ -276,7 +280,7 @@ plt.show()
 
 # %%
 events = survival.course_events(outcomes)
-print(survival.course_events_finding(events))
+print(captions.course_events_caption(events))
 styled(events, digits=2)
 
 # %% [markdown]
@@ -287,9 +291,9 @@ styled(events, digits=2)
 
 # %%
 harm_table = survival.harms(outcomes)
-print(harm_table.to_string())
+print(captions.format_harms(harm_table).to_string())
 print()
-print(survival.harm_findings(harm_table))
+print(captions.harm_caption(harm_table))
 
 # %% [markdown]
 # ## 5 · The headline with its uncertainty
@@ -308,10 +312,10 @@ subset_policies = {name: plan.head(N_PSA).reset_index(drop=True) for name, plan 
 headline = sensitivity.headline(
     subset, subset_policies, SEED, REFERENCE, n_boot=N_BOOT, n_draws=N_DRAWS, dropout=DROPOUT
 )
-styled(sensitivity.format_headline(headline))
+styled(format_headline_table(headline))
 
 # %%
-print(sensitivity.headline_finding(headline, REFERENCE))
+print(headline_caption(headline, REFERENCE))
 
 # %% [markdown]
 # ## Summary of this run
@@ -321,7 +325,7 @@ print(sensitivity.headline_finding(headline, REFERENCE))
 # the oracle, which is the ceiling — and compared with the runner-up on the same patients.
 
 # %% tags=["summary"]
-survival.recovery_summary(outcomes, saved, REFERENCE, harm_table, n_boot=N_BOOT, seed=SEED)
+captions.recovery_summary(outcomes, saved, REFERENCE, harm_table, n_boot=N_BOOT, seed=SEED)
 
 # %% [markdown]
 # ## What this shows, and what it does not

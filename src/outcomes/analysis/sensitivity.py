@@ -80,7 +80,7 @@ def parameter_ranges(params: RecoveryParams | None = None) -> pd.DataFrame:
             "low": low,
             "high": high,
             "source": params.sources.get(f"recovery.toml:{key}", ""),
-        }  # fmt: skip
+        }
         for key, (low, high) in params.ranges.items()
     }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("key")
@@ -185,12 +185,17 @@ def policy_metrics(
     ref = per[reference]
     frames = []
     for name, m in per.items():
-        frames.append(pd.DataFrame({
-            "policy": name, "replicate": np.arange(w.shape[0]),
-            "weeks_saved": 100 * (ref["rmst"] - m["rmst"]),
-            "operations": m["operations"],
-            "deficits_avoided": ref["deficits"] - m["deficits"],
-        }))  # fmt: skip
+        frames.append(
+            pd.DataFrame(
+                {
+                    "policy": name,
+                    "replicate": np.arange(w.shape[0]),
+                    "weeks_saved": 100 * (ref["rmst"] - m["rmst"]),
+                    "operations": m["operations"],
+                    "deficits_avoided": ref["deficits"] - m["deficits"],
+                }
+            )
+        )
     table = pd.concat(frames, ignore_index=True)
     if weights is None:
         return table.drop(columns="replicate").set_index("policy")
@@ -248,8 +253,9 @@ def headline(
     noise = draw_noise(len(patients), seed, params)
 
     def run(p: RecoveryParams) -> dict[str, pd.DataFrame]:
-        sims = simulate_policies(patients, policies, seed, dropout=dropout, visits=False,
-                                 params=p, noise=noise)  # fmt: skip
+        sims = simulate_policies(
+            patients, policies, seed, dropout=dropout, visits=False, params=p, noise=noise
+        )
         return {name: sim.outcomes for name, sim in sims.items()}
 
     central = run(params)
@@ -270,14 +276,18 @@ def headline(
         for metric in METRICS:
             b = boot.loc[name, metric].to_numpy()
             d = psa_table.xs(name, level="policy")[metric].to_numpy()
-            rows.append({
-                "policy": name, "metric": metric, "estimate": float(point.loc[name, metric]),
-                "sampling_low": float(np.percentile(b, 2.5)),
-                "sampling_high": float(np.percentile(b, 97.5)),
-                "parameter_low": float(np.percentile(d, 2.5)) if d.size else np.nan,
-                "parameter_high": float(np.percentile(d, 97.5)) if d.size else np.nan,
-                "parameter_median": float(np.median(d)) if d.size else np.nan,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "policy": name,
+                    "metric": metric,
+                    "estimate": float(point.loc[name, metric]),
+                    "sampling_low": float(np.percentile(b, 2.5)),
+                    "sampling_high": float(np.percentile(b, 97.5)),
+                    "parameter_low": float(np.percentile(d, 2.5)) if d.size else np.nan,
+                    "parameter_high": float(np.percentile(d, 97.5)) if d.size else np.nan,
+                    "parameter_median": float(np.median(d)) if d.size else np.nan,
+                }
+            )
     return pd.DataFrame(rows).set_index(["policy", "metric"])
 
 
@@ -333,8 +343,9 @@ def one_way(
     ranges = parameter_ranges(params)
 
     def value(p: RecoveryParams) -> float:
-        sims = simulate_policies(patients, policies, seed, dropout=dropout, visits=False,
-                                 params=p, noise=noise)  # fmt: skip
+        sims = simulate_policies(
+            patients, policies, seed, dropout=dropout, visits=False, params=p, noise=noise
+        )
         table = policy_metrics({k: s.outcomes for k, s in sims.items()}, reference)
         if progress is not None:
             progress(1)
@@ -344,95 +355,13 @@ def one_way(
     rows = {}
     for key, r in ranges.iterrows():
         at = [value(_with_ties(params, {key: r[end]})) for end in ("low", "high")]
-        rows[key] = {"low": r["low"], "high": r["high"], "at_low": at[0], "at_high": at[1],
-                     "central": central, "swing": abs(at[1] - at[0])}  # fmt: skip
+        rows[key] = {
+            "low": r["low"],
+            "high": r["high"],
+            "at_low": at[0],
+            "at_high": at[1],
+            "central": central,
+            "swing": abs(at[1] - at[0]),
+        }
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("key")
     return table.sort_values("swing", ascending=False, kind="stable")
-
-
-#: Row labels of :func:`format_headline`.
-METRIC_LABELS = {
-    "weeks_saved": "weeks of pain saved",
-    "operations": "operations",
-    "deficits_avoided": "lasting deficits avoided",
-}
-
-
-def format_headline(table: pd.DataFrame, digits: int = 0) -> pd.DataFrame:
-    """The :func:`headline` as text to read: one row per policy and measure (per 100
-    patients), the estimate and its sampling and parameter intervals.
-
-    Parameters
-    ----------
-    table
-        :func:`headline` output.
-    digits
-        Decimals of weeks; operations get one more, lasting deficits two more.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index (policy, measure); columns ``estimate``, ``sampling 95%``, ``parameters 95%``.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"estimate": [12.3], "sampling_low": [4.0], "sampling_high": [20.6],
-    ...                   "parameter_low": [-1.2], "parameter_high": [30.0],
-    ...                   "parameter_median": [11.0]},
-    ...                  index=pd.MultiIndex.from_tuples([("rules", "weeks_saved")],
-    ...                                                  names=["policy", "metric"]))
-    >>> format_headline(t).iloc[0].tolist()
-    ['12', '4 to 21', '-1 to 30']
-    """
-    extra = {"weeks_saved": 0, "operations": 1, "deficits_avoided": 2}
-    rows = {}
-    for (name, metric), row in table.iterrows():
-        f = f"{{:.{digits + extra.get(metric, 1)}f}}"
-        key = (str(name).replace("_", " "), METRIC_LABELS.get(metric, metric))
-        rows[key] = {
-            "estimate": f.format(row["estimate"]),
-            "sampling 95%": f"{f.format(row['sampling_low'])} to {f.format(row['sampling_high'])}",
-            "parameters 95%": (
-                f"{f.format(row['parameter_low'])} to {f.format(row['parameter_high'])}"
-            ),
-        }
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index = pd.MultiIndex.from_tuples(out.index, names=["policy", "per 100 patients"])
-    return out
-
-
-def headline_finding(table: pd.DataFrame, reference: str) -> str:
-    """One sentence on the headline: the realistic policy saving the most weeks (perfect
-    triage and the oracle aside), with both intervals, and whether the parameter interval
-    crosses zero.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"estimate": [0.0, 40.0, 90.0], "sampling_low": [0.0, 25.0, 70.0],
-    ...                   "sampling_high": [0.0, 55.0, 110.0], "parameter_low": [0.0, -5.0, 60.0],
-    ...                   "parameter_high": [0.0, 70.0, 120.0], "parameter_median": [0, 38, 91]},
-    ...                  index=pd.MultiIndex.from_tuples(
-    ...                      [("rules", "weeks_saved"), ("logistic", "weeks_saved"),
-    ...                       ("perfect", "weeks_saved")], names=["policy", "metric"]))
-    >>> print(headline_finding(t, "rules").replace("s (", "s\\n(").replace(": ", ":\\n"))
-    Logistic saves 40 weeks of pain per 100 patients against rules
-    (sampling 25 to 55; parameters -5 to 70):
-    the parameter interval includes no saving, so this rests on assumptions.
-    """
-    weeks = table.xs("weeks_saved", level="metric")
-    # Perfect triage and the oracle are ceilings, not policies a service could run.
-    ceilings = ("perfect", "oracle", reference)
-    realistic = weeks.drop(index=[p for p in ceilings if p in weeks.index])
-    if realistic.empty:
-        return "No policy other than the reference to compare."
-    best = realistic["estimate"].idxmax()
-    row = realistic.loc[best]
-    text = (
-        f"{str(best).replace('_', ' ').capitalize()} saves {row['estimate']:.0f} weeks of pain per "
-        f"100 patients against {reference.replace('_', ' ')} (sampling {row['sampling_low']:.0f} "
-        f"to {row['sampling_high']:.0f}; parameters {row['parameter_low']:.0f} to "
-        f"{row['parameter_high']:.0f})"
-    )
-    if row["parameter_low"] <= 0 <= row["parameter_high"]:
-        return text + ": the parameter interval includes no saving, so this rests on assumptions."
-    return text + ": the saving holds across the plausible parameter ranges."

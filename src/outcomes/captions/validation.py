@@ -449,3 +449,97 @@ def assumption_caption(kinds: pd.Series, one_way: pd.DataFrame, top: int = 3) ->
         f"most, {len(assumed)} {'is an assumption' if len(assumed) == 1 else 'are assumptions'}"
         f"{which}."
     )
+
+
+def format_headline_table(table: pd.DataFrame, digits: int = 0) -> pd.DataFrame:
+    """The headline as a long table to read: one row per policy and measure (per 100
+    patients), the estimate and its sampling and parameter intervals.
+
+    :func:`format_headline` gives the same numbers one row per policy, each cell a sentence.
+
+    Parameters
+    ----------
+    table
+        :func:`outcomes.analysis.sensitivity.headline` output.
+    digits
+        Decimals of weeks; operations get one more, lasting deficits two more.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (policy, measure); columns ``estimate``, ``sampling 95%``, ``parameters 95%``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"estimate": [12.3], "sampling_low": [4.0], "sampling_high": [20.6],
+    ...                   "parameter_low": [-1.2], "parameter_high": [30.0],
+    ...                   "parameter_median": [11.0]},
+    ...                  index=pd.MultiIndex.from_tuples([("rules", "weeks_saved")],
+    ...                                                  names=["policy", "metric"]))
+    >>> format_headline_table(t).iloc[0].tolist()
+    ['12', '4 to 21', '-1 to 30']
+    """
+    extra = {"weeks_saved": 0, "operations": 1, "deficits_avoided": 2}
+    rows = {}
+    for (name, metric), row in table.iterrows():
+        f = f"{{:.{digits + extra.get(metric, 1)}f}}"
+        key = (str(name).replace("_", " "), METRIC_NAMES.get(metric, metric))
+        rows[key] = {
+            "estimate": f.format(row["estimate"]),
+            "sampling 95%": f"{f.format(row['sampling_low'])} to {f.format(row['sampling_high'])}",
+            "parameters 95%": (
+                f"{f.format(row['parameter_low'])} to {f.format(row['parameter_high'])}"
+            ),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index = pd.MultiIndex.from_tuples(out.index, names=["policy", "per 100 patients"])
+    return out
+
+
+def headline_caption(table: pd.DataFrame, reference: str) -> str:
+    """One sentence on the headline: the realistic policy saving the most weeks (perfect
+    triage and the oracle aside), with both intervals, and whether the parameter interval
+    crosses zero.
+
+    Parameters
+    ----------
+    table
+        :func:`outcomes.analysis.sensitivity.headline` output.
+    reference
+        Its reference policy.
+
+    Returns
+    -------
+    str
+        The sentence.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"estimate": [0.0, 40.0, 90.0], "sampling_low": [0.0, 25.0, 70.0],
+    ...                   "sampling_high": [0.0, 55.0, 110.0], "parameter_low": [0.0, -5.0, 60.0],
+    ...                   "parameter_high": [0.0, 70.0, 120.0], "parameter_median": [0, 38, 91]},
+    ...                  index=pd.MultiIndex.from_tuples(
+    ...                      [("rules", "weeks_saved"), ("logistic", "weeks_saved"),
+    ...                       ("perfect", "weeks_saved")], names=["policy", "metric"]))
+    >>> print(headline_caption(t, "rules").replace("s (", "s\\n(").replace(": ", ":\\n"))
+    Logistic saves 40 weeks of pain per 100 patients against rules
+    (sampling 25 to 55; parameters -5 to 70):
+    the parameter interval includes no saving, so this rests on assumptions.
+    """
+    weeks = table.xs("weeks_saved", level="metric")
+    # Perfect triage and the oracle are ceilings, not policies a service could run.
+    ceilings = ("perfect", "oracle", reference)
+    realistic = weeks.drop(index=[p for p in ceilings if p in weeks.index])
+    if realistic.empty:
+        return "No policy other than the reference to compare."
+    best = realistic["estimate"].idxmax()
+    row = realistic.loc[best]
+    text = (
+        f"{str(best).replace('_', ' ').capitalize()} saves {row['estimate']:.0f} weeks of pain per "
+        f"100 patients against {reference.replace('_', ' ')} (sampling {row['sampling_low']:.0f} "
+        f"to {row['sampling_high']:.0f}; parameters {row['parameter_low']:.0f} to "
+        f"{row['parameter_high']:.0f})"
+    )
+    if row["parameter_low"] <= 0 <= row["parameter_high"]:
+        return text + ": the parameter interval includes no saving, so this rests on assumptions."
+    return text + ": the saving holds across the plausible parameter ranges."

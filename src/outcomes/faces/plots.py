@@ -204,7 +204,7 @@ def km_curves(
 
     Parameters
     ----------
-    km Output of :func:`outcomes.analysis.survival.kaplan_meier` (``group``, ``week``, ``survival``,
+    km Output of :func:`outcomes.analysis.survival.fits` (``group``, ``week``, ``survival``,
         ``lower``, ``upper``, ``at_risk``).
     at_risk_weeks
         Weeks whose at-risk counts are printed under the axis, one row per group (default:
