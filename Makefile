@@ -80,6 +80,12 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 		echo "uv failed; installing with pip instead (slower)"; \
 		$(PY) -m pip install --disable-pip-version-check -c $(CONSTRAINTS) -e ".[dev]"; \
 	fi
+	@# Bytecode for every installed module, once: uv writes none, and where PYTHONDONTWRITEBYTECODE
+	@# is set nobody does, so each test process, CLI run and notebook kernel compiled scipy,
+	@# scikit-learn, pandas ... from source again (~10 s of CPU each; this takes ~60 s once).
+	@# (-qq: a package's non-Python data files named .py are not ours to report.)
+	$(PY) -m compileall -qq -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+		|| true
 	touch $@
 
 test: venv ## unit tests (not slow) and strict nbval over notebooks/

@@ -7,6 +7,9 @@ A point passes when every notebook completes and no output shows a traceback, a 
 anything on stderr. The text of every figure drawn is recorded too (a hook run
 first in the kernel reads each figure before the inline backend turns it into a PNG; ``In [1]``
 is that hook, so a notebook's cells count from ``In [2]``), so a figure is checked like a table.
+The same first cell blocks the network (:data:`NETWORK_GUARD`): every grid point also proves
+that the notebooks make no network calls, so the cheapest point is the project's offline check
+too (it was a separate run of every notebook, ``tests/test_notebooks_offline.py``).
 
 The grid covers what a researcher may choose: cohorts from N=300 to N=200,000, every setting, a
 higher missing-exam rate than any setting records, and a small cohort in which a condition
@@ -88,6 +91,23 @@ def test_the_grid_covers_every_dimension_the_issue_names():
     assert slow == [False] + [True] * (len(slow) - 1), "one point in `make test`, others slow"
 
 
+# First in each kernel: block socket creation (pytest-socket), and prove the block is in force,
+# so a notebook that reaches the network fails instead of passing quietly. Unix sockets stay
+# allowed: they never leave the machine. (The kernel's own channels are ZeroMQ sockets created
+# before this cell runs.)
+NETWORK_GUARD = """\
+import socket
+from pytest_socket import SocketBlockedError, disable_socket
+disable_socket(allow_unix_socket=True)
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+except SocketBlockedError:
+    print("network blocked")
+else:
+    raise AssertionError("sockets are not blocked")
+"""
+NETWORK_BLOCKED = "network blocked\n"
+
 # Run first in each kernel: append the texts (titles, labels, annotations, ticks) of every open
 # figure to a JSON-lines file when a cell calls plt.show() and after every cell, i.e. before the
 # inline backend turns the figures into PNGs and closes them (its post_execute callback is
@@ -116,9 +136,11 @@ del _outcomes_show
 
 
 def with_figure_hook(notebook: Path, record: Path, folder: Path) -> Path:
-    """A copy of ``notebook`` in ``folder`` whose first cell installs :data:`FIGURE_TEXT_HOOK`."""
+    """A copy of ``notebook`` in ``folder`` whose first cell runs :data:`NETWORK_GUARD` and
+    installs :data:`FIGURE_TEXT_HOOK`."""
     nb = nbformat.read(notebook, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(FIGURE_TEXT_HOOK.format(path=str(record))))
+    first = NETWORK_GUARD + FIGURE_TEXT_HOOK.format(path=str(record))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(first))
     folder.mkdir(parents=True, exist_ok=True)
     copy = folder / notebook.name
     nbformat.write(nb, copy)
@@ -172,7 +194,12 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], workdir: Path) -> l
         return [f"{notebook.name}: cell In [{exc.exec_count}] raised {exc.ename}: {exc.evalue}"]
     problems = []
     nb = nbformat.read(executed, as_version=4)
-    nb.cells.pop(0)  # the hook's cell: cell numbers below are the notebook's own
+    first = nb.cells.pop(0)  # guard and hook: cell numbers below are the notebook's own
+    # The notebook ran to the end with the network blocked, and the block was in force.
+    # (pytest-socket also warns on stderr that a socket was refused: that is the block working.)
+    printed = "".join(o.get("text", "") for o in first.outputs if o.get("name") == "stdout")
+    if printed != NETWORK_BLOCKED:
+        problems.append(f"{notebook.name}: the network guard's output was {first.outputs!r}")
     for index, kind, text in output_texts(nb):
         if kind in ("error", "stream:stderr") or PROBLEM_TEXT.search(text):
             problems.append(f"{notebook.name}: cell #{index} {kind}: {text[:400]!r}")

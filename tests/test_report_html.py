@@ -27,7 +27,9 @@ from outcomes.faces.report import (
     run_report,
 )
 
-PARAMETERS = {"N": 400, "N_TRAIN": 2000}  # small cohorts and models keep this quick
+# Small cohorts, models, replayed trials and parameter draws keep this quick (the same sizes as
+# the notebook grid's cheapest point): the report is checked, not the numbers in it.
+PARAMETERS = {"N": 400, "N_TRAIN": 2000, "N_TRIALS": 10, "N_PSA": 500, "N_DRAWS": 5}
 
 # External resources that nbconvert's "lab" HTML template writes into every page whatever the
 # notebook holds. None of them is needed to read our reports:
