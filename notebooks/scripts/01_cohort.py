@@ -40,11 +40,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from outcomes.analysis import describe
+from outcomes.analysis.evaluate import ceiling, ceiling_misses
 from outcomes.analysis.targets import check_targets, format_targets_table, targets_finding
 from outcomes.captions.formatting import styled
 from outcomes.engine.cohort import generate
 from outcomes.faces import plots
-from outcomes.triage.oracle import BayesOracle, ceiling, ceiling_misses
+from outcomes.triage.oracle import BayesOracle
 
 plots.use_style()
 pd.set_option("display.width", 120)

@@ -55,7 +55,7 @@ class MinimumCostClassifier(ClassifierMixin, BaseEstimator):
         Any classifier with ``predict_proba`` (a learned model or the Bayes oracle).
     costs
         Cost matrix with pathways as index (true) and columns (assigned); default
-        :func:`outcomes.analysis.evaluate.load_costs`.
+        :func:`outcomes.knowledge.costs.load_costs`.
 
     Attributes
     ----------
@@ -81,7 +81,7 @@ class MinimumCostClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> MinimumCostClassifier:
         """Fit a clone of ``estimator``; the decision rule itself learns nothing."""
-        from outcomes.analysis.evaluate import load_costs
+        from outcomes.knowledge.costs import load_costs
 
         self.estimator_ = clone(self.estimator)
         if y is None:
