@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
+from outcomes.knowledge.costs import load_costs
+
 
 def expected_costs(proba: np.ndarray, classes: Any, costs: pd.DataFrame) -> np.ndarray:
     """Expected cost of assigning each pathway, per patient: ``proba @ cost``.
@@ -81,8 +83,6 @@ class MinimumCostClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> MinimumCostClassifier:
         """Fit a clone of ``estimator``; the decision rule itself learns nothing."""
-        from outcomes.knowledge.costs import load_costs
-
         self.estimator_ = clone(self.estimator)
         if y is None:
             self.estimator_.fit(X, **fit_params)

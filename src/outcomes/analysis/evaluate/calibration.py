@@ -36,9 +36,10 @@ RELIABILITY_EDGES = (0.0, 0.01, 0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95,
 def _bin_of(p: np.ndarray, bins: int | Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     """Bin index of each probability and the edges (``bins`` equal bins or explicit edges)."""
     edges = (
-        np.linspace(0.0, 1.0, bins + 1) if isinstance(bins, int | np.integer)
+        np.linspace(0.0, 1.0, bins + 1)
+        if isinstance(bins, int | np.integer)
         else np.asarray(bins, dtype=float)
-    )  # fmt: skip
+    )
     if len(edges) < 2 or edges[0] != 0 or edges[-1] != 1 or (np.diff(edges) <= 0).any():
         raise ValueError(f"bin edges must rise from 0 to 1, got {edges.tolist()}")
     inner = np.searchsorted(edges, p, side="right") - 1
@@ -98,8 +99,9 @@ def check_probabilities(proba: Any, classes: Sequence[str], n: int) -> np.ndarra
             f"proba has shape {proba.shape}; expected ({n}, {len(classes)}): one row per "
             "patient, one column per class"
         )
-    bad = np.flatnonzero(~np.isfinite(proba).all(axis=1) | (proba < 0).any(axis=1)
-                         | (proba > 1 + 1e-9).any(axis=1))  # fmt: skip
+    bad = np.flatnonzero(
+        ~np.isfinite(proba).all(axis=1) | (proba < 0).any(axis=1) | (proba > 1 + 1e-9).any(axis=1)
+    )
     if len(bad):
         raise ValueError(
             f"proba rows {bad[:5].tolist()} ({len(bad)} in all) hold values outside [0, 1]"
@@ -154,8 +156,10 @@ def calibration_table(
     rows = []
     for pathway, filled, n, sum_p, hits, _ in _filled_bins(y_true, proba, classes, n_bins):
         lo, hi = wilson_interval(hits, n)
-        rows += [(pathway, int(b), sum_p[i] / n[i], hits[i] / n[i], lo[i], hi[i], int(n[i]))
-                 for i, b in enumerate(filled)]  # fmt: skip
+        rows += [
+            (pathway, int(b), sum_p[i] / n[i], hits[i] / n[i], lo[i], hi[i], int(n[i]))
+            for i, b in enumerate(filled)
+        ]
     columns = ["pathway", "bin", "mean_predicted", "observed", "low", "high", "n"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -215,10 +219,32 @@ def calibration_check(
                 if 0 < mean < 1
                 else (float((events[i] == 0) if mean == 0 else (events[i] == n[i])))
             )
-            rows.append((pathway, edge[b], edge[b + 1], int(n[i]), mean, events[i] / n[i],
-                         int(events[i]), float(expected[i]), float(z), float(p_value)))  # fmt: skip
-    columns = ["pathway", "bin_low", "bin_high", "n", "mean_predicted", "observed", "events",
-               "expected", "z", "p_value"]  # fmt: skip
+            rows.append(
+                (
+                    pathway,
+                    edge[b],
+                    edge[b + 1],
+                    int(n[i]),
+                    mean,
+                    events[i] / n[i],
+                    int(events[i]),
+                    float(expected[i]),
+                    float(z),
+                    float(p_value),
+                )
+            )
+    columns = [
+        "pathway",
+        "bin_low",
+        "bin_high",
+        "n",
+        "mean_predicted",
+        "observed",
+        "events",
+        "expected",
+        "z",
+        "p_value",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -287,12 +313,13 @@ def brier_scores(
     rows = []
     for j, c in enumerate(classes):
         part = table[table["pathway"] == c]
-        ece = float((part["n"] * (part["mean_predicted"] - part["observed"]).abs()).sum()
-                    / max(len(true), 1))  # fmt: skip
+        ece = float(
+            (part["n"] * (part["mean_predicted"] - part["observed"]).abs()).sum()
+            / max(len(true), 1)
+        )
         rows.append((c, float(squared[:, j].mean()) if len(true) else np.nan, ece))
     overall_ece = float(np.mean([r[2] for r in rows])) if rows and len(true) else np.nan
-    rows.append((OVERALL, float(squared.sum(axis=1).mean()) if len(true) else np.nan,
-                 overall_ece))  # fmt: skip
+    rows.append((OVERALL, float(squared.sum(axis=1).mean()) if len(true) else np.nan, overall_ece))
     out = pd.DataFrame(rows, columns=["pathway", "brier", "calibration_error"])
     if n_boot is not None:
         boot = _boot_weights_means(per_patient, n_boot, seed)
@@ -300,8 +327,10 @@ def brier_scores(
         out["low"] = np.minimum(lo, out["brier"])
         out["high"] = np.maximum(hi, out["brier"])
         out = out[["pathway", "brier", "low", "high", "calibration_error"]]
-    order = sorted(range(len(out)), key=lambda i: (out["pathway"].iloc[i] != EMERGENCY,
-                                                   out["pathway"].iloc[i] == OVERALL))  # fmt: skip
+    order = sorted(
+        range(len(out)),
+        key=lambda i: (out["pathway"].iloc[i] != EMERGENCY, out["pathway"].iloc[i] == OVERALL),
+    )
     return out.iloc[order].reset_index(drop=True)
 
 

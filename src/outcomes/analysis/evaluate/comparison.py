@@ -71,10 +71,21 @@ def compare_paired(
     boot = bootstrap_mean(diff, n_boot, seed)
     lo, hi = percentile_interval(boot[:, None], level)
     return pd.DataFrame(
-        [{"a": names[0], "b": names[1], "accuracy_a": right_a.mean(),
-          "accuracy_b": right_b.mean(), "difference": diff.mean(), "low": lo[0], "high": hi[0],
-          "only_a_right": only_a, "only_b_right": only_b, "p_value": float(p_value)}]
-    )  # fmt: skip
+        [
+            {
+                "a": names[0],
+                "b": names[1],
+                "accuracy_a": right_a.mean(),
+                "accuracy_b": right_b.mean(),
+                "difference": diff.mean(),
+                "low": lo[0],
+                "high": hi[0],
+                "only_a_right": only_a,
+                "only_b_right": only_b,
+                "p_value": float(p_value),
+            }
+        ]
+    )
 
 
 def paired_comparisons(
@@ -113,7 +124,7 @@ def paired_comparisons(
     rows = [
         compare_paired(
             y_true, predictions[a], predictions[b], names=(a, b), n_boot=n_boot, seed=seed
-        )  # fmt: skip
+        )
         for a, b in pairs
     ]
     return pd.concat(rows, ignore_index=True)

@@ -219,11 +219,17 @@ def confusion_long(
     else:
         shares = safe_divide(boot, boot.sum(axis=2, keepdims=True))
         low, high = (b.ravel() for b in percentile_interval(shares, level))
-    return pd.DataFrame({
-        "true": np.repeat(labels, k), "assigned": np.tile(labels, k), "patients": patients,
-        "share": safe_divide(patients.astype(float), of.astype(float)), "low": low, "high": high,
-        "of": of,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "true": np.repeat(labels, k),
+            "assigned": np.tile(labels, k),
+            "patients": patients,
+            "share": safe_divide(patients.astype(float), of.astype(float)),
+            "low": low,
+            "high": high,
+            "of": of,
+        }
+    )
 
 
 def commonest_miss(cells: pd.DataFrame) -> pd.Series | None:

@@ -65,14 +65,30 @@ def learning_curve(
     rows = []
     for size in sizes:
         right = predictions_of(fit(train.iloc[:size]), test) == truth
-        paired = compare_paired(truth, np.where(right, truth, "~"), np.where(ref_right, truth, "~"),
-                                n_boot=n_boot, seed=seed, level=level)  # fmt: skip
+        paired = compare_paired(
+            truth,
+            np.where(right, truth, "~"),
+            np.where(ref_right, truth, "~"),
+            n_boot=n_boot,
+            seed=seed,
+            level=level,
+        )
         boot = bootstrap_mean(right.astype(float), n_boot, seed)
         lo, hi = percentile_interval(boot[:, None], level)
         d_lo, d_hi = float(paired["low"].iloc[0]), float(paired["high"].iloc[0])
         verdict = "beats" if d_lo > 0 else NOT_DISTINGUISHABLE if d_hi >= 0 else "below"
-        rows.append((int(size), right.mean(), lo[0], hi[0], float(paired["difference"].iloc[0]),
-                     d_lo, d_hi, verdict))  # fmt: skip
+        rows.append(
+            (
+                int(size),
+                right.mean(),
+                lo[0],
+                hi[0],
+                float(paired["difference"].iloc[0]),
+                d_lo,
+                d_hi,
+                verdict,
+            )
+        )
     columns = ["size", "accuracy", "low", "high", "difference", "diff_low", "diff_high", "verdict"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -114,11 +130,12 @@ def crossover(curve: pd.DataFrame) -> dict[str, int | None]:
 def _same_patients(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     """Whether two cohorts hold the same patients in the same order (so they can be paired)."""
     return (
-        "patient_id" in a and "patient_id" in b and len(a) == len(b)
+        "patient_id" in a
+        and "patient_id" in b
+        and len(a) == len(b)
         and bool((a["patient_id"].to_numpy() == b["patient_id"].to_numpy()).all())
-        and bool((a["pathway"].astype(str).to_numpy() == b["pathway"].astype(str).to_numpy())
-                 .all())
-    )  # fmt: skip
+        and bool((a["pathway"].astype(str).to_numpy() == b["pathway"].astype(str).to_numpy()).all())
+    )
 
 
 def shift_table(
@@ -176,8 +193,7 @@ def shift_table(
             boot = bootstrap_mean(right.astype(float), n_boot, seed)
             lo, hi = percentile_interval(boot[:, None], level)
             rows.append((cohort_name, method_name, right.mean(), lo[0], hi[0], len(right), boot))
-    table = pd.DataFrame(rows, columns=["cohort", "method", "accuracy", "low", "high", "n",
-                                        "boot"])  # fmt: skip
+    table = pd.DataFrame(rows, columns=["cohort", "method", "accuracy", "low", "high", "n", "boot"])
     if reference is None:
         return table.drop(columns="boot")
     ref_boot = {r.method: r.boot for r in table[table["cohort"] == reference].itertuples()}
@@ -198,9 +214,17 @@ def shift_table(
             own = bootstrap_mean(rights[r.cohort, r.method].astype(float), n_boot, stream)
             boot = own - ref_boot[r.method]
         lo, hi = percentile_interval(boot[:, None], level)
-        diffs.append((r.accuracy - table.loc[(table["cohort"] == reference)
-                                             & (table["method"] == r.method), "accuracy"].iloc[0],
-                      lo[0], hi[0], paired))  # fmt: skip
+        diffs.append(
+            (
+                r.accuracy
+                - table.loc[
+                    (table["cohort"] == reference) & (table["method"] == r.method), "accuracy"
+                ].iloc[0],
+                lo[0],
+                hi[0],
+                paired,
+            )
+        )
     extra = pd.DataFrame(diffs, columns=["difference", "diff_low", "diff_high", "paired"])
     extra["paired"] = extra["paired"].astype(object)
     return pd.concat([table.drop(columns="boot"), extra], axis=1)

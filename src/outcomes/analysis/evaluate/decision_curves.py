@@ -129,9 +129,17 @@ def decision_curves(
         curves[REFER_ALL] = net_benefit(y, np.ones(len(y)), t)
         curves[REFER_NONE] = np.zeros(t.shape)
         for name, values in curves.items():
-            frames.append(pd.DataFrame({"pathway": pathway, "strategy": name, "threshold": t,
-                                        "net_benefit": values,
-                                        "prevalence": prevalence}))  # fmt: skip
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "pathway": pathway,
+                        "strategy": name,
+                        "threshold": t,
+                        "net_benefit": values,
+                        "prevalence": prevalence,
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 

@@ -121,8 +121,13 @@ def metric_table(
     true, pred = paired_codes(y_true, y_pred, labels)
     point = np.bincount(true * len(labels) + pred, minlength=len(labels) ** 2)
     return metric_table_from_confusion(
-        point.reshape(len(labels), len(labels)), labels=labels, n_boot=n_boot, seed=seed,
-        level=level, per_pathway_interval=per_pathway_interval)  # fmt: skip
+        point.reshape(len(labels), len(labels)),
+        labels=labels,
+        n_boot=n_boot,
+        seed=seed,
+        level=level,
+        per_pathway_interval=per_pathway_interval,
+    )
 
 
 def metric_table_from_confusion(
@@ -261,7 +266,7 @@ def evaluate_methods(
             n_boot=n_boot,
             seed=seed,
             per_pathway_interval=per_pathway_interval,
-        ).assign(method=name)  # fmt: skip
+        ).assign(method=name)
         for name, m in methods.items()
     ]
     out = pd.concat(frames, ignore_index=True)
@@ -294,10 +299,13 @@ def estimate_of(
     """
     if "method" not in table:
         table = table.assign(method=method)
-    hit = table[(table["method"] == method) & (table["metric"] == metric)
-                & (table["pathway"] == pathway)]  # fmt: skip
+    hit = table[
+        (table["method"] == method) & (table["metric"] == metric) & (table["pathway"] == pathway)
+    ]
     if len(hit) != 1:
-        raise ValueError(f"no single row for method {method!r}, metric {metric!r}, pathway "
-                         f"{pathway!r} (found {len(hit)})")  # fmt: skip
+        raise ValueError(
+            f"no single row for method {method!r}, metric {metric!r}, pathway "
+            f"{pathway!r} (found {len(hit)})"
+        )
     row = hit.iloc[0]
     return float(row["estimate"]), float(row["low"]), float(row["high"])

@@ -194,7 +194,7 @@ def percentile_interval(boot: np.ndarray, level: float) -> tuple[np.ndarray, np.
     Examples
     --------
     >>> lo, hi = percentile_interval(np.arange(101.0)[:, None], 0.9)
-    >>> lo.tolist(), hi.tolist()
+    >>> np.round(lo, 6).tolist(), np.round(hi, 6).tolist()
     ([5.0], [95.0])
     """
     alpha = 100 * (1 - level) / 2

@@ -187,8 +187,13 @@ def safety_table(
     return safety_table_from_counts(
         np.bincount(safety_cells(true == e, pred == e, flags), minlength=8),
         np.bincount(true * k + pred, minlength=k * k).reshape(k, k),
-        red_flags=patients is not None, costs=costs, n_boot=n_boot, seed=seed, level=level,
-        interval=interval)  # fmt: skip
+        red_flags=patients is not None,
+        costs=costs,
+        n_boot=n_boot,
+        seed=seed,
+        level=level,
+        interval=interval,
+    )
 
 
 def safety_cells(emergency: Any, sent: Any, flagged: Any) -> np.ndarray:
@@ -264,21 +269,26 @@ def safety_table_from_counts(
     measures = [
         ("emergency sensitivity", emergency & sent, emergency),
         ("emergencies missed", emergency & ~sent, emergency),
-        *([("missed with a red flag recorded", emergency & ~sent & flagged, emergency & flagged)]
-          if red_flags else []),
+        *(
+            [("missed with a red flag recorded", emergency & ~sent & flagged, emergency & flagged)]
+            if red_flags
+            else []
+        ),
         ("over-triage to emergency", ~emergency & sent, ~emergency),
-    ]  # fmt: skip
+    ]
     numerator = np.array([m[1] for m in measures])
     denominator = np.array([m[2] for m in measures])
     count, of = numerator @ point, denominator @ point
     if interval == "wilson":
         lo, hi = wilson_interval(count, of, level)
     else:
-        lo, hi = percentile_interval(_shares(bootstrap_from_counts(point, n_boot, seed), numerator,
-                                   denominator), level)  # fmt: skip
+        lo, hi = percentile_interval(
+            _shares(bootstrap_from_counts(point, n_boot, seed), numerator, denominator), level
+        )
     estimate = safe_divide(count.astype(float), of.astype(float))
-    rows = [(m[0], estimate[i], lo[i], hi[i], int(count[i]), int(of[i]))
-            for i, m in enumerate(measures)]  # fmt: skip
+    rows = [
+        (m[0], estimate[i], lo[i], hi[i], int(count[i]), int(of[i])) for i, m in enumerate(measures)
+    ]
     # The cost of each patient's cell of the confusion matrix, by distinct cost.
     cost = costs.to_numpy()
     distinct, where = np.unique(cost[conf > 0], return_inverse=True)
@@ -288,9 +298,15 @@ def safety_table_from_counts(
     boot = bootstrap_mean_from_counts(distinct, per_cost, n_boot, seed)
     lo, hi = percentile_interval(boot[:, None], level) if n else ([np.nan], [np.nan])
     rows.append(
-        ("mean cost per patient", per_cost @ distinct / n if n else np.nan, lo[0], hi[0],
-         int(per_cost[distinct > 0].sum()), n)
-    )  # fmt: skip
+        (
+            "mean cost per patient",
+            per_cost @ distinct / n if n else np.nan,
+            lo[0],
+            hi[0],
+            int(per_cost[distinct > 0].sum()),
+            n,
+        )
+    )
     table = pd.DataFrame(rows, columns=["measure", "estimate", "low", "high", "count", "of"])
     return table.astype({"count": int, "of": int})
 
@@ -346,7 +362,7 @@ def safety_by_method(
             n_boot=n_boot,
             seed=seed,
             interval=interval,
-        ).assign(method=name)  # fmt: skip
+        ).assign(method=name)
         for name, m in methods.items()
     ]
     out = pd.concat(frames, ignore_index=True)

@@ -1,9 +1,5 @@
-"""The words of an evaluation: reading versions of its tables, figure titles and the sentences
-computed from a run (true for any N, seed, setting), apart from the numbers so a clinician can
-review every sentence in one place.
-
-The numbers come from :mod:`outcomes.analysis.evaluate`; every function here only reads them.
-"""
+"""Sentences and figure titles computed from an evaluation run (true for any N, seed,
+setting), apart from the numbers so a clinician can review every sentence in one place."""
 
 from __future__ import annotations
 
@@ -14,12 +10,8 @@ import numpy as np
 import pandas as pd
 
 from outcomes.analysis.describe import format_estimate
-from outcomes.analysis.evaluate import (
-    CALIBRATION_ALPHA,
-    OVERALL,
-    crossover,
-    worst_confusion,
-)
+from outcomes.analysis.evaluate import CALIBRATION_ALPHA, OVERALL, crossover, worst_confusion
+from outcomes.captions.evaluation.tables import signed_interval
 from outcomes.infra.summary import Summary
 
 
@@ -39,176 +31,6 @@ def _share_word(part: int, whole: int) -> str:
     if part == whole:
         return "all"
     return "most" if part > whole / 2 else "half" if 2 * part == whole else "some"
-
-
-def _signed(x: float, digits: int) -> str:
-    return f"{x:+.{digits}f}".replace("-", "\N{MINUS SIGN}")
-
-
-def _signed_interval(est: float, lo: float, hi: float, digits: int) -> str:
-    """``+0.012 (−0.004 to +0.020)``: signed, with "to" so negative bounds read clearly."""
-    return f"{_signed(est, digits)} ({_signed(lo, digits)} to {_signed(hi, digits)})"
-
-
-def format_metric_table(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
-    """Reading version of :func:`~outcomes.analysis.evaluate.evaluate_methods`: one row per metric
-    (and pathway), one column per method, cells ``"0.91 (0.89–0.93)"``.
-
-    Parameters
-    ----------
-    table
-        :func:`~outcomes.analysis.evaluate.evaluate_methods` (or a :func:`metric_table` without a
-        ``method`` column).
-    metrics
-        The metrics to keep (default: all).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text cells, index the metric (``"sensitivity: hip"`` per pathway).
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"method": ["x"], "metric": ["accuracy"], "pathway": ["all"],
-    ...                   "estimate": [0.9], "low": [0.85], "high": [0.95], "n": [100]})
-    >>> format_metric_table(t).iloc[0, 0]
-    '0.90 (0.85–0.95)'
-    """
-    if "method" not in table:
-        table = table.assign(method="method")
-    if metrics is not None:
-        table = table[table["metric"].isin(metrics)]
-    text = [
-        "n/a" if not np.isfinite(r.estimate) else format_estimate(r.estimate, r.low, r.high)
-        for r in table.itertuples()
-    ]
-    label = np.where(table["pathway"] == OVERALL, table["metric"],
-                     table["metric"] + ": " + table["pathway"])  # fmt: skip
-    wide = (
-        pd.DataFrame({"metric": label, "method": table["method"], "value": text})
-        .pivot(index="metric", columns="method", values="value")
-    )  # fmt: skip
-    order = list(dict.fromkeys(label))
-    return wide.loc[order, list(dict.fromkeys(table["method"]))].rename_axis(columns=None)
-
-
-def format_safety_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Reading version of :func:`~outcomes.analysis.evaluate.safety_by_method`: one row per method,
-    one column per measure.
-
-    Proportions show the count beside the interval (``"0.89 (0.82–0.94), 8 of 73"``); the
-    cost is per patient.
-
-    Parameters
-    ----------
-    table
-        :func:`~outcomes.analysis.evaluate.safety_by_method`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text cells, index the method.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"method": "x", "measure": ["emergencies missed"], "estimate": [0.1],
-    ...                   "low": [0.05], "high": [0.2], "count": [5], "of": [50]})
-    >>> format_safety_table(t).iloc[0, 0]
-    '0.10 (0.05–0.20), 5 of 50'
-    """
-    text = []
-    for r in table.itertuples():
-        if not np.isfinite(r.estimate):
-            text.append("no patients")
-        elif r.measure == "mean cost per patient":
-            text.append(format_estimate(r.estimate, r.low, r.high))
-        else:
-            text.append(f"{format_estimate(r.estimate, r.low, r.high)}, {r.count} of {r.of}")
-    wide = pd.DataFrame({"method": table["method"], "measure": table["measure"], "v": text})
-    wide = wide.pivot(index="method", columns="measure", values="v")
-    return wide.loc[list(dict.fromkeys(table["method"])), list(dict.fromkeys(table["measure"]))]
-
-
-def format_brier_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    """Reading version of :func:`~outcomes.analysis.evaluate.brier_table`: one row per pathway, one
-    column per method, cells ``"0.0156 (0.0141–0.0172)"`` (lower is better).
-
-    Parameters
-    ----------
-    table
-        :func:`~outcomes.analysis.evaluate.brier_table`.
-    digits
-        Decimals shown.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text cells, index the pathway.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"method": "x", "pathway": ["all"], "brier": [0.05], "low": [0.04],
-    ...                   "high": [0.06], "calibration_error": [float("nan")]})
-    >>> format_brier_table(t).iloc[0, 0]
-    '0.0500 (0.0400–0.0600)'
-    """
-    text = [format_estimate(r.brier, r.low, r.high, digits=digits) for r in table.itertuples()]
-    wide = pd.DataFrame({"pathway": table["pathway"], "method": table["method"], "v": text})
-    wide = wide.pivot(index="pathway", columns="method", values="v")
-    return wide.loc[list(dict.fromkeys(table["pathway"])),
-                    list(dict.fromkeys(table["method"]))].rename_axis(columns=None)  # fmt: skip
-
-
-def format_shift_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """Reading version of :func:`~outcomes.analysis.evaluate.shift_table`: one row per cohort, one
-    column per method.
-
-    Cells are ``"0.957 (0.950–0.963)"``; with a reference cohort, the change from it follows
-    in the same cell (``"; −0.006 (−0.010 to −0.002)"``), and a last column says
-    whether that change is paired (same patients) or between independent cohorts.
-
-    Parameters
-    ----------
-    table
-        :func:`~outcomes.analysis.evaluate.shift_table`.
-    digits
-        Decimals shown.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text cells, index the cohort.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"cohort": ["a", "b"], "method": "m", "accuracy": [0.9, 0.8],
-    ...                   "low": [0.88, 0.78], "high": [0.92, 0.82], "n": 100,
-    ...                   "difference": [float("nan"), -0.1], "diff_low": [float("nan"), -0.13],
-    ...                   "diff_high": [float("nan"), -0.07], "paired": [None, True]})
-    >>> format_shift_table(t).loc["b", "m"]
-    '0.800 (0.780–0.820); −0.100 (−0.130 to −0.070)'
-    >>> format_shift_table(t).loc["a", "change from"]
-    'reference'
-    """
-    text = [format_estimate(r.accuracy, r.low, r.high, digits=digits) for r in table.itertuples()]
-    has_change = "difference" in table
-    if has_change:
-        text = [
-            t if not np.isfinite(r.difference)
-            else f"{t}; {_signed_interval(r.difference, r.diff_low, r.diff_high, digits)}"
-            for t, r in zip(text, table.itertuples(), strict=True)
-        ]  # fmt: skip
-    wide = pd.DataFrame({"cohort": table["cohort"], "method": table["method"], "v": text})
-    wide = wide.pivot(index="cohort", columns="method", values="v")
-    wide = wide.loc[list(dict.fromkeys(table["cohort"])), list(dict.fromkeys(table["method"]))]
-    if has_change:
-        kind = table.drop_duplicates("cohort").set_index("cohort")["paired"]
-        wide["change from"] = [
-            "reference" if p is None or (isinstance(p, float) and np.isnan(p))
-            else "same patients (paired)" if p else "other patients (independent)"
-            for p in kind.reindex(wide.index)
-        ]  # fmt: skip
-    return wide.rename_axis(index=None, columns=None)
 
 
 def red_flag_warning(method: str, misses: Mapping[str, int]) -> str | None:
@@ -282,15 +104,18 @@ def sensitivity_caption(
         return f"{focus}: no sensitivity could be computed"
     text = f"{focus}: weakest on " + _names(
         [f"{_plain(r.pathway)} ({r.estimate:.2f})" for r in own.itertuples()]
-    )  # fmt: skip
+    )
     ref = rows[rows["method"] == reference].set_index("pathway")["estimate"]
     others = [m for m in dict.fromkeys(rows["method"]) if m not in (focus, reference)]
     if len(ref) and others:
-        gaps = {m: float((ref - rows[rows["method"] == m].set_index("pathway")["estimate"])
-                         .abs().max()) for m in others}  # fmt: skip
+        gaps = {
+            m: float((ref - rows[rows["method"] == m].set_index("pathway")["estimate"]).abs().max())
+            for m in others
+        }
         worst = max(gaps.values())
         text += ("\n" if short else "; ") + (
-            f"{_names(others)} within {worst:.2f} of the {reference} on every pathway")  # fmt: skip
+            f"{_names(others)} within {worst:.2f} of the {reference} on every pathway"
+        )
     return text
 
 
@@ -316,9 +141,12 @@ def confusion_caption(y_true: Any, predictions: Mapping[str, Any]) -> str:
     parts = []
     for name, predicted in predictions.items():
         w = worst_confusion(y_true, predicted)
-        parts.append(f"{name} none" if w is None else
-                     f"{name} {_plain(w['true'])} → {_plain(w['assigned'])} ({w['share']:.0%} "
-                     f"of {_plain(w['true'])})")  # fmt: skip
+        parts.append(
+            f"{name} none"
+            if w is None
+            else f"{name} {_plain(w['true'])} → {_plain(w['assigned'])} ({w['share']:.0%} "
+            f"of {_plain(w['true'])})"
+        )
     return "Commonest wrong call: " + "; ".join(parts)
 
 
@@ -378,23 +206,31 @@ def safety_sentences(
         out.append(f"{text} and sent {over:,} of {others:,} other patients to emergency.")
     for plain, safe in (least_cost or {}).items():
         if (plain, "emergencies missed") not in table.index or (
-            safe, "emergencies missed") not in table.index:  # fmt: skip
+            safe,
+            "emergencies missed",
+        ) not in table.index:
             continue
         before, of = count(plain, "emergencies missed")
         after, _ = count(safe, "emergencies missed")
         more = count(safe, "over-triage to emergency")[0]
         more -= count(plain, "over-triage to emergency")[0]
         plural = "" if abs(more) == 1 else "s"
-        referrals = (f"{more:,} more referral{plural} to emergency" if more >= 0
-                     else f"{-more:,} fewer referral{plural} to emergency")  # fmt: skip
+        referrals = (
+            f"{more:,} more referral{plural} to emergency"
+            if more >= 0
+            else f"{-more:,} fewer referral{plural} to emergency"
+        )
         recovered = max(before - after, 0)
         change = (
-            "(none missed before)" if before == 0
+            "(none missed before)"
+            if before == 0
             else f"instead of {before:,} (recovering {recovered:,} of the {before:,} it missed: "
             f"{_share_word(recovered, before)})"
-        )  # fmt: skip
-        out.append(f"Deciding by least expected cost, {plain} misses {after:,} of {of:,} "
-                   f"emergencies {change}, at {referrals}.")  # fmt: skip
+        )
+        out.append(
+            f"Deciding by least expected cost, {plain} misses {after:,} of {of:,} "
+            f"emergencies {change}, at {referrals}."
+        )
     return out
 
 
@@ -470,19 +306,27 @@ def calibration_caption(
         return f"{method}: no patients to check"
     bad = check[check["p_value"] < alpha]
     if short:
-        return (f"{method}: within sampling error in all {len(check)} bins" if bad.empty
-                else f"{method}: {len(bad)} of {len(check)} bins off")  # fmt: skip
+        return (
+            f"{method}: within sampling error in all {len(check)} bins"
+            if bad.empty
+            else f"{method}: {len(bad)} of {len(check)} bins off"
+        )
     if bad.empty:
-        return (f"{method}: predicted and observed shares agree within sampling error in all "
-                f"{len(check)} bins (smallest p = {check['p_value'].min():.3f}).")  # fmt: skip
+        return (
+            f"{method}: predicted and observed shares agree within sampling error in all "
+            f"{len(check)} bins (smallest p = {check['p_value'].min():.3f})."
+        )
     w = bad.loc[bad["p_value"].idxmin()]
-    return (f"{method}: {len(bad)} of {len(check)} bins off beyond sampling error; worst "
-            f"{_plain(w['pathway'])}, predicted {w['mean_predicted']:.3f} vs observed "
-            f"{w['observed']:.3f} ({int(w['n'])} patients).")  # fmt: skip
+    return (
+        f"{method}: {len(bad)} of {len(check)} bins off beyond sampling error; worst "
+        f"{_plain(w['pathway'])}, predicted {w['mean_predicted']:.3f} vs observed "
+        f"{w['observed']:.3f} ({int(w['n'])} patients)."
+    )
 
 
-def learning_curve_caption(curve: pd.DataFrame, model: str = "boosted",
-                           reference: str = "rules", short: bool = False) -> str:  # fmt: skip
+def learning_curve_caption(
+    curve: pd.DataFrame, model: str = "boosted", reference: str = "rules", short: bool = False
+) -> str:
     """When a learned model stops being distinguishable from, then beats, the reference
     (``short``: only when it beats it, for a figure title).
 
@@ -539,8 +383,9 @@ def learning_curve_caption(curve: pd.DataFrame, model: str = "boosted",
     return f"The {model} model " + _names(parts) + "."
 
 
-def oracle_share_caption(curve: pd.DataFrame, oracle_accuracy: float, share: float = 0.97,
-                         model: str = "boosted") -> str:  # fmt: skip
+def oracle_share_caption(
+    curve: pd.DataFrame, oracle_accuracy: float, share: float = 0.97, model: str = "boosted"
+) -> str:
     """Training size from which a learned model reaches ``share`` of the oracle's accuracy,
     and what the largest size adds beyond it.
 
@@ -571,13 +416,17 @@ def oracle_share_caption(curve: pd.DataFrame, oracle_accuracy: float, share: flo
     enough = curve[curve["accuracy"] >= share * oracle_accuracy]
     largest = curve.iloc[-1]
     if enough.empty:
-        return (f"The {model} model stays below {share:.0%} of the oracle's accuracy "
-                f"({oracle_accuracy:.3f}) at up to {int(largest['size']):,} training patients "
-                f"({largest['accuracy']:.3f}).")  # fmt: skip
+        return (
+            f"The {model} model stays below {share:.0%} of the oracle's accuracy "
+            f"({oracle_accuracy:.3f}) at up to {int(largest['size']):,} training patients "
+            f"({largest['accuracy']:.3f})."
+        )
     first = enough.iloc[0]
-    text = (f"The {model} model reaches {share:.0%} of the oracle's accuracy "
-            f"({oracle_accuracy:.3f}) from {int(first['size']):,} training patients "
-            f"({first['accuracy']:.3f})")  # fmt: skip
+    text = (
+        f"The {model} model reaches {share:.0%} of the oracle's accuracy "
+        f"({oracle_accuracy:.3f}) from {int(first['size']):,} training patients "
+        f"({first['accuracy']:.3f})"
+    )
     if int(largest["size"]) > int(first["size"]):
         gain = largest["accuracy"] - first["accuracy"]
         text += f"; {int(largest['size']):,} patients add {gain:.3f}"
@@ -585,7 +434,7 @@ def oracle_share_caption(curve: pd.DataFrame, oracle_accuracy: float, share: flo
 
 
 def _change(row: Any) -> str:
-    return _signed_interval(row["difference"], row["diff_low"], row["diff_high"], 3)
+    return signed_interval(row["difference"], row["diff_low"], row["diff_high"], 3)
 
 
 def shift_sentences(shift: pd.DataFrame) -> list[str]:
@@ -670,10 +519,14 @@ def decision_curve_caption(curves: pd.DataFrame, pathway: str, threshold: float)
     if rows.empty:
         raise ValueError(f"no decision curve for pathway {pathway!r} at threshold {threshold}")
     rows = rows.sort_values("net_benefit", ascending=False, kind="stable")
-    parts = [f"{r.strategy} {1000 * r.net_benefit:.1f}".replace("-", "\N{MINUS SIGN}")
-             for r in rows.itertuples()]  # fmt: skip
-    return (f"{_plain(pathway).capitalize()} at a {threshold:.0%} threshold, net benefit per "
-            f"1,000 patients: {', '.join(parts)}.")  # fmt: skip
+    parts = [
+        f"{r.strategy} {1000 * r.net_benefit:.1f}".replace("-", "\N{MINUS SIGN}")
+        for r in rows.itertuples()
+    ]
+    return (
+        f"{_plain(pathway).capitalize()} at a {threshold:.0%} threshold, net benefit per "
+        f"1,000 patients: {', '.join(parts)}."
+    )
 
 
 def triage_summary(
@@ -734,6 +587,7 @@ def triage_summary(
             + "."
         )
     if crossover_size is not None:
-        findings.append(f"The boosted model beat the rules from {crossover_size:,} training "
-                        "patients.")  # fmt: skip
+        findings.append(
+            f"The boosted model beat the rules from {crossover_size:,} training patients."
+        )
     return Summary(title, findings)
