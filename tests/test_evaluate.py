@@ -755,3 +755,19 @@ def test_decision_curves_cover_every_pathway_emergency_first_with_both_reference
         assert at["net_benefit"].item() == pytest.approx(expected)
     text = cap.decision_curve_caption(curves, "emergency", 0.05)
     assert text.startswith("Emergency at a 5% threshold") and "refer all" in text
+
+
+def test_the_package_exports_every_public_name_of_its_modules():
+    # `from outcomes.analysis import evaluate as ev; ev.name` works for every public name.
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(ev.__path__):
+        module = importlib.import_module(f"{ev.__name__}.{info.name}")
+        for name, value in vars(module).items():
+            if name.startswith("_") or getattr(value, "__module__", module.__name__) != (
+                module.__name__
+            ):
+                continue
+            if callable(value) or name.isupper():
+                assert name in ev.__all__ and getattr(ev, name) is value, (info.name, name)

@@ -57,9 +57,12 @@ from outcomes.analysis.evaluate.comparison import (
     paired_comparisons,
 )
 from outcomes.analysis.evaluate.confusion import (
+    CELL_COLUMNS,
     EMERGENCY,
     OVERALL,
+    commonest_miss,
     confusion,
+    confusion_by_method,
     confusion_long,
     paired_codes,
     pathway_codes,
@@ -114,6 +117,7 @@ from outcomes.analysis.intervals import wilson_interval
 
 __all__ = [
     "CALIBRATION_ALPHA",
+    "CELL_COLUMNS",
     "DEFAULT_THRESHOLDS",
     "EMERGENCY",
     "INTERVALS",
@@ -137,8 +141,10 @@ __all__ = [
     "ceiling_misses",
     "check_interval",
     "check_probabilities",
+    "commonest_miss",
     "compare_paired",
     "confusion",
+    "confusion_by_method",
     "confusion_long",
     "cost_threshold",
     "crossover",
