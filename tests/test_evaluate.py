@@ -771,3 +771,10 @@ def test_the_package_exports_every_public_name_of_its_modules():
                 continue
             if callable(value) or name.isupper():
                 assert name in ev.__all__ and getattr(ev, name) is value, (info.name, name)
+
+
+def test_metric_table_rows_are_labelled_in_words():
+    t = ev.metric_table(["hip", "spinal"], ["hip", "hip"], labels=["hip", "spinal"], n_boot=20)
+    rows = list(cap.format_metric_table(t).index)
+    assert rows[:3] == ["accuracy", "balanced accuracy", "macro-F1"]
+    assert "PPV: hip" in rows and not any("_" in row for row in rows)

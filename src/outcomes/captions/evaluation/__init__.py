@@ -23,15 +23,18 @@ from outcomes.captions.evaluation.sentences import (
     triage_summary,
 )
 from outcomes.captions.evaluation.tables import (
+    METRIC_LABELS,
     format_brier_table,
     format_metric_table,
     format_safety_table,
     format_shift_table,
+    metric_label,
     signed,
     signed_interval,
 )
 
 __all__ = [
+    "METRIC_LABELS",
     "calibration_caption",
     "confusion_caption",
     "decision_curve_caption",
@@ -39,6 +42,7 @@ __all__ = [
     "format_metric_table",
     "format_safety_table",
     "format_shift_table",
+    "metric_label",
     "learning_curve_caption",
     "oracle_gap_caption",
     "oracle_share_caption",

@@ -57,6 +57,41 @@ def signed_interval(est: float, lo: float, hi: float, digits: int) -> str:
     return f"{signed(est, digits)} ({signed(lo, digits)} to {signed(hi, digits)})"
 
 
+#: Row labels of :func:`format_metric_table`: each metric in words.
+METRIC_LABELS = {
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "macro_f1": "macro-F1",
+    "sensitivity": "sensitivity",
+    "specificity": "specificity",
+    "ppv": "PPV",
+    "npv": "NPV",
+}
+
+
+def metric_label(metric: str, pathway: str = OVERALL) -> str:
+    """A row label of :func:`format_metric_table`: the metric in words, and its pathway.
+
+    Parameters
+    ----------
+    metric
+        A metric of :func:`~outcomes.analysis.evaluate.metric_table`.
+    pathway
+        Its pathway (``"all"`` for an overall metric).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> metric_label("balanced_accuracy"), metric_label("ppv", "upper_limb_nerve")
+    ('balanced accuracy', 'PPV: upper limb nerve')
+    """
+    name = METRIC_LABELS.get(str(metric), str(metric).replace("_", " "))
+    return name if pathway == OVERALL else f"{name}: {str(pathway).replace('_', ' ')}"
+
+
 def format_metric_table(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
     """Reading version of :func:`~outcomes.analysis.evaluate.evaluate_methods`: one row per metric
     (and pathway), one column per method, cells ``"0.91 (0.89–0.93)"``.
@@ -89,9 +124,7 @@ def format_metric_table(table: pd.DataFrame, metrics: Sequence[str] | None = Non
         "n/a" if not np.isfinite(r.estimate) else format_estimate(r.estimate, r.low, r.high)
         for r in table.itertuples()
     ]
-    label = np.where(
-        table["pathway"] == OVERALL, table["metric"], table["metric"] + ": " + table["pathway"]
-    )
+    label = [metric_label(m, p) for m, p in zip(table["metric"], table["pathway"], strict=True)]
     wide = pd.DataFrame({"metric": label, "method": table["method"], "value": text}).pivot(
         index="metric", columns="method", values="value"
     )
