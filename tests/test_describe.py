@@ -11,9 +11,9 @@ from outcomes.analysis.describe import (
     case_mix,
     finding_prevalence,
     format_estimate,
-    proportion_ci,
     table_one,
 )
+from outcomes.analysis.intervals import wilson_interval
 from outcomes.captions.cohort import ceiling_reason
 from outcomes.engine.cohort import generate
 from outcomes.knowledge import load_knowledge
@@ -56,13 +56,13 @@ def test_case_mix_expected_and_observed(two_conditions):
 
 
 def test_wilson_interval_properties():
-    lo, hi = proportion_ci(0, 50)
+    lo, hi = wilson_interval(0, 50)
     assert lo == pytest.approx(0.0, abs=1e-12) and 0 < hi < 0.1
-    lo, hi = proportion_ci(50, 50)
+    lo, hi = wilson_interval(50, 50)
     assert 0.9 < lo < 1 and hi == pytest.approx(1.0)
-    assert all(np.isnan(proportion_ci(0, 0)))
+    assert all(np.isnan(wilson_interval(0, 0)))
     # Wider with fewer patients.
-    assert np.diff(proportion_ci(9, 10)) > np.diff(proportion_ci(900, 1000))
+    assert np.diff(wilson_interval(9, 10)) > np.diff(wilson_interval(900, 1000))
 
 
 def test_format_estimate():
@@ -76,13 +76,13 @@ def test_wilson_interval_always_contains_the_estimate():
     # estimate), and a spread of interior counts.
     for total in range(1, 2001):
         for successes in {0, 1, total // 3, total - 1, total}:
-            lo, hi = proportion_ci(successes, total)
+            lo, hi = wilson_interval(successes, total)
             assert 0.0 <= lo <= successes / total <= hi <= 1.0, (successes, total)
 
 
 def test_ceiling_title_names_the_share_missed_and_the_hardest_pathway():
+    from outcomes.analysis.evaluate import ceiling
     from outcomes.captions.cohort import ceiling_title
-    from outcomes.triage.oracle import ceiling
 
     patients = generate(1500, seed=8)
     best = ceiling(patients)
@@ -101,7 +101,8 @@ def test_ceiling_title_names_the_share_missed_and_the_hardest_pathway():
 
 
 def test_ceiling_reason_names_the_commonest_overlap_and_the_miss_rate():
-    from outcomes.triage.oracle import BayesOracle, ceiling, ceiling_misses
+    from outcomes.analysis.evaluate import ceiling, ceiling_misses
+    from outcomes.triage.oracle import BayesOracle
 
     patients = generate(4000, seed=8, setting="spine_clinic")
     oracle = BayesOracle().fit(patients)
@@ -118,9 +119,9 @@ def test_ceiling_reason_names_the_commonest_overlap_and_the_miss_rate():
 
 
 def test_the_cohort_summary_has_no_nested_brackets():
+    from outcomes.analysis.evaluate import ceiling
     from outcomes.captions.cohort import cohort_summary
     from outcomes.engine.cohort import generate
-    from outcomes.triage.oracle import ceiling
 
     patients = generate(600, seed=2)
     for finding in cohort_summary(patients, ceiling(patients)).findings:

@@ -18,8 +18,11 @@ from sklearn.metrics import (
 )
 
 from outcomes.analysis import evaluate as ev
+from outcomes.captions import evaluation as cap
 from outcomes.engine.cohort import feature_columns, generate
 from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
+from outcomes.knowledge.costs import load_costs
+from outcomes.knowledge.red_flags import red_flag_columns
 from outcomes.triage.decision import MinimumCostClassifier, minimum_cost_decision
 from outcomes.triage.oracle import BayesOracle
 from outcomes.triage.rules import RulesTriage
@@ -117,7 +120,7 @@ def test_safety_counts_missed_emergencies_exactly(cohort, rules_pred):
     assert s.loc["missed with a red flag recorded", "count"] == 0
     over = int((~emergencies & (rules_pred == "emergency")).sum())
     assert s.loc["over-triage to emergency", "count"] == over
-    costs = ev.load_costs()
+    costs = load_costs()
     expected = np.mean([costs.loc[t, p] for t, p in zip(y, rules_pred, strict=True)])
     assert s.loc["mean cost per patient", "estimate"] == pytest.approx(expected)
 
@@ -125,12 +128,12 @@ def test_safety_counts_missed_emergencies_exactly(cohort, rules_pred):
 def test_only_the_knowledge_bases_red_flags_count_as_red_flags(cohort, rules_pred):
     # A team file may carry extra columns; one that happens to start with rf_ is not a red
     # flag. Cast to bool, "no" is True: it once turned "0 of 3" into "1 of 4".
-    assert ev.red_flag_columns() == [f.name for f in load_knowledge().findings
+    assert red_flag_columns() == [f.name for f in load_knowledge().findings
                                      if f.kind == "red_flag"]  # fmt: skip
     y = cohort["pathway"].astype(str).to_numpy()
     missed_all = np.where(y == "emergency", "spinal", rules_pred)  # every emergency missed
     plain = ev.safety_table(y, missed_all, patients=cohort, n_boot=50)
-    flagged = cohort[ev.red_flag_columns()].fillna(False).to_numpy(dtype=bool).any(axis=1)
+    flagged = cohort[red_flag_columns()].fillna(False).to_numpy(dtype=bool).any(axis=1)
     row = plain.set_index("measure").loc["missed with a red flag recorded"]
     assert row["count"] == row["of"] == ((y == "emergency") & flagged).sum()
     assert ((y == "emergency") & ~flagged).any()  # so that a spurious flag would show
@@ -140,7 +143,7 @@ def test_only_the_knowledge_bases_red_flags_count_as_red_flags(cohort, rules_pre
         )
     # An absent (optional) red-flag column means not recorded, as in a team's file.
     fewer = cohort.drop(columns=["rf_bowel_bladder"])
-    shown = fewer[ev.red_flag_columns()[1:]].fillna(False).to_numpy(bool).any(axis=1)
+    shown = fewer[red_flag_columns()[1:]].fillna(False).to_numpy(bool).any(axis=1)
     expected = (y == "emergency") & shown
     row = ev.safety_table(y, missed_all, patients=fewer, n_boot=50).set_index("measure")
     assert row.loc["missed with a red flag recorded", "of"] == expected.sum()
@@ -156,7 +159,7 @@ def test_red_flags_read_as_object_columns_give_the_same_table_without_warnings(c
     y = cohort["pathway"].astype(str).to_numpy()
     missed_all = np.where(y == "emergency", "spinal", y)
     as_read = cohort.copy()
-    for column in ev.red_flag_columns():
+    for column in red_flag_columns():
         as_read[column] = as_read[column].astype(object).where(as_read[column].notna(), np.nan)
         assert as_read[column].dtype == object and as_read[column].isna().any()
     expected = ev.safety_table(y, missed_all, patients=cohort, n_boot=50)
@@ -270,7 +273,7 @@ def test_shift_and_several_methods(cohort, rules_pred):
     acc = table.set_index("cohort")["accuracy"]
     assert acc["no exam findings"] < acc["primary care"]
     assert table["n"].tolist() == [len(cohort), len(cohort)]
-    wide = ev.format_metric_table(
+    wide = cap.format_metric_table(
         ev.evaluate_methods({"rules": rules_pred, "oracle": oracle}, cohort, n_boot=50)
     )
     assert list(wide.columns) == ["rules", "oracle"]
@@ -311,7 +314,7 @@ def test_a_bad_cost_matrix_is_rejected_naming_file_key_and_value(tmp_path, old, 
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(KnowledgeError, match=message):
-        ev.load_costs(load_knowledge(folder))
+        load_costs(load_knowledge(folder))
 
 
 def test_minimum_cost_decisions_miss_fewer_emergencies(cohort):
@@ -321,7 +324,7 @@ def test_minimum_cost_decisions_miss_fewer_emergencies(cohort):
     y = cohort["pathway"].astype(str).to_numpy()
     missed = lambda p: int(((y == "emergency") & (p != "emergency")).sum())  # noqa: E731
     assert missed(safe) < missed(plain)
-    costs = ev.load_costs()
+    costs = load_costs()
     mean_cost = lambda p: costs.to_numpy()[[PATHWAYS.index(t) for t in y],  # noqa: E731
                                            [PATHWAYS.index(q) for q in p]].mean()  # fmt: skip
     assert mean_cost(safe) < mean_cost(plain)
@@ -343,14 +346,13 @@ def test_minimum_cost_decisions_miss_fewer_emergencies(cohort):
 
 
 def test_wilson_interval_equals_the_scalar_one_and_never_collapses():
-    from outcomes.analysis.describe import proportion_ci
-
     k = np.array([0, 1, 3, 17, 20, 450, 1000])
     n = np.array([20, 20, 3, 20, 20, 1000, 1000])
     lo, hi = ev.wilson_interval(k, n)
     for i in range(len(k)):
-        # describe rounds z to 1.959964, so the two agree to about 1e-8.
-        assert (lo[i], hi[i]) == pytest.approx(proportion_ci(int(k[i]), int(n[i])), abs=1e-7)
+        # One function: a scalar call (targets, the ceiling) gives the vectorised values.
+        scalar = ev.wilson_interval(int(k[i]), int(n[i]))
+        assert (lo[i], hi[i]) == pytest.approx(scalar, abs=1e-7)
     assert (hi > lo).all()  # a share of 0 or 1 still gets a real interval
     assert np.isnan(ev.wilson_interval([0], [0])[0]).all()
 
@@ -364,7 +366,7 @@ def test_per_pathway_proportions_with_few_cases_have_real_intervals():
     assert est == 1.0 and hi == 1.0 and lo == pytest.approx(0.4385, abs=1e-3)
     old = ev.metric_table(y, y, n_boot=200, per_pathway_interval="bootstrap")
     assert value(old, "sensitivity", "hip")[1] == 1.0  # the degenerate interval, still available
-    assert "0.44–1.00" in ev.format_metric_table(t).loc["sensitivity: hip"].iloc[0]
+    assert "0.44–1.00" in cap.format_metric_table(t).loc["sensitivity: hip"].iloc[0]
     with pytest.raises(ValueError, match="per_pathway_interval 'exact' is unknown"):
         ev.metric_table(y, y, per_pathway_interval="exact")
 
@@ -416,7 +418,7 @@ def test_bootstrap_intervals_of_cells_and_safety_cover_the_truth_at_the_nominal_
     # 2,000 studies, well inside the tolerance.
     rng = np.random.default_rng(2024)
     studies, n = 400, 2000
-    costs = ev.load_costs()
+    costs = load_costs()
     cells, safety = np.zeros(9), np.zeros(4)
     for study in range(studies):
         true, assigned, y, pred, flags = _study(rng, n)
@@ -495,7 +497,7 @@ def test_brier_intervals_are_seeded_contain_the_score_and_keep_the_old_table(coh
     se = total.std(ddof=1) / np.sqrt(len(total))
     overall = a.set_index("pathway").loc["all"]
     assert 0.8 < (overall.high - overall.low) / (3.92 * se) < 1.2
-    wide = ev.format_brier_table(ev.brier_table({"oracle": oracle}, cohort, n_boot=100))
+    wide = cap.format_brier_table(ev.brier_table({"oracle": oracle}, cohort, n_boot=100))
     assert list(wide.index)[0] == "emergency" and list(wide.columns) == ["oracle"]
     assert wide.loc["all", "oracle"].startswith(f"{overall.brier:.4f} (")
 
@@ -522,8 +524,8 @@ def test_calibration_check_passes_calibrated_and_flags_squashed_probabilities():
     bad = ev.calibration_check(truth, squashed, classes)
     worst = bad.loc[bad["p_value"].idxmin()]
     assert worst["pathway"] == "emergency" and worst["p_value"] < ev.CALIBRATION_ALPHA
-    assert "off beyond sampling error; worst emergency" in ev.calibration_finding(bad, "x")
-    assert "agree within sampling error" in ev.calibration_finding(check, "x")
+    assert "off beyond sampling error; worst emergency" in cap.calibration_caption(bad, "x")
+    assert "agree within sampling error" in cap.calibration_caption(check, "x")
     with pytest.raises(ValueError, match=r"proba has shape \(3, 2\)"):
         ev.calibration_check(["hip"] * 3, np.ones((3, 2)) / 2, ["hip", "spinal", "x"])
 
@@ -573,11 +575,11 @@ def test_shift_table_pairs_the_same_patients_and_not_others():
     plain = ev.shift_table({"oracle": oracle}, cohorts, n_boot=300)
     assert list(plain.columns) == ["cohort", "method", "accuracy", "low", "high", "n"]
     pd.testing.assert_frame_equal(plain, t[plain.columns])
-    wide = ev.format_shift_table(t)
+    wide = cap.format_shift_table(t)
     assert wide.loc["sparse", "change from"] == "same patients (paired)"
     assert wide.loc["other", "change from"] == "other patients (independent)"
     assert "; " in wide.loc["sparse", "oracle"] and "; " not in wide.loc["in setting", "oracle"]
-    assert ev.shift_findings(t)[0].startswith("On sparse (same patients, paired), oracle")
+    assert cap.shift_sentences(t)[0].startswith("On sparse (same patients, paired), oracle")
     with pytest.raises(ValueError, match="reference cohort 'x' is not one of"):
         ev.shift_table({"oracle": oracle}, cohorts, reference="x")
 
@@ -586,20 +588,20 @@ def test_sentences_state_the_numbers_of_the_tables(cohort, rules_pred):
     y = cohort["pathway"].astype(str)
     oracle = BayesOracle().fit(cohort).predict(cohort)
     metrics = ev.evaluate_methods({"rules": rules_pred, "oracle": oracle}, cohort, n_boot=50)
-    text = ev.sensitivity_finding(metrics, "rules", "oracle")
+    text = cap.sensitivity_caption(metrics, "rules", "oracle")
     sens = metrics[(metrics.method == "rules") & (metrics.metric == "sensitivity")]
     lowest = sens.nsmallest(2, "estimate")
     for r in lowest.itertuples():
         assert f"{r.pathway.replace('_', ' ')} ({r.estimate:.2f})" in text
     assert text.startswith("rules: weakest on ") and "oracle" not in text.split(";")[0]
-    assert ev.sensitivity_finding(metrics, "rules", "oracle", short=True) == text
+    assert cap.sensitivity_caption(metrics, "rules", "oracle", short=True) == text
     worst = ev.worst_confusion(y, rules_pred)
     counts = ev.confusion(y, rules_pred)
     off = counts.to_numpy().astype(float) / counts.sum(axis=1).to_numpy()[:, None]
     np.fill_diagonal(off, -1)
     i, j = np.unravel_index(np.nanargmax(off), off.shape)
     assert (worst["true"], worst["assigned"]) == (counts.index[i], counts.columns[j])
-    assert f"{off[i, j]:.0%}" in ev.confusion_finding(y, {"rules": rules_pred})
+    assert f"{off[i, j]:.0%}" in cap.confusion_caption(y, {"rules": rules_pred})
     assert ev.worst_confusion(y, y) is None
     assert ev.estimate_of(metrics, "rules") == value(metrics[metrics.method == "rules"],
                                                      "accuracy")  # fmt: skip
@@ -608,7 +610,7 @@ def test_sentences_state_the_numbers_of_the_tables(cohort, rules_pred):
     safety = ev.safety_by_method({"rules": rules_pred, "oracle": oracle,
                                   "oracle, least cost": MinimumCostClassifier(BayesOracle())
                                   .fit(cohort).predict(cohort)}, cohort, n_boot=20)  # fmt: skip
-    rules_text, _, _, cost_text = ev.safety_findings(safety, {"oracle": "oracle, least cost"})
+    rules_text, _, _, cost_text = cap.safety_sentences(safety, {"oracle": "oracle, least cost"})
     s = safety.set_index(["method", "measure"])["count"]
     assert rules_text.startswith(f"rules missed {s['rules', 'emergencies missed']:,} of ")
     assert f"({s['rules', 'missed with a red flag recorded']:,} of the " in rules_text
@@ -634,12 +636,13 @@ def test_sentences_state_the_numbers_of_the_tables(cohort, rules_pred):
 )  # fmt: skip
 def test_learning_curve_sentence_says_not_distinguishable_never_matches(verdicts, expected):
     curve = pd.DataFrame({"size": [50, 100], "verdict": verdicts})
-    assert ev.learning_curve_finding(curve) == expected
-    assert "match" not in ev.learning_curve_finding(curve)
+    assert cap.learning_curve_caption(curve) == expected
+    assert "match" not in cap.learning_curve_caption(curve)
 
 
-def test_oracle_gap_finding_names_the_ceiling_and_each_share():
-    from outcomes.analysis.evaluate import oracle_gap, oracle_gap_finding
+def test_oracle_gap_caption_names_the_ceiling_and_each_share():
+    from outcomes.analysis.evaluate import oracle_gap
+    from outcomes.captions.evaluation import oracle_gap_caption
 
     truth = ["hip"] * 6 + ["spinal"] * 4
     predictions = {
@@ -647,7 +650,7 @@ def test_oracle_gap_finding_names_the_ceiling_and_each_share():
         "rules": ["hip"] * 10,
         "boosted": ["hip"] * 6 + ["spinal"] * 3 + ["hip"],
     }
-    text = oracle_gap_finding(oracle_gap(truth, predictions, n_boot=50))
+    text = oracle_gap_caption(oracle_gap(truth, predictions, n_boot=50))
     assert text.startswith("The oracle (the ceiling) triages 100.0% correctly")
     # Best first: boosted (90% of the oracle) before rules (60%).
     assert text.index("boosted reaches 90.0%") < text.index("rules 60.0%")
@@ -665,9 +668,9 @@ def test_bootstrap_coverage_tells_a_90_percent_interval_from_a_95_percent_one():
     covered = {0.95: 0, 0.90: 0}
     for study in range(studies):
         right = (rng.random(n) < truth).astype(float)
-        boot = ev._boot_mean(right, n_boot=400, seed=study)[:, None]
+        boot = ev.bootstrap_mean(right, n_boot=400, seed=study)[:, None]
         for level in covered:
-            lo, hi = ev._interval(boot, level)
+            lo, hi = ev.percentile_interval(boot, level)
             covered[level] += bool(lo[0] <= truth <= hi[0])
     assert abs(covered[0.95] / studies - 0.95) < tolerance, covered
     assert abs(covered[0.90] / studies - 0.95) > tolerance, covered  # the test can tell
@@ -689,12 +692,12 @@ def test_most_and_least_changed_agree_with_the_numbers():
         "diff_high": [None, None, None, 0.03, 0.017, 0.025],
         "paired": [None, None, None, False, False, False],
     })  # fmt: skip
-    (text,) = ev.shift_findings(t)
+    (text,) = cap.shift_sentences(t)
     assert "rules gained the most accuracy, +0.016" in text
     assert "logistic the least, +0.001" in text
     # Mixed signs: ordered by the size of the change, whatever its sign.
     t.loc[3:, "difference"] = [0.004, -0.030, 0.010]
-    (text,) = ev.shift_findings(t)
+    (text,) = cap.shift_sentences(t)
     assert "logistic changed accuracy the most, \N{MINUS SIGN}0.030" in text
     assert "rules the least, +0.004" in text
 
@@ -750,5 +753,28 @@ def test_decision_curves_cover_every_pathway_emergency_first_with_both_reference
         at = rows[(rows["strategy"] == "oracle") & np.isclose(rows["threshold"], 0.2)]
         expected = ev.net_benefit(truth == pathway, proba[:, j], [0.2])[0]
         assert at["net_benefit"].item() == pytest.approx(expected)
-    text = ev.decision_curve_finding(curves, "emergency", 0.05)
+    text = cap.decision_curve_caption(curves, "emergency", 0.05)
     assert text.startswith("Emergency at a 5% threshold") and "refer all" in text
+
+
+def test_the_package_exports_every_public_name_of_its_modules():
+    # `from outcomes.analysis import evaluate as ev; ev.name` works for every public name.
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(ev.__path__):
+        module = importlib.import_module(f"{ev.__name__}.{info.name}")
+        for name, value in vars(module).items():
+            if name.startswith("_") or getattr(value, "__module__", module.__name__) != (
+                module.__name__
+            ):
+                continue
+            if callable(value) or name.isupper():
+                assert name in ev.__all__ and getattr(ev, name) is value, (info.name, name)
+
+
+def test_metric_table_rows_are_labelled_in_words():
+    t = ev.metric_table(["hip", "spinal"], ["hip", "hip"], labels=["hip", "spinal"], n_boot=20)
+    rows = list(cap.format_metric_table(t).index)
+    assert rows[:3] == ["accuracy", "balanced accuracy", "macro-F1"]
+    assert "PPV: hip" in rows and not any("_" in row for row in rows)

@@ -328,7 +328,7 @@ def test_condition_target_and_pathway_target_agree():
 
 
 def test_ceiling_reports_every_pathway_and_says_no_patients_when_empty():
-    from outcomes.triage.oracle import ceiling
+    from outcomes.analysis.evaluate import ceiling
 
     df = generate(400, seed=5, case_mix={"disc_herniation": 0.6, "piriformis_syndrome": 0.4})
     table = ceiling(df)
@@ -353,7 +353,7 @@ def mixed_cohort() -> pd.DataFrame:
 
 
 def test_the_default_ceiling_uses_the_case_mix_the_cohort_was_made_with(mixed_cohort):
-    from outcomes.triage.oracle import ceiling
+    from outcomes.analysis.evaluate import ceiling
 
     explicit = BayesOracle(overrides={"case_mix": MIX}).fit(mixed_cohort)
     default = BayesOracle().fit(mixed_cohort)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from outcomes.analysis import evaluate as ev
 from outcomes.analysis.describe import case_mix, finding_prevalence
 from outcomes.engine.cohort import generate
 from outcomes.faces import plots
@@ -66,8 +67,6 @@ def test_bar_with_ci_tolerates_a_bound_a_hair_past_its_estimate():
 
 def test_triage_plots_draw_what_their_tables_say_and_cope_with_nothing_to_show():
     import pandas as pd
-
-    from outcomes.analysis import evaluate as ev
 
     patients = generate(400, seed=2)
     truth = patients["pathway"].astype(str)
@@ -135,15 +134,16 @@ def test_triage_plots_draw_what_their_tables_say_and_cope_with_nothing_to_show()
     assert [t.get_text() for t in ax.texts] == ["no patients"]
 
 
-def test_confusion_grid_titles_each_panel_with_its_computed_finding():
-    from outcomes.analysis import evaluate as ev
+def test_confusion_grid_titles_each_panel_with_its_computed_caption():
 
     patients = generate(600, seed=4)
     truth = patients["pathway"].astype(str).to_numpy()
     guess = np.where(np.arange(600) % 4 == 0, "spinal", truth)
     predictions = {"guess": guess, "truth": truth}
     _, axes = plt.subplots(1, 2)
-    drawn = plots.confusion_grid(truth, predictions, axes=axes, title="Commonest wrong call")
+    drawn = plots.confusion_grid(
+        ev.confusion_by_method(truth, predictions), axes=axes, title="Commonest wrong call"
+    )
     assert list(drawn) == list(axes)
     worst = ev.worst_confusion(truth, guess)
     right = (guess == truth).mean()
@@ -155,7 +155,7 @@ def test_confusion_grid_titles_each_panel_with_its_computed_finding():
     assert drawn[0].figure.get_suptitle() == "Commonest wrong call"
     assert drawn[1].get_ylabel() == ""  # shared pathway labels only on the first panel
     with pytest.raises(ValueError, match="got 1 axes for 2 methods"):
-        plots.confusion_grid(truth, predictions, axes=[axes[0]])
+        plots.confusion_grid(ev.confusion_by_method(truth, predictions), axes=[axes[0]])
 
 
 def test_reliability_curves_keep_a_pathway_s_colour_whatever_the_class_order():
@@ -210,7 +210,7 @@ def test_km_curves_that_coincide_stay_distinguishable_and_a_flat_one_is_inside_t
 def test_confusion_grid_cells_are_readable_with_room_between_panels():
     truth = ["hip", "spinal", "muscular", "emergency"] * 30
     preds = {name: truth for name in ("rules", "logistic", "boosted", "oracle")}
-    axes = plots.confusion_grid(truth, preds)
+    axes = plots.confusion_grid(ev.confusion_by_method(truth, preds))
     assert axes[0].get_subplotspec().get_gridspec().get_geometry() == (2, 2)
     sizes = {t.get_fontsize() for t in axes[0].texts}
     assert min(sizes) >= 8  # the interval under each share is readable

@@ -87,8 +87,9 @@ def test_safety_table_and_bootstrap_intervals_equal_the_in_memory_ones(cohorts):
     assert result.n == N and result.predictions is None
     boot = ev.metric_table(patients["pathway"], predicted, n_boot=300, seed=9,
                            per_pathway_interval="bootstrap")  # fmt: skip
-    point = pd.crosstab(pd.Categorical(patients["pathway"].astype(str), ev._labels(None)),
-                        pd.Categorical(predicted, ev._labels(None)), dropna=False)  # fmt: skip
+    labels = ev.pathway_labels(None)
+    point = pd.crosstab(pd.Categorical(patients["pathway"].astype(str), labels),
+                        pd.Categorical(predicted, labels), dropna=False)  # fmt: skip
     pd.testing.assert_frame_equal(
         ev.metric_table_from_confusion(point.to_numpy(), n_boot=300, seed=9,
                                        per_pathway_interval="bootstrap"), boot)  # fmt: skip

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from outcomes.analysis.describe import NO_PATIENTS
+from outcomes.analysis.evaluate import ceiling
 from outcomes.analysis.targets import check_targets
 from outcomes.captions.cohort import cohort_summary
 from outcomes.engine.cohort import generate
 from outcomes.infra.summary import Summary, parse_summary
-from outcomes.triage.oracle import ceiling
 
 
 def test_plain_text_round_trips_through_parse():

@@ -369,12 +369,12 @@ def test_the_scoring_table_gives_the_tables_the_patients_give():
                                   ev.safety_by_method(methods, team, n_boot=50))  # fmt: skip
 
 
-def test_compare_calls_in_batches_equals_evaluate_team_methods():
+def test_compare_calls_in_batches_equals_one_batch():
     """The CLI triages a team's patients in batches (bounded memory); the calls must be those
-    of outcomes.analysis.evaluate.team_methods, which triages them all at once."""
+    of the same pipeline triaging them all at once (one batch of every patient)."""
     team = generate(700, seed=11, setting="sports_clinic", exam_missing_rate=0.3)
     calls = pd.DataFrame({"pathway": team["pathway"]})
-    expected = ev.team_methods(team, calls, n_train=1500, seed=2)
+    expected = compare_calls(team, calls, n_train=1500, seed=2, batch_rows=len(team))
     batched = compare_calls(team, calls, n_train=1500, seed=2, batch_rows=128)
     assert list(batched) == list(expected)
     for name in expected:
@@ -582,8 +582,8 @@ def test_typed_parquet_and_csv_text_give_the_same_table_and_the_same_messages(tm
 
 
 def test_scoring_table_keeps_only_the_knowledge_bases_red_flags():
-    from outcomes.analysis.evaluate import red_flag_columns
     from outcomes.analysis.userdata import scoring_table
+    from outcomes.knowledge.red_flags import red_flag_columns
 
     patients = generate(50, seed=4).assign(rf_comment="no")
     table = scoring_table(patients)

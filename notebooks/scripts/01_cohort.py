@@ -40,12 +40,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from outcomes.analysis import describe
+from outcomes.analysis.evaluate import ceiling, ceiling_misses
 from outcomes.analysis.targets import check_targets
 from outcomes.captions import cohort as cohort_captions
 from outcomes.captions.formatting import styled
 from outcomes.engine.cohort import generate
 from outcomes.faces import plots
-from outcomes.triage.oracle import BayesOracle, ceiling, ceiling_misses
+from outcomes.triage.oracle import BayesOracle
 
 plots.use_style()
 pd.set_option("display.width", 120)

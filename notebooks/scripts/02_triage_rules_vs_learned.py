@@ -47,6 +47,7 @@ import pandas as pd
 import sklearn
 
 from outcomes.analysis import evaluate as ev
+from outcomes.captions import evaluation as captions
 from outcomes.captions.formatting import styled
 from outcomes.engine.cohort import feature_columns, generate
 from outcomes.faces import plots
@@ -104,13 +105,13 @@ print("fitted:", ", ".join(methods))
 
 # %%
 metrics = ev.evaluate_methods(predictions, test, n_boot=N_BOOT, seed=SEED)
-styled(ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1",
+styled(captions.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1",
                                         "sensitivity"]))
 
 # %%
 ax = plots.metric_forest(
     metrics, "sensitivity", xlabel="Sensitivity (95% CI)",
-    title=ev.sensitivity_finding(metrics, focus="rules", reference="oracle", short=True))
+    title=captions.sensitivity_caption(metrics, focus="rules", reference="oracle", short=True))
 plt.show()
 
 # %% [markdown]
@@ -121,7 +122,7 @@ plt.show()
 # commonest wrong call.
 
 # %%
-axes = plots.confusion_grid(truth, predictions)
+axes = plots.confusion_grid(ev.confusion_by_method(truth, predictions))
 plt.show()
 
 # %% [markdown]
@@ -149,9 +150,9 @@ safe_methods = {
 }
 safety = ev.safety_by_method(safe_methods, test, n_boot=N_BOOT, seed=SEED)
 least_cost = {"oracle": "oracle, least cost", "boosted": "boosted, least cost"}
-safety_text = ev.safety_findings(safety, least_cost)
+safety_text = captions.safety_sentences(safety, least_cost)
 print("\n".join(f"- {line}" for line in safety_text))
-styled(ev.format_safety_table(safety))
+styled(captions.format_safety_table(safety))
 
 # %% [markdown]
 # ## 4 · Paired comparisons and the gap to the oracle
@@ -172,7 +173,7 @@ styled(paired)
 
 # %%
 gap = ev.oracle_gap(truth, predictions, n_boot=N_BOOT, seed=SEED)
-print(ev.oracle_gap_finding(gap))
+print(captions.oracle_gap_caption(gap))
 styled(gap)
 
 # %% [markdown]
@@ -194,9 +195,9 @@ fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), constrained_layout=True)
 for ax, (name, (proba, classes)) in zip(axes, probabilities.items(), strict=True):
     table = ev.calibration_table(truth, proba, classes, n_bins=ev.RELIABILITY_EDGES)
     plots.reliability_plot(table, ax=ax,
-                           title=ev.calibration_finding(checks[name], name, short=True))
+                           title=captions.calibration_caption(checks[name], name, short=True))
 plt.show()
-calibration_text = [ev.calibration_finding(check, name) for name, check in checks.items()]
+calibration_text = [captions.calibration_caption(check, name) for name, check in checks.items()]
 print("\n".join(f"- {line}" for line in calibration_text))
 
 # %% [markdown]
@@ -205,7 +206,7 @@ print("\n".join(f"- {line}" for line in calibration_text))
 
 # %%
 brier = ev.brier_table(methods, test, n_boot=N_BOOT, seed=SEED)
-styled(ev.format_brier_table(brier))
+styled(captions.format_brier_table(brier))
 
 # %% [markdown]
 # ### Decision curves: is acting on a method's probabilities worth it?
@@ -226,7 +227,7 @@ curves = ev.decision_curves(truth, decision)
 emergency_threshold = ev.cost_threshold("emergency")
 axes = plots.decision_curve_grid(curves, mark={"emergency": emergency_threshold})
 plt.show()
-decision_text = ev.decision_curve_finding(curves, "emergency", round(emergency_threshold, 2))
+decision_text = captions.decision_curve_caption(curves, "emergency", round(emergency_threshold, 2))
 print(decision_text)
 
 # %% [markdown]
@@ -243,13 +244,13 @@ curve = ev.learning_curve(lambda d: fit_model("boosted", d, seed=SEED), train, t
                           predictions["rules"], n_boot=N_BOOT, seed=SEED)
 cross = ev.crossover(curve)
 oracle_acc = ev.estimate_of(metrics, "oracle")[0]
-curve_text = [ev.learning_curve_finding(curve), ev.oracle_share_finding(curve, oracle_acc)]
+curve_text = [captions.learning_curve_caption(curve), captions.oracle_share_caption(curve, oracle_acc)]
 print("\n".join(f"- {line}" for line in curve_text))
 styled(curve)
 
 # %%
 ax = plots.learning_curve_plot(curve.assign(model="boosted"), ev.estimate_of(metrics, "rules"),
-                               ceiling=oracle_acc, title=ev.learning_curve_finding(curve, short=True))
+                               ceiling=oracle_acc, title=captions.learning_curve_caption(curve, short=True))
 plt.show()
 
 # %% [markdown]
@@ -278,9 +279,9 @@ else:
 shifted[f"{SETTING}, {SHIFT_MISSING_RATE:.0%} exams unrecorded"] = generate(
     N, seed=SEED, setting=SETTING, exam_missing_rate=SHIFT_MISSING_RATE)
 shift = ev.shift_table(methods, shifted, reference=in_setting, n_boot=N_BOOT, seed=SEED)
-shift_text = ev.shift_findings(shift)
+shift_text = captions.shift_sentences(shift)
 print("\n".join(f"- {line}" for line in shift_text))
-styled(ev.format_shift_table(shift))
+styled(captions.format_shift_table(shift))
 
 # %% [markdown]
 # ## 8 · Why the rules got some patients wrong
@@ -298,7 +299,7 @@ styled(explain_misses(rules, test, n=5, seed=SEED))
 # The headline numbers, computed above (the HTML report shows them at the top of the page).
 
 # %% tags=["summary"]
-ev.triage_summary(metrics, safety[safety["method"].isin(list(predictions))], gap,
+captions.triage_summary(metrics, safety[safety["method"].isin(list(predictions))], gap,
                   crossover_size=cross["beats"], title=f"Triage of {N:,} {SETTING.replace('_', ' ')} patients")
 
 # %% [markdown]
@@ -309,9 +310,9 @@ ev.triage_summary(metrics, safety[safety["method"].isin(list(predictions))], gap
 
 # %%
 Summary("What this run shows", [
-    ev.sensitivity_finding(metrics, focus="rules", reference="oracle") + ".",
+    captions.sensitivity_caption(metrics, focus="rules", reference="oracle") + ".",
     *curve_text,
-    *ev.safety_findings(safety, least_cost, methods=["rules", "boosted", "oracle"]),
+    *captions.safety_sentences(safety, least_cost, methods=["rules", "boosted", "oracle"]),
     *calibration_text,
     decision_text,
     *shift_text,

@@ -44,6 +44,7 @@ from IPython.display import display
 
 from outcomes.analysis import evaluate as ev
 from outcomes.analysis.userdata import compare_calls, read_patients, read_predictions
+from outcomes.captions import evaluation as captions
 from outcomes.captions.formatting import styled
 from outcomes.faces import plots
 from outcomes.infra.paths import resolve
@@ -75,12 +76,12 @@ print(f"exam findings recorded: {recorded:.0%}; probabilities given: "
 predictions = compare_calls(patients, calls, n_train=N_TRAIN, seed=SEED)
 truth = patients["pathway"].astype(str)
 metrics = ev.evaluate_methods(predictions, patients, n_boot=N_BOOT, seed=SEED)
-styled(ev.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1",
+styled(captions.format_metric_table(metrics, ["accuracy", "balanced_accuracy", "macro_f1",
                                         "sensitivity"]))
 
 # %%
 ax = plots.metric_forest(metrics, "sensitivity", xlabel="Sensitivity (95% CI)",
-                         title=ev.sensitivity_finding(metrics, focus="your triage",
+                         title=captions.sensitivity_caption(metrics, focus="your triage",
                                                       reference="boosted (synthetic)", short=True))
 plt.show()
 
@@ -92,7 +93,7 @@ plt.show()
 # commonest wrong call.
 
 # %%
-axes = plots.confusion_grid(truth, predictions)
+axes = plots.confusion_grid(ev.confusion_by_method(truth, predictions))
 plt.show()
 
 # %% [markdown]
@@ -104,7 +105,7 @@ plt.show()
 
 # %%
 safety = ev.safety_by_method(predictions, patients, n_boot=N_BOOT, seed=SEED)
-styled(ev.format_safety_table(safety))
+styled(captions.format_safety_table(safety))
 
 # %% [markdown]
 # ## 4 · Your calls against the rules and the model, patient by patient
@@ -130,12 +131,12 @@ if probability_columns:
     proba = calls[probability_columns].to_numpy()
     table = ev.calibration_table(truth, proba, classes)
     check = ev.calibration_check(truth, proba, classes)
-    ax = plots.reliability_plot(table, title=ev.calibration_finding(check, "your triage",
+    ax = plots.reliability_plot(table, title=captions.calibration_caption(check, "your triage",
                                                                      short=True))
     plt.show()
-    print(ev.calibration_finding(check, "your triage"))
+    print(captions.calibration_caption(check, "your triage"))
     brier = ev.brier_table({"your triage": (proba, classes)}, patients, n_boot=N_BOOT, seed=SEED)
-    display(styled(ev.format_brier_table(brier),
+    display(styled(captions.format_brier_table(brier),
                    caption="Brier score (lower is better, 95% CI)"))
 else:
     print("No probability columns (p_<pathway>) in the predictions file: calibration skipped.")
@@ -160,7 +161,7 @@ if probability_columns:
     emergency_threshold = ev.cost_threshold("emergency")
     axes = plots.decision_curve_grid(curves, mark={"emergency": emergency_threshold})
     plt.show()
-    print(ev.decision_curve_finding(curves, "emergency", round(emergency_threshold, 2)))
+    print(captions.decision_curve_caption(curves, "emergency", round(emergency_threshold, 2)))
 else:
     print("No probability columns (p_<pathway>) in the predictions file: decision curves skipped.")
 
@@ -170,7 +171,7 @@ else:
 # The headline numbers, computed above (the HTML report shows them at the top of the page).
 
 # %% tags=["summary"]
-ev.triage_summary(metrics, safety, title=f"Your triage of {len(patients):,} patients")
+captions.triage_summary(metrics, safety, title=f"Your triage of {len(patients):,} patients")
 
 # %% [markdown]
 # ## Reading the result

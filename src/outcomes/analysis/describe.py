@@ -110,31 +110,6 @@ def case_mix(knowledge: Knowledge | None = None, df: pd.DataFrame | None = None)
     return mix
 
 
-def proportion_ci(successes: int, total: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval for a proportion (NaNs when ``total`` is 0).
-
-    The interval always contains the estimate ``successes / total`` (exactly 1.0 as the upper
-    bound when every one succeeds).
-
-    Examples
-    --------
-    >>> lo, hi = proportion_ci(90, 100)
-    >>> round(lo, 3), round(hi, 3)
-    (0.826, 0.945)
-    >>> proportion_ci(34, 34)[1]
-    1.0
-    """
-    if total == 0:
-        return (np.nan, np.nan)
-    p = successes / total
-    denom = 1 + z**2 / total
-    centre = (p + z**2 / (2 * total)) / denom
-    half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / denom
-    # The interval always contains the estimate; rounding can put a bound a hair past it
-    # when every (or no) patient succeeds, which would give plots negative error bars.
-    return (float(np.clip(centre - half, 0.0, p)), float(np.clip(centre + half, p, 1.0)))
-
-
 def format_estimate(estimate: float, low: float, high: float, digits: int = 2) -> str:
     """Format an estimate with its interval as ``"0.91 (0.89–0.93)"``.
 

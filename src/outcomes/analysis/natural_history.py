@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from outcomes.analysis.describe import proportion_ci
+from outcomes.analysis.intervals import wilson_interval
 from outcomes.analysis.targets import BASES, check_basis, check_table
 from outcomes.engine.cohort import generate, patient_columns
 from outcomes.engine.recovery import (
@@ -351,7 +351,7 @@ def check_recovery_targets(
         sim = simulations[key]
         k, m = target_statistic(t, patients, sim.outcomes, sim.visits)
         est = k / m if m else np.nan
-        lo, hi = proportion_ci(k, m)
+        lo, hi = wilson_interval(k, m)
         met = pd.NA if m == 0 else bool(hi >= t.low and lo <= t.high)
         reason = t.known_gap if t.known_gap and met is not True else ""
         rows.append(

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom, norm
 
-from outcomes.analysis.evaluate import wilson_interval
+from outcomes.analysis.intervals import wilson_interval
 
 
 def _z(level: float) -> float:

@@ -53,8 +53,8 @@ def predictions_folder(cohort: str | Path, method: str) -> Path:
 
 def _labels() -> tuple[list[str], list[str]]:
     """Pathways in the metric table's order and in the cost matrix's order."""
-    from outcomes.analysis.evaluate import load_costs
     from outcomes.knowledge import load_knowledge
+    from outcomes.knowledge.costs import load_costs
 
     return list(load_knowledge().pathways), list(load_costs().index)
 
@@ -78,11 +78,11 @@ def _predict_partition(frame: pd.DataFrame, method: Any, labels: list[str]) -> p
 def _count_partition(frame: pd.DataFrame, labels: list[str], cost_order: list[str]) -> pd.DataFrame:
     """One row of counts: the confusion matrix (metric order), then again in the cost
     matrix's order, then the 8 safety cells. Unknown pathways are an error naming them."""
-    from outcomes.analysis.evaluate import EMERGENCY, _codes, safety_cells
+    from outcomes.analysis.evaluate import EMERGENCY, pathway_codes, safety_cells
 
     k = len(labels)
-    true = _codes(frame["truth"], labels, "the cohort's pathway")
-    pred = _codes(frame["pathway"], labels, "the method's pathway")
+    true = pathway_codes(frame["truth"], labels, "the cohort's pathway")
+    pred = pathway_codes(frame["pathway"], labels, "the method's pathway")
     conf = np.bincount(true * k + pred, minlength=k * k)
     order = np.array([labels.index(x) for x in cost_order])
     conf_cost = conf.reshape(k, k)[np.ix_(order, order)].ravel()

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from outcomes.analysis.describe import proportion_ci
+from outcomes.analysis.intervals import wilson_interval
 from outcomes.knowledge import (
     Knowledge,
     KnowledgeError,
@@ -331,14 +331,14 @@ def _statistic(
         k, n = int((values == 1.0).sum()), int(values.size)
         if n == 0:
             return (np.nan, np.nan, np.nan, 0)
-        low, high = proportion_ci(k, n)
+        low, high = wilson_interval(k, n)
         grid = np.linspace(low, high, 201)
         kappas = interrater_kappa(grid, finding.false_positive, finding.false_negative)
         est = interrater_kappa(k / n, finding.false_positive, finding.false_negative)
         return (est, float(np.nanmin(kappas)), float(np.nanmax(kappas)), n)
     if t.statistic == "share":
         k, n = int((of_interest & in_population).sum()), int(in_population.sum())
-        return (k / n if n else np.nan, *proportion_ci(k, n), n)
+        return (k / n if n else np.nan, *wilson_interval(k, n), n)
     if t.statistic == "mean_age":
         ages = df.loc[of_interest & in_population, "age"].to_numpy(dtype=float)
         if ages.size < 2:
@@ -355,7 +355,7 @@ def _statistic(
             recorded, hit = ~np.isnan(numeric), numeric == 1.0
         rows = in_population & recorded
         k, n = int((hit & rows).sum()), int(rows.sum())
-        return (k / n if n else np.nan, *proportion_ci(k, n), n)
+        return (k / n if n else np.nan, *wilson_interval(k, n), n)
     values = df[t.finding].astype("float64").to_numpy()
     if t.statistic == "sensitivity":
         rows, wanted = of_interest & in_population, 1.0
@@ -365,7 +365,7 @@ def _statistic(
     recorded = values[rows & ~np.isnan(values)]
     hits = int((recorded == wanted).sum())
     n = int(recorded.size)
-    return (hits / n if n else np.nan, *proportion_ci(hits, n), n)
+    return (hits / n if n else np.nan, *wilson_interval(hits, n), n)
 
 
 #: Columns of a table of target checks (:func:`check_targets`, and the recovery targets' of

@@ -43,9 +43,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from outcomes.analysis.evaluate import red_flag_columns
 from outcomes.engine.cohort import Column, patient_columns
 from outcomes.knowledge import Knowledge, load_knowledge
+from outcomes.knowledge.red_flags import red_flag_columns
 from outcomes.tables.schema import RANGES, column_roles, patients_schema
 
 MAX_ROWS_SHOWN = 10
@@ -1295,7 +1295,7 @@ def probability_tables(
     [0.137, 0.137, 0.273]
     """
     from outcomes.analysis import evaluate as ev
-    from outcomes.analysis.describe import proportion_ci
+    from outcomes.analysis.intervals import wilson_interval as proportion_ci
 
     columns = [c for c in predictions.columns if str(c).startswith(PROBABILITY_PREFIX)]
     if not columns:

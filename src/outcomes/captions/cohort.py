@@ -26,7 +26,7 @@ def cohort_summary(
     patients
         The patients table.
     best
-        The oracle's accuracy table, :func:`outcomes.triage.oracle.ceiling`.
+        The oracle's accuracy table, :func:`outcomes.analysis.evaluate.ceiling.ceiling`.
     targets
         Optional published-target checks, :func:`outcomes.analysis.targets.check_targets`; only rows
         of the cohort's setting that could be checked count.
@@ -34,7 +34,7 @@ def cohort_summary(
     Examples
     --------
     >>> from outcomes.engine.cohort import generate
-    >>> from outcomes.triage.oracle import ceiling
+    >>> from outcomes.analysis.evaluate import ceiling
     >>> patients = generate(300, seed=1)
     >>> print(cohort_summary(patients, ceiling(patients)).findings[0])
     300 patients; most common condition: disc herniation (52.7%); red-flag conditions: 0.3%.
@@ -77,7 +77,7 @@ def ceiling_title(best: pd.DataFrame) -> str:
     Parameters
     ----------
     best
-        The oracle's accuracy table, :func:`outcomes.triage.oracle.ceiling`.
+        The oracle's accuracy table, :func:`outcomes.analysis.evaluate.ceiling.ceiling`.
 
     Examples
     --------
@@ -112,7 +112,7 @@ def _share(value: float) -> str:
 
 def ceiling_reason(misses: pd.DataFrame, top: int = 2) -> str:
     """Why the ceiling is below 1, in one or two sentences, from
-    :func:`outcomes.triage.oracle.ceiling_misses`.
+    :func:`outcomes.analysis.evaluate.ceiling.ceiling_misses`.
 
     Examples
     --------

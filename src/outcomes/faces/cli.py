@@ -559,6 +559,7 @@ def _recorded_provenance(path: Path) -> dict[str, Any]:
 
 def _run_triage(args: argparse.Namespace) -> int:
     from outcomes.analysis import evaluate as ev
+    from outcomes.captions import evaluation as captions
     from outcomes.engine.cohort import feature_columns
     from outcomes.infra.io import check_outputs
 
@@ -612,15 +613,15 @@ def _run_triage(args: argparse.Namespace) -> int:
     safety = ev.safety_table(test["pathway"], predicted, patients=test, n_boot=args.n_boot,
                              seed=args.seed)  # fmt: skip
     print(f"{args.model} on {len(test):,} patients of {args.test.name}\n")
-    print(ev.format_metric_table(metrics.assign(method=args.model)).to_string())
+    print(captions.format_metric_table(metrics.assign(method=args.model)).to_string())
     print()
-    print(ev.format_safety_table(safety.assign(method=args.model)).T.to_string())
+    print(captions.format_safety_table(safety.assign(method=args.model)).T.to_string())
     if args.model != "rules":
         from outcomes.triage.rules import RulesTriage
 
         rules_pred = RulesTriage().fit(test[feature_columns()]).predict(test[feature_columns()])
         misses = ev.red_flag_misses(test["pathway"], predicted, test, rules_pred)
-        warning = ev.red_flag_warning(args.model, misses)
+        warning = captions.red_flag_warning(args.model, misses)
         if warning is not None:
             print(f"\n{warning}")
     if args.out is not None:
@@ -636,9 +637,9 @@ def _run_triage(args: argparse.Namespace) -> int:
 
 
 def _run_triage_dask(args: argparse.Namespace) -> int:
-    """``triage --engine dask``: a partitioned cohort scored out of core (triage.scoring)."""
-    from outcomes.analysis import evaluate as ev
+    """``triage --engine dask``: a partitioned cohort scored out of core (analysis.scoring)."""
     from outcomes.analysis.scoring import fit_on_head, predictions_folder, score_partitioned
+    from outcomes.captions import evaluation as captions
     from outcomes.engine.partitioned import is_partitioned, partition_paths
 
     if not is_partitioned(args.test):
@@ -664,9 +665,9 @@ def _run_triage_dask(args: argparse.Namespace) -> int:
     result = score_partitioned(args.test, method, predictions=out, n_boot=args.n_boot,
                                seed=args.seed)  # fmt: skip
     print(f"{args.model} on {result.n:,} patients of {args.test.name} (dask, by partition)\n")
-    print(ev.format_metric_table(result.metrics.assign(method=args.model)).to_string())
+    print(captions.format_metric_table(result.metrics.assign(method=args.model)).to_string())
     print()
-    print(ev.format_safety_table(result.safety.assign(method=args.model)).T.to_string())
+    print(captions.format_safety_table(result.safety.assign(method=args.model)).T.to_string())
     print(f"\nwrote predictions to {out}/")
     if args.out is not None:
         from outcomes.infra.io import write_table
@@ -766,6 +767,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         read_predictions,
         scoring_table,
     )
+    from outcomes.captions import evaluation as captions
     from outcomes.engine.cohort import feature_columns
     from outcomes.infra.io import check_outputs, same_file
 
@@ -803,9 +805,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         **tables,
     }
     print(f"{n:,} patients of {name}\n")
-    print(ev.format_metric_table(tables["metrics"]).to_string())
+    print(captions.format_metric_table(tables["metrics"]).to_string())
     print()
-    print(ev.format_safety_table(tables["safety"]).T.to_string())
+    print(captions.format_safety_table(tables["safety"]).T.to_string())
     if probabilities:
         print("\nyour triage's probabilities (lower Brier score and calibration error are "
               "better):")  # fmt: skip

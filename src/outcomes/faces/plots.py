@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.transforms import offset_copy
 
 from outcomes.analysis.describe import NO_PATIENTS
+from outcomes.analysis.evaluate import REFER_ALL, REFER_NONE
 from outcomes.knowledge import Knowledge, load_knowledge
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -391,44 +392,42 @@ def confusion_matrix_plot(
 
 
 def confusion_grid(
-    y_true: Sequence[str],
-    predictions: Mapping[str, Sequence[str]],
+    cells: pd.DataFrame,
     axes: Sequence[Axes] | None = None,
     title: str = "",
     intervals: bool = True,
 ) -> np.ndarray:
     """One row-normalised confusion matrix per method, side by side, on shared pathways.
 
-    Each panel's title is computed from its calls: the method, the share it got right and, on
-    a second line, its commonest wrong call (``"commonest miss: hip → spinal 41%"``, the share
+    Each panel's title comes from its cells: the method, the share it got right and, on a
+    second line, its commonest wrong call (``"commonest miss: hip → spinal 41%"``, the share
     of the true pathway). With ``intervals`` each cell also shows its Wilson 95% interval.
 
     Parameters
     ----------
-    y_true
-        True pathways of the patients.
-    predictions
-        Method name -> its pathways for the same patients.
+    cells
+        :func:`outcomes.analysis.evaluate.confusion_by_method` of the methods' calls.
     axes
         One Axes per method (default: a new figure with a row of them).
     title
-        Figure title (e.g. :func:`outcomes.analysis.evaluate.confusion_finding`).
+        Figure title (e.g. :func:`outcomes.captions.evaluation.confusion_caption`).
+    intervals
+        Show each cell's interval under its share.
 
     Returns
     -------
     numpy.ndarray
-        The Axes, one per method, in the order of ``predictions``.
+        The Axes, one per method, in the order of ``cells``.
 
     Examples
     --------
+    >>> from outcomes.analysis.evaluate import confusion_by_method
     >>> truth = ["hip", "spinal", "spinal"]
-    >>> axes = confusion_grid(truth, {"a": ["spinal", "spinal", "spinal"], "b": truth})
-    >>> [ax.get_title() for ax in axes]
+    >>> cells = confusion_by_method(truth, {"a": ["spinal", "spinal", "spinal"], "b": truth})
+    >>> [ax.get_title() for ax in confusion_grid(cells)]
     ['a: 67% right\\ncommonest miss: hip → spinal 100%', 'b: 100% right']
     """
-    from outcomes.analysis.evaluate import confusion, confusion_long, worst_confusion
-
-    names = list(predictions)
+    names = list(dict.fromkeys(cells["method"]))
     ncols = len(names)
     if axes is None:
         use_style()
@@ -446,18 +445,18 @@ def confusion_grid(
     if len(axes) != len(names):
         raise ValueError(f"got {len(axes)} axes for {len(names)} methods")
     for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
-        predicted = predictions[name]
-        matrix = confusion(y_true, predicted, normalize=True)
-        long = confusion_long(y_true, predicted) if intervals else None
-        right = float(
-            np.mean(np.asarray(y_true, dtype=object) == np.asarray(predicted, dtype=object))
-        )
-        worst = worst_confusion(y_true, predicted)
-        panel = f"{name}: {right:.0%} right" if len(y_true) else f"{name}: no patients"
-        if worst is not None:
-            panel += (f"\ncommonest miss: {_label(worst.true)} → {_label(worst.assigned)} "
-                      f"{worst.share:.0%}")  # fmt: skip
-        confusion_matrix_plot(matrix, ax=ax, title=panel, intervals=long)
+        own = cells[cells["method"] == name]
+        matrix = own.pivot(index="true", columns="assigned", values="share")
+        order = list(dict.fromkeys(own["true"]))
+        matrix = matrix.loc[order, order]
+        total = int(own["patients"].sum())
+        right = int(own.loc[own["true"] == own["assigned"], "patients"].sum())
+        panel = f"{name}: {right / total:.0%} right" if total else f"{name}: no patients"
+        worst = own[own["commonest_miss"]]
+        if len(worst):
+            w = worst.iloc[0]
+            panel += f"\ncommonest miss: {_label(w.true)} → {_label(w.assigned)} {w.share:.0%}"
+        confusion_matrix_plot(matrix, ax=ax, title=panel, intervals=own if intervals else None)
         if k % max(ncols, 1) > 0:
             ax.set_ylabel("")
     if title and len(axes):
@@ -707,8 +706,6 @@ def decision_curve_plot(
     >>> decision_curve_plot(c).get_ylabel()
     'Net benefit (per patient)'
     """
-    from outcomes.analysis.evaluate import REFER_ALL, REFER_NONE
-
     ax = _axes(ax)
     rows = curves[(curves["pathway"] == pathway) & (curves["threshold"] <= max_threshold)]
     if rows.empty:

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
+from outcomes.knowledge.costs import load_costs
+
 
 def expected_costs(proba: np.ndarray, classes: Any, costs: pd.DataFrame) -> np.ndarray:
     """Expected cost of assigning each pathway, per patient: ``proba @ cost``.
@@ -55,7 +57,7 @@ class MinimumCostClassifier(ClassifierMixin, BaseEstimator):
         Any classifier with ``predict_proba`` (a learned model or the Bayes oracle).
     costs
         Cost matrix with pathways as index (true) and columns (assigned); default
-        :func:`outcomes.analysis.evaluate.load_costs`.
+        :func:`outcomes.knowledge.costs.load_costs`.
 
     Attributes
     ----------
@@ -81,8 +83,6 @@ class MinimumCostClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> MinimumCostClassifier:
         """Fit a clone of ``estimator``; the decision rule itself learns nothing."""
-        from outcomes.analysis.evaluate import load_costs
-
         self.estimator_ = clone(self.estimator)
         if y is None:
             self.estimator_.fit(X, **fit_params)
