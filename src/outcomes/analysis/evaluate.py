@@ -45,6 +45,7 @@ from outcomes.knowledge import (
     file_reader,
     load_knowledge,
 )
+from outcomes.tables.columns import red_flag_columns as red_flag_columns  # declared with the table
 
 EMERGENCY = "emergency"
 OVERALL = "all"
@@ -483,21 +484,6 @@ def confusion_long(
 
 # --------------------------------------------------------------------------------------------
 # Safety
-
-
-def red_flag_columns(knowledge: Knowledge | None = None) -> list[str]:
-    """The red-flag findings of the knowledge base (``kind = "red_flag"``), in its order.
-
-    These, and only these, are the columns read as red flags: a team's extra column that
-    happens to start with ``rf_`` (say ``rf_comment``) is not one.
-
-    Examples
-    --------
-    >>> red_flag_columns()[:2]
-    ['rf_bowel_bladder', 'rf_saddle_numbness']
-    """
-    kb = knowledge if knowledge is not None else load_knowledge()
-    return [f.name for f in kb.findings if f.kind == "red_flag"]
 
 
 def red_flag_recorded(patients: pd.DataFrame, knowledge: Knowledge | None = None) -> np.ndarray:
