@@ -21,8 +21,12 @@ from outcomes.knowledge import NO_SECONDARY, ONSETS, SEXES, SIDES, Knowledge, lo
 
 #: Columns that hold the truth the generator knows and a triage method must not see.
 TRUTH_COLUMNS = (
-    "condition", "secondary_condition", "pathway", "latent_severity", "pain_sensitivity"
-)  # fmt: skip
+    "condition",
+    "secondary_condition",
+    "pathway",
+    "latent_severity",
+    "pain_sensitivity",
+)
 #: Levels of the shared pain-sensitivity factor, in the order of
 #: :data:`outcomes.engine.model.SENSITIVITY_LEVELS` (-1, 0, +1).
 SENSITIVITY_CATEGORIES = ("low", "typical", "high")
@@ -231,54 +235,106 @@ def outcome_columns(knowledge: Knowledge | None = None) -> list[Column]:
     return [
         Column("patient_id", "string", "Patient id, as in the patients table"),
         Column("condition", cat, "True condition", conditions),
-        Column("secondary_condition", cat,
-               "Secondary contributor of a combined presentation, or 'none'",
-               (NO_SECONDARY, *conditions)),
+        Column(
+            "secondary_condition",
+            cat,
+            "Secondary contributor of a combined presentation, or 'none'",
+            (NO_SECONDARY, *conditions),
+        ),
         Column("chronic", "bool", "Symptoms for more than 12 weeks at baseline"),
         Column("true_pathway", cat, "Care pathway that fits the true condition", pathways),
         Column("pathway", cat, "Care pathway the policy chose", pathways),
-        Column("fit", cat, "How the chosen pathway fits the condition (matched, mismatched, "
-               "aggravating, redirected, harmful)", FITS),
+        Column(
+            "fit",
+            cat,
+            "How the chosen pathway fits the condition (matched, mismatched, "
+            "aggravating, redirected, harmful)",
+            FITS,
+        ),
         Column("matched", "bool", "The chosen pathway is the true pathway"),
-        Column("secondary_pathway", cat,
-               "Pathway the policy chose for the secondary contributor ('none': not addressed "
-               "separately, the secondary part then follows the primary part's care: the "
-               "chosen pathway, or after an unneeded emergency referral the pathway it is "
-               "redirected to)", (NO_SECONDARY_PATHWAY, *pathways)),
-        Column("secondary_fit", cat, "How the care treating the secondary contributor fits "
-               "it ('none': a single presentation)", (NO_SECONDARY, *FITS)),
-        Column("trajectory_class", cat, "Course the condition followed under this care "
-               "(recovering_fast, recovering_slow, persistent_moderate, persistent_severe)",
-               CLASSES),
+        Column(
+            "secondary_pathway",
+            cat,
+            "Pathway the policy chose for the secondary contributor ('none': not addressed "
+            "separately, the secondary part then follows the primary part's care: the "
+            "chosen pathway, or after an unneeded emergency referral the pathway it is "
+            "redirected to)",
+            (NO_SECONDARY_PATHWAY, *pathways),
+        ),
+        Column(
+            "secondary_fit",
+            cat,
+            "How the care treating the secondary contributor fits "
+            "it ('none': a single presentation)",
+            (NO_SECONDARY, *FITS),
+        ),
+        Column(
+            "trajectory_class",
+            cat,
+            "Course the condition followed under this care "
+            "(recovering_fast, recovering_slow, persistent_moderate, persistent_severe)",
+            CLASSES,
+        ),
         Column("baseline_pain", "int8", "Pain NRS 0-10 at week 0"),
         Column("baseline_odi", "int8", "ODI 0-100 at week 0"),
         Column("final_pain", "int8", "Pain NRS at the last visit"),
         Column("final_odi", "int8", "ODI at the last visit"),
-        Column("last_visit_week", "int16", "Last week the patient was seen (follow_up_weeks "
-               "of recovery.toml, 52 by default, = followed to the end)"),
-        Column("weeks_to_recovery", "int16",
-               "Week recovery began (if recovered), else weeks followed (censored)"),
-        Column("recovered", "bool", "Recovery observed (the event). A patient whose baseline "
-               "pain is already at or below recovery.pain_max can recover only by the "
-               "relative fall"),
-        Column("censoring", cat, "not_censored, lost_to_follow_up or end_of_follow_up",
-               CENSORING),
-        Column("recovered_at_end", "bool", "The recovery criterion holds at the last visit "
-               "(recovery can be lost again in a relapse, or never reached)"),
-        Column("relapsed", "bool",
-               "A relapse episode began after a first recovery, within follow-up"),
-        Column("relapse_week", "Int16",
-               "Week the first relapse episode began (<NA>: none within follow-up)"),
+        Column(
+            "last_visit_week",
+            "int16",
+            "Last week the patient was seen (follow_up_weeks "
+            "of recovery.toml, 52 by default, = followed to the end)",
+        ),
+        Column(
+            "weeks_to_recovery",
+            "int16",
+            "Week recovery began (if recovered), else weeks followed (censored)",
+        ),
+        Column(
+            "recovered",
+            "bool",
+            "Recovery observed (the event). A patient whose baseline "
+            "pain is already at or below recovery.pain_max can recover only by the "
+            "relative fall",
+        ),
+        Column("censoring", cat, "not_censored, lost_to_follow_up or end_of_follow_up", CENSORING),
+        Column(
+            "recovered_at_end",
+            "bool",
+            "The recovery criterion holds at the last visit "
+            "(recovery can be lost again in a relapse, or never reached)",
+        ),
+        Column(
+            "relapsed", "bool", "A relapse episode began after a first recovery, within follow-up"
+        ),
+        Column(
+            "relapse_week",
+            "Int16",
+            "Week the first relapse episode began (<NA>: none within follow-up)",
+        ),
         Column("surgery", "bool", "Operated on (disc surgery) within follow-up"),
-        Column("surgery_week", "Int16",
-               "Week of the operation (<NA>: no operation within follow-up)"),
-        Column("harm", "bool", "Serious pathology sent down a routine pathway (an "
-               "under-triaged emergency), as the condition or as the secondary contributor"),
-        Column("weeks_to_emergency_care", "Float32", "Weeks from presentation to emergency "
-               "care for serious pathology (<NA>: no serious pathology)"),
-        Column("lasting_deficit", "bool", "Serious pathology left a lasting deficit (bladder, "
-               "bowel or motor); its risk rises with the weeks to emergency care"),
-    ]  # fmt: skip
+        Column(
+            "surgery_week", "Int16", "Week of the operation (<NA>: no operation within follow-up)"
+        ),
+        Column(
+            "harm",
+            "bool",
+            "Serious pathology sent down a routine pathway (an "
+            "under-triaged emergency), as the condition or as the secondary contributor",
+        ),
+        Column(
+            "weeks_to_emergency_care",
+            "Float32",
+            "Weeks from presentation to emergency "
+            "care for serious pathology (<NA>: no serious pathology)",
+        ),
+        Column(
+            "lasting_deficit",
+            "bool",
+            "Serious pathology left a lasting deficit (bladder, "
+            "bowel or motor); its risk rises with the weeks to emergency care",
+        ),
+    ]
 
 
 def visit_columns(knowledge: Knowledge | None = None) -> list[Column]:

@@ -258,8 +258,7 @@ def policy_pathways(
     """
     kb = knowledge if knowledge is not None else load_knowledge()
     features = patients[feature_columns(kb)]
-    policies = {name: care_plan(est.predict(features))
-                for name, est in (estimators or {}).items()}  # fmt: skip
+    policies = {name: care_plan(est.predict(features)) for name, est in (estimators or {}).items()}
     for name in FIXED_POLICIES:
         policies[name] = fixed_plan(name, patients, kb)
     return policies

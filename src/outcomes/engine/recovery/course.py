@@ -211,9 +211,8 @@ def trajectories(
     # Weeks until a routine pathway recognises serious pathology (geometric, at least 1).
     q = harm["detection_weekly_probability"]
     detection = (
-        np.floor(np.log1p(-noise.detection_u) / math.log1p(-q)) + 1 if q < 1
-        else np.ones(len(cond))
-    )  # fmt: skip
+        np.floor(np.log1p(-noise.detection_u) / math.log1p(-q)) + 1 if q < 1 else np.ones(len(cond))
+    )
 
     def part(condition: np.ndarray, fit: np.ndarray, u: np.ndarray, rows: np.ndarray):
         probs = class_probabilities(condition, score[rows], fit, params)
@@ -226,8 +225,9 @@ def trajectories(
         delay = np.where(harmful, detection[rows], fields["delay_weeks"][fit])
         delay = np.where(is_serious & ~harmful, harm["emergency_delay_weeks"], delay)
         emergency = np.where(is_serious, delay, np.nan)
-        p_deficit = 1 / (1 + np.exp(-(harm["deficit_intercept"]
-                                      + harm["deficit_slope_per_week"] * delay)))  # fmt: skip
+        p_deficit = 1 / (
+            1 + np.exp(-(harm["deficit_intercept"] + harm["deficit_slope_per_week"] * delay))
+        )
         deficit = is_serious & (noise.deficit_u[rows] < p_deficit)
         low = floor[k] + np.where(deficit, harm["deficit_floor"] * (1 - floor[k]), 0.0)
         # Before care starts the level rises by the progression of untreated serious

@@ -57,8 +57,15 @@ detection_u, deficit_u, pain_z, odi_z, flare_u
         return Noise(**{name: getattr(self, name)[rows] for name in Noise.__dataclass_fields__})
 
 
-_PER_PATIENT = ("dropout_u", "surgery_u", "wait_u", "relapse_u", "relapse_length_u",
-                "detection_u", "deficit_u")  # fmt: skip
+_PER_PATIENT = (
+    "dropout_u",
+    "surgery_u",
+    "wait_u",
+    "relapse_u",
+    "relapse_length_u",
+    "detection_u",
+    "deficit_u",
+)
 
 
 def draw_noise(n: int, seed: int, params: RecoveryParams | None = None) -> Noise:
@@ -113,9 +120,14 @@ def draw_noise(n: int, seed: int, params: RecoveryParams | None = None) -> Noise
         for name, values in draws.items():
             parts[name].append(values[:m])
     if n == 0:
-        return Noise(**{
-            name: np.empty((0, weeks), np.float32) if name in ("pain_z", "odi_z", "flare_u")
-            else np.empty((0, 2)) if name == "class_u" else np.empty(0)
-            for name in Noise.__dataclass_fields__
-        })  # fmt: skip
+        return Noise(
+            **{
+                name: np.empty((0, weeks), np.float32)
+                if name in ("pain_z", "odi_z", "flare_u")
+                else np.empty((0, 2))
+                if name == "class_u"
+                else np.empty(0)
+                for name in Noise.__dataclass_fields__
+            }
+        )
     return Noise(**{name: np.concatenate(chunks) for name, chunks in parts.items()})

@@ -22,9 +22,12 @@ from outcomes.tables.columns import CLASSES, FITS
 
 #: Fields of each fit of the care to a condition (``[fit.*]`` of ``recovery.toml``).
 FIT_FIELDS = (
-    "rate_multiplier", "persistence_odds_ratio", "delay_weeks", "aggravation",
+    "rate_multiplier",
+    "persistence_odds_ratio",
+    "delay_weeks",
+    "aggravation",
     "flare_weekly_probability",
-)  # fmt: skip
+)
 # A seed or study named inside an ``assumption`` source, e.g. "(direction: seed:000 §Title)".
 _CITED = re.compile(r"seed:\d+ §[^)]+|study:[A-Za-z0-9_]+")
 
@@ -309,11 +312,13 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
     surgery_numbers = {k: v for k, v in surgery.items() if k not in names}
     numbers(surgery_numbers, "surgery", SCHEMA["surgery"])
     numbers(
-        surgery.get("referral_probability"), "surgery.referral_probability",
+        surgery.get("referral_probability"),
+        "surgery.referral_probability",
         {name: (0.0, 1.0, False) for name in kb.setting_names},
-    )  # fmt: skip
-    operated = _named(reader, surgery.get("conditions"), "surgery.conditions", "names",
-                      kb.condition_names)  # fmt: skip
+    )
+    operated = _named(
+        reader, surgery.get("conditions"), "surgery.conditions", "names", kb.condition_names
+    )
     pathway = _named(reader, surgery.get("pathway"), "surgery.pathway", "name", kb.pathways)
 
     aggravating = {}

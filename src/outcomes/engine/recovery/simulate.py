@@ -27,9 +27,17 @@ from outcomes.tables.columns import FITS, NO_SECONDARY_PATHWAY
 
 #: Columns of the ``patients`` table the simulation reads.
 REQUIRED = (
-    "patient_id", "setting", "condition", "secondary_condition", "pathway", "latent_severity",
-    "chronic", "age", "pain_nrs", "odi",
-)  # fmt: skip
+    "patient_id",
+    "setting",
+    "condition",
+    "secondary_condition",
+    "pathway",
+    "latent_severity",
+    "chronic",
+    "age",
+    "pain_nrs",
+    "odi",
+)
 
 
 def _codes(values: Any, categories: tuple[str, ...], what: str) -> np.ndarray:
@@ -141,23 +149,33 @@ def simulate(
             raise ValueError(f"surgery_week must hold one value per patient ({n})")
 
     cond = _codes(patients["condition"], kb.condition_names, "column 'condition'")
-    sec = _codes(
-        patients["secondary_condition"], (NO_SECONDARY, *kb.condition_names),
-        "column 'secondary_condition'",
-    ) - 1  # fmt: skip
+    sec = (
+        _codes(
+            patients["secondary_condition"],
+            (NO_SECONDARY, *kb.condition_names),
+            "column 'secondary_condition'",
+        )
+        - 1
+    )
     path = _codes(plan["pathway"], kb.pathways, "pathways")
     # The pathway that treats the secondary part: its own when the plan gives one (-1: none).
-    chosen = _codes(
-        plan["secondary_pathway"], (NO_SECONDARY_PATHWAY, *kb.pathways), "secondary pathways"
-    ) - 1  # fmt: skip
+    chosen = (
+        _codes(
+            plan["secondary_pathway"], (NO_SECONDARY_PATHWAY, *kb.pathways), "secondary pathways"
+        )
+        - 1
+    )
     fit, sec_fit = care_fits(kb, params, cond, sec, path, chosen)
     duplicated = patients["patient_id"].duplicated(keep=False).to_numpy()
     if duplicated.any():
         rows = ", ".join(str(i) for i in np.flatnonzero(duplicated)[:5])
         raise ValueError(f"column 'patient_id' has duplicate ids, e.g. at rows {rows}")
     for column, low, high in (
-        ("pain_nrs", 0, 10), ("odi", 0, 100), ("latent_severity", 0, 1), ("age", 0, 130),
-    ):  # fmt: skip
+        ("pain_nrs", 0, 10),
+        ("odi", 0, 100),
+        ("latent_severity", 0, 1),
+        ("age", 0, 130),
+    ):
         _check_range(patients[column], column, low, high)
     baseline_pain = patients["pain_nrs"].to_numpy(dtype=np.float32)
     baseline_odi = patients["odi"].to_numpy(dtype=np.float32)
@@ -172,9 +190,13 @@ def simulate(
     operated = operate(params, course, surgery)
     if operated.size:
         pain[operated], odi[operated] = _scores(
-            params, noise.take(operated), course.level[operated], flare_p[operated],
-            baseline_pain[operated], baseline_odi[operated],
-        )  # fmt: skip
+            params,
+            noise.take(operated),
+            course.level[operated],
+            flare_p[operated],
+            baseline_pain[operated],
+            baseline_odi[operated],
+        )
     relapse = relapses(params, noise, pain, course.level)
     if relapse is not None:
         weeks_relapsed, rows = relapse
@@ -183,14 +205,30 @@ def simulate(
             level[weeks_relapsed], np.float32(params.relapse["level"])
         )
         pain[rows], odi[rows] = _scores(
-            params, noise.take(rows), level, flare_p[rows], baseline_pain[rows],
+            params,
+            noise.take(rows),
+            level,
+            flare_p[rows],
+            baseline_pain[rows],
             baseline_odi[rows],
-        )  # fmt: skip
+        )
     care = (path, chosen, fit, sec_fit)
     return assemble(
-        kb, params, patients, care, cond, sec, pain, odi, noise, dropout, visits, course, relapse,
+        kb,
+        params,
+        patients,
+        care,
+        cond,
+        sec,
+        pain,
+        odi,
+        noise,
+        dropout,
+        visits,
+        course,
+        relapse,
         surgery,
-    )  # fmt: skip
+    )
 
 
 def _flare_probability(params: RecoveryParams, fit: np.ndarray, sec_fit: np.ndarray) -> np.ndarray:
@@ -285,6 +323,6 @@ def simulate_policies(
             noise=noise,
             params=params,
             knowledge=kb,
-        )  # fmt: skip
+        )
         for name, pathways in policies.items()
     }
