@@ -30,9 +30,10 @@ from pathlib import Path
 
 from outcomes.analysis.sensitivity import headline
 from outcomes.engine.cohort import generate
-from outcomes.engine.recovery import available_policies, build_policies, simulate
+from outcomes.engine.recovery import simulate
 from outcomes.faces.report import KERNEL_NAME, declared_parameters, kernel_environment
 from outcomes.infra.paths import notebooks_dir
+from outcomes.triage.policies import POLICIES, build_policies
 
 NOTEBOOK = "05_validation.ipynb"
 TARGET_SECONDS = 300.0
@@ -72,7 +73,7 @@ def main() -> None:
     p = defaults(notebook)
     n, seed, setting, reference = p["N_PSA"], p["SEED"], p["SETTING"], p["REFERENCE"]
     patients = generate(n, seed=seed, setting=setting)
-    policies = build_policies(patients, available_policies(), seed=seed)
+    policies = build_policies(patients, POLICIES, seed=seed)
     plan = policies[reference]
     simulate(patients, plan, seed, visits=False)  # warm imports and caches
 

@@ -413,7 +413,8 @@ def test_simulate_and_triage_run_on_a_generated_csv_cohort(tmp_path, capsys):
     argv = ["simulate", "--cohort", str(tmp_path / "c.csv"), "--policy", "perfect", "--out",
             str(out)]  # fmt: skip
     assert cli.main(argv) == 0
-    from outcomes.engine.recovery import policy, simulate
+    from outcomes.engine.recovery import simulate
+    from outcomes.triage.policies import policy
 
     expected = simulate(cohort, policy("perfect", cohort), seed=0).outcomes
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected)

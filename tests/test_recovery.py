@@ -29,24 +29,23 @@ from outcomes.engine.recovery import (
     CLASSES,
     FITS,
     NO_SECONDARY_PATHWAY,
-    _first_sustained,
     care_plan,
     draw_noise,
-    fit_policy,
+    first_sustained,
     fit_table,
+    fixed_plan,
     load_recovery,
     outcome_dtypes,
-    policy,
     policy_pathways,
     recovery_criterion,
     simulate,
     simulate_policies,
-    training_cohort,
-    training_seed,
     visit_dtypes,
 )
 from outcomes.faces import cli
 from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
+from outcomes.triage import models
+from outcomes.triage.policies import fit_policy, policy, training_cohort, training_seed
 
 PARAMS = load_recovery()
 WEEKS = PARAMS.follow_up_weeks
@@ -485,8 +484,8 @@ def test_first_sustained_run():
             [False, False, False, False, False, True],
         ]
     )
-    np.testing.assert_array_equal(_first_sustained(q, 2), [3, 1, -1])
-    np.testing.assert_array_equal(_first_sustained(q, 1), [1, 1, 5])
+    np.testing.assert_array_equal(first_sustained(q, 2), [3, 1, -1])
+    np.testing.assert_array_equal(first_sustained(q, 1), [1, 1, 5])
 
 
 def test_recovery_criterion():
@@ -530,7 +529,7 @@ def test_recovery_time_matches_the_definition_in_the_visits(sim, patients):
     assert params.min_fall_fraction == 0.3
     ok[:, 0] = False
     ok &= ~np.isnan(pain)
-    start = _first_sustained(ok, params.sustained_visits)
+    start = first_sustained(ok, params.sustained_visits)
     out = sim.outcomes
     recovered = out["recovered"].to_numpy()
     np.testing.assert_array_equal(recovered, start >= 1)
@@ -1292,7 +1291,6 @@ def test_policies(patients):
 
 
 def test_rules_policy_when_triage_exists(patients):
-    pytest.importorskip("outcomes.triage.rules")
     assert set(policy("rules", patients)["pathway"]) <= set(load_knowledge().pathways)
 
 
@@ -1331,9 +1329,6 @@ def test_training_cohort_keeps_the_setting_mix():
 
 
 def test_fit_policy_trains_learned_models_on_the_training_cohort():
-    pytest.importorskip("outcomes.triage.models")
-    from outcomes.triage import models
-
     patients = generate(300, seed=2)
     fitted = fit_policy("logistic", patients, seed=0)
     expected = models.fit_model("logistic", training_cohort(patients, 0), seed=0)
@@ -1400,3 +1395,53 @@ def test_disc_herniation_recovers_over_weeks_not_days():
     acute = out[~out["chronic"]]
     assert _recovered_by(acute, 12)[1] > 0.5
     assert _recovered_by(out, 2)[2] < 0.5
+
+
+def test_recovery_settings_are_the_validated_numbers_without_numpy(tmp_path):
+    from outcomes.engine.recovery_file import recovery_settings
+
+    settings = recovery_settings()
+    assert settings["follow_up_weeks"] == PARAMS.follow_up_weeks
+    assert settings["dropout"] == PARAMS.dropout
+    assert settings["sustained_visits"] == PARAMS.sustained_visits
+    text = (KNOWLEDGE_DIR / "recovery.toml").read_text()
+    bad = tmp_path / "recovery.toml"
+    bad.write_text(re.sub(r"(?m)^dropout = \{ value = [0-9.]+", "dropout = { value = 1.5", text))
+    with pytest.raises(ValueError, match=r"\[recovery.dropout\] value 1.5 is not a number in"):
+        recovery_settings(bad)
+    # Cheap: reading the settings (as `outcomes --help` does) imports neither numpy nor pandas.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from outcomes.engine.recovery_file import recovery_settings; "
+        "recovery_settings(); print('numpy' in sys.modules, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_engine_knows_no_triage_method():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from outcomes.engine import recovery; "
+        "print(sorted(m for m in sys.modules if m.startswith('outcomes.triage')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_policy_is_built_by_one_api(patients):
+    from outcomes.triage.policies import POLICIES
+
+    few = patients.head(60)
+    assert POLICIES == ("rules", "logistic", "boosted", "oracle", "perfect", "everyone_spinal")
+    pathways = set(load_knowledge().pathways)
+    for name in POLICIES:
+        plan = policy(name, few)
+        assert list(plan.columns) == ["pathway", "secondary_pathway"] and len(plan) == len(few)
+        assert set(plan["pathway"]) <= pathways
+    with pytest.raises(ValueError, match="'oracle' is not a fixed policy"):
+        fixed_plan("oracle", few)

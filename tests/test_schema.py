@@ -62,3 +62,21 @@ def test_schema_does_not_modify_its_input():
     before = patients.copy()
     validate_patients(patients)
     pd.testing.assert_frame_equal(patients, before)
+
+
+def test_every_table_is_declared_once_in_tables_columns():
+    from outcomes.tables import columns
+    from outcomes.tables.schema import outcomes_schema, visits_schema
+
+    for schema, declared in ((patients_schema(), columns.patient_columns()),
+                             (outcomes_schema(), columns.outcome_columns()),
+                             (visits_schema(), columns.visit_columns())):  # fmt: skip
+        assert list(schema.columns) == [c.name for c in declared]
+        assert [schema.columns[c.name].description for c in declared] == [
+            c.meaning for c in declared
+        ]
+    patients = generate(30, seed=2)
+    assert list(patients.columns) == [c.name for c in columns.patient_columns()]
+    sim = simulate_policies(patients, policy_pathways(patients), seed=0)["perfect"]
+    assert list(sim.outcomes.columns) == [c.name for c in columns.outcome_columns()]
+    assert list(sim.visits.columns) == [c.name for c in columns.visit_columns()]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from outcomes.analysis.survival import harms, weeks_saved
 from outcomes.captions.survival import recovery_summary
 from outcomes.engine.cohort import generate
-from outcomes.engine.recovery import build_policies, simulate_policies, stack
+from outcomes.engine.recovery import simulate_policies, stack
+from outcomes.triage.policies import build_policies
 
 
 def test_the_recovery_headline_gives_serious_pathology_missed_per_policy():

@@ -16,8 +16,8 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from outcomes.engine.cohort import feature_columns, generate
-from outcomes.engine.recovery import fit_policy
 from outcomes.knowledge import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
+from outcomes.triage.policies import fit_policy
 from outcomes.triage.rules import (
     EXPECTED_FAILED_CHECKS,
     RulesTriage,

@@ -13,7 +13,8 @@ from __future__ import annotations
 import sys
 
 from outcomes.engine.cohort import generate
-from outcomes.engine.recovery import load_recovery, policy, simulate
+from outcomes.engine.recovery import load_recovery, simulate
+from outcomes.triage.policies import policy
 
 CONDITIONS = ("disc_herniation", "somatic_referred")
 

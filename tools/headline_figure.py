@@ -19,17 +19,16 @@ import matplotlib.pyplot as plt
 
 from outcomes.analysis import sensitivity
 from outcomes.captions.validation import format_headline_table, headline_caption
-from outcomes.engine import recovery
 from outcomes.engine.cohort import generate
 from outcomes.faces import plots
+from outcomes.triage.policies import POLICIES, build_policies
 
 TARGET = Path(__file__).resolve().parents[1] / "docs" / "figures" / "weeks_saved.png"
 
 
 def main() -> None:
     patients = generate(5000, seed=0, setting="primary_care")
-    names = recovery.available_policies()
-    policies = recovery.build_policies(patients, names, seed=0)
+    policies = build_policies(patients, POLICIES, seed=0)
     table = sensitivity.headline(
         patients, policies, 0, "rules", n_boot=400, n_draws=200, dropout=0.1
     )

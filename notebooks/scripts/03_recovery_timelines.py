@@ -58,6 +58,7 @@ from outcomes.captions.validation import format_headline_table, headline_caption
 from outcomes.engine import recovery
 from outcomes.engine.cohort import generate
 from outcomes.faces import plots
+from outcomes.triage.policies import POLICIES, build_policies
 
 plots.use_style()
 pd.set_option("display.width", 120)
@@ -66,9 +67,9 @@ pd.set_option("display.max_columns", 12)
 # %%
 patients = generate(N, seed=SEED, setting=SETTING, exam_missing_rate=EXAM_MISSING_RATE)
 params = recovery.load_recovery()
-names = recovery.available_policies()
-REFERENCE = "rules" if "rules" in names else "everyone_spinal"
-policies = recovery.build_policies(patients, names, seed=SEED)
+names = POLICIES
+REFERENCE = "rules"
+policies = build_policies(patients, names, seed=SEED)
 sims = recovery.simulate_policies(patients, policies, seed=SEED, dropout=DROPOUT)
 outcomes = recovery.stack(sims)
 WEEKS = survival.follow_up_weeks(outcomes)
@@ -87,8 +88,8 @@ print(f"baseline pain already at or below {params.pain_max:g}/10: {low:.1%} of p
 # These are the same patients as notebook 02's test cohort (same `N`, `SEED` and `SETTING`), so
 # the patients with serious pathology here are 02's emergencies. The learned policies here are
 # trained on a synthetic cohort of their own as large as this one (at least 2,000 patients,
-# `recovery.training_cohort`), not on 02's `N_TRAIN`, which is why the logistic and boosted
-# policies can leave more serious pathology on a routine pathway here than in 02.
+# `outcomes.triage.policies.training_cohort`), not on 02's `N_TRAIN`, which is why the logistic
+# and boosted policies can leave more serious pathology on a routine pathway here than in 02.
 
 # %% [markdown]
 # ## How the recovery model works

@@ -53,9 +53,9 @@ import pandas as pd
 from outcomes.analysis import sensitivity, validation
 from outcomes.analysis.trial import load_trials, trial_summary
 from outcomes.captions import validation as captions
-from outcomes.engine import recovery
 from outcomes.engine.cohort import generate
 from outcomes.faces import plots
+from outcomes.triage.policies import POLICIES, build_policies
 
 plots.use_style()
 pd.set_option("display.width", 140)
@@ -131,7 +131,7 @@ for t in load_trials():
 
 # %%
 patients = generate(N_PSA, seed=SEED, setting=SETTING)
-policies = recovery.build_policies(patients, recovery.available_policies(), seed=SEED)
+policies = build_policies(patients, POLICIES, seed=SEED)
 headline = sensitivity.headline(patients, policies, SEED, REFERENCE, n_boot=N_BOOT,
                                 n_draws=N_DRAWS)
 print(f"{N_PSA:,} patients in setting '{SETTING}', {N_BOOT} bootstrap replicates, "

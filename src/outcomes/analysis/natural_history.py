@@ -25,7 +25,6 @@ from outcomes.engine.recovery import (
     CLASSES,
     RecoveryParams,
     load_recovery,
-    policy,
     simulate,
 )
 from outcomes.knowledge import (
@@ -35,6 +34,7 @@ from outcomes.knowledge import (
     load_knowledge,
     provenance,
 )
+from outcomes.triage.policies import POLICIES, policy
 
 #: Statistics of ``recovery_targets.toml`` and the fields each needs.
 STATISTICS: Mapping[str, tuple[str, ...]] = {
@@ -99,14 +99,12 @@ def load_recovery_targets(knowledge: Knowledge | None = None) -> tuple[RecoveryT
     >>> targets["atlas_improved_disability"].basis
     'published'
     """
-    from outcomes.engine.recovery import available_policies
-
     kb = knowledge if knowledge is not None else load_knowledge()
     reader = file_reader(kb, "recovery_targets.toml")
     sourced = provenance(kb.directory)
     calibrated = set(sourced.loc[sourced["calibrated"] != "", "source"])
     columns = {c.name for c in patient_columns(kb)}
-    policies = available_policies()
+    policies = POLICIES
     targets = []
     for name, node in reader.data.items():
         node = reader.table(node, name)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import signal
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,100 +25,21 @@ from outcomes.engine.model import ODI_TRIALS, PAIN_NRS_TRIALS, PatientModel, bui
 from outcomes.infra.progress import progress_bar
 from outcomes.knowledge import NO_SECONDARY, ONSETS, SEXES, SIDES, Knowledge, load_knowledge
 
+# The patients table's columns are declared in outcomes.tables.columns; re-exported here for
+# the code that imports them from the generator.
+from outcomes.tables.columns import SENSITIVITY_CATEGORIES as SENSITIVITY_CATEGORIES
+from outcomes.tables.columns import TRUTH_COLUMNS as TRUTH_COLUMNS
+from outcomes.tables.columns import Column as Column
+from outcomes.tables.columns import feature_columns as feature_columns
+from outcomes.tables.columns import patient_columns as patient_columns
+
 #: Patients per random-stream block. Changing it changes every cohort: it is part of the format.
 BLOCK_SIZE = 16_384
 #: Cohorts at least this large show a progress bar on a terminal (see :func:`generate`).
 PROGRESS_MIN_ROWS = 1_000_000
-#: Columns that hold the truth the generator knows and a triage method must not see.
-TRUTH_COLUMNS = (
-    "condition", "secondary_condition", "pathway", "latent_severity", "pain_sensitivity"
-)  # fmt: skip
-#: Levels of the shared pain-sensitivity factor, in the order of
-#: :data:`outcomes.engine.model.SENSITIVITY_LEVELS` (-1, 0, +1).
-SENSITIVITY_CATEGORIES = ("low", "typical", "high")
 #: Key of ``DataFrame.attrs`` under which generated tables record how they were made
 #: (see :func:`generated_with`).
 GENERATED_WITH_KEY = "outcomes.generated_with"
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of the ``patients`` table: name, pandas dtype and meaning."""
-
-    name: str
-    dtype: str
-    meaning: str
-    categories: tuple[str, ...] | None = None
-
-
-def patient_columns(knowledge: Knowledge | None = None) -> list[Column]:
-    """The ``patients`` table's columns in order, with dtypes and meanings.
-
-    Examples
-    --------
-    >>> cols = patient_columns()
-    >>> cols[0].name, cols[0].dtype
-    ('patient_id', 'string')
-    """
-    kb = knowledge if knowledge is not None else load_knowledge()
-    cat = "category"
-    cols = [
-        Column("patient_id", "string", "Patient id, '<seed>-<index>' (8-digit zero-padded index)"),
-        Column("setting", cat, "Care setting the patient presented to", kb.setting_names),
-        Column("age", "int16", "Age in whole years"),
-        Column("sex", cat, "Sex", SEXES),
-        Column("occupation", cat, "Main occupation or activity", kb.occupations),
-        Column("onset", cat, "How symptoms began", ONSETS),
-        Column("trigger", cat, "What the patient links the onset to", kb.triggers),
-        Column("symptom_duration_weeks", "int16", "Weeks since symptoms began"),
-        Column(
-            "chronic",
-            "bool",
-            f"Symptoms for more than {int(kb.shared['chronic_threshold_weeks'])} weeks",
-        ),
-        Column("side", cat, "Side of the leg (or arm) symptoms", SIDES),
-    ]
-    for f in kb.findings:
-        if f.can_be_missing:
-            cols.append(Column(f.name, "boolean", f"{f.label} ({f.kind}; <NA> = not recorded)"))
-        else:
-            cols.append(Column(f.name, "bool", f"{f.label} ({f.kind})"))
-    cols += [
-        Column("pain_nrs", "int8", "Baseline pain, numeric rating scale 0-10"),
-        Column("odi", "int8", "Baseline Oswestry Disability Index 0-100 (steps of 2)"),
-        Column("condition", cat, "True condition (hidden from triage)", kb.condition_names),
-        Column(
-            "secondary_condition",
-            cat,
-            "Secondary contributor to the presentation, or 'none' (hidden from triage)",
-            (NO_SECONDARY, *kb.condition_names),
-        ),
-        Column("pathway", cat, "Care pathway that fits the true condition", kb.pathways),
-        Column("latent_severity", "float64", "Latent severity 0-1 (hidden from triage)"),
-        Column(
-            "pain_sensitivity",
-            cat,
-            "Shared pain-sensitivity factor raising or lowering provocation findings together "
-            "(hidden from triage)",
-            SENSITIVITY_CATEGORIES,
-        ),
-    ]
-    return cols
-
-
-def feature_columns(knowledge: Knowledge | None = None) -> list[str]:
-    """Columns a triage method may use: everything recorded at presentation.
-
-    Examples
-    --------
-    >>> "exam_fair_test" in feature_columns() and "condition" not in feature_columns()
-    True
-    """
-    return [
-        c.name
-        for c in patient_columns(knowledge)
-        if c.name not in TRUTH_COLUMNS and c.name != "patient_id"
-    ]
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,13 +15,13 @@ import json
 import os
 import signal
 import sys
-import tomllib
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from outcomes import __version__
+from outcomes.engine.recovery_file import recovery_settings
 
 EXIT_BAD_INPUT = 2
 #: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
@@ -371,20 +371,14 @@ def _run_report(args: argparse.Namespace) -> int:
 # simulate
 
 
-def _recovery_defaults() -> tuple[int, float]:
-    """Follow-up weeks and default dropout, read from recovery.toml (cheap: no numpy import)."""
-    with (Path(__file__).parents[1] / "knowledge" / "recovery.toml").open("rb") as fh:
-        recovery = tomllib.load(fh)["recovery"]
-    return int(recovery["follow_up_weeks"]["value"]), float(recovery["dropout"]["value"])
-
-
 #: What simulating recovery reads beyond a team's required columns: the truth and a generated
 #: cohort's hidden columns (the confirmed pathway follows from the condition).
 SIMULATE_REQUIRES = ("condition", "secondary_condition", "latent_severity")
 
 
 def _add_simulate(sub: argparse._SubParsersAction) -> None:
-    weeks, dropout = _recovery_defaults()
+    settings = recovery_settings()  # validated, and cheap: no numpy import for --help
+    weeks, dropout = settings["follow_up_weeks"], settings["dropout"]
     p = sub.add_parser(
         "simulate",
         help=f"simulate {weeks} weeks of recovery for a cohort under one triage policy",
@@ -412,8 +406,9 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
-    from outcomes.engine.recovery import policy, simulate
+    from outcomes.engine.recovery import simulate
     from outcomes.infra.io import check_destination, check_outputs, write_tables
+    from outcomes.triage.policies import policy
 
     check_outputs({"--out": args.out, "--visits": args.visits}, {"--cohort": args.cohort})
     for out in (args.out, args.visits):

@@ -1,9 +1,10 @@
 """The ``patients``, ``visits`` and ``outcomes`` tables, declared once as pandera schemas.
 
-The schemas are built from the column declarations the generator and the recovery model
-already use (:func:`outcomes.engine.cohort.patient_columns`,
-:func:`outcomes.engine.recovery.outcome_dtypes`, :func:`outcomes.engine.recovery.visit_dtypes`), so
-they cannot drift from the data. Tests validate
+The schemas are built from the column declarations of :mod:`outcomes.tables.columns`, which
+the generator and the recovery model build their tables with
+(:func:`~outcomes.tables.columns.patient_columns`,
+:func:`~outcomes.tables.columns.outcome_columns`, :func:`~outcomes.tables.columns.visit_columns`),
+so they cannot drift from the data. Tests validate
 every generated table against them; :mod:`outcomes.analysis.userdata` validates a team's own file
 against the same declarations before any evaluation.
 
@@ -20,33 +21,23 @@ Which ``patients`` columns a team's file must have (:func:`column_roles`):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 
-from outcomes.engine.cohort import TRUTH_COLUMNS, Column, patient_columns
 from outcomes.knowledge import Knowledge, load_knowledge
+from outcomes.tables.columns import (
+    OUTCOME_NULLABLE,
+    RANGES,
+    TRUTH_COLUMNS,
+    Column,
+    outcome_columns,
+    patient_columns,
+    visit_columns,
+)
 
-#: Valid ranges of the numeric columns (inclusive). Ages are adults, as in the knowledge base.
-RANGES: Mapping[str, tuple[float, float]] = {
-    "age": (18, 110),
-    "symptom_duration_weeks": (0, 1040),
-    "pain_nrs": (0, 10),
-    "odi": (0, 100),
-    "latent_severity": (0.0, 1.0),
-    "week": (0, 520),
-    "baseline_pain": (0, 10),
-    "baseline_odi": (0, 100),
-    "final_pain": (0, 10),
-    "final_odi": (0, 100),
-    "last_visit_week": (0, 520),
-    "weeks_to_recovery": (0, 520),
-    "relapse_week": (1, 520),
-    "surgery_week": (1, 520),
-    "weeks_to_emergency_care": (0, 520),
-}
 OPTIONAL_CATEGORIES = ("occupation", "onset", "trigger", "side")
 
 
@@ -142,16 +133,16 @@ def patients_schema(
     return pa.DataFrameSchema(columns, strict=generated, name="patients", coerce=False)
 
 
-def _schema_from_dtypes(
-    name: str, dtypes: Mapping[str, Any], unique: str | None, nullable: Iterable[str] = ()
-):
-    columns = {
-        col: pa.Column(
-            dtype, checks=_check_for(col), nullable=col in nullable, unique=col == unique
-        )  # fmt: skip
-        for col, dtype in dtypes.items()
-    }
-    return pa.DataFrameSchema(columns, strict=True, name=name)
+def _table_schema(
+    name: str, columns: list[Column], unique: str | None, nullable: Iterable[str] = ()
+) -> pa.DataFrameSchema:
+    """A strict schema of a simulation table: every column, its dtype, range and meaning."""
+    checked = {
+        c.name: pa.Column(c.pandas_dtype, checks=_check_for(c.name), nullable=c.name in nullable,
+                          unique=c.name == unique, description=c.meaning)
+        for c in columns
+    }  # fmt: skip
+    return pa.DataFrameSchema(checked, strict=True, name=name)
 
 
 def visits_schema(knowledge: Knowledge | None = None) -> pa.DataFrameSchema:
@@ -162,9 +153,7 @@ def visits_schema(knowledge: Knowledge | None = None) -> pa.DataFrameSchema:
     >>> "week" in visits_schema().columns
     True
     """
-    from outcomes.engine.recovery import visit_dtypes
-
-    return _schema_from_dtypes("visits", visit_dtypes(knowledge), unique=None)
+    return _table_schema("visits", visit_columns(knowledge), unique=None)
 
 
 def outcomes_schema(knowledge: Knowledge | None = None) -> pa.DataFrameSchema:
@@ -175,10 +164,8 @@ def outcomes_schema(knowledge: Knowledge | None = None) -> pa.DataFrameSchema:
     >>> outcomes_schema().columns["patient_id"].unique
     True
     """
-    from outcomes.engine.recovery import OUTCOME_NULLABLE, outcome_dtypes
-
-    return _schema_from_dtypes(
-        "outcomes", outcome_dtypes(knowledge), unique="patient_id", nullable=OUTCOME_NULLABLE
+    return _table_schema(
+        "outcomes", outcome_columns(knowledge), unique="patient_id", nullable=OUTCOME_NULLABLE
     )
 
 
