@@ -23,6 +23,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from outcomes.analysis.evaluate import (
+    EMERGENCY,
+    metric_table_from_confusion,
+    pathway_codes,
+    predictions_of,
+    red_flag_recorded,
+    safety_cells,
+    safety_table_from_counts,
+)
+from outcomes.engine.cohort import feature_columns, record_generated_with
+from outcomes.engine.partitioned import dataset_metadata, partition_paths
+from outcomes.infra.io import partial_name, remove_stale_partials
+from outcomes.knowledge import load_knowledge
+from outcomes.knowledge.costs import load_costs
+from outcomes.triage.oracle import BayesOracle
+from outcomes.triage.rules import RulesTriage
+
 #: Columns of a written predictions dataset: the format ``outcomes evaluate --predictions``
 #: reads (patient id, assigned pathway).
 PREDICTION_COLUMNS = ("patient_id", "pathway")
@@ -53,15 +70,12 @@ def predictions_folder(cohort: str | Path, method: str) -> Path:
 
 def _labels() -> tuple[list[str], list[str]]:
     """Pathways in the metric table's order and in the cost matrix's order."""
-    from outcomes.knowledge import load_knowledge
-    from outcomes.knowledge.costs import load_costs
 
     return list(load_knowledge().pathways), list(load_costs().index)
 
 
 def _predict_partition(frame: pd.DataFrame, method: Any, labels: list[str]) -> pd.DataFrame:
     """One partition's patient ids, truth, assigned pathway and red-flag indicator."""
-    from outcomes.analysis.evaluate import predictions_of, red_flag_recorded
 
     kind = pd.CategoricalDtype(labels)
     return pd.DataFrame(
@@ -78,7 +92,6 @@ def _predict_partition(frame: pd.DataFrame, method: Any, labels: list[str]) -> p
 def _count_partition(frame: pd.DataFrame, labels: list[str], cost_order: list[str]) -> pd.DataFrame:
     """One row of counts: the confusion matrix (metric order), then again in the cost
     matrix's order, then the 8 safety cells. Unknown pathways are an error naming them."""
-    from outcomes.analysis.evaluate import EMERGENCY, pathway_codes, safety_cells
 
     k = len(labels)
     true = pathway_codes(frame["truth"], labels, "the cohort's pathway")
@@ -101,7 +114,6 @@ def _count_columns(k: int) -> list[str]:
 def _atomic_folder(target: Path):
     """A temporary folder beside ``target``, renamed onto it only on success (an earlier
     folder there is replaced whole)."""
-    from outcomes.infra.io import partial_name, remove_stale_partials
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=partial_name(target), dir=target.parent))
@@ -172,14 +184,6 @@ def score_partitioned(
     import dask
     import dask.dataframe as dd
 
-    from outcomes.analysis.evaluate import (
-        load_costs,
-        metric_table_from_confusion,
-        safety_table_from_counts,
-    )
-    from outcomes.engine.cohort import feature_columns
-    from outcomes.engine.partitioned import partition_paths
-
     paths = [str(p) for p in partition_paths(folder)]
     labels, cost_order = _labels()
     k = len(labels)
@@ -232,18 +236,12 @@ def fit_on_head(name: str, folder: str | Path, rows: int = 1000) -> Any:
     >>> fit_on_head("oracle", out).overrides_
     {'exam_missing_rate': 0.3}
     """
-    from outcomes.engine.cohort import feature_columns, record_generated_with
-    from outcomes.engine.partitioned import dataset_metadata, partition_paths
 
     head = pd.read_parquet(partition_paths(folder)[0]).head(rows)
     meta = dataset_metadata(folder)
     record_generated_with(head, meta["setting"], meta["overrides"])
     if name == "rules":
-        from outcomes.triage.rules import RulesTriage
-
         return RulesTriage().fit(head[feature_columns()])
     if name == "oracle":
-        from outcomes.triage.oracle import BayesOracle
-
         return BayesOracle().fit(head)
     raise ValueError(f"fit_on_head fits the rules or the oracle, not {name!r}")
