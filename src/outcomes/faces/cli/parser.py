@@ -12,10 +12,12 @@ import argparse
 from collections.abc import Callable
 
 from outcomes import __version__
-from outcomes.faces.cli import data, recovery, report, study, triage
-from outcomes.faces.cli.common import (
-    EXIT_BAD_INPUT,
-)
+from outcomes.faces.cli.common import EXIT_BAD_INPUT
+from outcomes.faces.cli.data import SUBCOMMANDS as DATA_COMMANDS
+from outcomes.faces.cli.recovery import SUBCOMMANDS as RECOVERY_COMMANDS
+from outcomes.faces.cli.report import SUBCOMMANDS as REPORT_COMMANDS
+from outcomes.faces.cli.study import SUBCOMMANDS as STUDY_COMMANDS
+from outcomes.faces.cli.triage import SUBCOMMANDS as TRIAGE_COMMANDS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,11 +53,11 @@ ORDER = (
     "validate",
 )
 _REGISTRARS = {
-    **data.SUBCOMMANDS,
-    **recovery.SUBCOMMANDS,
-    **report.SUBCOMMANDS,
-    **study.SUBCOMMANDS,
-    **triage.SUBCOMMANDS,
+    **DATA_COMMANDS,
+    **RECOVERY_COMMANDS,
+    **REPORT_COMMANDS,
+    **STUDY_COMMANDS,
+    **TRIAGE_COMMANDS,
 }
 #: The function registering each subcommand's parser, in :data:`ORDER`.
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_REGISTRARS[n] for n in ORDER]

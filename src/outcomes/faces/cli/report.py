@@ -6,9 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from outcomes.faces.cli.common import (
-    CommandError,
-)
+from outcomes.faces.cli.common import CommandError
 from outcomes.faces.report_options import REPORT_OPTIONS
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from outcomes.faces.cli.common import (
-    CommandError,
-)
+from outcomes.faces.cli.common import CommandError
 
 
 def _add_study(sub: argparse._SubParsersAction) -> None:
