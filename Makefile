@@ -30,17 +30,17 @@ TEST_WORKERS ?= 2
 
 # Environment of every notebook kernel (nbval, papermill, JupyterLab) and of the tests: results
 # must not depend on hash seeds, thread counts or clocks. MPLBACKEND is deliberately NOT set:
-# with agg the inline figures vanish and nbval fails. Same values as outcomes.faces.report.KERNEL_ENV
+# with agg the inline figures vanish and nbval fails. Same values as outcomes._dev.kernel.KERNEL_ENV
 # (tests/test_nbval_config.py checks). The CPU pins make results identical across processors:
 # numpy's AVX-512 loops and OpenBLAS's AVX-512 kernels round differently in the last bit from
-# their AVX2 versions, enough to change a stored notebook output (see outcomes.faces.report._cpu_pins).
+# their AVX2 versions, enough to change a stored notebook output (see outcomes._dev.kernel._cpu_pins).
 AVX2 := $(shell test "$$(uname -m)" = x86_64 && grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo yes)
 KERNEL_ENV := PYTHONHASHSEED=0 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	SOURCE_DATE_EPOCH=0 TQDM_DISABLE=1 NPY_DISABLE_CPU_FEATURES=X86_V4,AVX512_ICL,AVX512_SPR \
 	$(if $(AVX2),OPENBLAS_CORETYPE=Haswell)
 RUN := env $(KERNEL_ENV)
 # The `outcomes report` process itself draws its progress bar on a terminal: TQDM_DISABLE is for
-# the kernels only (outcomes.faces.report.kernel_environment gives it to each kernel it starts).
+# the kernels only (outcomes._dev.kernel.kernel_environment gives it to each kernel it starts).
 REPORT_RUN := env $(filter-out TQDM_DISABLE=%,$(KERNEL_ENV))
 
 # -n TEST_WORKERS and the given distribution, unless one worker is asked for.
@@ -141,7 +141,7 @@ docs: venv ## regenerate docs/data_dictionary.md from the schema
 	$(PY) -c 'import pathlib; from outcomes.analysis.userdata import data_dictionary_markdown; \
 		pathlib.Path("docs/data_dictionary.md").write_text(data_dictionary_markdown())'
 
-# The kernel is registered under the name the notebooks store and outcomes.faces.report.KERNEL_NAME
+# The kernel is registered under the name the notebooks store and outcomes._dev.kernel.KERNEL_NAME
 # uses ("python3"), so Lab opens them on it; it replaces the venv's own python3 spec (same
 # Python) with a clear display name. tests/test_lab.py checks the name matches the notebooks.
 lab: venv ## JupyterLab on the project's kernel, "outcomes (.venv)"

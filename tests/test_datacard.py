@@ -77,13 +77,13 @@ def test_the_cards_html_keeps_angle_brackets():
 
 
 def test_the_reports_card_is_headed_by_its_notebook_not_a_temporary_file(tmp_path):
-    from outcomes.faces.report import _write_datacard
+    from outcomes.faces.report import write_report_datacard
 
     entry = {
         "name": "01_cohort",
         "effective_parameters": {"N": "200", "SEED": "5", "SETTING": "'sports_clinic'"},
     }
-    _write_datacard(tmp_path, [entry])
+    write_report_datacard(tmp_path, [entry])
     page = (tmp_path / "datacard.html").read_text(encoding="utf-8")
     assert ".datacard-cohort" not in page
     assert "the cohort of 01_cohort" in page

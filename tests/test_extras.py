@@ -21,7 +21,10 @@ with (ROOT / "pyproject.toml").open("rb") as fh:
 EXTRAS = ("papermill", "nbconvert", "jupyterlab", "jupytext", "ipykernel", "jupyter_server",
           "jupyter_client", "nbclient")  # fmt: skip
 #: Modules that exist to run or convert notebooks: they may need the extras.
-NOTEBOOK_MODULES = ("outcomes.faces.report", "outcomes._dev.notebook_scripts")
+NOTEBOOK_MODULES = ("outcomes.faces.report", "outcomes.faces.report.execute",
+                    "outcomes.faces.report.folder", "outcomes.faces.report.parameters",
+                    "outcomes.faces.report.render", "outcomes._dev.execute",
+                    "outcomes._dev.notebook_scripts")  # fmt: skip
 
 WITHOUT_EXTRAS = textwrap.dedent(
     f"""

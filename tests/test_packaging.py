@@ -248,4 +248,4 @@ def test_one_version_in_the_package_citation_changelog_report_and_data_card(tmp_
     card = render_datacard(write_cohort(tmp_path / "c.parquet", 50, seed=1))
     assert f"- package version: `{version}`" in card
     report = pytest.importorskip("outcomes.faces.report")
-    assert report._manifest({}, [])["version"] == version
+    assert report.build_manifest({}, [])["version"] == version

@@ -399,17 +399,17 @@ def test_kernel_environment_pins_numpy_and_openblas_to_their_avx2_code():
 
 # A report run killed (SIGKILL, no clean-up) at a chosen point of replacing the report folder.
 KILLED_RUN = """
-import os, signal, sys
+import os, shutil, signal, sys
 from pathlib import Path
 from outcomes.faces import report
 
 out, notebook, moment = sys.argv[1:]
 
 def caller_is_replace_folder():
-    return sys._getframe(2).f_code.co_name == "_replace_folder"
+    return sys._getframe(2).f_code.co_name == "replace_folder"
 
 renames = []
-real_replace, real_rmtree = os.replace, report.shutil.rmtree
+real_replace, real_rmtree = os.replace, shutil.rmtree
 
 def replace(src, dst):
     if caller_is_replace_folder():
@@ -424,7 +424,7 @@ def rmtree(path, *args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return real_rmtree(path, *args, **kwargs)
 
-report.os.replace, report.shutil.rmtree = replace, rmtree
+os.replace, shutil.rmtree = replace, rmtree
 report.run_report(out, {"GREETING": "killed"}, notebooks=[notebook])
 """
 
@@ -536,7 +536,7 @@ def test_rerun_command_gives_the_cli_the_same_parameters(parameters, monkeypatch
 def test_manifest_and_index_give_the_command_that_runs_the_report_again(tmp_path, monkeypatch):
     # run_report's own notebooks are the project's, so the command can re-run them; the
     # notebooks are not executed here (papermill is stood in for by a copy).
-    monkeypatch.setattr(report, "_execute_and_render", lambda nb, passed, staging: {
+    monkeypatch.setattr(report.execute, "execute_and_render", lambda nb, passed, staging: {
         "name": nb.stem, "title": nb.stem, "executed": nb.name, "html": f"{nb.stem}.html",
         "parameters": passed, "effective_parameters": {}, "summary": None})  # fmt: skip
     parameters = {"N": 400, "SETTING": "spine_clinic", "N_BOOT": 20}
