@@ -122,15 +122,7 @@ MODULES_BEING_SPLIT = [
     "outcomes.faces.report",
     "outcomes.knowledge",
 ]
-#: TEMPORARY too: modules nobody is splitting whose docstrings still lack some of those sections
-#: (issue 14). Remove a module from this list when `make docs` passes without it.
-MODULES_STILL_TO_DOCUMENT = [
-    "outcomes.infra.io",
-    "outcomes.engine.partitioned",
-]
-numpydoc_validation_exclude = {
-    rf"^{re.escape(name)}(\.|$)" for name in MODULES_BEING_SPLIT + MODULES_STILL_TO_DOCUMENT
-}
+numpydoc_validation_exclude = {rf"^{re.escape(name)}(\.|$)" for name in MODULES_BEING_SPLIT}
 
 # -- Notebooks and Markdown ----------------------------------------------------------------------
 nb_execution_mode = "off"  # rendered from the committed outputs: never re-executed

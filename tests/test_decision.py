@@ -32,7 +32,10 @@ class Fixed(ClassifierMixin, BaseEstimator):
         self.classes_ = np.asarray(self.classes, dtype=object)
         self.fit_params_ = fit_params
         self.saw_y_ = y is not None
+        self.rows_seen_ = len(X)
         self.n_features_in_ = 2
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
 
     def predict_proba(self, X):
@@ -45,6 +48,11 @@ def test_expected_costs_are_probabilities_times_the_cost_of_each_assignment():
     # Assign emergency: 0.2*0 + 0.5*4 + 0.3*5 = 3.5; spinal: 0.2*40 + 0 + 0.3*1 = 8.3;
     # physio: 0.2*60 + 0.5*2 + 0 = 13.
     np.testing.assert_allclose(got, [[3.5, 8.3, 13.0], [5.0, 1.0, 0.0]])
+    # Whole-number inputs still give float costs (integer matrix products would too, but the
+    # result must not depend on the caller's dtypes).
+    whole = expected_costs([[0, 1, 0]], PATHWAYS, COSTS.astype(int))
+    assert whole.dtype == np.float64
+    assert expected_costs(np.array([[0, 1, 0]]), PATHWAYS, COSTS).dtype == np.float64
 
 
 def test_the_classes_order_selects_rows_and_columns_of_the_cost_matrix():
@@ -71,19 +79,21 @@ def test_a_tie_goes_to_the_first_pathway_in_the_classes_order():
 def test_the_classifier_predicts_least_cost_and_passes_probabilities_through():
     proba = [[0.2, 0.5, 0.3], [0.01, 0.98, 0.01]]
     X = pd.DataFrame({"a": [1, 2], "b": [3, 4]})
-    model = MinimumCostClassifier(Fixed(proba), costs=COSTS).fit(X, ["spinal", "physio"])
+    model = MinimumCostClassifier(Fixed(proba), costs=COSTS).fit(X, ["spinal", "physio"], w=1)
     np.testing.assert_array_equal(model.predict_proba(X), np.asarray(proba))
     assert model.predict(X).tolist() == ["emergency", "spinal"]
     assert model.classes_.tolist() == PATHWAYS
     assert model.n_features_in_ == 2
     assert model.costs_ is COSTS
-    assert model.estimator_.saw_y_
+    assert model.estimator_.saw_y_ and model.estimator_.rows_seen_ == 2
+    assert model.estimator_.fit_params_ == {"w": 1}
+    assert list(model.feature_names_in_) == ["a", "b"]
     assert model.estimator.__dict__.get("classes_") is None, "the given estimator is not fitted"
 
 
 def test_fit_without_y_and_with_fit_params_reaches_the_wrapped_estimator():
     model = MinimumCostClassifier(Fixed([[1, 0, 0]]), costs=COSTS).fit([[0, 0]], weight=3)
-    assert not model.estimator_.saw_y_
+    assert not model.estimator_.saw_y_ and model.estimator_.rows_seen_ == 1
     assert model.estimator_.fit_params_ == {"weight": 3}
 
 

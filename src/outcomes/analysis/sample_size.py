@@ -114,17 +114,6 @@ def simulate_sensitivity(
     """Simulated studies of each size: emergencies ``m ~ Binomial(n, prevalence)``, caught
     ``k ~ Binomial(m, sensitivity)``.
 
-    Returns
-    -------
-    pandas.DataFrame
-        One row per size: ``n``, ``closed_form`` (:func:`sensitivity_halfwidth`),
-        ``simulated`` (``z`` times the standard deviation of the estimates ``k / m``: the
-        half-width an interval needs to cover the truth), ``simulated_se`` (its simulation
-        standard error, ``simulated / sqrt(2 (R - 1))``), ``wilson_mean`` (mean half-width
-        of the Wilson intervals a study would report) and ``wilson_within`` (share of studies
-        whose Wilson half-width is at most ``target``). Studies with no emergency are left
-        out of the estimates.
-
     Parameters
     ----------
     sensitivity : float
@@ -141,6 +130,17 @@ def simulate_sensitivity(
         Confidence level of the interval.
     target : float, default 0.05
         Half-width that ``wilson_within`` counts against.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per size: ``n``, ``closed_form`` (:func:`sensitivity_halfwidth`),
+        ``simulated`` (``z`` times the standard deviation of the estimates ``k / m``: the
+        half-width an interval needs to cover the truth), ``simulated_se`` (its simulation
+        standard error, ``simulated / sqrt(2 (R - 1))``), ``wilson_mean`` (mean half-width
+        of the Wilson intervals a study would report) and ``wilson_within`` (share of studies
+        whose Wilson half-width is at most ``target``). Studies with no emergency are left
+        out of the estimates.
 
     Examples
     --------
@@ -281,13 +281,6 @@ def simulate_mcnemar(
     ``(discordance + delta) / 2``, 'only B right' with ``(discordance - delta) / 2``, else
     concordant; the exact McNemar test at ``alpha``.
 
-    Returns
-    -------
-    pandas.DataFrame
-        One row per size: ``n``, ``closed_form`` (:func:`mcnemar_power`), ``simulated``
-        (share of studies with p < ``alpha``) and ``simulated_se`` (its binomial standard
-        error).
-
     Parameters
     ----------
     delta : float
@@ -302,6 +295,13 @@ def simulate_mcnemar(
         Two-sided significance level.
     seed : int, default 0
         Seed of the random generator.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per size: ``n``, ``closed_form`` (:func:`mcnemar_power`), ``simulated``
+        (share of studies with p < ``alpha``) and ``simulated_se`` (its binomial standard
+        error).
 
     Examples
     --------
@@ -396,10 +396,6 @@ def plot_against_n(
     """Closed form and simulation (with a ±2 SE band) against study size, a dashed line at
     the target and the chosen size marked.
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-
     Parameters
     ----------
     table : pandas.DataFrame
@@ -416,6 +412,10 @@ def plot_against_n(
         A further column of ``table`` to plot, and its legend label.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
 
     Examples
     --------
@@ -452,10 +452,6 @@ def plot_learning_curve(summary: pd.DataFrame, crossing: int | None, ax=None):
     ``summary`` has columns ``n_train``, ``method``, ``mean``, ``sd`` (as from
     :func:`outcomes.analysis.study.summarise`).
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-
     Parameters
     ----------
     summary : pandas.DataFrame
@@ -465,6 +461,10 @@ def plot_learning_curve(summary: pd.DataFrame, crossing: int | None, ax=None):
         when given.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
 
     Examples
     --------

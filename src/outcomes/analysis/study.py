@@ -143,12 +143,6 @@ def parse_spec(spec: Mapping[str, Any]) -> Spec:
     Every grid point's generator model is built, so a bad setting or override fails here,
     naming it, before any work.
 
-    Raises
-    ------
-    SpecError
-        Naming the field: an unknown section, key, parameter or method, an empty list,
-        replicates < 1, a value out of range.
-
     Parameters
     ----------
     spec : mapping
@@ -159,6 +153,12 @@ def parse_spec(spec: Mapping[str, Any]) -> Spec:
     -------
     Spec
         The validated spec.
+
+    Raises
+    ------
+    SpecError
+        Naming the field: an unknown section, key, parameter or method, an empty list,
+        replicates < 1, a value out of range.
 
     Examples
     --------
@@ -612,16 +612,16 @@ def read_study(out: str | Path) -> pd.DataFrame:
     method and metric. Only finished blocks are read (a study still running, or interrupted,
     gives what is done).
 
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The study's folder.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``cell``, the grid's parameters, ``replicate``, ``method``, ``metric``,
         ``value``.
-
-    Parameters
-    ----------
-    out : str or pathlib.Path
-        The study's folder.
 
     Examples
     --------

@@ -148,11 +148,6 @@ def _names(reader: _Reader, node: dict, key: str, field: str, allowed: tuple[str
 def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
     """Read and validate ``targets.toml`` against the knowledge base.
 
-    Raises
-    ------
-    KnowledgeError
-        Naming the file, the target and the bad value.
-
     Parameters
     ----------
     knowledge : Knowledge, optional
@@ -162,6 +157,11 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
     -------
     tuple of Target
         In the file's order.
+
+    Raises
+    ------
+    KnowledgeError
+        Naming the file, the target and the bad value.
 
     Examples
     --------

@@ -103,12 +103,6 @@ def recorded_command(meta: Mapping[str, Any], out: str) -> str:
 def provenance(cohort_path: str | Path) -> dict[str, Any]:
     """The generation metadata a cohort file records; raises if it records none.
 
-    Raises
-    ------
-    NoProvenanceError
-        If the file is not a Parquet cohort written by ``outcomes generate`` (a team's own
-        file, a CSV, a Parquet written by other code): its card could state nothing true.
-
     Parameters
     ----------
     cohort_path : str or pathlib.Path
@@ -118,6 +112,12 @@ def provenance(cohort_path: str | Path) -> dict[str, Any]:
     -------
     dict
         The recorded metadata: generator, ``n``, ``seed``, ``setting``, ``overrides`` and more.
+
+    Raises
+    ------
+    NoProvenanceError
+        If the file is not a Parquet cohort written by ``outcomes generate`` (a team's own
+        file, a CSV, a Parquet written by other code): its card could state nothing true.
 
     Examples
     --------
