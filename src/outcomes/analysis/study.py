@@ -120,7 +120,7 @@ class Spec:
         >>> spec = parse_spec({"study": {"replicates": 2, "methods": ["rules"]},
         ...                    "grid": {"n_test": [200]}})
         >>> spec.points()
-        [{'n_test': 200}]
+        [{'n_train': 1000, 'n_test': 200, 'setting': 'primary_care'}]
         """
         names = [name for name, _ in self.grid]
         return [dict(zip(names, values, strict=True))
@@ -630,7 +630,7 @@ def read_study(out: str | Path) -> pd.DataFrame:
     ...                    "grid": {"n_test": [200]}})
     >>> out = run_study(spec, pathlib.Path(tempfile.mkdtemp()) / "s", local=True).out
     >>> list(read_study(out).columns)
-    ['cell', 'n_test', 'replicate', 'method', 'metric', 'value']
+    ['cell', 'n_train', 'n_test', 'setting', 'replicate', 'method', 'metric', 'value']
     """
     out = Path(out)
     recorded = out / SPEC_NAME
