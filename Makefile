@@ -154,7 +154,7 @@ mutate: venv ## mutation testing of the core modules named in pyproject's [tool.
 	$(RUN) $(VENV)/bin/mutmut run --max-children 1
 	$(VENV)/bin/mutmut export-cicd-stats
 	$(PY) -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); \
-		print(f"killed {s[\"killed\"]} of {s[\"total\"]} mutants; survivors: mutmut results")'
+		print("killed", s["killed"], "of", s["total"], "mutants; the survivors: mutmut results")'
 
 # The kernel is registered under the name the notebooks store and outcomes.faces.report.KERNEL_NAME
 # uses ("python3"), so Lab opens them on it; it replaces the venv's own python3 spec (same
