@@ -53,8 +53,8 @@ if [ $$status -eq 5 ]; then echo "(nothing to run: no tests collected)"; status=
 exit $$status
 endef
 
-.PHONY: help venv test test-slow test-lowest ci run lab notebooks scripts readme docs lint bench lock \
-	environment data clean distclean
+.PHONY: help venv test test-slow test-lowest ci run lab notebooks scripts readme docs data-dictionary \
+	mutate lint bench lock environment data clean distclean
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -137,9 +137,30 @@ data: venv ## regenerate the committed default cohort, its data card and the dem
 	$(VENV)/bin/outcomes datacard --cohort $(DEFAULT_COHORT) --out $(DATACARD)
 	$(PY) -c 'from outcomes.analysis.userdata import demo_files; print(*demo_files("data/synthetic"))'
 
-docs: venv ## regenerate docs/data_dictionary.md from the schema
+data-dictionary: venv ## regenerate docs/data_dictionary.md from the schema
 	$(PY) -c 'import pathlib; from outcomes.analysis.userdata import data_dictionary_markdown; \
 		pathlib.Path("docs/data_dictionary.md").write_text(data_dictionary_markdown())'
+
+# The HTML site (Sphinx, docs/conf.py): the README as a guide, the notebooks with their committed
+# outputs (never re-executed), the CLI reference, the data dictionary and the API reference from
+# the numpydoc docstrings, which numpydoc validates. Any warning fails the build, as in CI
+# (tests/test_docs.py builds the same site into a temporary folder).
+DOCS_BUILD := docs/_build
+docs: venv data-dictionary ## build the HTML documentation site into docs/_build/html
+	$(RUN) $(VENV)/bin/sphinx-build -E -W --keep-going -q -b html -d $(DOCS_BUILD)/doctrees \
+		docs $(DOCS_BUILD)/html
+	@echo "The site is in $(DOCS_BUILD)/html: open $(DOCS_BUILD)/html/index.html"
+
+# Mutation testing (mutmut, [tool.mutmut] in pyproject.toml): small changes to the modules named
+# there, each run against their tests; a mutant that no test notices is a missing assertion. One
+# process (--max-children 1), minutes of CPU: not part of CI. CONTRIBUTING.md records the kill rate.
+mutate: venv ## mutation testing of the core modules named in pyproject's [tool.mutmut]
+	$(UV) pip install --quiet --python $(PY) -c $(CONSTRAINTS) -e ".[mutate]"
+	rm -rf mutants
+	$(RUN) $(VENV)/bin/mutmut run --max-children 1
+	$(VENV)/bin/mutmut export-cicd-stats
+	$(PY) -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); \
+		print("killed", s["killed"], "of", s["total"], "mutants; the survivors: mutmut results")'
 
 # The kernel is registered under the name the notebooks store and outcomes._dev.kernel.KERNEL_NAME
 # uses ("python3"), so Lab opens them on it; it replaces the venv's own python3 spec (same
@@ -178,7 +199,7 @@ environment: ## regenerate environment.yml (conda) from pyproject.toml
 	$(PYTHON) tools/sync_environment.py
 
 clean: ## remove reports, caches and build leftovers (keeps .venv)
-	rm -rf reports/ .pytest_cache .ruff_cache .hypothesis build dist
+	rm -rf reports/ .pytest_cache .ruff_cache .hypothesis build dist docs/_build docs/api/generated mutants
 	find . -path ./$(VENV) -prune -o \
 		\( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -print0 \
 		| xargs -0 rm -rf

@@ -57,7 +57,41 @@ _FIELDS = (
 
 @dataclass(frozen=True)
 class RecoveryTarget:
-    """One published figure on the course of the conditions (see the module docstring)."""
+    """One published figure on the course of the conditions (see the module docstring).
+
+    Parameters
+    ----------
+    name, label : str
+        Key in ``recovery_targets.toml`` and a readable name.
+    statistic : str
+        One of :data:`STATISTICS`: what is computed from the simulated follow-up.
+    setting : str
+        Care setting the patients are generated in.
+    population : tuple of str
+        Conditions the figure is about.
+    policy : str
+        Triage policy that sends the patients to their pathways.
+    basis : str
+        ``"published"`` (held out) or ``"calibrated"`` (the model was tuned on it).
+    derived : bool
+        Whether the figure was derived from the publication rather than stated in it.
+    target, low, high : float
+        The published figure and the range the simulation should fall in.
+    source : str
+        Where it comes from (``study:key`` or a seed section).
+    where : mapping, optional
+        Column to ``(low, high)`` restriction of the patients.
+    options : mapping, optional
+        The statistic's own settings (e.g. the week it is read at).
+    known_gap : str, optional
+        Why the model is known to miss this figure, if it does.
+
+    Examples
+    --------
+    >>> targets = load_recovery_targets()
+    >>> all(t.low <= t.target <= t.high for t in targets)
+    True
+    """
 
     name: str
     label: str

@@ -43,6 +43,22 @@ def sensitivity_halfwidth(
     """Closed-form (Wald) half-width of a sensitivity's interval in a study of ``n`` patients:
     ``z * sqrt(p (1 - p) / (n * prevalence))``.
 
+    Parameters
+    ----------
+    sensitivity : float
+        The sensitivity expected (e.g. the rules' for emergencies).
+    prevalence : float
+        Share of the study's patients who are positives (emergencies).
+    n : int or array-like
+        Patients in the study.
+    level : float, default 0.95
+        Confidence level of the interval.
+
+    Returns
+    -------
+    numpy.ndarray
+        The half-width, shaped like ``n``.
+
     Examples
     --------
     >>> round(float(sensitivity_halfwidth(0.9, 0.01, 13830)), 4)
@@ -57,6 +73,22 @@ def n_for_halfwidth(
 ) -> int:
     """Smallest study size whose closed-form half-width (:func:`sensitivity_halfwidth`) is at
     most ``halfwidth``: ``ceil(z^2 p (1 - p) / (halfwidth^2 * prevalence))``.
+
+    Parameters
+    ----------
+    sensitivity : float
+        The sensitivity expected (e.g. the rules' for emergencies).
+    prevalence : float
+        Share of the study's patients who are positives (emergencies).
+    halfwidth : float
+        The largest half-width accepted, in (0, 1).
+    level : float, default 0.95
+        Confidence level of the interval.
+
+    Returns
+    -------
+    int
+        Patients to enrol.
 
     Examples
     --------
@@ -81,6 +113,23 @@ def simulate_sensitivity(
 ) -> pd.DataFrame:
     """Simulated studies of each size: emergencies ``m ~ Binomial(n, prevalence)``, caught
     ``k ~ Binomial(m, sensitivity)``.
+
+    Parameters
+    ----------
+    sensitivity : float
+        The sensitivity expected (e.g. the rules' for emergencies).
+    prevalence : float
+        Share of the study's patients who are positives (emergencies).
+    sizes : sequence of int
+        Study sizes simulated.
+    replicates : int, default 2000
+        Studies simulated per size.
+    seed : int, default 0
+        Seed of the random generator.
+    level : float, default 0.95
+        Confidence level of the interval.
+    target : float, default 0.05
+        Half-width that ``wilson_within`` counts against.
 
     Returns
     -------
@@ -126,6 +175,22 @@ def mcnemar_power(n: Any, delta: float, discordance: float, alpha: float = 0.05)
     in accuracy ``delta`` and a share ``discordance`` of patients on whom the methods
     disagree about being right.
 
+    Parameters
+    ----------
+    n : int or array-like
+        Patients in the study.
+    delta : float
+        Difference in accuracy between the two methods.
+    discordance : float
+        Share of patients on whom exactly one method is right (bounds ``|delta|``).
+    alpha : float, default 0.05
+        Two-sided significance level.
+
+    Returns
+    -------
+    numpy.ndarray
+        Power, shaped like ``n``.
+
     Examples
     --------
     >>> round(float(mcnemar_power(1000, 0.03, 0.10)), 3)
@@ -141,6 +206,22 @@ def mcnemar_power(n: Any, delta: float, discordance: float, alpha: float = 0.05)
 def mcnemar_n(delta: float, discordance: float, power: float = 0.8, alpha: float = 0.05) -> int:
     """Patients McNemar's test needs for ``power`` (Connor 1987):
     ``ceil((z_a sqrt(psi) + z_b sqrt(psi - delta^2))^2 / delta^2)``.
+
+    Parameters
+    ----------
+    delta : float
+        Difference in accuracy between the two methods.
+    discordance : float
+        Share of patients on whom exactly one method is right (bounds ``|delta|``).
+    power : float, default 0.8
+        Power wanted.
+    alpha : float, default 0.05
+        Two-sided significance level.
+
+    Returns
+    -------
+    int
+        Patients to enrol.
 
     Examples
     --------
@@ -164,6 +245,16 @@ def _check_cells(delta: float, discordance: float) -> None:
 def mcnemar_pvalues(only_a: np.ndarray, only_b: np.ndarray) -> np.ndarray:
     """Two-sided exact McNemar p-values (binomial test of the discordant patients, as
     :func:`outcomes.analysis.evaluate.compare_paired`), vectorised; 1 where there is no discordance.
+
+    Parameters
+    ----------
+    only_a, only_b : numpy.ndarray
+        Patients on whom only method A, and only method B, is right (one per study).
+
+    Returns
+    -------
+    numpy.ndarray
+        One p-value per study.
 
     Examples
     --------
@@ -189,6 +280,21 @@ def simulate_mcnemar(
     """Simulated paired studies of each size: patients fall in 'only A right' with share
     ``(discordance + delta) / 2``, 'only B right' with ``(discordance - delta) / 2``, else
     concordant; the exact McNemar test at ``alpha``.
+
+    Parameters
+    ----------
+    delta : float
+        Difference in accuracy between the two methods.
+    discordance : float
+        Share of patients on whom exactly one method is right (bounds ``|delta|``).
+    sizes : sequence of int
+        Study sizes simulated.
+    replicates : int, default 2000
+        Studies simulated per size.
+    alpha : float, default 0.05
+        Two-sided significance level.
+    seed : int, default 0
+        Seed of the random generator.
 
     Returns
     -------
@@ -221,6 +327,22 @@ def first_size(table: pd.DataFrame, column: str, target: float, below: bool) -> 
     """Smallest ``n`` of a table whose ``column`` is at most (``below``) or at least
     ``target``; ``None`` if none is.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows by study size, with an ``n`` column.
+    column : str
+        The column compared with ``target``.
+    target : float
+        The value to reach.
+    below : bool
+        True: the column must be at most ``target``; False: at least.
+
+    Returns
+    -------
+    int or None
+        The size, or None when no row reaches the target.
+
     Examples
     --------
     >>> first_size(pd.DataFrame({"n": [10, 20, 40], "p": [0.5, 0.85, 0.9]}), "p", 0.8, False)
@@ -233,6 +355,18 @@ def first_size(table: pd.DataFrame, column: str, target: float, below: bool) -> 
 def size_grid(low: int, high: int, points: int = 12) -> list[int]:
     """Study sizes from ``low`` to ``high``, evenly spaced on a log scale, rounded to 2
     significant figures.
+
+    Parameters
+    ----------
+    low, high : int
+        Smallest and largest size.
+    points : int, default 12
+        Sizes before rounding (rounding may merge some).
+
+    Returns
+    -------
+    list of int
+        Increasing sizes.
 
     Examples
     --------
@@ -262,9 +396,32 @@ def plot_against_n(
     """Closed form and simulation (with a ±2 SE band) against study size, a dashed line at
     the target and the chosen size marked.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`simulate_sensitivity` or :func:`simulate_mcnemar`.
+    target : float
+        The target drawn as a dashed line.
+    chosen : int or None
+        The chosen size, marked when given.
+    ylabel : str
+        Label of the y axis.
+    simulated_label : str, default "simulated"
+        Legend label of the simulated points.
+    extra, extra_label : str, optional
+        A further column of ``table`` to plot, and its legend label.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure).
+
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> t = simulate_mcnemar(0.03, 0.10, [500, 1000], replicates=200)
+    >>> plot_against_n(t, 0.8, 870, ylabel="power").get_xscale()
+    'log'
     """
     import matplotlib.pyplot as plt
 
@@ -295,9 +452,26 @@ def plot_learning_curve(summary: pd.DataFrame, crossing: int | None, ax=None):
     ``summary`` has columns ``n_train``, ``method``, ``mean``, ``sd`` (as from
     :func:`outcomes.analysis.study.summarise`).
 
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Mean and SD of accuracy by method and training size.
+    crossing : int or None
+        Size where the learned model overtakes the rules (:func:`overtaking_size`), marked
+        when given.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure).
+
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"n_train": [10, 10, 20, 20], "method": ["rules", "m"] * 2,
+    ...                   "mean": [0.8, 0.7, 0.8, 0.85], "sd": [0.01] * 4})
+    >>> plot_learning_curve(s, 20).get_xlabel()
+    'training patients (log scale)'
     """
     import matplotlib.pyplot as plt
 
@@ -320,6 +494,20 @@ def plot_learning_curve(summary: pd.DataFrame, crossing: int | None, ax=None):
 def overtaking_size(summary: pd.DataFrame, learned: str, reference: str = "rules") -> int | None:
     """Smallest training size at which ``learned``'s mean accuracy exceeds ``reference``'s
     and stays above it at every larger size; ``None`` if it never does.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Columns ``n_train``, ``method`` and ``mean``.
+    learned : str
+        The learned method.
+    reference : str, default "rules"
+        The method it must overtake.
+
+    Returns
+    -------
+    int or None
+        The training size.
 
     Examples
     --------
@@ -352,6 +540,28 @@ def design_findings(
     learned: str = "logistic",
 ) -> list[str]:
     """The notebook's answers as sentences, from its numbers.
+
+    Parameters
+    ----------
+    halfwidth : float
+        Target half-width of the emergency sensitivity's interval.
+    n_halfwidth : int
+        Patients that half-width needs.
+    prevalence, sensitivity : float
+        Share of emergencies, and the rules' sensitivity for them.
+    delta, power : float
+        Accuracy difference to detect, and the power wanted.
+    n_power : int
+        Patients that power needs.
+    crossing : int or None
+        Training size where the learned model overtakes the rules.
+    learned : str, default "logistic"
+        Name of the learned model.
+
+    Returns
+    -------
+    list of str
+        Three sentences: precision, power, learning curve.
 
     Examples
     --------

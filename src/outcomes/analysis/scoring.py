@@ -48,7 +48,25 @@ PREDICTION_COLUMNS = ("patient_id", "pathway")
 @dataclass(frozen=True)
 class ScoreResult:
     """What :func:`score_partitioned` found: the metric and safety tables, the number of
-    patients scored, and where the predictions were written (or ``None``)."""
+    patients scored, and where the predictions were written (or ``None``).
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Accuracy and per-pathway metrics over every patient scored.
+    safety : pandas.DataFrame
+        Red-flag safety counts and rates.
+    n : int
+        Patients scored.
+    predictions : pathlib.Path or None
+        Folder of the written predictions, or None when none were written.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ScoreResult(pd.DataFrame(), pd.DataFrame(), 0, None).n
+    0
+    """
 
     metrics: pd.DataFrame
     safety: pd.DataFrame
@@ -58,6 +76,18 @@ class ScoreResult:
 
 def predictions_folder(cohort: str | Path, method: str) -> Path:
     """Default folder of a method's predictions: beside the cohort's folder.
+
+    Parameters
+    ----------
+    cohort : str or pathlib.Path
+        Folder of the partitioned cohort.
+    method : str
+        Name of the triage method (``"rules"``, ``"oracle"``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``<cohort>_<method>_predictions`` in the cohort's parent folder.
 
     Examples
     --------
@@ -226,6 +256,20 @@ def fit_on_head(name: str, folder: str | Path, rows: int = 1000) -> Any:
     """The rules or the oracle, fitted (they learn nothing from the rows but the pathways'
     names and, for the oracle, the cohort's recorded setting and overrides) on the first
     ``rows`` patients of a partitioned cohort.
+
+    Parameters
+    ----------
+    name : {"rules", "oracle"}
+        The method.
+    folder : str or pathlib.Path
+        Folder of the partitioned cohort.
+    rows : int, default 1000
+        Patients read from the first partitions.
+
+    Returns
+    -------
+    object
+        The fitted scikit-learn classifier.
 
     Examples
     --------

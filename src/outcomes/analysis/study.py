@@ -65,12 +65,41 @@ boosted; default rules and logistic), block (replicates per result part, default
 
 
 class SpecError(ValueError):
-    """A study spec that cannot run (one line naming the field)."""
+    """A study spec that cannot run (one line naming the field).
+
+    Examples
+    --------
+    >>> parse_spec({"study": {"replicates": 0}, "grid": {"n_test": [100]}})
+    Traceback (most recent call last):
+    ...
+    outcomes.analysis.study.SpecError: ...replicates must be an integer >= 1, got 0
+    """
 
 
 @dataclass(frozen=True)
 class Spec:
-    """A validated study spec: the grid's points and how many replicates of each."""
+    """A validated study spec: the grid's points and how many replicates of each.
+
+    Parameters
+    ----------
+    replicates : int
+        Replicates of each grid point.
+    seed : int
+        Seed every replicate's streams are spawned from.
+    methods : tuple of str
+        Triage methods compared.
+    block : int
+        Replicates per block (one task, one results file).
+    grid : tuple of (str, tuple)
+        Each varied parameter with its values, in order.
+
+    Examples
+    --------
+    >>> spec = parse_spec({"study": {"replicates": 2, "methods": ["rules"]},
+    ...                    "grid": {"n_test": [200]}})
+    >>> spec.replicates, spec.methods
+    (2, ('rules',))
+    """
 
     replicates: int
     seed: int
@@ -79,7 +108,20 @@ class Spec:
     grid: tuple[tuple[str, tuple[Any, ...]], ...]
 
     def points(self) -> list[dict[str, Any]]:
-        """The grid's points in order (the last parameter varying fastest)."""
+        """The grid's points in order (the last parameter varying fastest).
+
+        Returns
+        -------
+        list of dict
+            One mapping of parameter to value per grid point.
+
+        Examples
+        --------
+        >>> spec = parse_spec({"study": {"replicates": 2, "methods": ["rules"]},
+        ...                    "grid": {"n_test": [200]}})
+        >>> spec.points()
+        [{'n_train': 1000, 'n_test': 200, 'setting': 'primary_care'}]
+        """
         names = [name for name, _ in self.grid]
         return [dict(zip(names, values, strict=True))
                 for values in itertools.product(*(v for _, v in self.grid))]  # fmt: skip
@@ -100,6 +142,17 @@ def parse_spec(spec: Mapping[str, Any]) -> Spec:
 
     Every grid point's generator model is built, so a bad setting or override fails here,
     naming it, before any work.
+
+    Parameters
+    ----------
+    spec : mapping
+        Sections ``study`` (replicates, seed, methods, block) and ``grid`` (parameter: list of
+        values).
+
+    Returns
+    -------
+    Spec
+        The validated spec.
 
     Raises
     ------
@@ -180,7 +233,31 @@ def _generator_args(point: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def read_spec(path: str | Path) -> Spec:
-    """Read and validate a TOML study spec (:func:`parse_spec`)."""
+    """Read and validate a TOML study spec (:func:`parse_spec`).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The TOML file.
+
+    Returns
+    -------
+    Spec
+        The validated spec.
+
+    Raises
+    ------
+    SpecError
+        If the file is missing, is not TOML or holds an invalid spec.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "study.toml"
+    >>> _ = path.write_text("[study]\\nreplicates = 3\\n[grid]\\nn_test = [100, 200]\\n")
+    >>> read_spec(path).replicates
+    3
+    """
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"no such spec file: {path}")
@@ -200,6 +277,20 @@ def replicate_seeds(seed: int, cell: int, replicate: int) -> tuple[int, int, int
     """Seeds of the training cohort, the test cohort and the models of one replicate,
     spawned from ``SeedSequence(seed, spawn_key=(cell, replicate))``.
 
+    Parameters
+    ----------
+    seed : int
+        The study's seed.
+    cell : int
+        Index of the grid point.
+    replicate : int
+        Index of the replicate.
+
+    Returns
+    -------
+    tuple of int
+        Training-cohort, test-cohort and model seeds.
+
     Examples
     --------
     >>> replicate_seeds(1, 0, 0) == replicate_seeds(1, 0, 0) != replicate_seeds(1, 0, 1)
@@ -211,7 +302,30 @@ def replicate_seeds(seed: int, cell: int, replicate: int) -> tuple[int, int, int
 
 def run_replicate(spec: Spec, cell: int, replicate: int) -> pd.DataFrame:
     """One replicate: generate a training and a test cohort, fit each method, evaluate it
-    (and compare it with the rules, paired), as tidy rows (:data:`RESULT_COLUMNS`)."""
+    (and compare it with the rules, paired), as tidy rows (:data:`RESULT_COLUMNS`).
+
+    Parameters
+    ----------
+    spec : Spec
+        The study.
+    cell : int
+        Index of the grid point.
+    replicate : int
+        Index of the replicate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``cell``, ``replicate``, ``method``, ``metric``, ``value``.
+
+    Examples
+    --------
+    >>> spec = parse_spec({"study": {"replicates": 2, "methods": ["rules"]},
+    ...                    "grid": {"n_test": [200]}})
+    >>> rows = run_replicate(spec, 0, 0)
+    >>> sorted(set(rows["method"])), len(rows) == len(METHOD_METRICS)
+    (['rules'], True)
+    """
     from scipy.stats import binomtest
     from threadpoolctl import threadpool_limits
 
@@ -275,7 +389,29 @@ def _fit(name: str, train: pd.DataFrame | None, test: pd.DataFrame, seed: int) -
 
 def run_block(spec_json: Mapping[str, Any], cell: int, block: int) -> pd.DataFrame:
     """Replicates of block ``block`` of grid point ``cell`` (plain arguments: runs on any
-    Dask worker)."""
+    Dask worker).
+
+    Parameters
+    ----------
+    spec_json : mapping
+        The spec as :meth:`Spec.as_json` gives it.
+    cell : int
+        Index of the grid point.
+    block : int
+        Index of the block.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The block's replicates, as :func:`run_replicate` gives them.
+
+    Examples
+    --------
+    >>> spec = parse_spec({"study": {"replicates": 2, "methods": ["rules"]},
+    ...                    "grid": {"n_test": [200]}})
+    >>> sorted(set(run_block(spec.as_json(), 0, 0)["replicate"]))
+    [0, 1]
+    """
     spec = parse_spec({"study": {k: spec_json[k] for k in STUDY_KEYS},
                        "grid": spec_json["grid"]})  # fmt: skip
     first = block * spec.block
@@ -289,6 +425,18 @@ def run_block(spec_json: Mapping[str, Any], cell: int, block: int) -> pd.DataFra
 
 def part_name(cell: int, block: int) -> str:
     """File name of one block's results.
+
+    Parameters
+    ----------
+    cell : int
+        Index of the grid point.
+    block : int
+        Index of the block.
+
+    Returns
+    -------
+    str
+        The Parquet file's name.
 
     Examples
     --------
@@ -367,7 +515,23 @@ def _on_dask(client: Any, spec: Spec, todo) -> Iterator[tuple[int, int, pd.DataF
 
 @dataclass(frozen=True)
 class StudyReport:
-    """What :func:`run_study` did: the folder, blocks run now and blocks kept."""
+    """What :func:`run_study` did: the folder, blocks run now and blocks kept.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The study's folder.
+    ran : int
+        Blocks run by this call.
+    kept : int
+        Blocks already done, kept.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> StudyReport(pathlib.Path("s"), 3, 1).ran
+    3
+    """
 
     out: Path
     ran: int
@@ -389,9 +553,13 @@ def run_study(
     ----------
     spec
         From :func:`read_spec` or :func:`parse_spec`.
+    out
+        The study's folder: made if missing; blocks already written there are kept.
     scheduler
         Address of a running Dask scheduler; ``None`` starts a ``LocalCluster`` of
         ``workers`` single-threaded workers (default one per core) for the duration.
+    workers
+        Workers of that local cluster.
     local
         Run the blocks one after another in this process instead (no Dask): the same results.
     progress
@@ -444,11 +612,25 @@ def read_study(out: str | Path) -> pd.DataFrame:
     method and metric. Only finished blocks are read (a study still running, or interrupted,
     gives what is done).
 
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The study's folder.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``cell``, the grid's parameters, ``replicate``, ``method``, ``metric``,
         ``value``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> spec = parse_spec({"study": {"replicates": 1, "methods": ["rules"]},
+    ...                    "grid": {"n_test": [200]}})
+    >>> out = run_study(spec, pathlib.Path(tempfile.mkdtemp()) / "s", local=True).out
+    >>> list(read_study(out).columns)
+    ['cell', 'n_train', 'n_test', 'setting', 'replicate', 'method', 'metric', 'value']
     """
     out = Path(out)
     recorded = out / SPEC_NAME
@@ -474,6 +656,18 @@ def read_study(out: str | Path) -> pd.DataFrame:
 
 def summarise(results: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     """Mean, standard deviation and count of one metric by grid point and method.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        From :func:`read_study`.
+    metric : str, default "accuracy"
+        The metric summarised.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The grid point's columns, ``method``, ``mean``, ``sd`` and ``replicates``.
 
     Examples
     --------

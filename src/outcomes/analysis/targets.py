@@ -71,6 +71,44 @@ class Target:
     the population's other conditions). A proportion is the share of the population whose
     ``column`` is true, or is one of ``values`` for a categorical column. ``basis`` is one of
     :data:`BASES` and ``source`` the source of the expected figure.
+
+    Parameters
+    ----------
+    name, label : str
+        Key in ``targets.toml`` and a readable name.
+    statistic : str
+        What is computed (a proportion, sensitivity, specificity, mean age, ...).
+    setting : str
+        Care setting of the cohort checked.
+    conditions : tuple of str
+        The condition(s) of interest (see above).
+    finding : str or None
+        The finding whose sensitivity or specificity is computed.
+    target, low, high : float
+        The expected figure and its accepted range.
+    population, against : tuple of str, default ()
+        The conditions computed on, and the comparison conditions of a specificity.
+    column : str, optional
+        Column of a proportion.
+    values : tuple of str, default ()
+        Categories counted by a proportion of a categorical column.
+    derived : bool, default False
+        Whether the figure was derived from the publication rather than stated in it.
+    known_gap : str, optional
+        Why the knowledge base is known to miss the figure, if it does.
+    basis : str, default "published"
+        One of :data:`BASES`.
+    source : str, default ""
+        Source of the expected figure.
+    records : str, default "history_and_exam"
+        Which records the statistic reads.
+
+    Examples
+    --------
+    >>> t = Target("women", "Women", "proportion", "primary_care", (), None, 0.5, 0.4, 0.6,
+    ...            column="sex", values=("female",))
+    >>> t.basis
+    'published'
     """
 
     name: str
@@ -109,6 +147,16 @@ def _names(reader: _Reader, node: dict, key: str, field: str, allowed: tuple[str
 
 def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
     """Read and validate ``targets.toml`` against the knowledge base.
+
+    Parameters
+    ----------
+    knowledge : Knowledge, optional
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    tuple of Target
+        In the file's order.
 
     Raises
     ------
@@ -262,6 +310,19 @@ def interrater_kappa(
     present with probability ``1 - fn`` and an absent one with ``fp``, independently, so
     they agree with probability ``p_o`` against ``p_e = rate^2 + (1 - rate)^2`` by chance.
 
+    Parameters
+    ----------
+    recorded_rate : float or numpy.ndarray
+        Share of patients in whom the finding is recorded present.
+    false_positive, false_negative : float
+        Each examiner's probability of recording an absent finding present, and a present one
+        absent.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Kappa, shaped like ``recorded_rate``.
+
     Examples
     --------
     >>> round(float(interrater_kappa(0.5, 0.1, 0.1)), 4)  # (1 - 2 x 0.1)^2
@@ -283,6 +344,18 @@ def interrater_kappa(
 
 def auc_ci(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float, float]:
     """Area under the ROC curve with a 95% interval (Hanley and McNeil's standard error).
+
+    Parameters
+    ----------
+    scores : numpy.ndarray
+        A score per patient, higher for the positives.
+    positive : numpy.ndarray
+        Whether each patient is a positive.
+
+    Returns
+    -------
+    tuple of float
+        ``(auc, low, high)``; NaN for all three without both positives and negatives.
 
     Examples
     --------
@@ -408,6 +481,8 @@ def check_targets(
     cohorts
         Setting name -> cohort generated in that setting. Targets for settings not given are
         reported with ``met`` = NA.
+    knowledge
+        Knowledge base (default: the packaged one).
 
     Returns
     -------

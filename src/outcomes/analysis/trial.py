@@ -38,7 +38,24 @@ _ARM_KEYS = ("label", "pathway", "surgery_week", "surgery_share")
 @dataclass(frozen=True)
 class Arm:
     """One arm: the care pathway, and an operation planned in ``surgery_week`` for a
-    ``surgery_share`` of the arm (``None``: the model decides who is operated on)."""
+    ``surgery_share`` of the arm (``None``: the model decides who is operated on).
+
+    Parameters
+    ----------
+    label : str
+        The arm's name, e.g. ``"early surgery"``.
+    pathway : str
+        The care pathway its patients follow.
+    surgery_week : float, optional
+        Planned week of the operation; None lets the recovery model decide who is operated on.
+    surgery_share : float, default 1.0
+        Share of the arm operated on in ``surgery_week``.
+
+    Examples
+    --------
+    >>> Arm("early surgery", "spinal", surgery_week=2).surgery_share
+    1.0
+    """
 
     label: str
     pathway: str
@@ -48,7 +65,43 @@ class Arm:
 
 @dataclass(frozen=True)
 class Trial:
-    """A published trial to replay (see the module docstring)."""
+    """A published trial to replay (see the module docstring).
+
+    Parameters
+    ----------
+    name, label : str
+        Key in ``trials.toml`` and a readable name.
+    setting : str
+        Care setting the pool of patients is generated in.
+    population : tuple of str
+        Conditions the trial admits.
+    where : mapping
+        Column to ``(low, high)`` inclusion range.
+    size : int
+        Patients randomised in the published trial.
+    follow_up_weeks : int
+        Length of follow-up.
+    outcome : {"pain_at_most", "recovery"}
+        The trial's outcome.
+    threshold : float
+        Pain score at or below which ``"pain_at_most"`` counts as reached.
+    experimental, control : Arm
+        The two arms.
+    basis : str
+        ``"published"``: the effect is held out from the model's tuning.
+    hazard_ratio, low, high : float
+        The published hazard ratio and its 95% interval.
+    source : str
+        Where the hazard ratio comes from (``study:key``).
+    extra : mapping of str to float
+        Further published numbers of the trial.
+
+    Examples
+    --------
+    >>> t = trial("peul2007")
+    >>> t.experimental.label != t.control.label
+    True
+    """
 
     name: str
     label: str
@@ -150,6 +203,23 @@ def load_trials(knowledge: Knowledge | None = None) -> tuple[Trial, ...]:
 def trial(name: str, knowledge: Knowledge | None = None) -> Trial:
     """The trial called ``name`` in ``trials.toml``.
 
+    Parameters
+    ----------
+    name : str
+        The trial's key in ``trials.toml``.
+    knowledge : Knowledge, optional
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    Trial
+        The validated trial.
+
+    Raises
+    ------
+    KnowledgeError
+        If no trial has that name, listing those that exist.
+
     Examples
     --------
     >>> trial("peul2007").control.label
@@ -193,7 +263,26 @@ def _time_to_outcome(
 
 @dataclass(frozen=True)
 class TrialPool:
-    """Every eligible patient simulated under both arms (common random numbers)."""
+    """Every eligible patient simulated under both arms (common random numbers).
+
+    Parameters
+    ----------
+    trial : Trial
+        The trial simulated.
+    patients : pandas.DataFrame
+        The eligible patients of the pool.
+    weeks, event : numpy.ndarray
+        Shape ``(n, 2)`` (experimental, control): weeks to the outcome or to censoring, and
+        whether the outcome was reached.
+    surgery_week : numpy.ndarray
+        Shape ``(n, 2)``: week of the operation, NaN when not operated on.
+
+    Examples
+    --------
+    >>> pool = trial_pool(trial("peul2007"), pool=2_000, seed=1)  # doctest: +SKIP
+    >>> pool.weeks.shape[1]  # doctest: +SKIP
+    2
+    """
 
     trial: Trial
     patients: pd.DataFrame

@@ -26,6 +26,20 @@ class Where:
     Markdown heading of it, without the leading ``#``), ``"page"`` (``target`` a file of the
     report folder, ``section`` a part of it) or ``"command"`` (``target`` an ``outcomes``
     subcommand).
+
+    Parameters
+    ----------
+    kind : {"notebook", "page", "command"}
+        What kind of place.
+    target : str
+        The notebook, report file or subcommand.
+    section : str, default ""
+        The heading or part within ``target``.
+
+    Examples
+    --------
+    >>> Where("notebook", "01_cohort", "The cohort").kind
+    'notebook'
     """
 
     kind: str
@@ -35,7 +49,24 @@ class Where:
 
 @dataclass(frozen=True)
 class Item:
-    """One checklist item: its TRIPOD+AI topic, where the report answers it, or why not."""
+    """One checklist item: its TRIPOD+AI topic, where the report answers it, or why not.
+
+    Parameters
+    ----------
+    number : str
+        The TRIPOD+AI item number(s), e.g. ``"1–2"``.
+    topic : str
+        The item's topic, paraphrased.
+    where : tuple of Where, default ()
+        Where the report answers it.
+    not_applicable : str, default ""
+        Why the item does not apply (then ``where`` is empty).
+
+    Examples
+    --------
+    >>> Item("5", "Source of data", (Where("page", "datacard.html"),)).where[0].target
+    'datacard.html'
+    """
 
     number: str
     topic: str
@@ -137,6 +168,18 @@ def _where_html(where: Where, run_notebooks: Iterable[str]) -> str:
 
 def checklist_html(run_notebooks: Iterable[str] = (), items: Iterable[Item] = CHECKLIST) -> str:
     """The checklist as an HTML table; notebook pointers link to the pages of this run.
+
+    Parameters
+    ----------
+    run_notebooks : iterable of str, default ()
+        Names of the notebooks this report run holds; pointers to others are not linked.
+    items : iterable of Item, default CHECKLIST
+        The checklist items, in order.
+
+    Returns
+    -------
+    str
+        An HTML ``<table>``, one row per item.
 
     Examples
     --------

@@ -41,6 +41,16 @@ HEADERS = {
 def header(name: Any) -> str:
     """A column name in words: :data:`HEADERS`, else underscores to spaces, first letter capital.
 
+    Parameters
+    ----------
+    name : object
+        A column name.
+
+    Returns
+    -------
+    str
+        The column's heading.
+
     Examples
     --------
     >>> header("p_value"), header("balanced_accuracy"), header("accuracy_a")
@@ -54,6 +64,16 @@ def header(name: Any) -> str:
 
 def format_p(p: Any) -> str:
     """A p-value for reading: "<0.001" below 0.001, else three decimals.
+
+    Parameters
+    ----------
+    p : float or None
+        The p-value; None or NaN give an empty string.
+
+    Returns
+    -------
+    str
+        The p-value as text.
 
     Examples
     --------

@@ -48,6 +48,18 @@ def _digits(*values: float) -> int:
 def number(value: float, digits: int) -> str:
     """A number with fixed decimals; a missing one as an en dash.
 
+    Parameters
+    ----------
+    value : float
+        The number; None or NaN give an en dash.
+    digits : int
+        Decimals.
+
+    Returns
+    -------
+    str
+        The number as text.
+
     Examples
     --------
     >>> number(0.12345, 3), number(float("nan"), 2)
@@ -229,6 +241,16 @@ def miss_sentences(table: pd.DataFrame) -> list[str]:
 def forest_title(table: pd.DataFrame) -> str:
     """Title of the forest plot stating what it shows: held-out and calibrated figures met.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Validation rows with ``basis`` and ``met`` columns.
+
+    Returns
+    -------
+    str
+        The title.
+
     Examples
     --------
     >>> t = pd.DataFrame({"basis": ["published", "calibrated"],
@@ -254,6 +276,11 @@ def trial_title(t: Trial, replicates: pd.DataFrame) -> str:
     replicates
         From :func:`outcomes.analysis.trial.simulate_trials`.
 
+    Returns
+    -------
+    str
+        The title.
+
     Examples
     --------
     >>> from outcomes.analysis.trial import trial
@@ -273,6 +300,18 @@ def trial_title(t: Trial, replicates: pd.DataFrame) -> str:
 
 def fixed(value: float, digits: int) -> str:
     """``value`` with ``digits`` decimals, never as a negative zero.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    digits : int
+        Decimals.
+
+    Returns
+    -------
+    str
+        The number as text.
 
     Examples
     --------
@@ -299,6 +338,11 @@ def format_headline(headline: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
     digits
         Decimals shown.
 
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells, one row per policy and one column per metric.
+
     Examples
     --------
     >>> h = pd.DataFrame({"policy": ["oracle"], "metric": ["weeks_saved"], "estimate": [50.0],
@@ -322,6 +366,20 @@ def headline_sentences(
 ) -> list[str]:
     """One sentence per policy (other than ``reference`` and ``exclude``): its three
     per-100-patient numbers against ``reference``, each with both 95% intervals.
+
+    Parameters
+    ----------
+    headline : pandas.DataFrame
+        From :func:`outcomes.analysis.sensitivity.headline`.
+    reference : str
+        The policy the others are compared with.
+    exclude : sequence of str, default ()
+        Policies left out.
+
+    Returns
+    -------
+    list of str
+        One sentence per policy.
 
     Examples
     --------
@@ -363,6 +421,11 @@ def tornado_title(one_way: pd.DataFrame, policy: str, metric: str = "weeks_saved
     policy, metric
         What was examined.
 
+    Returns
+    -------
+    str
+        The title.
+
     Examples
     --------
     >>> t = pd.DataFrame({"swing": [16.0, 3.0], "central": [48.0, 48.0]},
@@ -401,6 +464,11 @@ def validation_summary(
     exclude
         Policies whose headline sentence is left out (default: perfect triage).
 
+    Returns
+    -------
+    Summary
+        The title and one finding per headline number.
+
     Examples
     --------
     >>> t = pd.DataFrame({"basis": ["published"], "met": pd.array([True], dtype="boolean"),
@@ -429,6 +497,11 @@ def assumption_caption(kinds: pd.Series, one_way: pd.DataFrame, top: int = 3) ->
         :func:`outcomes.analysis.sensitivity.parameter_ranges` (sorted by swing, largest first).
     top
         How many of the numbers that move the answer most are named.
+
+    Returns
+    -------
+    str
+        The sentence.
 
     Examples
     --------

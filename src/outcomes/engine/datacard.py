@@ -49,7 +49,18 @@ KNOWN_LIMITS = """\
 
 
 class NoProvenanceError(ValueError):
-    """A cohort file records no provenance: it was not written by ``outcomes generate``."""
+    """A cohort file records no provenance: it was not written by ``outcomes generate``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "team.csv"
+    >>> _ = csv.write_text("patient_id\\nA\\n")
+    >>> provenance(csv)
+    Traceback (most recent call last):
+    ...
+    outcomes.engine.datacard.NoProvenanceError: team.csv is not a Parquet file written by ...
+    """
 
 
 def recorded_command(meta: Mapping[str, Any], out: str) -> str:
@@ -57,6 +68,18 @@ def recorded_command(meta: Mapping[str, Any], out: str) -> str:
 
     Built only from what the file records (``n``, ``seed``, ``setting``, ``overrides``), so a
     card can never state another file's command.
+
+    Parameters
+    ----------
+    meta : mapping
+        The file's generation metadata (:func:`provenance`).
+    out : str
+        The ``--out`` path to state.
+
+    Returns
+    -------
+    str
+        The command, quoted for a POSIX shell.
 
     Examples
     --------
@@ -79,6 +102,16 @@ def recorded_command(meta: Mapping[str, Any], out: str) -> str:
 
 def provenance(cohort_path: str | Path) -> dict[str, Any]:
     """The generation metadata a cohort file records; raises if it records none.
+
+    Parameters
+    ----------
+    cohort_path : str or pathlib.Path
+        A cohort file.
+
+    Returns
+    -------
+    dict
+        The recorded metadata: generator, ``n``, ``seed``, ``setting``, ``overrides`` and more.
 
     Raises
     ------
@@ -232,6 +265,27 @@ def write_datacard(cohort_path: str | Path, out: str | Path) -> Path:
     """Render the data card of ``cohort_path`` and write it atomically to ``out``.
 
     Nothing is written for a file without provenance (:class:`NoProvenanceError`).
+
+    Parameters
+    ----------
+    cohort_path : str or pathlib.Path
+        A Parquet cohort written by ``outcomes generate``.
+    out : str or pathlib.Path
+        The Markdown file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from outcomes.engine.cohort import write_cohort
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> cohort = write_cohort(folder / "c.parquet", 10, seed=3)
+    >>> write_datacard(cohort, folder / "CARD.md").read_text(encoding="utf-8").startswith("#")
+    True
     """
     text = render_datacard(cohort_path)
     with atomic_path(out) as tmp:
@@ -241,6 +295,21 @@ def write_datacard(cohort_path: str | Path, out: str | Path) -> Path:
 
 def command_arguments(command: str = DEFAULT_COMMAND) -> list[str]:
     """The recorded command as CLI arguments (without the leading ``outcomes``).
+
+    Parameters
+    ----------
+    command : str, default DEFAULT_COMMAND
+        A recorded ``outcomes ...`` command.
+
+    Returns
+    -------
+    list of str
+        Its words after ``outcomes``.
+
+    Raises
+    ------
+    ValueError
+        If the command does not start with ``outcomes``.
 
     Examples
     --------

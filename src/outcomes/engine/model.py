@@ -68,6 +68,56 @@ class PatientModel:
 
     Condition axes follow ``conditions``; finding axes follow ``findings``; the secondary
     axis is ``("none", *conditions)``.
+
+    Parameters
+    ----------
+    knowledge : Knowledge
+        The knowledge base the arrays come from.
+    setting : str
+        The care setting.
+    overrides : mapping
+        The overrides applied (:data:`OVERRIDES`).
+    conditions, findings : tuple of str
+        Names along the condition (C) and finding (F) axes.
+    prior : numpy.ndarray
+        (C,) case mix of the setting.
+    secondary : numpy.ndarray
+        (C, C + 1) probability of each secondary contributor (``"none"`` first).
+    typical_p : numpy.ndarray
+        (C, F) probability of each finding at typical severity.
+    severity_slope, chronic_shift, sensitivity_loading : numpy.ndarray
+        (F,) log-odds change of each finding per unit severity, when chronic, and per level
+        of pain sensitivity.
+    sensitivity_prior : numpy.ndarray
+        (3,) P(low), P(typical), P(high) pain sensitivity.
+    false_positive, false_negative : numpy.ndarray
+        (F,) recording errors: present when truly absent, absent when truly present.
+    beta_a, beta_b : numpy.ndarray
+        (C,) Beta distribution of latent severity.
+    missing : numpy.ndarray
+        (F,) probability a finding is not recorded (0 where always recorded).
+    age_mean, age_sd, female, onset_sudden, chronic_fraction, bilateral : numpy.ndarray
+        (C,) demographics and history of each condition.
+    occupation, trigger : numpy.ndarray
+        (C, n_occupations) and (C, n_triggers) category probabilities.
+    pain_range, odi_range : numpy.ndarray
+        (C, 2) range of pain score and ODI.
+    secondary_weight : float
+        Share of a secondary contributor's typical findings it adds (noisy-OR).
+    chronic_threshold_weeks : int
+        Symptom duration from which a patient is chronic.
+    chronic_extra_weeks_mean : float
+        Mean weeks beyond the threshold of a chronic patient.
+    age_min, age_max : int
+        Bounds of the ages drawn.
+    _cache : dict, optional
+        Internal memo of derived arrays; leave it empty.
+
+    Examples
+    --------
+    >>> m = build_model()
+    >>> m.typical_p.shape == (len(m.conditions), len(m.findings))
+    True
     """
 
     knowledge: Knowledge
@@ -110,12 +160,26 @@ class PatientModel:
 
     @property
     def missable(self) -> np.ndarray:
-        """Boolean mask over findings: which ones a setting may leave unrecorded."""
+        """Boolean mask over findings: which ones a setting may leave unrecorded.
+
+        Examples
+        --------
+        >>> m = build_model()
+        >>> m.missable.dtype == bool and m.missable.shape == (len(m.findings),)
+        True
+        """
         return np.array([f.can_be_missing for f in self.knowledge.findings])
 
     @property
     def missable_index(self) -> np.ndarray:
-        """Positions of the findings a setting may leave unrecorded (see :attr:`missable`)."""
+        """Positions of the findings a setting may leave unrecorded (see :attr:`missable`).
+
+        Examples
+        --------
+        >>> m = build_model()
+        >>> bool(m.missable[m.missable_index].all())
+        True
+        """
         if "missable_index" not in self._cache:
             self._cache["missable_index"] = np.flatnonzero(self.missable)
         return self._cache["missable_index"]
@@ -151,7 +215,14 @@ class PatientModel:
 
     @property
     def pathway_code(self) -> np.ndarray:
-        """(C,) int8: position in ``knowledge.pathways`` of each condition's care pathway."""
+        """(C,) int8: position in ``knowledge.pathways`` of each condition's care pathway.
+
+        Examples
+        --------
+        >>> m = build_model()
+        >>> m.knowledge.pathways[m.pathway_code[0]] == m.knowledge.conditions[0].pathway
+        True
+        """
         if "pathway_code" not in self._cache:
             pathways = self.knowledge.pathways
             self._cache["pathway_code"] = np.array(
@@ -161,7 +232,16 @@ class PatientModel:
 
     @property
     def secondary_p(self) -> np.ndarray:
-        """(C + 1, F): what a secondary contributor adds by noisy-OR; row 0 ("none") is 0."""
+        """(C + 1, F): what a secondary contributor adds by noisy-OR; row 0 ("none") is 0.
+
+        Examples
+        --------
+        >>> m = build_model()
+        >>> m.secondary_p.shape == (len(m.conditions) + 1, len(m.findings))
+        True
+        >>> float(m.secondary_p[0].max())
+        0.0
+        """
         if "secondary_p" not in self._cache:
             rows = np.zeros((len(self.conditions) + 1, len(self.findings)))
             rows[1:] = self.secondary_weight * self.typical_p
@@ -222,6 +302,12 @@ class PatientModel:
         Findings whose probability is a plain table lookup come first, then those that depend
         on severity (the ones shifted by chronicity leading), so that each group is one
         contiguous slice of rows. ``row_of_finding`` is the inverse permutation.
+
+        Examples
+        --------
+        >>> m = build_model()
+        >>> sorted(m.row_order.tolist()) == list(range(len(m.findings)))
+        True
         """
         if "row_order" not in self._cache:
             moves = self._moves
@@ -233,7 +319,14 @@ class PatientModel:
 
     @property
     def row_of_finding(self) -> np.ndarray:
-        """Row of :meth:`finding_rows` holding each finding (inverse of :attr:`row_order`)."""
+        """Row of :meth:`finding_rows` holding each finding (inverse of :attr:`row_order`).
+
+        Examples
+        --------
+        >>> m = build_model()
+        >>> bool((m.row_order[m.row_of_finding] == np.arange(len(m.findings))).all())
+        True
+        """
         if "row_of_finding" not in self._cache:
             self._cache["row_of_finding"] = np.argsort(self.row_order, kind="stable")
         return self._cache["row_of_finding"]
@@ -271,6 +364,11 @@ class PatientModel:
             is the number of findings that depend on severity, chronicity or pain
             sensitivity. The generator
             passes the same ``out`` and ``work`` for every block, sparing fresh memory.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_findings, n)``: ``out`` when given.
 
         Examples
         --------
@@ -335,6 +433,22 @@ class PatientModel:
 
         Normalised so the last entry is exactly 1: a zero-probability category can never be
         drawn by inverse-CDF sampling, even with rounding in the cumulative sum.
+
+        Parameters
+        ----------
+        name : {"prior", "secondary", "occupation", "trigger", "sensitivity_prior"}
+            The distribution.
+
+        Returns
+        -------
+        numpy.ndarray
+            Cumulative sums along the last axis, ending at exactly 1.
+
+        Examples
+        --------
+        >>> m = build_model()
+        >>> float(m.cdf("prior")[-1])
+        1.0
         """
         key = f"cdf:{name}"
         if key not in self._cache:
@@ -487,6 +601,11 @@ def build_model(
         Any of :data:`OVERRIDES`. Each is validated and a ``ValueError`` names the bad one.
         A value of ``None`` means "the setting's own value", so a notebook parameter or a
         command-line option can pass an override unconditionally.
+
+    Returns
+    -------
+    PatientModel
+        The arrays of the model.
 
     Examples
     --------

@@ -56,12 +56,37 @@ RECIPE_KEYS = ("generator", "version", "knowledge", "n", "seed", "setting", "ove
 
 
 class DatasetError(ValueError):
-    """A folder that cannot receive or provide the partitioned cohort asked for."""
+    """A folder that cannot receive or provide the partitioned cohort asked for.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> partition_paths(tempfile.mkdtemp())
+    Traceback (most recent call last):
+    ...
+    outcomes.engine.partitioned.DatasetError: ... holds no partitioned cohort (no _manifest.json)
+    """
 
 
 @dataclass(frozen=True)
 class Partition:
-    """One partition: its index, file name and rows ``[start, stop)`` of the cohort."""
+    """One partition: its index, file name and rows ``[start, stop)`` of the cohort.
+
+    Parameters
+    ----------
+    index : int
+        Position of the partition, from 0.
+    name : str
+        Its file name.
+    start, stop : int
+        Its first row and one past its last, in the cohort.
+
+    Examples
+    --------
+    >>> p = Partition(0, "part-00000.parquet", 0, 1000)
+    >>> p.stop - p.start
+    1000
+    """
 
     index: int
     name: str
@@ -74,6 +99,18 @@ def partitions(n: int, chunk_size: int) -> list[Partition]:
 
     Names are zero-padded to at least five digits (more when there are more partitions), so
     that their lexicographic order is the row order.
+
+    Parameters
+    ----------
+    n : int
+        Rows of the cohort.
+    chunk_size : int
+        Rows per partition (the last may hold fewer).
+
+    Returns
+    -------
+    list of Partition
+        In row order.
 
     Examples
     --------
@@ -94,6 +131,16 @@ def knowledge_digest(directory: str | Path | None = None) -> str:
     A changed knowledge base draws different patients from the same seed, so a folder drawn
     under another one is not resumed.
 
+    Parameters
+    ----------
+    directory : str or pathlib.Path, optional
+        The knowledge base's folder (default: the packaged one).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+
     Examples
     --------
     >>> len(knowledge_digest())
@@ -108,6 +155,16 @@ def knowledge_digest(directory: str | Path | None = None) -> str:
 
 def file_digest(path: str | Path) -> str:
     """SHA-256 of a file's bytes, read in 1 MiB steps.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
 
     Examples
     --------
@@ -149,11 +206,32 @@ def write_partition(
     A module-level function of plain arguments, so that worker processes and Dask workers
     can run it (on a cluster, ``folder`` must be on a file system every worker shares).
 
+    Parameters
+    ----------
+    recipe : mapping
+        The cohort: ``knowledge_dir``, ``setting``, ``overrides``, ``seed``, ``n`` and what the
+        files record (``generator``, ``version``).
+    partition : Partition
+        The rows to draw.
+    folder : str or pathlib.Path
+        Folder of the cohort.
+
     Returns
     -------
     dict
         ``name``, ``rows``, ``digest`` (SHA-256 of the file) and ``conditions`` (patients
         per condition, for the data card).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from outcomes import __version__
+    >>> from outcomes.knowledge import KNOWLEDGE_DIR
+    >>> recipe = {"knowledge_dir": str(KNOWLEDGE_DIR), "setting": "primary_care", "overrides": {},
+    ...           "seed": 1, "n": 100, "generator": "outcomes.cohort.generate",
+    ...           "version": __version__}
+    >>> write_partition(recipe, partitions(100, 60)[1], tempfile.mkdtemp())["rows"]
+    40
     """
     from outcomes.engine.cohort import generate_from_model
     from outcomes.infra.io import write_table
@@ -180,7 +258,31 @@ def write_partition(
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any] | None:
-    """The manifest of a partitioned cohort folder, or ``None`` if it has none."""
+    """The manifest of a partitioned cohort folder, or ``None`` if it has none.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The cohort's folder.
+
+    Returns
+    -------
+    dict or None
+        The manifest: the recipe, the partitions written with their digests, ``complete``.
+
+    Raises
+    ------
+    DatasetError
+        If the manifest cannot be read or is not one of a partitioned cohort.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "c"
+    >>> _ = write_partitioned(out, 1500, seed=1, chunk_size=1000)
+    >>> read_manifest(out)["complete"], read_manifest(out.parent) is None
+    (True, True)
+    """
     path = Path(folder) / MANIFEST_NAME
     if not path.exists():
         return None
@@ -251,7 +353,23 @@ def _verified(folder: Path, manifest: Mapping[str, Any], parts: list[Partition])
 
 @dataclass(frozen=True)
 class WriteReport:
-    """What :func:`write_partitioned` did: the folder, partitions drawn and kept."""
+    """What :func:`write_partitioned` did: the folder, partitions drawn and kept.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The cohort's folder.
+    drawn : int
+        Partitions drawn by this call.
+    kept : int
+        Partitions an earlier run had written, verified and kept.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> WriteReport(pathlib.Path("big"), 3, 0).drawn
+    3
+    """
 
     folder: Path
     drawn: int
@@ -315,15 +433,23 @@ def write_partitioned(
     ----------
     folder
         New or empty folder, or one an earlier run of the same command left (finished or not).
+    n, seed, setting
+        As in :func:`outcomes.engine.cohort.generate`.
+    chunk_size
+        Rows per partition.
     workers
         Processes drawing partitions at once (each holds one partition in memory).
     scheduler
         Address of a Dask scheduler (``tcp://host:port``) whose workers draw the partitions
         instead; ``folder`` must then be on a file system they share.
+    knowledge_dir
+        Folder of the knowledge base (default: the packaged one).
     command
         The command line recorded in the data card.
     progress
         Progress bar over patients, as in :func:`outcomes.engine.cohort.generate`.
+    **overrides
+        As in :func:`outcomes.engine.cohort.generate`.
 
     Returns
     -------
@@ -465,6 +591,16 @@ def _finish(folder: Path, manifest: dict, parts: list[Partition], command: str |
 def is_partitioned(path: str | Path) -> bool:
     """Whether ``path`` is a folder holding a partitioned cohort's manifest.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file or folder.
+
+    Returns
+    -------
+    bool
+        True for a folder with a manifest.
+
     Examples
     --------
     >>> is_partitioned("data/synthetic/default_cohort.parquet")
@@ -476,10 +612,28 @@ def is_partitioned(path: str | Path) -> bool:
 def partition_paths(folder: str | Path) -> list[Path]:
     """The partition files of a complete partitioned cohort, in row order.
 
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The cohort's folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        One file per partition.
+
     Raises
     ------
     DatasetError
         If the folder's cohort is not complete (an interrupted run: re-run its command).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "c"
+    >>> _ = write_partitioned(out, 1500, seed=1, chunk_size=1000)
+    >>> [p.name for p in partition_paths(out)]
+    ['part-00000.parquet', 'part-00001.parquet']
     """
     folder = Path(folder)
     manifest = read_manifest(folder)
@@ -494,7 +648,31 @@ def partition_paths(folder: str | Path) -> list[Path]:
 
 def dataset_metadata(folder: str | Path) -> dict[str, Any]:
     """How a complete partitioned cohort was made: generator, version, n, seed, setting,
-    overrides, chunk size (as :func:`outcomes.infra.io.read_metadata` gives for one file)."""
+    overrides, chunk size (as :func:`outcomes.infra.io.read_metadata` gives for one file).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The cohort's folder.
+
+    Returns
+    -------
+    dict
+        ``generator``, ``version``, ``n``, ``seed``, ``setting``, ``overrides``, ``chunk_size``.
+
+    Raises
+    ------
+    DatasetError
+        If the folder holds no partitioned cohort.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "c"
+    >>> _ = write_partitioned(out, 1500, seed=1, chunk_size=1000)
+    >>> dataset_metadata(out)["chunk_size"]
+    1000
+    """
     manifest = read_manifest(folder)
     if manifest is None:
         raise DatasetError(f"{folder} holds no partitioned cohort (no {MANIFEST_NAME})")
@@ -505,7 +683,28 @@ def dataset_metadata(folder: str | Path) -> dict[str, Any]:
 
 def read_partitioned(folder: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A complete partitioned cohort read into one table, rows in order (index ``0..n-1``),
-    recording how it was generated (:func:`outcomes.engine.cohort.generated_with`)."""
+    recording how it was generated (:func:`outcomes.engine.cohort.generated_with`).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The cohort's folder.
+    columns : list of str, optional
+        Columns to read (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The whole cohort.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "c"
+    >>> _ = write_partitioned(out, 1500, seed=1, chunk_size=1000)
+    >>> len(read_partitioned(out, columns=["patient_id"]))
+    1500
+    """
     from outcomes.engine.cohort import record_generated_with
 
     frames = [pd.read_parquet(p, columns=columns) for p in partition_paths(folder)]

@@ -18,11 +18,24 @@ CONNECT_TIMEOUT = 10
 
 
 class SchedulerError(ValueError):
-    """A scheduler that cannot be reached (one line, for the command line)."""
+    """A scheduler that cannot be reached (one line, for the command line).
+
+    Examples
+    --------
+    >>> raise SchedulerError("cannot reach the Dask scheduler at tcp://host:8786")
+    Traceback (most recent call last):
+    ...
+    outcomes.infra.cluster.SchedulerError: cannot reach the Dask scheduler at tcp://host:8786
+    """
 
 
 def default_workers() -> int:
     """Workers of a local cluster by default: one per core this process may use.
+
+    Returns
+    -------
+    int
+        At least 1.
 
     Examples
     --------
@@ -43,11 +56,32 @@ def connect(
     a new ``LocalCluster`` of ``workers`` single-threaded worker processes (default: one per
     core), closed on exit.
 
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running scheduler, ``tcp://HOST:PORT``; None starts a local cluster.
+    workers : int, optional
+        Worker processes of the local cluster (default :func:`default_workers`); ignored with
+        ``scheduler``.
+    timeout : float, optional
+        Seconds to wait for ``scheduler`` (default :data:`CONNECT_TIMEOUT`).
+
+    Yields
+    ------
+    distributed.Client
+        The client, closed (with its local cluster) when the ``with`` block ends.
+
     Raises
     ------
     SchedulerError
         If ``scheduler`` does not answer within ``timeout`` seconds (default
         :data:`CONNECT_TIMEOUT`), naming the address.
+
+    Examples
+    --------
+    >>> with connect(workers=1) as client:  # doctest: +SKIP
+    ...     client.submit(sum, [1, 2]).result()
+    3
     """
     from distributed import Client, LocalCluster
 

@@ -50,6 +50,16 @@ SUFFIX_FORMATS = {"parquet": "parquet", "pq": "parquet", "csv": "csv"}
 def suffix_format(path: str | Path) -> str | None:
     """The format a file name's suffix names (any case), or None if it names none.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file name or path.
+
+    Returns
+    -------
+    str or None
+        ``"parquet"``, ``"csv"`` or None.
+
     Examples
     --------
     >>> suffix_format("cohort.PQ"), suffix_format("cohort.data")
@@ -63,6 +73,18 @@ def infer_format(path: str | Path, fmt: str | None = None) -> str:
 
     A ``fmt`` that contradicts a suffix naming a format (CSV text into ``x.parquet``) is an
     error, not a choice.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    fmt : {"parquet", "csv"}, optional
+        The format asked for.
+
+    Returns
+    -------
+    str
+        ``"parquet"`` or ``"csv"``.
 
     Examples
     --------
@@ -96,6 +118,18 @@ def check_destination(path: str | Path, fmt: str | None = None) -> str:
     The path must not be a folder, its format must be known (:func:`infer_format`), and a
     file must be creatable beside it (:func:`check_writable`).
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The output file.
+    fmt : {"parquet", "csv"}, optional
+        The format; by default from the suffix.
+
+    Returns
+    -------
+    str
+        The format.
+
     Examples
     --------
     >>> import tempfile
@@ -126,6 +160,16 @@ def special_kind(path: str | Path) -> str | None:
     """What ``path`` (symbolic links followed) is when it is neither a regular file nor a
     folder, e.g. ``"a character device"``; None when it is one of those or does not exist.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Any path.
+
+    Returns
+    -------
+    str or None
+        A description of the kind of file.
+
     Examples
     --------
     >>> special_kind("/dev/null"), special_kind("/no/such/file")
@@ -144,6 +188,13 @@ def check_not_special(path: str | Path, label: str | None = None) -> None:
     Outputs are written to a temporary file and renamed into place, which would replace
     ``/dev/null`` or a named pipe with a regular file; such paths are refused instead.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The output path.
+    label : str, optional
+        How the message names it (e.g. ``"--out"``).
+
     Examples
     --------
     >>> check_not_special("/dev/null", "--out")
@@ -161,6 +212,16 @@ def check_not_special(path: str | Path, label: str | None = None) -> None:
 def same_file(a: str | Path, b: str | Path) -> bool:
     """Whether two paths name one file: after resolving symbolic links, ``..`` and relative
     parts, or as hard links to one inode.
+
+    Parameters
+    ----------
+    a, b : str or pathlib.Path
+        Two paths (either may not exist).
+
+    Returns
+    -------
+    bool
+        True when they name one file.
 
     Examples
     --------
@@ -230,6 +291,11 @@ def check_writable(path: str | Path) -> None:
     temporary file, as :func:`atomic_path` will: permission bits do not tell (root writes a
     read-only folder; ``/proc`` looks writable and refuses files).
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to create.
+
     Raises
     ------
     OSError
@@ -265,6 +331,16 @@ def check_writable(path: str | Path) -> None:
 def partial_name(path: str | Path) -> str:
     """Prefix of this process's temporary names for ``path``: ``.<name>.partial-<pid>-``.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The destination file.
+
+    Returns
+    -------
+    str
+        The prefix.
+
     Examples
     --------
     >>> import os
@@ -299,6 +375,16 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     Raises IsADirectoryError at once if ``path`` is a folder. After the rename, temporaries
     of earlier writes to ``path`` whose process is gone are removed
     (:func:`remove_stale_partials`).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The destination file.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary to write; renamed onto ``path`` when the ``with`` block succeeds.
 
     Examples
     --------
@@ -358,6 +444,11 @@ def remove_stale_partials(path: str | Path) -> list[Path]:
     whose process id is not running on this machine: a write in progress elsewhere in this
     machine is never disturbed. Files and folders are both removed.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The destination file whose temporaries are looked for.
+
     Returns
     -------
     list of Path
@@ -391,6 +482,16 @@ def process_running(pid: int) -> bool:
     """Whether process ``pid`` runs here (unknowable off POSIX: then assume it does).
 
     A temporary left by a process that still runs is its work in progress, never removed.
+
+    Parameters
+    ----------
+    pid : int
+        A process id.
+
+    Returns
+    -------
+    bool
+        False only when the process provably does not run.
 
     Examples
     --------
@@ -471,6 +572,11 @@ def write_table(
     metadata
         JSON-serialisable provenance stored in the Parquet schema metadata (ignored for CSV).
 
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -493,6 +599,24 @@ def write_chunks(
     Rows are regrouped into Parquet row groups of ``row_group_size`` rows (default
     :data:`ROW_GROUP_ROWS`) whatever the chunk sizes, so the bytes do not depend on how the
     table was chunked. Nothing is left at ``path`` if any chunk fails.
+
+    Parameters
+    ----------
+    chunks : iterable of pandas.DataFrame
+        Consecutive parts of one table, same columns.
+    path : str or pathlib.Path
+        Destination file.
+    fmt : {"parquet", "csv"}, optional
+        The format; by default from the suffix.
+    metadata : mapping, optional
+        Provenance stored in the Parquet schema metadata (ignored for CSV).
+    row_group_size : int, optional
+        Rows per Parquet row group (default :data:`ROW_GROUP_ROWS`).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
 
     Examples
     --------
@@ -581,6 +705,11 @@ def write_tables(
         Record the written files as the suite's own (:func:`record_written`), so that a
         later call's ``remove`` may delete them.
 
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``tables``.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -635,6 +764,11 @@ def record_written(paths: Iterable[str | Path]) -> None:
     """Record, in each file's folder (:data:`WRITTEN_RECORD`), that ``outcomes`` wrote these
     files and what they held (SHA-256), so a later clean-up can prove a file is its own.
 
+    Parameters
+    ----------
+    paths : iterable of str or pathlib.Path
+        Files this process has just written.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -658,6 +792,16 @@ def remove_written(paths: Iterable[str | Path]) -> list[Path]:
     """Delete those of ``paths`` that ``outcomes`` provably wrote: listed in their folder's
     :data:`WRITTEN_RECORD` with the content they still hold. A user's own file of the same
     name, or one edited since, is kept. Returns the paths kept (absent ones are skipped).
+
+    Parameters
+    ----------
+    paths : iterable of str or pathlib.Path
+        Candidate files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The paths kept.
 
     Examples
     --------
@@ -690,6 +834,18 @@ def remove_written(paths: Iterable[str | Path]) -> list[Path]:
 def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
     """Read a Parquet or CSV table (CSV columns are not typed: validate before use).
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    fmt : {"parquet", "csv"}, optional
+        The format; by default from the suffix.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -707,7 +863,26 @@ def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The provenance stored by :func:`write_table` in a Parquet file ({} if none)."""
+    """The provenance stored by :func:`write_table` in a Parquet file ({} if none).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A Parquet file.
+
+    Returns
+    -------
+    dict
+        The provenance, or an empty dict.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = write_table(pd.DataFrame({"a": [1]}), pathlib.Path(tempfile.mkdtemp()) / "t.parquet",
+    ...                   metadata={"seed": 3})
+    >>> read_metadata(out)
+    {'seed': 3}
+    """
     schema = pq.read_schema(path)
     raw = (schema.metadata or {}).get(METADATA_KEY)
     return json.loads(raw) if raw else {}

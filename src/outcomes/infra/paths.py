@@ -75,6 +75,11 @@ def project_root() -> Path:
 def data_dir() -> Path:
     """The ``data/`` folder of the project.
 
+    Returns
+    -------
+    pathlib.Path
+        Absolute path of the ``data/`` folder.
+
     Examples
     --------
     >>> data_dir().name
@@ -85,6 +90,11 @@ def data_dir() -> Path:
 
 def notebooks_dir() -> Path:
     """The ``notebooks/`` folder of the project.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path of the ``notebooks/`` folder.
 
     Examples
     --------
@@ -97,6 +107,11 @@ def notebooks_dir() -> Path:
 def reports_dir() -> Path:
     """The ``reports/`` folder of the project (generated output, not committed).
 
+    Returns
+    -------
+    pathlib.Path
+        Absolute path of the ``reports/`` folder (it may not exist yet).
+
     Examples
     --------
     >>> reports_dir().name
@@ -107,6 +122,11 @@ def reports_dir() -> Path:
 
 def default_cohort_path() -> Path:
     """The committed default cohort, ``data/synthetic/default_cohort.parquet``.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path of the default cohort's Parquet file.
 
     Examples
     --------
@@ -119,6 +139,16 @@ def default_cohort_path() -> Path:
 def resolve(path: str | Path) -> Path:
     """An absolute path: relative paths are taken from the project root, not the working
     directory (notebook parameters such as ``DATA`` work under papermill and nbval alike).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Absolute, or relative to the project root.
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute path.
 
     Examples
     --------

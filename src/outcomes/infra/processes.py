@@ -24,6 +24,11 @@ def die_with_parent(poll: float = POLL_SECONDS) -> threading.Thread | None:
     (``os._exit``: a worker has nothing of its own to save; the parent's writes are atomic).
     Off POSIX (no re-parenting to observe) this does nothing and returns None.
 
+    Parameters
+    ----------
+    poll : float, default POLL_SECONDS
+        Seconds between two checks of the parent process id.
+
     Returns
     -------
     threading.Thread or None

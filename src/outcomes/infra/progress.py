@@ -20,6 +20,11 @@ FALSE_TEXT = frozenset({"", "0", "false", "no", "off"})
 def progress_disabled_by_environment() -> bool:
     """Whether ``TQDM_DISABLE`` asks for no progress bars (any value but 0/false/no/off).
 
+    Returns
+    -------
+    bool
+        True when the environment turns progress bars off.
+
     Examples
     --------
     >>> import os

@@ -62,7 +62,18 @@ class Summary:
         return "\n".join([f"**{self.title}**", "", *(f"- {f}" for f in self.findings)])
 
     def to_html(self) -> str:
-        """The summary as an HTML fragment (escaped), for the report."""
+        """The summary as an HTML fragment (escaped), for the report.
+
+        Returns
+        -------
+        str
+            A bold title paragraph and a bullet list of the findings.
+
+        Examples
+        --------
+        >>> Summary("Run", ["a < b"]).to_html()
+        '<p><strong>Run</strong></p><ul><li>a &lt; b</li></ul>'
+        """
         items = "".join(f"<li>{html.escape(f)}</li>" for f in self.findings)
         return f"<p><strong>{html.escape(self.title)}</strong></p><ul>{items}</ul>"
 
@@ -70,7 +81,15 @@ class Summary:
 def parse_summary(text: str) -> Summary | None:
     """Rebuild a :class:`Summary` from its plain-text form (as stored in a notebook output).
 
-    Returns ``None`` when the text is not a summary (no ``- `` findings).
+    Parameters
+    ----------
+    text : str
+        The summary's plain text: a title line, then one ``"- finding"`` line per finding.
+
+    Returns
+    -------
+    Summary or None
+        None when the text is not a summary (no bulleted findings after the title).
 
     Examples
     --------

@@ -44,6 +44,16 @@ OPTIONAL_CATEGORIES = ("occupation", "onset", "trigger", "side")
 def column_roles(knowledge: Knowledge | None = None) -> dict[str, str]:
     """Role of every ``patients`` column in a team's file: required, optional or truth.
 
+    Parameters
+    ----------
+    knowledge : Knowledge, optional
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    dict of str to str
+        Column name to ``"required"``, ``"optional"`` or ``"truth"``.
+
     Examples
     --------
     >>> roles = column_roles()
@@ -108,6 +118,13 @@ def patients_schema(
     require
         For a team's table: further truth or hidden columns that must be present and
         complete (e.g. ``condition`` and ``latent_severity`` to simulate recovery).
+    knowledge
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        The schema; validate with ``lazy=True`` to see every problem at once.
 
     Examples
     --------
@@ -148,6 +165,16 @@ def _table_schema(
 def visits_schema(knowledge: Knowledge | None = None) -> pa.DataFrameSchema:
     """Schema of the long ``visits`` table (one row per patient and week seen).
 
+    Parameters
+    ----------
+    knowledge : Knowledge, optional
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        The schema.
+
     Examples
     --------
     >>> "week" in visits_schema().columns
@@ -158,6 +185,16 @@ def visits_schema(knowledge: Knowledge | None = None) -> pa.DataFrameSchema:
 
 def outcomes_schema(knowledge: Knowledge | None = None) -> pa.DataFrameSchema:
     """Schema of the ``outcomes`` table (one row per patient).
+
+    Parameters
+    ----------
+    knowledge : Knowledge, optional
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        The schema.
 
     Examples
     --------
@@ -172,6 +209,21 @@ def outcomes_schema(knowledge: Knowledge | None = None) -> pa.DataFrameSchema:
 def validate_patients(df: pd.DataFrame) -> pd.DataFrame:
     """Validate a generated ``patients`` table (all problems at once); returns it unchanged.
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A generated ``patients`` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df``, unchanged.
+
+    Raises
+    ------
+    pandera.errors.SchemaErrors
+        Listing every problem found.
+
     Examples
     --------
     >>> from outcomes.engine.cohort import generate
@@ -183,6 +235,21 @@ def validate_patients(df: pd.DataFrame) -> pd.DataFrame:
 
 def validate_visits(df: pd.DataFrame) -> pd.DataFrame:
     """Validate a ``visits`` table; returns it unchanged.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A generated ``visits`` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df``, unchanged.
+
+    Raises
+    ------
+    pandera.errors.SchemaErrors
+        Listing every problem found.
 
     Examples
     --------
@@ -197,6 +264,21 @@ def validate_visits(df: pd.DataFrame) -> pd.DataFrame:
 
 def validate_outcomes(df: pd.DataFrame) -> pd.DataFrame:
     """Validate an ``outcomes`` table; returns it unchanged.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A generated ``outcomes`` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df``, unchanged.
+
+    Raises
+    ------
+    pandera.errors.SchemaErrors
+        Listing every problem found.
 
     Examples
     --------

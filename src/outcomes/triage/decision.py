@@ -21,6 +21,20 @@ from outcomes.knowledge.costs import load_costs
 def expected_costs(proba: np.ndarray, classes: Any, costs: pd.DataFrame) -> np.ndarray:
     """Expected cost of assigning each pathway, per patient: ``proba @ cost``.
 
+    Parameters
+    ----------
+    proba : numpy.ndarray
+        Probabilities, shape ``(n, k)``, columns in the order of ``classes``.
+    classes : sequence of str
+        The pathways of the columns of ``proba``.
+    costs : pandas.DataFrame
+        Cost matrix: true pathway (index) by assigned pathway (columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, k)``: the expected cost of assigning each pathway of ``classes``.
+
     Examples
     --------
     >>> costs = pd.DataFrame([[0, 50], [3, 0]], index=["emergency", "spinal"],
@@ -35,6 +49,20 @@ def expected_costs(proba: np.ndarray, classes: Any, costs: pd.DataFrame) -> np.n
 
 def minimum_cost_decision(proba: np.ndarray, classes: Any, costs: pd.DataFrame) -> np.ndarray:
     """The pathway of least expected cost for each patient.
+
+    Parameters
+    ----------
+    proba : numpy.ndarray
+        Probabilities, shape ``(n, k)``, columns in the order of ``classes``.
+    classes : sequence of str
+        The pathways of the columns of ``proba``.
+    costs : pandas.DataFrame
+        Cost matrix: true pathway (index) by assigned pathway (columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        One pathway (object array of str) per patient; ties go to the first in ``classes``.
 
     Examples
     --------
@@ -82,7 +110,36 @@ class MinimumCostClassifier(ClassifierMixin, BaseEstimator):
         self.costs = costs
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> MinimumCostClassifier:
-        """Fit a clone of ``estimator``; the decision rule itself learns nothing."""
+        """Fit a clone of ``estimator``; the decision rule itself learns nothing.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame
+            What the wrapped estimator takes.
+        y : array-like, optional
+            Targets, passed on when given.
+        **fit_params
+            Passed to the wrapped estimator's ``fit``.
+
+        Returns
+        -------
+        MinimumCostClassifier
+            This classifier, fitted.
+
+        Raises
+        ------
+        ValueError
+            If the cost matrix has no row for one of the estimator's classes.
+
+        Examples
+        --------
+        >>> from outcomes.engine.cohort import generate
+        >>> from outcomes.triage.oracle import BayesOracle
+        >>> patients = generate(30, seed=4)
+        >>> safe = MinimumCostClassifier(BayesOracle()).fit(patients)
+        >>> list(safe.classes_) == list(safe.estimator_.classes_)
+        True
+        """
         self.estimator_ = clone(self.estimator)
         if y is None:
             self.estimator_.fit(X, **fit_params)
@@ -99,9 +156,49 @@ class MinimumCostClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """The wrapped estimator's probabilities (unchanged)."""
+        """The wrapped estimator's probabilities (unchanged).
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame
+            What the wrapped estimator takes.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, len(classes_))``.
+
+        Examples
+        --------
+        >>> from outcomes.engine.cohort import generate
+        >>> from outcomes.triage.oracle import BayesOracle
+        >>> patients = generate(30, seed=4)
+        >>> safe = MinimumCostClassifier(BayesOracle()).fit(patients)
+        >>> safe.predict_proba(patients).shape == (30, len(safe.classes_))
+        True
+        """
         return self.estimator_.predict_proba(X)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The pathway of least expected cost for each row."""
+        """The pathway of least expected cost for each row.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame
+            What the wrapped estimator takes.
+
+        Returns
+        -------
+        numpy.ndarray
+            One pathway per row.
+
+        Examples
+        --------
+        >>> from outcomes.engine.cohort import generate
+        >>> from outcomes.triage.oracle import BayesOracle
+        >>> patients = generate(30, seed=4)
+        >>> safe = MinimumCostClassifier(BayesOracle()).fit(patients)
+        >>> len(safe.predict(patients))
+        30
+        """
         return minimum_cost_decision(self.predict_proba(X), self.classes_, self.costs_)

@@ -34,19 +34,27 @@ from outcomes.triage.rules import RulesTriage
 class Explanation:
     """Why one patient was sent where, by the rules, the oracle and (optionally) a model.
 
-    Attributes
+    Parameters
     ----------
-    patient_id
+    patient_id : str
         The record's id.
-    present, not_recorded
+    present, not_recorded : tuple of str
         Labels of the findings recorded as present, and of those not recorded.
-    rule, rule_pathway, fired_on, assumed_absent, skipped_for_missing
+    rule, rule_pathway, fired_on, assumed_absent, skipped_for_missing : str
         The rules' explanation (:meth:`outcomes.triage.rules.RulesTriage.explain`).
-    probabilities
+    probabilities : pandas.DataFrame
         One row per pathway (emergency first): ``rules`` (1 on the rules' pathway, else 0),
         ``oracle`` (exact posterior) and, with a model, the model's probabilities.
-    truth
+    truth : str, optional
         The confirmed pathway when the record has one, else ``None``.
+
+    Examples
+    --------
+    >>> from outcomes.engine.cohort import generate
+    >>> cohort = generate(20, seed=1)
+    >>> why = explain_patient(select_patient(cohort, cohort["patient_id"].iloc[0]))
+    >>> sorted(why.calls)
+    ['oracle', 'rules']
     """
 
     patient_id: str
@@ -62,7 +70,21 @@ class Explanation:
 
     @property
     def calls(self) -> dict[str, str]:
-        """Each method's pathway: the rules' own, and the most probable for the others."""
+        """Each method's pathway: the rules' own, and the most probable for the others.
+
+        Returns
+        -------
+        dict of str to str
+            Method name to pathway.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> proba = pd.DataFrame({"rules": [1.0, 0.0], "oracle": [0.3, 0.7]},
+        ...                      index=["emergency", "spinal"])
+        >>> Explanation("p1", (), (), "r", "emergency", "", "", "", proba).calls
+        {'rules': 'emergency', 'oracle': 'spinal'}
+        """
         out = {"rules": self.rule_pathway}
         for column in self.probabilities.columns.drop("rules"):
             out[column] = str(self.probabilities[column].idxmax())
@@ -137,6 +159,23 @@ class Explanation:
 def select_patient(cohort: pd.DataFrame, patient_id: str) -> pd.DataFrame:
     """The one-row table of ``patient_id`` in ``cohort`` (what it recorded is kept).
 
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        A patients table with a ``patient_id`` column.
+    patient_id : str
+        The id to find.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The patient's row, with its index in ``cohort``.
+
+    Raises
+    ------
+    ValueError
+        If the id is missing or appears more than once, with examples of the ids present.
+
     Examples
     --------
     >>> from outcomes.engine.cohort import generate
@@ -167,6 +206,16 @@ def patient_from_findings(findings: Mapping[str, Any] | str) -> pd.DataFrame:
     Validated exactly as a team's file (:func:`outcomes.analysis.userdata.read_patients`): the
     required columns must be given (the error names them); an exam sign or red flag left out
     is "not recorded". ``patient_id`` defaults to ``"typed"``.
+
+    Parameters
+    ----------
+    findings : mapping or str
+        Column name to value, or the same as a JSON object.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One validated row, as :func:`outcomes.analysis.userdata.read_patients` returns it.
 
     Examples
     --------

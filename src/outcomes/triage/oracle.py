@@ -179,7 +179,26 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> BayesOracle:
         """Validate the parameters and set ``classes_``; nothing is learned from the data
-        but, when ``overrides`` is ``None``, the overrides recorded on ``X`` (see above)."""
+        but, when ``overrides`` is ``None``, the overrides recorded on ``X`` (see above).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Patients with the findings columns (a generated cohort or a team's table).
+        y : ignored
+            Present for scikit-learn compatibility.
+
+        Returns
+        -------
+        BayesOracle
+            This oracle, fitted.
+
+        Examples
+        --------
+        >>> from outcomes.engine.cohort import generate
+        >>> "emergency" in BayesOracle().fit(generate(30, seed=4)).classes_
+        True
+        """
         if self.target not in ("pathway", "condition"):
             raise ValueError(f"target must be 'pathway' or 'condition', got {self.target!r}")
         if not isinstance(self.n_nodes, int) or self.n_nodes < 2:
@@ -212,7 +231,27 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------------------------------------
 
     def condition_log_posterior(self, X: pd.DataFrame) -> np.ndarray:
-        """Log posterior over conditions, shape ``(n, n_conditions)``, rows normalised."""
+        """Log posterior over conditions, shape ``(n, n_conditions)``, rows normalised.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Patients with the findings columns (a generated cohort or a team's table).
+
+        Returns
+        -------
+        numpy.ndarray
+            One row per patient, one column per condition of ``conditions_``.
+
+        Examples
+        --------
+        >>> from outcomes.engine.cohort import generate
+        >>> patients = generate(30, seed=4)
+        >>> oracle = BayesOracle().fit(patients)
+        >>> logp = oracle.condition_log_posterior(patients)
+        >>> bool(np.allclose(np.exp(logp).sum(axis=1), 1))
+        True
+        """
         check_is_fitted(self, "components_")
         X = self._check_frame(X)
         out = np.empty((len(X), len(self.conditions_)))
@@ -229,6 +268,16 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
     def condition_proba(self, X: pd.DataFrame) -> pd.DataFrame:
         """Posterior P(condition | findings) as a DataFrame with one column per condition.
 
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Patients with the findings columns (a generated cohort or a team's table).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Same index as ``X``; rows sum to 1.
+
         Examples
         --------
         >>> from outcomes.engine.cohort import generate
@@ -240,7 +289,26 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
         return pd.DataFrame(proba, index=X.index, columns=list(self.conditions_))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Posterior probabilities over ``classes_`` (pathways by default)."""
+        """Posterior probabilities over ``classes_`` (pathways by default).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Patients with the findings columns (a generated cohort or a team's table).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, len(classes_))``; rows sum to 1.
+
+        Examples
+        --------
+        >>> from outcomes.engine.cohort import generate
+        >>> patients = generate(30, seed=4)
+        >>> oracle = BayesOracle().fit(patients)
+        >>> oracle.predict_proba(patients).shape == (30, len(oracle.classes_))
+        True
+        """
         proba = np.exp(self.condition_log_posterior(X))
         if self.target == "condition":
             return proba
@@ -251,7 +319,26 @@ class BayesOracle(ClassifierMixin, BaseEstimator):
         return proba @ to_pathway
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """The most probable class for each row (Bayes-optimal for accuracy)."""
+        """The most probable class for each row (Bayes-optimal for accuracy).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Patients with the findings columns (a generated cohort or a team's table).
+
+        Returns
+        -------
+        numpy.ndarray
+            One class per patient.
+
+        Examples
+        --------
+        >>> from outcomes.engine.cohort import generate
+        >>> patients = generate(30, seed=4)
+        >>> oracle = BayesOracle().fit(patients)
+        >>> len(oracle.predict(patients))
+        30
+        """
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     # ----------------------------------------------------------------------------------------
