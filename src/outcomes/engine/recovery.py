@@ -66,7 +66,7 @@ from outcomes.engine.cohort import BLOCK_SIZE, feature_columns
 from outcomes.knowledge import (
     NO_SECONDARY,
     Knowledge,
-    _Reader,
+    Reader,
     file_reader,
     load_knowledge,
 )
@@ -340,7 +340,7 @@ def _check_consistent(values: Mapping[str, float], conditions: tuple[str, ...], 
             raise fail(f"{table}.{low}", f"exceeds {table}.{high}")
 
 
-def _only(reader: _Reader, node: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:
+def _only(reader: Reader, node: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:
     """Reject a key of table ``key`` (``""``: the file's top level) that is not ``allowed``."""
     unknown = [name for name in node if name not in allowed]
     if unknown:
@@ -349,7 +349,7 @@ def _only(reader: _Reader, node: Mapping[str, Any], key: str, allowed: tuple[str
         raise reader.fail(where, f"is not a known key{table}; allowed: {', '.join(allowed)}")
 
 
-def _named(reader: _Reader, node: Any, key: str, field: str, allowed: tuple[str, ...]) -> Any:
+def _named(reader: Reader, node: Any, key: str, field: str, allowed: tuple[str, ...]) -> Any:
     """A sourced name or list of names (``{ names = [...], source = "..." }``)."""
     node = reader.table(node, key)
     _only(reader, node, key, (field, "source"))
