@@ -423,6 +423,17 @@ def iter_chunks(
     Concatenated, the chunks equal ``generate(n, seed, setting, **overrides)``; each records
     the same :func:`generated_with`, so their concatenation does too.
 
+    Parameters
+    ----------
+    n, seed, setting, knowledge, **overrides
+        As for :func:`generate`.
+    chunk_size
+        Rows per chunk (the last may be shorter).
+
+    Returns
+    -------
+    iterator of pandas.DataFrame
+
     Examples
     --------
     >>> sizes = [len(c) for c in iter_chunks(2500, seed=1, chunk_size=1000)]
@@ -439,6 +450,22 @@ def generate_from_model(model: PatientModel, n: int, seed: int, start: int = 0) 
 
     Used to split generation across processes: each worker draws its own range and the
     concatenation equals :func:`generate`.
+
+    Parameters
+    ----------
+    model
+        A model of :func:`outcomes.engine.model.build_model`.
+    n
+        Rows to draw (>= 1).
+    seed
+        The cohort's seed.
+    start
+        The first row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed ``start`` to ``start + n - 1``.
 
     Examples
     --------
@@ -474,6 +501,24 @@ def write_cohort(
     :data:`BLOCK_SIZE`), and written in order: the file is byte-identical to ``workers=1``.
     Parquet files record ``n``, ``seed``, ``setting``, overrides and the package version in
     their metadata (:func:`outcomes.infra.io.read_metadata`).
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    n, seed, setting, knowledge, progress, **overrides
+        As for :func:`generate`.
+    fmt
+        ``"parquet"`` or ``"csv"``; by default from the suffix.
+    chunk_size
+        Rows generated and written per step.
+    workers
+        Processes drawing the chunks.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
 
     Examples
     --------

@@ -56,6 +56,19 @@ class Workspace:
 
     Fresh arrays of this size for every block would cost a page fault per 4 KiB each time
     (zeroed memory from the kernel): about a tenth of the generator's time.
+
+    Parameters
+    ----------
+    model
+        The patient model whose findings size the arrays.
+
+    Examples
+    --------
+    >>> from outcomes.engine.model import build_model
+    >>> model = build_model("primary_care")
+    >>> space = Workspace(model)
+    >>> space.fits(model), space.present.shape[1] == BLOCK_SIZE
+    (True, True)
     """
 
     def __init__(self, model: PatientModel):
@@ -95,6 +108,29 @@ def draw_block(
     patients) and ``missing`` (missable findings, patients), so that each finding's values are
     contiguous. With a ``space``, ``present`` and ``missing`` are its arrays: the next draw
     into the same space overwrites them.
+
+    Parameters
+    ----------
+    model
+        The patient model.
+    seed
+        The cohort's seed.
+    block
+        Which block: patients ``block * BLOCK_SIZE`` onwards.
+    space
+        Arrays to draw into (:class:`Workspace`), or None for fresh ones.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The raw draws (condition codes, severity, findings present and missing, ...).
+
+    Examples
+    --------
+    >>> from outcomes.engine.model import build_model
+    >>> raw = draw_block(build_model("primary_care"), seed=1, block=0)
+    >>> raw["condition"].shape == (BLOCK_SIZE,)
+    True
     """
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
     m = BLOCK_SIZE
@@ -185,6 +221,22 @@ def patient_ids(seed: int, start: int, stop: int) -> pd.arrays.StringArray:
     Built :data:`_ID_ROWS` rows at a time as fixed-width UCS-4 codes in numpy (one width per
     digit count), each step turned into Python strings straight into one object array:
     pandas' ``"string"`` dtype holds Python ``str`` objects, and that array becomes its storage.
+
+    Parameters
+    ----------
+    seed
+        The cohort's seed.
+    start, stop
+        The rows.
+
+    Returns
+    -------
+    pandas.arrays.StringArray
+
+    Examples
+    --------
+    >>> patient_ids(42, 99_999_999, 100_000_001).tolist()
+    ['42-99999999', '42-100000000']
     """
     prefix = np.array([ord(ch) for ch in f"{seed}-"], dtype=np.uint32)
     ids = np.empty(stop - start, dtype=object)

@@ -28,6 +28,17 @@ NO_SECONDARY = "none"
 class Finding:
     """A yes/no finding recorded for a patient (symptom, aggravating factor, sign or red flag).
 
+    Parameters
+    ----------
+    name, label, kind
+        Column name, human label, and one of :data:`FINDING_KINDS`.
+    severity_slope, chronic_shift
+        Log-odds shift of being present per unit of latent severity, and when chronic.
+    sensitivity_loading
+        Log-odds shift per level of the shared pain-sensitivity factor.
+    false_positive, false_negative
+        Recording error: P(recorded present | absent) and P(recorded absent | present).
+
     Examples
     --------
     >>> from outcomes.knowledge import load_knowledge
@@ -57,6 +68,21 @@ class Finding:
 @dataclass(frozen=True)
 class Condition:
     """A condition, its care pathway and the condition-specific parts of the patient model.
+
+    Parameters
+    ----------
+    name, label, pathway, description
+        The condition, its care pathway and what it is.
+    age_mean, age_sd, female, onset_sudden, chronic_fraction, bilateral
+        Who has it and how it starts.
+    severity_beta
+        Beta parameters of its latent severity.
+    pain_nrs_range, odi_range
+        Ranges of baseline pain (NRS) and disability (ODI).
+    occupation, trigger, secondary
+        Distributions of occupation, trigger and a secondary contributor.
+    findings
+        Finding name -> P(finding | condition) for a typical case (mean severity, acute).
 
     Examples
     --------
@@ -94,6 +120,15 @@ class Condition:
 class Setting:
     """A care setting: its case mix and how often each missable finding is not recorded.
 
+    Parameters
+    ----------
+    name, label, description
+        The setting and what it is.
+    case_mix
+        Condition -> prevalence in the setting (sums to 1).
+    missing
+        Missable finding -> P(not recorded).
+
     Examples
     --------
     >>> from outcomes.knowledge import load_knowledge
@@ -111,6 +146,19 @@ class Setting:
 @dataclass(frozen=True)
 class Knowledge:
     """The whole knowledge base, validated. Build it with :func:`load_knowledge`.
+
+    Parameters
+    ----------
+    conditions, findings, settings, default_setting
+        The knowledge base's objects and the setting used when none is named.
+    pathways, pathway_labels
+        The care pathways in order, and their labels.
+    occupations, triggers
+        The categories every condition's distributions range over.
+    shared
+        Numbers shared by every condition (e.g. ``chronic_threshold_weeks``).
+    sources, references, directory
+        Where every number came from, the cited works, and the folder read.
 
     Examples
     --------

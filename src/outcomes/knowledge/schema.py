@@ -30,6 +30,11 @@ ENTRY_KEYS = ("value", "source", "calibrated", "low", "high")
 class KnowledgeError(ValueError):
     """A knowledge file is invalid; the message names the file, the key and the value.
 
+    Parameters
+    ----------
+    message
+        ``"<file>: [<key>] <what is wrong>"``.
+
     Examples
     --------
     >>> issubclass(KnowledgeError, ValueError)

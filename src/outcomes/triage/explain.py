@@ -48,6 +48,14 @@ class Explanation:
         ``oracle`` (exact posterior) and, with a model, the model's probabilities.
     truth
         The confirmed pathway when the record has one, else ``None``.
+
+    Examples
+    --------
+    >>> from outcomes.engine.cohort import generate
+    >>> cohort = generate(50, seed=1)
+    >>> explanation = explain_patient(select_patient(cohort, cohort["patient_id"].iloc[0]))
+    >>> list(explanation.probabilities.columns)[:2]
+    ['rules', 'oracle']
     """
 
     patient_id: str
@@ -138,6 +146,18 @@ class Explanation:
 def select_patient(cohort: pd.DataFrame, patient_id: str) -> pd.DataFrame:
     """The one-row table of ``patient_id`` in ``cohort`` (what it recorded is kept).
 
+    Parameters
+    ----------
+    cohort
+        A patients table.
+    patient_id
+        The id to find (compared as text).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row; a ``ValueError`` if the id is absent or repeated.
+
     Examples
     --------
     >>> from outcomes.engine.cohort import generate
@@ -168,6 +188,16 @@ def patient_from_findings(findings: Mapping[str, Any] | str) -> pd.DataFrame:
     Validated exactly as a team's file (:func:`outcomes.tables.records.read_patients`): the
     required columns must be given (the error names them); an exam sign or red flag left out
     is "not recorded". ``patient_id`` defaults to ``"typed"``.
+
+    Parameters
+    ----------
+    findings
+        Column -> value, or the same as a JSON object.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row, typed as :func:`outcomes.tables.records.read_patients` types it.
 
     Examples
     --------

@@ -55,7 +55,23 @@ INTEGRITY_FORMAT = "outcomes model file digests, version 1"
 
 
 class ModelFileError(ValueError):
-    """A model file that is missing, corrupt, tampered with, or not a triage model."""
+    """A model file that is missing, corrupt, tampered with, or not a triage model.
+
+    Parameters
+    ----------
+    message
+        What is wrong, naming the file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> junk = pathlib.Path(tempfile.mkdtemp()) / "m.skops"; _ = junk.write_text("not a model")
+    >>> try:
+    ...     verify_model_file(junk)
+    ... except ModelFileError as error:
+    ...     print(type(error).__name__)
+    ModelFileError
+    """
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,6 +138,15 @@ def verify_model_file(path: str | Path) -> None:
     to match its edits, which is why :func:`load_model` also checks
     types and structure.
 
+    Parameters
+    ----------
+    path
+        A model file.
+
+    Returns
+    -------
+    None
+
     Raises
     ------
     ModelFileError
@@ -187,6 +212,15 @@ def untrusted_types(path: str | Path) -> list[str]:
     our own models).
 
     Raises :class:`ModelFileError` if the file cannot be read as a skops file at all.
+
+    Parameters
+    ----------
+    path
+        A skops file.
+
+    Returns
+    -------
+    list of str
 
     Examples
     --------

@@ -37,6 +37,20 @@ class TriageRule:
     ``all_of``: every finding recorded positive; ``any_of``: at least ``min_any`` recorded
     positive; ``none_of``: none recorded positive (not recorded counts as absent). The default
     rule has no conditions.
+
+    Parameters
+    ----------
+    name, pathway, description, source
+        The rule's name, the pathway it assigns, what it means and where it comes from.
+    all_of, any_of, min_any, none_of
+        Its conditions, as above.
+
+    Examples
+    --------
+    >>> rule = TriageRule("hip", "hip", "deep buttock pain", "assumption: example",
+    ...                   all_of=("exam_fair_test",), none_of=("pain_below_knee",))
+    >>> rule.findings
+    ('exam_fair_test', 'pain_below_knee')
     """
 
     name: str
@@ -63,6 +77,17 @@ class TriageRule:
 @dataclass(frozen=True)
 class DecisionList:
     """The validated decision list. Build it with :func:`load_triage_rules`.
+
+    Parameters
+    ----------
+    rules
+        The rules, in the order they are tried.
+    default
+        The rule applied when none fires.
+    pathways
+        The knowledge base's care pathways.
+    labels
+        Finding name -> its label, for explanations.
 
     Examples
     --------
