@@ -8,7 +8,8 @@ import pytest
 from outcomes.analysis import evaluate as ev
 from outcomes.engine.cohort import feature_columns, generate
 from outcomes.faces import cli
-from outcomes.triage.models import fit_model, load_model
+from outcomes.triage.model_files import load_model
+from outcomes.triage.models import fit_model
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from outcomes.engine import cohort
+from outcomes.engine import cohort, sampling
 from outcomes.engine.cohort import (
     BLOCK_SIZE,
     GENERATED_WITH_KEY,
@@ -59,13 +59,13 @@ def test_chunked_generation_draws_each_block_once(monkeypatch):
     # Chunks smaller than a block reuse the block drawn for the previous chunk instead of
     # drawing it again: chunking costs about what generating at once costs.
     drawn = []
-    real_draw = cohort._draw_block
+    real_draw = cohort.draw_block
 
     def counting(model, seed, block, *args, **kwargs):
         drawn.append(block)
         return real_draw(model, seed, block, *args, **kwargs)
 
-    monkeypatch.setattr(cohort, "_draw_block", counting)
+    monkeypatch.setattr(cohort, "draw_block", counting)
     n = 2 * BLOCK_SIZE + 500
     chunks = list(iter_chunks(n, seed=3, chunk_size=1000))
     assert sum(len(c) for c in chunks) == n
@@ -90,7 +90,7 @@ def test_patient_ids_derive_from_seed_and_index():
 @pytest.mark.parametrize(
     ("seed", "start", "n"),
     [
-        (42, 0, cohort._ID_ROWS + 10),  # across a step of the id builder
+        (42, 0, sampling._ID_ROWS + 10),  # across a step of the id builder
         (7, 10**8 - 3, 6),  # the index grows a ninth digit
         (123_456_789_012, 10**9 - 2, 4),  # a long seed; ten digits
     ],

@@ -14,18 +14,20 @@ import pytest
 from outcomes.analysis import evaluate as ev
 from outcomes.engine.cohort import feature_columns, generate
 from outcomes.knowledge import load_knowledge
-from outcomes.triage.models import (
-    DEFAULT_PARAMS,
+from outcomes.triage.model_files import (
     INTEGRITY_FORMAT,
     INTEGRITY_MEMBER,
+    ModelFileError,
+    load_model,
+    save_model,
+)
+from outcomes.triage.models import (
+    DEFAULT_PARAMS,
     MODEL_NAMES,
     TUNED_ON,
     TUNING_GRID,
-    ModelFileError,
     fit_model,
-    load_model,
     make_model,
-    save_model,
     tune_model,
 )
 from outcomes.triage.oracle import BayesOracle
@@ -436,12 +438,12 @@ def test_saving_records_every_member_and_writes_nothing_partial(saved, tmp_path,
     # A save that fails while recording the digests leaves the earlier file as it was.
     target = tmp_path / "m.skops"
     target.write_bytes(path.read_bytes())
-    import outcomes.triage.models as models
+    import outcomes.triage.model_files as model_files
 
     def fail(archive):
         raise OSError("disk full")
 
-    monkeypatch.setattr(models, "_member_digests", fail)
+    monkeypatch.setattr(model_files, "_member_digests", fail)
     with pytest.raises(OSError, match="disk full"):
         save_model(model, target)
     assert target.read_bytes() == path.read_bytes()

@@ -29,6 +29,7 @@ from outcomes.engine.cohort import generate
 from outcomes.faces import cli
 from outcomes.infra.io import WRITTEN_RECORD
 from outcomes.knowledge import load_knowledge
+from outcomes.tables import files, records
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,11 +138,11 @@ def test_batches_do_not_change_the_result_or_the_row_numbers(tmp_path, good, mon
     parquet_path = tmp_path / "mine.parquet"
     template_frame(len(frame)).assign(patient_id=frame["patient_id"]).to_parquet(parquet_path)
     whole = [read_patients(csv_path), read_patients(parquet_path)]
-    monkeypatch.setattr(userdata, "CSV_BLOCK_BYTES", 16384)  # about 60 rows a batch
-    monkeypatch.setattr(userdata, "PARQUET_BATCH_ROWS", 64)
+    monkeypatch.setattr(files, "CSV_BLOCK_BYTES", 16384)  # about 60 rows a batch
+    monkeypatch.setattr(files, "PARQUET_BATCH_ROWS", 64)
     batches = []
-    add = userdata._Columns.add
-    monkeypatch.setattr(userdata._Columns, "add", lambda self, batch, offset: (
+    add = records._Columns.add
+    monkeypatch.setattr(records._Columns, "add", lambda self, batch, offset: (
         batches.append(batch.num_rows), add(self, batch, offset)))  # fmt: skip
     for path, expected in zip([csv_path, parquet_path], whole, strict=True):
         batches.clear()

@@ -29,7 +29,7 @@ from outcomes.engine.recovery import (
 )
 from outcomes.knowledge import (
     Knowledge,
-    _Reader,
+    Reader,
     file_reader,
     load_knowledge,
     provenance,
@@ -205,7 +205,7 @@ def load_recovery_targets(knowledge: Knowledge | None = None) -> tuple[RecoveryT
     return tuple(targets)
 
 
-def read_where(reader: _Reader, node: dict, name: str, columns: set[str]) -> dict[str, Any]:
+def read_where(reader: Reader, node: dict, name: str, columns: set[str]) -> dict[str, Any]:
     """A study's inclusion criteria: patients-table column -> [low, high] or a flag, each
     written ``{ value = ..., source = "..." }``.
 

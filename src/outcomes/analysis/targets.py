@@ -32,7 +32,7 @@ from outcomes.analysis.intervals import wilson_interval
 from outcomes.knowledge import (
     Knowledge,
     KnowledgeError,
-    _Reader,
+    Reader,
     file_reader,
     load_knowledge,
     provenance,
@@ -131,7 +131,7 @@ class Target:
     records: str = "history_and_exam"
 
 
-def _names(reader: _Reader, node: dict, key: str, field: str, allowed: tuple[str, ...]) -> tuple:
+def _names(reader: Reader, node: dict, key: str, field: str, allowed: tuple[str, ...]) -> tuple:
     """A condition or category name, or a list of them, checked against ``allowed``."""
     value = node.get(field, [])
     names = [value] if isinstance(value, str) else value
@@ -255,7 +255,7 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
 
 
 def check_basis(
-    reader: _Reader, name: str, basis: str, derived: bool, source: str, calibrated: set[str]
+    reader: Reader, name: str, basis: str, derived: bool, source: str, calibrated: set[str]
 ) -> None:
     """A target's basis agrees with its source and with the knowledge base's calibrations.
 
@@ -274,9 +274,9 @@ def check_basis(
 
     Examples
     --------
-    >>> from outcomes.knowledge import KNOWLEDGE_DIR, _Reader, _References
-    >>> refs = _References(KNOWLEDGE_DIR / "references.toml")
-    >>> r = _Reader(KNOWLEDGE_DIR / "targets.toml", refs, {})
+    >>> from outcomes.knowledge import KNOWLEDGE_DIR, Reader, References
+    >>> refs = References(KNOWLEDGE_DIR / "references.toml")
+    >>> r = Reader(KNOWLEDGE_DIR / "targets.toml", refs, {})
     >>> check_basis(r, "x", "published", True, "study:capra2011", set()) is None
     True
     """

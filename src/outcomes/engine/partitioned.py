@@ -475,14 +475,14 @@ def write_partitioned(
     True
     """
     from outcomes import __version__
-    from outcomes.engine.cohort import _check_int, _resolve
+    from outcomes.engine.cohort import check_int, resolve_cohort
 
     kdir = Path(knowledge_dir) if knowledge_dir is not None else KNOWLEDGE_DIR
     from outcomes.knowledge import load_knowledge
 
-    n, seed, model = _resolve(n, seed, setting, load_knowledge(kdir), overrides)
-    chunk_size = _check_int("chunk_size", chunk_size, 1)
-    workers = _check_int("workers", workers, 1)
+    n, seed, model = resolve_cohort(n, seed, setting, load_knowledge(kdir), overrides)
+    chunk_size = check_int("chunk_size", chunk_size, 1)
+    workers = check_int("workers", workers, 1)
     folder = Path(folder)
     recipe = {
         "generator": "outcomes.cohort.generate",

@@ -18,353 +18,58 @@ files other modules read (recovery, costs, triage rules, targets).
 
 from __future__ import annotations
 
-import math
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import pandas as pd
+from outcomes.knowledge.objects import (
+    FINDING_KINDS,
+    MISSABLE_KINDS,
+    NO_SECONDARY,
+    ONSETS,
+    SEXES,
+    SIDES,
+    Condition,
+    Finding,
+    Knowledge,
+    Setting,
+)
+from outcomes.knowledge.provenance import provenance
+from outcomes.knowledge.schema import (
+    ENTRY_KEYS,
+    KNOWLEDGE_DIR,
+    SUM_TOLERANCE,
+    KnowledgeError,
+    Reader,
+    References,
+)
 
-KNOWLEDGE_DIR = Path(__file__).parent
-
-FINDING_KINDS = ("pain_map", "aggravating", "exam", "red_flag")
-#: Kinds of finding that may be missing from a record (the others are always asked).
-MISSABLE_KINDS = ("exam", "red_flag")
-SIDES = ("left", "right", "both")
-SEXES = ("female", "male")
-ONSETS = ("sudden", "gradual")
-NO_SECONDARY = "none"
-#: Tolerance for "sums to 1": the files hold numbers with at most a few decimals.
-SUM_TOLERANCE = 1e-9
-#: The fields of a number's entry: its value, its source, for a value fitted to a
-#: published figure how it was derived, and for an uncertain value its plausible range
-#: (``low`` and ``high``: numbers sharing the entry's source, or ``{ value, source }`` each;
-#: the probabilistic sensitivity analysis draws from them).
-ENTRY_KEYS = ("value", "source", "calibrated", "low", "high")
-
-
-class KnowledgeError(ValueError):
-    """A knowledge file is invalid; the message names the file, the key and the value."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A yes/no finding recorded for a patient (symptom, aggravating factor, sign or red flag)."""
-
-    name: str
-    label: str
-    kind: str
-    severity_slope: float
-    chronic_shift: float
-    #: Log-odds shift per level of the shared pain-sensitivity factor (-1, 0, +1).
-    sensitivity_loading: float = 0.0
-    #: P(recorded present | truly absent) and P(recorded absent | truly present): examiner
-    #: error for signs, reporting error for history items.
-    false_positive: float = 0.0
-    false_negative: float = 0.0
-
-    @property
-    def can_be_missing(self) -> bool:
-        """Whether a setting may leave this finding unrecorded."""
-        return self.kind in MISSABLE_KINDS
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A condition, its care pathway and the condition-specific parts of the patient model."""
-
-    name: str
-    label: str
-    pathway: str
-    description: str
-    age_mean: float
-    age_sd: float
-    female: float
-    onset_sudden: float
-    chronic_fraction: float
-    bilateral: float
-    severity_beta: tuple[float, float]
-    pain_nrs_range: tuple[float, float]
-    odi_range: tuple[float, float]
-    occupation: Mapping[str, float]
-    trigger: Mapping[str, float]
-    secondary: Mapping[str, float]
-    findings: Mapping[str, float]
-
-    @property
-    def mean_severity(self) -> float:
-        """Mean of the condition's Beta severity distribution."""
-        a, b = self.severity_beta
-        return a / (a + b)
+__all__ = [
+    "ENTRY_KEYS",
+    "FINDING_KINDS",
+    "KNOWLEDGE_DIR",
+    "MISSABLE_KINDS",
+    "NO_SECONDARY",
+    "ONSETS",
+    "SEXES",
+    "SIDES",
+    "SUM_TOLERANCE",
+    "Condition",
+    "Finding",
+    "Knowledge",
+    "KnowledgeError",
+    "Reader",
+    "References",
+    "Setting",
+    "file_reader",
+    "load_knowledge",
+    "provenance",
+]
 
 
-@dataclass(frozen=True)
-class Setting:
-    """A care setting: its case mix and how often each missable finding is not recorded."""
-
-    name: str
-    label: str
-    description: str
-    case_mix: Mapping[str, float]
-    missing: Mapping[str, float]
-
-
-@dataclass(frozen=True)
-class Knowledge:
-    """The whole knowledge base, validated. Build it with :func:`load_knowledge`.
-
-    Examples
-    --------
-    >>> kb = load_knowledge()
-    >>> kb.condition("piriformis_syndrome").pathway
-    'hip'
-    >>> round(sum(kb.setting("primary_care").case_mix.values()), 6)
-    1.0
-    """
-
-    conditions: tuple[Condition, ...]
-    findings: tuple[Finding, ...]
-    settings: Mapping[str, Setting]
-    default_setting: str
-    pathways: tuple[str, ...]
-    pathway_labels: Mapping[str, str]
-    occupations: tuple[str, ...]
-    triggers: tuple[str, ...]
-    shared: Mapping[str, float]
-    sources: Mapping[str, str] = field(repr=False)
-    references: Mapping[str, str] = field(repr=False)
-    directory: Path = field(repr=False, default=KNOWLEDGE_DIR)
-
-    @property
-    def condition_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.conditions)
-
-    @property
-    def finding_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.findings)
-
-    @property
-    def setting_names(self) -> tuple[str, ...]:
-        return tuple(self.settings)
-
-    def condition(self, name: str) -> Condition:
-        """Return the condition called ``name`` (``ValueError`` naming the choices if unknown)."""
-        for c in self.conditions:
-            if c.name == name:
-                return c
-        raise ValueError(
-            f"condition {name!r} is unknown; choose one of: {', '.join(self.condition_names)}"
-        )
-
-    def setting(self, name: str) -> Setting:
-        """Return the setting called ``name`` (``ValueError`` naming the choices if unknown)."""
-        if name not in self.settings:
-            raise ValueError(
-                f"setting {name!r} is unknown; choose one of: {', '.join(self.setting_names)}"
-            )
-        return self.settings[name]
-
-    def pathway_of(self) -> dict[str, str]:
-        """The condition → care-pathway map."""
-        return {c.name: c.pathway for c in self.conditions}
-
-    def provenance(self) -> pd.DataFrame:
-        """Every number of every file in this knowledge base's folder with its source.
-
-        The same table as :func:`provenance` of :attr:`directory`.
-
-        Examples
-        --------
-        >>> table = load_knowledge().provenance()
-        >>> list(table.columns)
-        ['file', 'key', 'value', 'source', 'calibrated', 'low', 'high']
-        """
-        return provenance(self.directory)
-
-
-# --------------------------------------------------------------------------------------------
-# Reading helpers: each one knows the file and key it is looking at, for the error message.
-
-
-class _Reader:
-    """Reads sourced numbers from one TOML file, recording every source it sees."""
-
-    def __init__(
-        self,
-        path: Path,
-        references: _References,
-        sources: dict[str, str],
-        ranges: dict[str, tuple[float, float]] | None = None,
-    ):
-        self.path = path
-        self.file = path.name
-        self.references = references
-        self.sources = sources
-        #: ``full key -> (low, high)`` of every number read that states a plausible range.
-        self.ranges = ranges if ranges is not None else {}
-        try:
-            with path.open("rb") as fh:
-                self.data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise KnowledgeError(f"{path}: knowledge file is missing") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise KnowledgeError(f"{self.file}: not valid TOML ({exc})") from None
-
-    def fail(self, key: str, message: str) -> KnowledgeError:
-        return KnowledgeError(f"{self.file}: [{key}] {message}")
-
-    def table(self, node: Any, key: str) -> dict[str, Any]:
-        if not isinstance(node, dict):
-            raise self.fail(key, f"must be a table, got {node!r}")
-        return node
-
-    def text(self, node: dict[str, Any], key: str, name: str) -> str:
-        value = node.get(name)
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(f"{key}.{name}", f"must be a non-empty string, got {value!r}")
-        return value
-
-    def number(
-        self,
-        node: dict[str, Any],
-        key: str,
-        name: str,
-        *,
-        low: float = -math.inf,
-        high: float = math.inf,
-        what: str = "a number",
-    ) -> float:
-        full = f"{key}.{name}" if key else name
-        if name not in node:
-            raise self.fail(full, "is missing")
-        entry = node[name]
-        if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
-            raise self.fail(full, f'must be {{ value = ..., source = "..." }}, got {entry!r}')
-        extra = sorted(set(entry) - set(ENTRY_KEYS))
-        if extra:
-            raise self.fail(
-                full, f"has unknown field {extra[0]!r}; a number has only {', '.join(ENTRY_KEYS)}"
-            )
-        value = entry["value"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise self.fail(full, f"value {value!r} is not a number")
-        if not low <= value <= high:
-            raise self.fail(full, f"value {value!r} is not {what} in [{low}, {high}]")
-        self.references.check(self, full, entry["source"])
-        if "calibrated" in entry:
-            self._check_calibrated(full, entry)
-        self.sources[f"{self.file}:{full}"] = entry["source"]
-        if "low" in entry or "high" in entry:
-            self.ranges[full] = self._range(full, entry, float(value), low, high)
-        return float(value)
-
-    def _range(
-        self, key: str, entry: dict[str, Any], value: float, low: float, high: float
-    ) -> tuple[float, float]:
-        """The plausible range of a number: ``low <= value <= high``. An end is a number (it
-        shares the entry's source) or ``{ value = ..., source = "..." }`` with its own."""
-        ends = []
-        for end in ("low", "high"):
-            node = entry.get(end, value)
-            if isinstance(node, dict):
-                if set(node) != {"value", "source"}:
-                    raise self.fail(
-                        key, f'{end} must be a number or {{ value = ..., source = "..." }}, '
-                        f"got {node!r}",
-                    )  # fmt: skip
-                self.references.check(self, f"{key}.{end}", node["source"])
-                self.sources[f"{self.file}:{key}.{end}"] = node["source"]
-                bound = node["value"]
-            else:
-                bound = node
-            if isinstance(bound, bool) or not isinstance(bound, int | float):
-                raise self.fail(key, f"{end} {bound!r} is not a number")
-            if not low <= bound <= high:
-                raise self.fail(f"{key}.{end}", f"value {bound!r} is outside [{low}, {high}]")
-            ends.append(float(bound))
-        if not ends[0] <= value <= ends[1]:
-            raise self.fail(key, f"value {value!r} is outside its range [{ends[0]}, {ends[1]}]")
-        return ends[0], ends[1]
-
-    def _check_calibrated(self, key: str, entry: dict[str, Any]) -> None:
-        """A calibrated number cites the study it was fitted to and says how."""
-        how = entry["calibrated"]
-        if not isinstance(how, str) or not how.strip():
-            raise self.fail(key, f"calibrated must say how the value was derived, got {how!r}")
-        if not str(entry["source"]).startswith("study:"):
-            raise self.fail(
-                key,
-                f"is calibrated, so its source must be the study it was fitted to "
-                f"('study:key'), not {entry['source']!r}",
-            )
-
-    def sourced(self, node: dict[str, Any], key: str, name: str) -> Any:
-        """The value of a ``{ value = ..., source = "..." }`` entry of any type (a range as a
-        list, a flag), its source checked and recorded; numbers go through :meth:`number`."""
-        full = f"{key}.{name}" if key else name
-        entry = node.get(name)
-        if not isinstance(entry, dict) or set(entry) != {"value", "source"}:
-            raise self.fail(full, f'must be {{ value = ..., source = "..." }}, got {entry!r}')
-        self.references.check(self, full, entry["source"])
-        self.sources[f"{self.file}:{full}"] = entry["source"]
-        return entry["value"]
-
-    def probability(self, node: dict[str, Any], key: str, name: str) -> float:
-        return self.number(node, key, name, low=0.0, high=1.0, what="a probability")
-
-    def distribution(
-        self, node: Any, key: str, categories: tuple[str, ...] | None = None
-    ) -> dict[str, float]:
-        """A categorical distribution: probabilities over named categories summing to 1."""
-        node = self.table(node, key)
-        if categories is not None:
-            unknown = sorted(set(node) - set(categories))
-            if unknown:
-                raise self.fail(
-                    key, f"unknown categories {unknown}; allowed: {', '.join(categories)}"
-                )
-        dist = {name: self.probability(node, key, name) for name in node}
-        total = sum(dist.values())
-        if abs(total - 1.0) > SUM_TOLERANCE:
-            raise self.fail(key, f"probabilities sum to {total:.6g}, not 1 (no leftover bucket)")
-        return dist
-
-
-class _References:
-    def __init__(self, path: Path):
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-        self.seeds = dict(data.get("seeds", {}))
-        self.studies = dict(data.get("studies", {}))
-
-    def check(self, reader: _Reader, key: str, source: Any) -> None:
-        if not isinstance(source, str) or not source.strip():
-            raise reader.fail(key, f"source {source!r} must be a non-empty string")
-        if source.startswith("assumption"):
-            return
-        if source.startswith("seed:"):
-            seed = source[5:].split("§", 1)[0].strip()
-            if seed not in self.seeds or "§" not in source:
-                raise reader.fail(
-                    key,
-                    f"source {source!r} must name a known seed and a section, "
-                    f"e.g. 'seed:000 §Section' (seeds: {', '.join(sorted(self.seeds))})",
-                )
-            return
-        if source.startswith("study:"):
-            if source[6:].strip() not in self.studies:
-                raise reader.fail(key, f"source {source!r} is not listed in references.toml")
-            return
-        raise reader.fail(
-            key, f"source {source!r} must start with 'seed:', 'study:' or 'assumption'"
-        )
-
-
-def file_reader(kb: Knowledge, name: str, sources: dict[str, str] | None = None) -> _Reader:
+def file_reader(kb: Knowledge, name: str, sources: dict[str, str] | None = None) -> Reader:
     """A reader of the knowledge file ``name`` that other modules load (``recovery.toml``,
     ``costs.toml``, ``targets.toml``, ...): the knowledge base's own copy when its folder has
     one, else the packaged file, with that folder's ``references.toml``.
@@ -380,7 +85,8 @@ def file_reader(kb: Knowledge, name: str, sources: dict[str, str] | None = None)
 
     Returns
     -------
-    _Reader
+    Reader
+        Reading and checking the file's sourced numbers.
 
     Examples
     --------
@@ -388,87 +94,15 @@ def file_reader(kb: Knowledge, name: str, sources: dict[str, str] | None = None)
     'trials.toml'
     """
     directory = kb.directory if (kb.directory / name).exists() else KNOWLEDGE_DIR
-    references = _References(directory / "references.toml")
-    return _Reader(directory / name, references, {} if sources is None else sources)
-
-
-def provenance(directory: str | Path | None = None) -> pd.DataFrame:
-    """Every number in every knowledge file of ``directory``, with its source.
-
-    Reads each ``*.toml`` file generically (``tomllib``): every ``{ value, source }`` entry,
-    however deeply nested, including the files other modules load (``recovery.toml``,
-    ``costs.toml``, ``triage_rules.toml``, ``targets.toml``). A number written without a
-    source is listed too, with an empty ``source``, so that it cannot hide. The files are not
-    validated here (:func:`load_knowledge` and each file's loader do that).
-
-    Parameters
-    ----------
-    directory
-        A knowledge folder; defaults to the packaged knowledge base.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``file, key, value, source, calibrated, low, high``, one row per number in file
-        order (``low``/``high``: its plausible range, NaN when none is stated). ``key``
-        is the dotted path inside the file; an element of an array of tables is written
-        ``rules[name]`` (by its ``name``, or its position if it has none). ``calibrated`` says
-        how a value fitted to a published figure was derived (empty otherwise).
-
-    Examples
-    --------
-    >>> table = provenance()
-    >>> sorted(set(table["file"]))[:3]
-    ['conditions.toml', 'costs.toml', 'findings.toml']
-    >>> row = table.set_index("key").loc["settings.primary_care.case_mix.serious_pathology"]
-    >>> float(row["value"]), row["source"]
-    (0.01, 'study:henschke2009')
-    """
-    folder = Path(directory) if directory is not None else KNOWLEDGE_DIR
-    rows: list[tuple[str, str, float, str, str, float, float]] = []
-    nan = float("nan")
-
-    def end(node: Any, name: str) -> float:
-        bound = node.get(name)
-        if isinstance(bound, dict):
-            bound = bound.get("value")
-        ok = isinstance(bound, int | float) and not isinstance(bound, bool)
-        return float(bound) if ok else nan
-
-    def walk(node: Any, file: str, key: str) -> None:
-        if isinstance(node, dict):
-            if "value" in node and "source" in node:
-                source, how = node["source"], node.get("calibrated", "")
-                rows.append(
-                    (file, key, node["value"], str(source), str(how), end(node, "low"),
-                     end(node, "high"))
-                )  # fmt: skip
-                return
-            for name, child in node.items():
-                walk(child, file, f"{key}.{name}" if key else name)
-        elif isinstance(node, list):
-            for i, child in enumerate(node):
-                label = child.get("name") if isinstance(child, dict) else None
-                walk(child, file, f"{key}[{label if isinstance(label, str) else i}]")
-        elif isinstance(node, int | float) and not isinstance(node, bool):
-            rows.append((file, key, node, "", "", nan, nan))
-
-    for path in sorted(folder.glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise KnowledgeError(f"{path.name}: not valid TOML ({exc})") from None
-        walk(data, path.name, "")
-    return pd.DataFrame(
-        rows, columns=["file", "key", "value", "source", "calibrated", "low", "high"]
-    )
+    references = References(directory / "references.toml")
+    return Reader(directory / name, references, {} if sources is None else sources)
 
 
 def _freeze(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
 
 
-def _read_findings(reader: _Reader) -> tuple[Finding, ...]:
+def _read_findings(reader: Reader) -> tuple[Finding, ...]:
     findings = []
     for name, node in reader.data.items():
         node = reader.table(node, name)
@@ -499,7 +133,7 @@ def _read_findings(reader: _Reader) -> tuple[Finding, ...]:
 
 
 def _read_likelihoods(
-    reader: _Reader, condition_names: tuple[str, ...], finding_names: tuple[str, ...]
+    reader: Reader, condition_names: tuple[str, ...], finding_names: tuple[str, ...]
 ) -> dict[str, dict[str, float]]:
     data = reader.data
     unknown = sorted(set(data) - set(finding_names))
@@ -518,7 +152,7 @@ def _read_likelihoods(
     return table
 
 
-def _read_conditions(reader: _Reader) -> dict[str, Any]:
+def _read_conditions(reader: Reader) -> dict[str, Any]:
     data = reader.data
     pathways = tuple(reader.table(data.get("pathways"), "pathways").get("order", ()))
     if not pathways:
@@ -556,7 +190,7 @@ def _read_conditions(reader: _Reader) -> dict[str, Any]:
 
 
 def _build_condition(
-    reader: _Reader,
+    reader: Reader,
     name: str,
     node: dict[str, Any],
     pathways: tuple[str, ...],
@@ -607,7 +241,7 @@ def _build_condition(
 
 
 def _read_settings(
-    reader: _Reader, condition_names: tuple[str, ...], findings: tuple[Finding, ...]
+    reader: Reader, condition_names: tuple[str, ...], findings: tuple[Finding, ...]
 ) -> tuple[dict[str, Setting], str]:
     data = reader.data
     nodes = reader.table(data.get("settings"), "settings")
@@ -641,7 +275,7 @@ def _read_settings(
 
 
 def _same_categories(
-    reader: _Reader, conditions: tuple[Condition, ...], attribute: str
+    reader: Reader, conditions: tuple[Condition, ...], attribute: str
 ) -> tuple[str, ...]:
     first = tuple(getattr(conditions[0], attribute))
     for c in conditions[1:]:
@@ -695,9 +329,9 @@ def _load(directory: Path) -> Knowledge:
     ref_path = directory / "references.toml"
     if not ref_path.exists():
         raise KnowledgeError(f"{ref_path}: knowledge file is missing")
-    references = _References(ref_path)
+    references = References(ref_path)
     sources: dict[str, str] = {}
-    read = lambda name: _Reader(directory / name, references, sources)  # noqa: E731
+    read = lambda name: Reader(directory / name, references, sources)  # noqa: E731
 
     findings = _read_findings(read("findings.toml"))
     finding_names = tuple(f.name for f in findings)

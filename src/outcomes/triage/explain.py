@@ -8,7 +8,7 @@ and shows as an HTML table in a notebook; ``outcomes explain`` prints the same t
 
 The patient is a row of a cohort (:func:`select_patient`) or findings typed as JSON
 (:func:`patient_from_findings`), validated as a team's file is
-(:func:`outcomes.analysis.userdata.read_patients`).
+(:func:`outcomes.tables.records.read_patients`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import pandas as pd
 
 from outcomes.engine.cohort import feature_columns
 from outcomes.knowledge import Knowledge, load_knowledge
+from outcomes.tables.records import read_patients
 from outcomes.triage.oracle import BayesOracle
 from outcomes.triage.rules import RulesTriage
 
@@ -203,7 +204,7 @@ def _csv_value(value: Any) -> str:
 def patient_from_findings(findings: Mapping[str, Any] | str) -> pd.DataFrame:
     """A one-row patients table from findings typed as a mapping or a JSON object.
 
-    Validated exactly as a team's file (:func:`outcomes.analysis.userdata.read_patients`): the
+    Validated exactly as a team's file (:func:`outcomes.tables.records.read_patients`): the
     required columns must be given (the error names them); an exam sign or red flag left out
     is "not recorded". ``patient_id`` defaults to ``"typed"``.
 
@@ -215,7 +216,7 @@ def patient_from_findings(findings: Mapping[str, Any] | str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One validated row, as :func:`outcomes.analysis.userdata.read_patients` returns it.
+        One validated row, as :func:`outcomes.tables.records.read_patients` returns it.
 
     Examples
     --------
@@ -225,8 +226,6 @@ def patient_from_findings(findings: Mapping[str, Any] | str) -> pd.DataFrame:
     >>> bool(patient_from_findings(record)["rf_saddle_numbness"].iloc[0])
     True
     """
-    from outcomes.analysis.userdata import read_patients
-
     if isinstance(findings, str):
         try:
             findings = json.loads(findings)
@@ -259,7 +258,7 @@ def explain_patient(
         oracle uses.
     model
         A fitted model with ``predict_proba`` and ``classes_`` (e.g.
-        :func:`outcomes.triage.models.load_model`), or ``None``.
+        :func:`outcomes.triage.model_files.load_model`), or ``None``.
     model_name
         Its column name in the table.
     knowledge

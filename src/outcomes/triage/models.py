@@ -44,25 +44,13 @@ nothing about probabilities). :data:`DEFAULT_PARAMS` are its choice on the data 
 :data:`TUNED_ON`, which a slow test re-runs. Models are fitted with one thread so the same
 seed gives the same model on any machine.
 
-Fitted models are saved with :mod:`skops.io`, never pickle. :func:`save_model` also records
-the SHA-256 digest of every member of the archive (:data:`INTEGRITY_MEMBER`), and
-:func:`load_model` first checks them: a file whose numbers were edited (negated
-coefficients, say) or corrupted after saving is refused before anything in it is read. This
-detects edits and corruption; it is not a signature: whoever rewrites a member can rewrite
-its digest too. Against such a file, and against a foreign one, the loader then accepts only
-the types skops trusts by default plus the exact names in :data:`TRUSTED_TYPES`, and checks
-that it holds one of our pipelines. Anything else — a changed file, a different object, a
-file that is not a model — raises :class:`ModelFileError`.
+Fitted models are saved and loaded by :mod:`outcomes.triage.model_files` (``save_model``,
+``load_model``: skops, never pickle, every archive member's digest checked).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import zipfile
-from collections import Counter
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -78,7 +66,6 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from threadpoolctl import threadpool_limits
 
 from outcomes.engine.cohort import feature_columns
-from outcomes.infra.io import atomic_path
 from outcomes.knowledge import load_knowledge
 
 MODEL_NAMES = ("logistic", "boosted")
@@ -109,33 +96,6 @@ TUNING_GRID: Mapping[str, Mapping[str, list]] = {
 }
 #: Smallest probability the recalibration reads (its log is -13.8): keeps log(0) finite.
 PROBABILITY_FLOOR = 1e-6
-#: The types, beyond those skops trusts by default (NumPy arrays, scikit-learn estimators,
-#: builtins), that a model saved by :func:`save_model` contains: our encoding functions, the
-#: boosted model's fitted trees and our recalibrating wrapper. Exactly these names:
-#: a prefix such as ``numpy.`` would also admit ``numpy.save`` swapped in for an encoder.
-TRUSTED_TYPES: frozenset[str] = frozenset(
-    {
-        "outcomes.triage.models._SuffixNames",
-        "outcomes.triage.models.findings_as_float",
-        "outcomes.triage.models.findings_as_signed",
-        "outcomes.triage.models.findings_recorded",
-        "outcomes.triage.models.FoldRecalibrated",
-        "outcomes.triage.models.DropUnrecorded",
-        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    }
-)
-
-
-#: The archive member in which :func:`save_model` records the SHA-256 digest of every other
-#: member: ``{"format": INTEGRITY_FORMAT, "sha256": {member name: hex digest}}``.
-INTEGRITY_MEMBER = "outcomes-integrity.json"
-INTEGRITY_FORMAT = "outcomes model file digests, version 1"
-
-
-class ModelFileError(ValueError):
-    """A model file that is missing, corrupt, tampered with, or not a triage model."""
-
-
 # --------------------------------------------------------------------------------------------
 # Encoding
 
@@ -152,6 +112,16 @@ def _binary_columns() -> tuple[list[str], list[str]]:
 def findings_as_signed(X: pd.DataFrame) -> np.ndarray:
     """Recorded findings as +1 (present) / -1 (absent) / 0 (not recorded).
 
+    Parameters
+    ----------
+    X
+        Finding columns (booleans, nullable ``boolean`` or numbers; missing as ``<NA>``/NaN).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float array, one column per finding.
+
     Examples
     --------
     >>> frame = pd.DataFrame({"exam_fair_test": pd.array([True, False, None], "boolean")})
@@ -165,6 +135,16 @@ def findings_as_signed(X: pd.DataFrame) -> np.ndarray:
 def findings_recorded(X: pd.DataFrame) -> np.ndarray:
     """1.0 where a finding was recorded, 0.0 where it is missing.
 
+    Parameters
+    ----------
+    X
+        Finding columns (booleans, nullable ``boolean`` or numbers; missing as ``<NA>``/NaN).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float array, one column per finding.
+
     Examples
     --------
     >>> frame = pd.DataFrame({"exam_fair_test": pd.array([True, None], "boolean")})
@@ -176,6 +156,16 @@ def findings_recorded(X: pd.DataFrame) -> np.ndarray:
 
 def findings_as_float(X: pd.DataFrame) -> np.ndarray:
     """Findings as 1.0 / 0.0 with NaN where not recorded (for models that handle NaN).
+
+    Parameters
+    ----------
+    X
+        Finding columns (booleans, nullable ``boolean`` or numbers; missing as ``<NA>``/NaN).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float array, one column per finding.
 
     Examples
     --------
@@ -189,6 +179,15 @@ def findings_as_float(X: pd.DataFrame) -> np.ndarray:
 def log_probabilities(P: Any) -> np.ndarray:
     """Natural log of probabilities, floored at :data:`PROBABILITY_FLOOR` (the recalibration's
     input).
+
+    Parameters
+    ----------
+    P
+        Probabilities (any array-like).
+
+    Returns
+    -------
+    numpy.ndarray
 
     Examples
     --------
@@ -207,7 +206,7 @@ def _as_float(X: Any) -> np.ndarray:
                     float, na_value=np.nan
                 )
                 for c in frame.columns
-            ]  # fmt: skip
+            ]
         )
         if frame.shape[1]
         else np.empty((len(frame), 0))
@@ -235,20 +234,32 @@ def _encoder(name: str) -> ColumnTransformer:
         parts = [
             ("category", onehot, list(CATEGORICAL)),
             ("number", StandardScaler(), list(NUMERIC)),
-            ("history", FunctionTransformer(findings_as_float, feature_names_out="one-to-one"),
-             always),
-            ("finding", FunctionTransformer(findings_as_signed, feature_names_out="one-to-one"),
-             missable),
-            ("recorded", FunctionTransformer(findings_recorded,
-                                             feature_names_out=_suffix("_recorded")), missable),
-        ]  # fmt: skip
+            (
+                "history",
+                FunctionTransformer(findings_as_float, feature_names_out="one-to-one"),
+                always,
+            ),
+            (
+                "finding",
+                FunctionTransformer(findings_as_signed, feature_names_out="one-to-one"),
+                missable,
+            ),
+            (
+                "recorded",
+                FunctionTransformer(findings_recorded, feature_names_out=_suffix("_recorded")),
+                missable,
+            ),
+        ]
     else:
         parts = [
             ("category", onehot, list(CATEGORICAL)),
             ("number", "passthrough", list(NUMERIC)),
-            ("finding", FunctionTransformer(findings_as_float, feature_names_out="one-to-one"),
-             [*always, *missable]),
-        ]  # fmt: skip
+            (
+                "finding",
+                FunctionTransformer(findings_as_float, feature_names_out="one-to-one"),
+                [*always, *missable],
+            ),
+        ]
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
 
 
@@ -260,6 +271,11 @@ class DropUnrecorded(TransformerMixin, BaseEstimator):
     "window shape cannot be larger than input array shape"): small training sets with sparse
     records, such as 50 patients with 95% of exams unrecorded, hit this. Columns with at least
     one recorded value pass through unchanged, so on ordinary data the model is the same.
+
+    Attributes
+    ----------
+    keep_ : numpy.ndarray
+        Which columns had at least one recorded value in the training data (set by ``fit``).
 
     Examples
     --------
@@ -381,10 +397,12 @@ class FoldRecalibrated(ClassifierMixin, BaseEstimator):
         """Mean of the folds' calibrated probabilities (columns follow ``classes_``)."""
         check_is_fitted(self, "calibrators_")
         return np.mean(
-            [c.predict_proba(log_probabilities(m.predict_proba(X)))
-             for m, c in zip(self.models_, self.calibrators_, strict=True)],
+            [
+                c.predict_proba(log_probabilities(m.predict_proba(X)))
+                for m, c in zip(self.models_, self.calibrators_, strict=True)
+            ],
             axis=0,
-        )  # fmt: skip
+        )
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable pathway of each row."""
@@ -484,6 +502,24 @@ def fit_model(
     same on any machine for the same seed. ``calibrate`` is as in :func:`make_model`; a
     pathway with fewer than :data:`MIN_TO_CALIBRATE` patients turns recalibration off.
 
+    Parameters
+    ----------
+    name
+        One of :data:`MODEL_NAMES`.
+    patients
+        Training patients: the feature columns and the true ``pathway``.
+    seed
+        Seed of the model's randomness (folds, early stopping).
+    tune
+        Choose hyper-parameters first (:func:`tune_model`) instead of :data:`DEFAULT_PARAMS`.
+    calibrate
+        As in :func:`make_model`.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline or FoldRecalibrated
+        The fitted model.
+
     Examples
     --------
     >>> from outcomes.engine.cohort import generate, feature_columns
@@ -513,6 +549,11 @@ def tune_model(
     Returns the fitted :class:`~sklearn.model_selection.GridSearchCV` (``best_params_``,
     ``best_score_``, ``cv_results_``).
 
+    Parameters
+    ----------
+    name, patients, seed, calibrate
+        As for :func:`fit_model`.
+
     Examples
     --------
     >>> from outcomes.engine.cohort import generate
@@ -525,217 +566,12 @@ def tune_model(
     prefix = "estimator__classify__" if calibrate else "classify__"
     grid = {f"{prefix}{k}": v for k, v in TUNING_GRID[name].items()}
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
-    search = GridSearchCV(make_model(name, seed=seed, calibrate=calibrate), grid, cv=folds,
-                          scoring="neg_log_loss")  # fmt: skip
+    search = GridSearchCV(
+        make_model(name, seed=seed, calibrate=calibrate), grid, cv=folds, scoring="neg_log_loss"
+    )
     with threadpool_limits(limits=1):
         return search.fit(X, y)
 
 
 # --------------------------------------------------------------------------------------------
-# Safe persistence
-
-
-def save_model(model: Any, path: str | Path) -> Path:
-    """Write a fitted model with :mod:`skops.io` (no pickle), atomically, with the SHA-256
-    digest of every archive member recorded in :data:`INTEGRITY_MEMBER` for
-    :func:`load_model` to check (see the module notes for what that does and does not
-    protect against). Nothing is written at ``path`` unless the whole file is.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from outcomes.engine.cohort import generate
-    >>> model = fit_model("logistic", generate(900, seed=1))
-    >>> path = save_model(model, pathlib.Path(tempfile.mkdtemp()) / "triage.skops")
-    >>> bool((load_model(path).predict_proba(generate(5, seed=3)[feature_columns()])
-    ...       == model.predict_proba(generate(5, seed=3)[feature_columns()])).all())
-    True
-    """
-    import skops.io as sio
-
-    if not _is_triage_pipeline(model):
-        raise ValueError(
-            f"only a fitted logistic or boosted model from fit_model can be saved, not "
-            f"{type(model).__name__} (the rules and the oracle learn nothing to save)"
-        )
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        sio.dump(model, tmp)
-        with zipfile.ZipFile(tmp) as archive:
-            digests = _member_digests(archive)
-        record = {"format": INTEGRITY_FORMAT, "sha256": digests}
-        with zipfile.ZipFile(tmp, "a") as archive:
-            archive.writestr(INTEGRITY_MEMBER, json.dumps(record, indent=0, sort_keys=True))
-    return path
-
-
-def _member_digests(archive: zipfile.ZipFile) -> dict[str, str]:
-    """SHA-256 of each member's content but the integrity record's (read in chunks)."""
-    digests = {}
-    for info in archive.infolist():
-        if info.filename == INTEGRITY_MEMBER:
-            continue
-        digest = hashlib.sha256()
-        with archive.open(info) as member:
-            for chunk in iter(lambda: member.read(1 << 20), b""):
-                digest.update(chunk)
-        digests[info.filename] = digest.hexdigest()
-    return digests
-
-
-def verify_model_file(path: str | Path) -> None:
-    """Check a model file against the digests :func:`save_model` recorded in it.
-
-    Detects any change to the archive after it was saved (an edited number, a member added,
-    removed or replaced, corruption); it cannot detect a file whose digests were rewritten
-    to match its edits, which is why :func:`load_model` also checks types and structure.
-
-    Raises
-    ------
-    ModelFileError
-        If the file is missing or not a zip archive, has no integrity record (saved before
-        outcomes recorded one: re-save it), or does not match its record.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from outcomes.engine.cohort import generate
-    >>> path = save_model(fit_model("logistic", generate(900, seed=1)),
-    ...                   pathlib.Path(tempfile.mkdtemp()) / "triage.skops")
-    >>> verify_model_file(path) is None
-    True
-    """
-    path = Path(path)
-    changed = f"{path} was changed after it was saved"
-    refuse = "; refusing to load it (re-save the model from its training data)"
-    try:
-        archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise ModelFileError(f"no such model file: {path}") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
-        raise ModelFileError(f"{path} is not a model file saved by outcomes ({exc})") from None
-    with archive:
-        names = Counter(archive.namelist())
-        twice = sorted(name for name, count in names.items() if count > 1)
-        if twice:
-            raise ModelFileError(f"{changed}: it holds member {twice[0]!r} more than once{refuse}")
-        if INTEGRITY_MEMBER not in names:
-            raise ModelFileError(
-                f"{path} has no integrity record; re-save the model with save_model (files "
-                "saved before outcomes recorded digests of their contents cannot be checked, "
-                "so they are refused)"
-            )
-        try:
-            record = json.loads(archive.read(INTEGRITY_MEMBER))
-            recorded = record["sha256"]
-            valid = record["format"] == INTEGRITY_FORMAT and isinstance(recorded, dict)
-        except (ValueError, KeyError, TypeError, zipfile.BadZipFile, OSError, EOFError):
-            valid = False
-        if not valid:
-            raise ModelFileError(f"{changed}: its integrity record is unreadable{refuse}")
-        try:
-            actual = _member_digests(archive)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:  # a CRC mismatch
-            raise ModelFileError(f"{changed}: a member is corrupt ({exc}){refuse}") from None
-    added, removed = sorted(set(actual) - set(recorded)), sorted(set(recorded) - set(actual))
-    edited = sorted(n for n in set(actual) & set(recorded) if actual[n] != recorded[n])
-    for what, members in (("differs from its recorded digest", edited),
-                          ("was added", added), ("is missing", removed)):  # fmt: skip
-        if members:
-            more = f" (and {len(members) - 1} more)" if len(members) > 1 else ""
-            raise ModelFileError(f"{changed}: member {members[0]!r} {what}{more}{refuse}")
-
-
-def untrusted_types(path: str | Path) -> list[str]:
-    """Types in a model file outside skops's defaults and :data:`TRUSTED_TYPES` (empty for
-    our own models).
-
-    Raises :class:`ModelFileError` if the file cannot be read as a skops file at all.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from outcomes.engine.cohort import generate
-    >>> path = save_model(fit_model("boosted", generate(900, seed=1)),
-    ...                   pathlib.Path(tempfile.mkdtemp()) / "triage.skops")
-    >>> untrusted_types(path)
-    []
-    """
-    import skops.io as sio
-
-    try:
-        types = sio.get_untrusted_types(file=Path(path))
-    except FileNotFoundError:
-        raise ModelFileError(f"no such model file: {path}") from None
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
-        raise ModelFileError(f"{path} is not a model file saved by outcomes ({exc})") from None
-    return sorted(t for t in types if t not in TRUSTED_TYPES)
-
-
-def load_model(path: str | Path) -> Any:
-    """Load a model saved by :func:`save_model`, checking its digests, then trusting only
-    allow-listed types.
-
-    First the file must match the SHA-256 digests recorded when it was saved
-    (:func:`verify_model_file`): an edit or corruption is refused before anything is
-    unpacked. Then only the types skops trusts by default and the exact names of
-    :data:`TRUSTED_TYPES` are allowed, and the loaded object must be one of our pipelines
-    (or its calibrated wrapper) with its two steps, so a file rebuilt around other objects
-    (with its digests rewritten to match: they are a check, not a signature) is refused too.
-
-    Raises
-    ------
-    ModelFileError
-        If the file is missing, not a skops file, corrupt, was changed after it was saved,
-        has no integrity record (saved by an older outcomes: re-save it), holds a type
-        outside :data:`TRUSTED_TYPES` (the message names it), or is not a fitted triage
-        pipeline.
-    """
-    import skops.io as sio
-
-    path = Path(path)
-    verify_model_file(path)
-    rejected = untrusted_types(path)
-    if rejected:
-        raise ModelFileError(
-            f"{path} holds {len(rejected)} type(s) outside the allow-list, refusing to load "
-            "it (a tampered file or not a model saved by outcomes): " + ", ".join(rejected[:5])
-        )
-    try:
-        model = sio.load(path, trusted=sorted(TRUSTED_TYPES))
-    except Exception as exc:  # a corrupt archive can fail in many ways inside skops
-        raise ModelFileError(f"{path} could not be loaded as a model ({exc})") from None
-    if not _is_triage_pipeline(model):
-        raise ModelFileError(
-            f"{path} does not hold a fitted triage model saved by outcomes (found "
-            f"{type(model).__name__})"
-        )
-    return model
-
-
-def _is_triage_pipeline(model: Any) -> bool:
-    """A fitted pipeline ``encode`` -> ``classify`` of ours, bare or recalibrated."""
-    if isinstance(model, FoldRecalibrated):
-        models = getattr(model, "models_", None)
-        calibrators = getattr(model, "calibrators_", None)
-        return (
-            isinstance(models, list) and isinstance(calibrators, list) and len(models) > 0
-            and len(models) == len(calibrators)
-            and all(_is_triage_pipeline(m) for m in models)
-            and all(isinstance(c, LogisticRegression) for c in calibrators)
-        )  # fmt: skip
-    if not isinstance(model, Pipeline):
-        return False
-    names = [name for name, _ in model.steps]
-    classify = model.named_steps.get("classify")
-    shape = {
-        ("encode", "classify"): LogisticRegression,
-        ("encode", "drop_unrecorded", "classify"): HistGradientBoostingClassifier,
-    }.get(tuple(names))
-    return (
-        shape is not None
-        and isinstance(model.named_steps["encode"], ColumnTransformer)
-        and isinstance(classify, shape)
-        and (len(names) == 2 or isinstance(model.named_steps["drop_unrecorded"], DropUnrecorded))
-        and hasattr(model, "classes_")
-    )
+# Loading: the archive checked (outcomes.triage.model_files), then the pipeline it holds

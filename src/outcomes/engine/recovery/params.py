@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from outcomes.engine.recovery_file import AGGRAVATING_KEYS, RECOVERY_TABLES, SCHEMA
-from outcomes.knowledge import Knowledge, file_reader, load_knowledge
+from outcomes.knowledge import Knowledge, Reader, file_reader, load_knowledge
 from outcomes.tables.columns import CLASSES, FITS
 
 #: Fields of each fit of the care to a condition (``[fit.*]`` of ``recovery.toml``).
@@ -223,7 +223,7 @@ def _check_consistent(values: Mapping[str, float], conditions: tuple[str, ...], 
             raise fail(f"{table}.{low}", f"exceeds {table}.{high}")
 
 
-def _only(reader: Any, node: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:
+def _only(reader: Reader, node: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:
     """Reject a key of table ``key`` (``""``: the file's top level) that is not ``allowed``."""
     unknown = [name for name in node if name not in allowed]
     if unknown:
@@ -232,7 +232,7 @@ def _only(reader: Any, node: Mapping[str, Any], key: str, allowed: tuple[str, ..
         raise reader.fail(where, f"is not a known key{table}; allowed: {', '.join(allowed)}")
 
 
-def _named(reader: Any, node: Any, key: str, field: str, allowed: tuple[str, ...]) -> Any:
+def _named(reader: Reader, node: Any, key: str, field: str, allowed: tuple[str, ...]) -> Any:
     """A sourced name or list of names (``{ names = [...], source = "..." }``)."""
     node = reader.table(node, key)
     _only(reader, node, key, (field, "source"))

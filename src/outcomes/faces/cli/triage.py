@@ -112,7 +112,7 @@ def _run_triage(args: argparse.Namespace) -> int:
         raise CommandError("--predictions writes the dask engine's predictions: add --engine dask")
     test = read_cohort(args.test, "test", args)
     if args.load_model is not None:
-        from outcomes.triage.models import load_model
+        from outcomes.triage.model_files import load_model
 
         method = load_model(args.load_model)
     elif args.model in LEARNED_METHODS:
@@ -153,7 +153,7 @@ def _run_triage(args: argparse.Namespace) -> int:
         write_table(metrics.assign(method=args.model), args.out)
         print(f"\nwrote {args.out}")
     if args.save_model is not None:
-        from outcomes.triage.models import save_model
+        from outcomes.triage.model_files import save_model
 
         print(f"saved model to {save_model(method, args.save_model)}")
     return 0
@@ -175,7 +175,7 @@ def _run_triage_dask(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise CommandError(f"--predictions {out} is a file, not a folder")
     if args.load_model is not None:
-        from outcomes.triage.models import load_model
+        from outcomes.triage.model_files import load_model
 
         method = load_model(args.load_model)
     elif args.model in LEARNED_METHODS:
@@ -202,7 +202,7 @@ def _run_triage_dask(args: argparse.Namespace) -> int:
         write_table(result.metrics.assign(method=args.model), args.out)
         print(f"wrote {args.out}")
     if args.save_model is not None:
-        from outcomes.triage.models import save_model
+        from outcomes.triage.model_files import save_model
 
         print(f"saved model to {save_model(method, args.save_model)}")
     return 0
@@ -256,7 +256,7 @@ def _run_explain(args: argparse.Namespace) -> int:
         patient = patient_from_findings(text)
     model = None
     if args.model is not None:
-        from outcomes.triage.models import load_model
+        from outcomes.triage.model_files import load_model
 
         model = load_model(args.model)
     print(explain_patient(patient, model, model_name=args.model.stem if model else "model"))
