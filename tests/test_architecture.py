@@ -22,8 +22,9 @@ PACKAGE = Path(outcomes.__file__).resolve().parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 #: The packages of the layers, bottom to top (the order of the contract, reversed).
 LAYERS = ("infra", "knowledge", "tables", "engine", "triage", "analysis", "captions", "faces")
-#: Lines above which a module must say in its docstring why it is one piece.
-MAX_LINES = 600
+#: Lines above which a module must say in its docstring why it is one piece ("about 600
+#: lines", issue 14: a few lines over is not a second job).
+MAX_LINES = 650
 
 
 def lint_imports(package_parent: Path, config: Path) -> subprocess.CompletedProcess[str]:

@@ -5,6 +5,11 @@ any overrides a researcher passes) into a :class:`PatientModel` of numpy arrays.
 samples from it; the oracle evaluates the same likelihoods exactly. Neither reads the
 knowledge files again, so the two cannot disagree.
 
+One piece: this module is longer than the others (about 700 lines, half of them docstrings)
+because it is one algorithm, the generative model, read top to bottom in the order it draws a
+patient; splitting it would put the arrays in one file and the probabilities they feed in
+another, where a reader checking the oracle against the generator needs both side by side.
+
 The model, per patient:
 
 1. condition ~ the setting's case mix; secondary contributor ~ the condition's ``secondary``

@@ -37,92 +37,29 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow.parquet as pq
 
+from outcomes.engine.partition_reading import MANIFEST_FORMAT as MANIFEST_FORMAT
+from outcomes.engine.partition_reading import MANIFEST_NAME as MANIFEST_NAME
+from outcomes.engine.partition_reading import DatasetError as DatasetError
+from outcomes.engine.partition_reading import Partition as Partition
+from outcomes.engine.partition_reading import dataset_metadata as dataset_metadata
+from outcomes.engine.partition_reading import is_partitioned as is_partitioned
+from outcomes.engine.partition_reading import partition_paths as partition_paths
+from outcomes.engine.partition_reading import partitions as partitions
+from outcomes.engine.partition_reading import read_manifest as read_manifest
+from outcomes.engine.partition_reading import read_partitioned as read_partitioned
 from outcomes.knowledge import KNOWLEDGE_DIR
 
 #: Rows per partition by default.
 DEFAULT_PARTITION_ROWS = 1_000_000
-MANIFEST_NAME = "_manifest.json"
 DATACARD_NAME = "_datacard.md"
 METADATA_NAME = "_metadata"
 COMMON_METADATA_NAME = "_common_metadata"
 #: Names the manifest's ``format`` field; a folder with another format is not ours to resume.
-MANIFEST_FORMAT = "outcomes partitioned cohort, version 1"
 #: Keys of the recipe that identify the cohort a folder holds (its ``command``).
 RECIPE_KEYS = ("generator", "version", "knowledge", "n", "seed", "setting", "overrides",
                "chunk_size")  # fmt: skip
-
-
-class DatasetError(ValueError):
-    """A folder that cannot receive or provide the partitioned cohort asked for.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> partition_paths(tempfile.mkdtemp())
-    Traceback (most recent call last):
-    ...
-    outcomes.engine.partitioned.DatasetError: ... holds no partitioned cohort (no _manifest.json)
-    """
-
-
-@dataclass(frozen=True)
-class Partition:
-    """One partition: its index, file name and rows ``[start, stop)`` of the cohort.
-
-    Parameters
-    ----------
-    index : int
-        Position of the partition, from 0.
-    name : str
-        Its file name.
-    start, stop : int
-        Its first row and one past its last, in the cohort.
-
-    Examples
-    --------
-    >>> p = Partition(0, "part-00000.parquet", 0, 1000)
-    >>> p.stop - p.start
-    1000
-    """
-
-    index: int
-    name: str
-    start: int
-    stop: int
-
-
-def partitions(n: int, chunk_size: int) -> list[Partition]:
-    """The partitions of an ``n``-row cohort in chunks of ``chunk_size`` rows, in row order.
-
-    Names are zero-padded to at least five digits (more when there are more partitions), so
-    that their lexicographic order is the row order.
-
-    Parameters
-    ----------
-    n : int
-        Rows of the cohort.
-    chunk_size : int
-        Rows per partition (the last may hold fewer).
-
-    Returns
-    -------
-    list of Partition
-        In row order.
-
-    Examples
-    --------
-    >>> [(p.name, p.start, p.stop) for p in partitions(2500, 1000)]
-    [('part-00000.parquet', 0, 1000), ('part-00001.parquet', 1000, 2000), ('part-00002.parquet', 2000, 2500)]
-    """  # noqa: E501
-    count = -(-n // chunk_size)
-    width = max(5, len(str(count - 1)))
-    return [
-        Partition(i, f"part-{i:0{width}d}.parquet", start, min(n, start + chunk_size))
-        for i, start in enumerate(range(0, n, chunk_size))
-    ]
 
 
 def knowledge_digest(directory: str | Path | None = None) -> str:
@@ -203,35 +140,35 @@ def write_partition(
 ) -> dict[str, Any]:
     """Draw one partition of the cohort ``recipe`` describes and write it atomically.
 
-    A module-level function of plain arguments, so that worker processes and Dask workers
-    can run it (on a cluster, ``folder`` must be on a file system every worker shares).
+        A module-level function of plain arguments, so that worker processes and Dask workers
+        can run it (on a cluster, ``folder`` must be on a file system every worker shares).
 
-    Parameters
-    ----------
-    recipe : mapping
-        The cohort: ``knowledge_dir``, ``setting``, ``overrides``, ``seed``, ``n`` and what the
-        files record (``generator``, ``version``).
-    partition : Partition
-        The rows to draw.
-    folder : str or pathlib.Path
-        Folder of the cohort.
+        Parameters
+        ----------
+        recipe : mapping
+            The cohort: ``knowledge_dir``, ``setting``, ``overrides``, ``seed``, ``n`` and what the
+            files record (``generator``, ``version``).
+        partition : Partition
+            The rows to draw.
+        folder : str or pathlib.Path
+            Folder of the cohort.
 
-    Returns
-    -------
-    dict
-        ``name``, ``rows``, ``digest`` (SHA-256 of the file) and ``conditions`` (patients
-        per condition, for the data card).
+        Returns
+        -------
+        dict
+            ``name``, ``rows``, ``digest`` (SHA-256 of the file) and ``conditions`` (patients
+            per condition, for the data card).
 
-    Examples
-    --------
-    >>> import tempfile
-    >>> from outcomes import __version__
-    >>> from outcomes.knowledge import KNOWLEDGE_DIR
-    >>> recipe = {"knowledge_dir": str(KNOWLEDGE_DIR), "setting": "primary_care", "overrides": {},
-    ...           "seed": 1, "n": 100, "generator": "outcomes.cohort.generate",
-    ...           "version": __version__}
-    >>> write_partition(recipe, partitions(100, 60)[1], tempfile.mkdtemp())["rows"]
-    40
+        Examples
+        --------
+        >>> import tempfile
+        >>> from outcomes import __version__
+        >>> from outcomes.knowledge import KNOWLEDGE_DIR
+        >>> recipe = {"knowledge_dir": str(KNOWLEDGE_DIR), "setting": "primary_care",
+        ...           "overrides": {}, "seed": 1, "n": 100, "generator": "outcomes.cohort.generate",
+        ...           "version": __version__}
+        >>> write_partition(recipe, partitions(100, 60)[1], tempfile.mkdtemp())["rows"]
+        40
     """
     from outcomes.engine.cohort import generate_from_model
     from outcomes.infra.io import write_table
@@ -255,44 +192,6 @@ def write_partition(
 
 # --------------------------------------------------------------------------------------------
 # The manifest
-
-
-def read_manifest(folder: str | Path) -> dict[str, Any] | None:
-    """The manifest of a partitioned cohort folder, or ``None`` if it has none.
-
-    Parameters
-    ----------
-    folder : str or pathlib.Path
-        The cohort's folder.
-
-    Returns
-    -------
-    dict or None
-        The manifest: the recipe, the partitions written with their digests, ``complete``.
-
-    Raises
-    ------
-    DatasetError
-        If the manifest cannot be read or is not one of a partitioned cohort.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "c"
-    >>> _ = write_partitioned(out, 1500, seed=1, chunk_size=1000)
-    >>> read_manifest(out)["complete"], read_manifest(out.parent) is None
-    (True, True)
-    """
-    path = Path(folder) / MANIFEST_NAME
-    if not path.exists():
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: not a readable manifest ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise DatasetError(f"{path}: not a manifest of an outcomes partitioned cohort")
-    return manifest
 
 
 def _write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
@@ -586,129 +485,3 @@ def _finish(folder: Path, manifest: dict, parts: list[Partition], command: str |
 
 # --------------------------------------------------------------------------------------------
 # Reading
-
-
-def is_partitioned(path: str | Path) -> bool:
-    """Whether ``path`` is a folder holding a partitioned cohort's manifest.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        A file or folder.
-
-    Returns
-    -------
-    bool
-        True for a folder with a manifest.
-
-    Examples
-    --------
-    >>> is_partitioned("data/synthetic/default_cohort.parquet")
-    False
-    """
-    return Path(path).is_dir() and (Path(path) / MANIFEST_NAME).is_file()
-
-
-def partition_paths(folder: str | Path) -> list[Path]:
-    """The partition files of a complete partitioned cohort, in row order.
-
-    Parameters
-    ----------
-    folder : str or pathlib.Path
-        The cohort's folder.
-
-    Returns
-    -------
-    list of pathlib.Path
-        One file per partition.
-
-    Raises
-    ------
-    DatasetError
-        If the folder's cohort is not complete (an interrupted run: re-run its command).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "c"
-    >>> _ = write_partitioned(out, 1500, seed=1, chunk_size=1000)
-    >>> [p.name for p in partition_paths(out)]
-    ['part-00000.parquet', 'part-00001.parquet']
-    """
-    folder = Path(folder)
-    manifest = read_manifest(folder)
-    if manifest is None:
-        raise DatasetError(f"{folder} holds no partitioned cohort (no {MANIFEST_NAME})")
-    if not manifest.get("complete"):
-        raise DatasetError(f"{folder}: the cohort is incomplete (an interrupted run); re-run "
-                           "the command that made it to finish it")  # fmt: skip
-    recipe = manifest["recipe"]
-    return [folder / p.name for p in partitions(recipe["n"], recipe["chunk_size"])]
-
-
-def dataset_metadata(folder: str | Path) -> dict[str, Any]:
-    """How a complete partitioned cohort was made: generator, version, n, seed, setting,
-    overrides, chunk size (as :func:`outcomes.infra.io.read_metadata` gives for one file).
-
-    Parameters
-    ----------
-    folder : str or pathlib.Path
-        The cohort's folder.
-
-    Returns
-    -------
-    dict
-        ``generator``, ``version``, ``n``, ``seed``, ``setting``, ``overrides``, ``chunk_size``.
-
-    Raises
-    ------
-    DatasetError
-        If the folder holds no partitioned cohort.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "c"
-    >>> _ = write_partitioned(out, 1500, seed=1, chunk_size=1000)
-    >>> dataset_metadata(out)["chunk_size"]
-    1000
-    """
-    manifest = read_manifest(folder)
-    if manifest is None:
-        raise DatasetError(f"{folder} holds no partitioned cohort (no {MANIFEST_NAME})")
-    recipe = manifest["recipe"]
-    return {k: recipe[k] for k in ("generator", "version", "n", "seed", "setting", "overrides",
-                                   "chunk_size")}  # fmt: skip
-
-
-def read_partitioned(folder: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A complete partitioned cohort read into one table, rows in order (index ``0..n-1``),
-    recording how it was generated (:func:`outcomes.engine.cohort.generated_with`).
-
-    Parameters
-    ----------
-    folder : str or pathlib.Path
-        The cohort's folder.
-    columns : list of str, optional
-        Columns to read (default: all).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The whole cohort.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "c"
-    >>> _ = write_partitioned(out, 1500, seed=1, chunk_size=1000)
-    >>> len(read_partitioned(out, columns=["patient_id"]))
-    1500
-    """
-    from outcomes.engine.cohort import record_generated_with
-
-    frames = [pd.read_parquet(p, columns=columns) for p in partition_paths(folder)]
-    df = pd.concat(frames, ignore_index=True)
-    df.attrs = {}
-    meta = dataset_metadata(folder)
-    return record_generated_with(df, meta["setting"], meta["overrides"])
