@@ -104,7 +104,7 @@ def test_a_pathway_missing_from_the_cost_matrix_is_refused():
 
 
 def test_the_default_costs_are_the_knowledge_base_s():
-    from outcomes.analysis.evaluate import load_costs
+    from outcomes.knowledge.costs import load_costs
 
     pathways = tuple(load_costs().index)
     model = MinimumCostClassifier(Fixed([[1] + [0] * (len(pathways) - 1)], pathways))

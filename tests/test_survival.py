@@ -45,7 +45,6 @@ from outcomes.captions.survival import (
 from outcomes.engine.cohort import generate
 from outcomes.engine.recovery import (
     care_plan,
-    policy,
     policy_pathways,
     simulate,
     simulate_policies,
@@ -53,6 +52,7 @@ from outcomes.engine.recovery import (
 )
 from outcomes.faces import plots
 from outcomes.knowledge import KNOWLEDGE_DIR, load_knowledge
+from outcomes.triage.policies import policy
 
 WEEKS = follow_up_weeks()
 

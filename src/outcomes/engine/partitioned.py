@@ -140,35 +140,35 @@ def write_partition(
 ) -> dict[str, Any]:
     """Draw one partition of the cohort ``recipe`` describes and write it atomically.
 
-        A module-level function of plain arguments, so that worker processes and Dask workers
-        can run it (on a cluster, ``folder`` must be on a file system every worker shares).
+    A module-level function of plain arguments, so that worker processes and Dask workers
+    can run it (on a cluster, ``folder`` must be on a file system every worker shares).
 
-        Parameters
-        ----------
-        recipe : mapping
-            The cohort: ``knowledge_dir``, ``setting``, ``overrides``, ``seed``, ``n`` and what the
-            files record (``generator``, ``version``).
-        partition : Partition
-            The rows to draw.
-        folder : str or pathlib.Path
-            Folder of the cohort.
+    Parameters
+    ----------
+    recipe : mapping
+        The cohort: ``knowledge_dir``, ``setting``, ``overrides``, ``seed``, ``n`` and what the
+        files record (``generator``, ``version``).
+    partition : Partition
+        The rows to draw.
+    folder : str or pathlib.Path
+        Folder of the cohort.
 
-        Returns
-        -------
-        dict
-            ``name``, ``rows``, ``digest`` (SHA-256 of the file) and ``conditions`` (patients
-            per condition, for the data card).
+    Returns
+    -------
+    dict
+        ``name``, ``rows``, ``digest`` (SHA-256 of the file) and ``conditions`` (patients
+        per condition, for the data card).
 
-        Examples
-        --------
-        >>> import tempfile
-        >>> from outcomes import __version__
-        >>> from outcomes.knowledge import KNOWLEDGE_DIR
-        >>> recipe = {"knowledge_dir": str(KNOWLEDGE_DIR), "setting": "primary_care",
-        ...           "overrides": {}, "seed": 1, "n": 100, "generator": "outcomes.cohort.generate",
-        ...           "version": __version__}
-        >>> write_partition(recipe, partitions(100, 60)[1], tempfile.mkdtemp())["rows"]
-        40
+    Examples
+    --------
+    >>> import tempfile
+    >>> from outcomes import __version__
+    >>> from outcomes.knowledge import KNOWLEDGE_DIR
+    >>> recipe = {"knowledge_dir": str(KNOWLEDGE_DIR), "setting": "primary_care",
+    ...           "overrides": {}, "seed": 1, "n": 100, "generator": "outcomes.cohort.generate",
+    ...           "version": __version__}
+    >>> write_partition(recipe, partitions(100, 60)[1], tempfile.mkdtemp())["rows"]
+    40
     """
     from outcomes.engine.cohort import generate_from_model
     from outcomes.infra.io import write_table
