@@ -54,7 +54,7 @@ exit $$status
 endef
 
 .PHONY: help venv test test-slow test-lowest ci run lab notebooks scripts readme docs data-dictionary \
-	mutate lint bench lock environment data clean distclean
+	mutate lint typecheck bench lock environment data clean distclean
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -186,6 +186,9 @@ lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+typecheck: venv ## mypy over the package (settings in pyproject's [tool.mypy])
+	$(VENV)/bin/mypy src/outcomes
+
 bench: venv ## run every script in benchmarks/
 	shopt -s nullglob; for script in benchmarks/*.py; do \
 		echo "== $$script"; $(PY) "$$script"; \
@@ -199,7 +202,7 @@ environment: ## regenerate environment.yml (conda) from pyproject.toml
 	$(PYTHON) tools/sync_environment.py
 
 clean: ## remove reports, caches and build leftovers (keeps .venv)
-	rm -rf reports/ .pytest_cache .ruff_cache .hypothesis build dist docs/_build docs/api/generated mutants
+	rm -rf reports/ .pytest_cache .ruff_cache .mypy_cache .hypothesis build dist docs/_build docs/api/generated mutants
 	find . -path ./$(VENV) -prune -o \
 		\( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -print0 \
 		| xargs -0 rm -rf

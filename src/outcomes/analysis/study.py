@@ -86,7 +86,8 @@ def replicate_seeds(seed: int, cell: int, replicate: int) -> tuple[int, int, int
     True
     """
     state = np.random.SeedSequence(seed, spawn_key=(cell, replicate)).generate_state(3)
-    return tuple(int(s) for s in state)  # type: ignore[return-value]
+    train, test, models = (int(s) for s in state)
+    return train, test, models
 
 
 def run_replicate(spec: Spec, cell: int, replicate: int) -> pd.DataFrame:

@@ -408,7 +408,8 @@ def _statistic(
         grid = np.linspace(low, high, 201)
         kappas = interrater_kappa(grid, finding.false_positive, finding.false_negative)
         est = interrater_kappa(k / n, finding.false_positive, finding.false_negative)
-        return (est, float(np.nanmin(kappas)), float(np.nanmax(kappas)), n)
+        # A scalar rate gives a float (interrater_kappa); float() says so to the type checker.
+        return (float(est), float(np.nanmin(kappas)), float(np.nanmax(kappas)), n)
     if t.statistic == "share":
         k, n = int((of_interest & in_population).sum()), int(in_population.sum())
         return (k / n if n else np.nan, *wilson_interval(k, n), n)

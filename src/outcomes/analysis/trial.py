@@ -184,7 +184,7 @@ def load_trials(knowledge: Knowledge | None = None) -> tuple[Trial, ...]:
         basis = node.get("basis")
         if basis != "published":
             raise reader.fail(f"{name}.basis", "a replayed trial's effect is held out: 'published'")
-        extra = {k: reader.number(node, name, k) for k in
+        extra: dict[str, float] = {k: reader.number(node, name, k) for k in
                  ("control_surgery_share", "control_mean_surgery_week", "recovered_at_one_year")
                  if k in node}  # fmt: skip
         trials.append(
@@ -256,7 +256,7 @@ def _time_to_outcome(
     both = ok[:, : w - run + 1].copy()
     for k in range(1, run):
         both &= ok[:, k : w - run + 1 + k]
-    seen = both.any(axis=1)
+    seen = np.asarray(both.any(axis=1))  # an array (numpy's stubs allow a scalar)
     week = np.where(seen, both.argmax(axis=1), params.follow_up_weeks)
     return week.astype(float), seen
 

@@ -264,6 +264,8 @@ def probability_tables(
         )
     # Emergency first, then the classes' order, bins ascending: as calibration_table orders.
     order = {c: i for i, c in enumerate(sorted(classes, key=lambda c: c != ev.EMERGENCY))}
+    if sums is None:  # no patients: nothing to concatenate or score
+        raise ValueError("no patients to score")
     bins = pd.concat(parts).groupby(["pathway", "bin"], sort=False)[["n", "sum_p", "hits"]].sum()
     bins = bins.reset_index().assign(rank=lambda f: f["pathway"].map(order))
     bins = bins.sort_values(["rank", "bin"]).reset_index(drop=True)

@@ -9,7 +9,7 @@ explicitly (to hide bars off a terminal), the variable is honoured here instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from typing import Any
 
 from tqdm import tqdm
@@ -74,8 +74,8 @@ def progress_bar(
     >>> sum(progress_bar(range(3), desc="demo", unit="step", show=False))
     3
     """
-    if total is None and iterable is not None and hasattr(iterable, "__len__"):
-        total = len(iterable)  # type: ignore[arg-type]
+    if total is None and isinstance(iterable, Sized):
+        total = len(iterable)
     if show is None:
         quiet = progress_disabled_by_environment() or (total or 0) < min_total
         disable: bool | None = True if quiet else None  # None: tqdm hides it off a terminal

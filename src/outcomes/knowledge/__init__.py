@@ -162,7 +162,7 @@ def _read_conditions(reader: Reader) -> dict[str, Any]:
     if missing:
         raise reader.fail(f"pathways.labels.{missing[0]}", "is missing")
     shared_node = reader.table(data.get("shared"), "shared")
-    shared = {
+    shared: dict[str, float] = {
         "secondary_weight": reader.probability(shared_node, "shared", "secondary_weight"),
         "chronic_threshold_weeks": reader.number(
             shared_node, "shared", "chronic_threshold_weeks", low=1, high=520

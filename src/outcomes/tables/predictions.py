@@ -243,13 +243,15 @@ def _read_predictions(path: Path, patients: pd.DataFrame) -> pd.DataFrame:
             problems.append(f"{file}: column 'patient_id': the ids do not match the data file")
     if problems:
         raise DataValidationError(problems)
+    assert order is not None  # ids that differ always leave a problem (above)
+    take: np.ndarray | slice = order
     if len(order) == rows and (order == np.arange(rows)).all():
-        order = slice(0, rows)  # the same order as the patients: no copy
+        take = slice(0, rows)  # the same order as the patients: no copy
     out = pd.DataFrame(
-        {"pathway": pd.Categorical.from_codes(calls[order], categories=pathways)},
+        {"pathway": pd.Categorical.from_codes(calls[take], categories=pathways)},
         index=patients.index,
     )
     for column in prob_columns:
-        out[column] = proba.pop(column)[order]
+        out[column] = proba.pop(column)[take]
     pa.default_memory_pool().release_unused()
     return out

@@ -254,7 +254,8 @@ def match_columns(
     for name in known:
         by_lower.setdefault(name.lower(), []).append(name)
     exact = set(header) & set(known)
-    out, claimed = [], {}
+    out: list[str] = []
+    claimed: dict[str, str] = {}
     for name in header:
         target = name
         if name not in exact:

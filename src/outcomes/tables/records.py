@@ -223,7 +223,7 @@ class _Columns:
         texts = distinct_texts(dictionary, self.file, name)  # distinct texts, then "" for missing
         table = self._verdicts.get(name)
         where = None if table is None else pc.index_in(pa.array(texts, pa.string()), table.texts)
-        if where is None or where.null_count:
+        if table is None or where is None or where.null_count:  # table is None iff where is
             new = texts if where is None else texts[pc.is_null(where).to_numpy(False)]
             values, problems = self._judge(name, column, new.reset_index(drop=True))
             table = _Verdicts.merge(table, pa.array(new, pa.string()), values, problems)
@@ -434,11 +434,11 @@ class _Columns:
 
     def column(self, name: str, rows: int) -> Any:
         """The whole column (``rows`` long), typed; the reader lets go of it."""
-        column = self.columns.get(name)
         if name in self.pieces:
             pieces = self.pieces.pop(name)
             return pd.arrays.ArrowStringArray(pa.chunked_array(pieces, pa.large_string()))
         targets = [t[:rows] for t in self.arrays.pop(name)]
+        column = self.columns[name]
         if column.dtype == "boolean":
             return pd.arrays.BooleanArray(targets[0], targets[1])
         if column.dtype == "category":

@@ -103,7 +103,8 @@ PROBABILITY_FLOOR = 1e-6
 def _binary_columns() -> tuple[list[str], list[str]]:
     """History flags (always recorded) and findings that may be missing (exam, red flags)."""
     kb = load_knowledge()
-    always, missable = [], []
+    always: list[str] = []
+    missable: list[str] = []
     for finding in kb.findings:
         (missable if finding.can_be_missing else always).append(finding.name)
     return ["chronic", *always], missable

@@ -219,7 +219,7 @@ def load_triage_rules(knowledge: Knowledge | None = None) -> DecisionList:
     nodes = data.get("rules")
     if not isinstance(nodes, list) or not nodes:
         raise reader.fail("rules", f"must list at least one [[rules]] entry, got {nodes!r}")
-    rules = []
+    rules: list[TriageRule] = []
     for position, node in enumerate(nodes):
         key = f"rules[{position}]"
         if isinstance(node, dict) and isinstance(node.get("name"), str):

@@ -198,7 +198,7 @@ def shift_table(
         return table.drop(columns="boot")
     ref_boot = {r.method: r.boot for r in table[table["cohort"] == reference].itertuples()}
     index = {name: c for c, name in enumerate(cohorts)}
-    diffs = []
+    diffs: list[tuple[float, float, float, bool | None]] = []
     for r in table.itertuples():
         if r.cohort == reference:
             diffs.append((np.nan, np.nan, np.nan, None))

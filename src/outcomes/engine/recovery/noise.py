@@ -108,7 +108,7 @@ def draw_noise(n: int, seed: int, params: RecoveryParams | None = None) -> Noise
         m = min(BLOCK_SIZE, n - block * BLOCK_SIZE)
         # Always draw a full block, then keep the first m rows: patient i's draws never
         # depend on n.
-        draws = {
+        draws: dict[str, np.ndarray] = {
             "adherence": rng.beta(mods["adherence_beta_a"], mods["adherence_beta_b"], BLOCK_SIZE),
             "rate_z": rng.standard_normal(BLOCK_SIZE),
             "class_u": rng.random((BLOCK_SIZE, 2)),

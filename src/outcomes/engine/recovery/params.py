@@ -308,8 +308,8 @@ def load_recovery(knowledge: Knowledge | None = None) -> RecoveryParams:
             raise reader.fail(f"{key}.{absent[0]}", "is missing")
 
     surgery = reader.table(data.get("surgery"), "surgery")
-    names = {"conditions": "names", "pathway": "name", "referral_probability": ""}
-    surgery_numbers = {k: v for k, v in surgery.items() if k not in names}
+    named = {"conditions", "pathway", "referral_probability"}
+    surgery_numbers = {k: v for k, v in surgery.items() if k not in named}
     numbers(surgery_numbers, "surgery", SCHEMA["surgery"])
     numbers(
         surgery.get("referral_probability"),

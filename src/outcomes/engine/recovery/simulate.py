@@ -168,8 +168,8 @@ def simulate(
     fit, sec_fit = care_fits(kb, params, cond, sec, path, chosen)
     duplicated = patients["patient_id"].duplicated(keep=False).to_numpy()
     if duplicated.any():
-        rows = ", ".join(str(i) for i in np.flatnonzero(duplicated)[:5])
-        raise ValueError(f"column 'patient_id' has duplicate ids, e.g. at rows {rows}")
+        shown = ", ".join(str(i) for i in np.flatnonzero(duplicated)[:5])
+        raise ValueError(f"column 'patient_id' has duplicate ids, e.g. at rows {shown}")
     for column, low, high in (
         ("pain_nrs", 0, 10),
         ("odi", 0, 100),

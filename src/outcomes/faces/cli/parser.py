@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import NoReturn
 
 from outcomes import __version__
 from outcomes.faces.cli.common import EXIT_BAD_INPUT
@@ -24,10 +25,10 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line (``outcomes CMD: error: ...``);
     ``--help`` shows the usage."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
-    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+    def parse_args(self, args=None, namespace=None):
         # Unknown options are found by the top parser; name the subcommand they were given to.
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:

@@ -5,13 +5,18 @@ stable, applied by :func:`use_style`), and the small drawing helpers the topic m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.rcsetup import cycler
 
 from outcomes.analysis.describe import NO_PATIENTS
 from outcomes.knowledge import load_knowledge
+
+if TYPE_CHECKING:  # matplotlib >= 3.9 names the rcParams keys; only the type checker needs them
+    from matplotlib.typing import RcKeyType
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -21,11 +26,11 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
 
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": (7.0, 4.2),
     "figure.dpi": 80,
     "savefig.dpi": 100,
-    "axes.prop_cycle": mpl.cycler(color=PALETTE),
+    "axes.prop_cycle": cycler(color=PALETTE),
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.titlesize": 11,

@@ -144,7 +144,7 @@ def km_curves(
                     color="black",
                     clip_on=False,
                 )
-    fig_height = fig.get_figheight() * 72
+    fig_height = fig.figure.get_figheight() * 72  # the root figure (itself, or a subfigure's)
     fig.subplots_adjust(
         bottom=min(0.7, table / fig_height), top=1 - above / fig_height, left=0.28, right=0.74
     )

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from outcomes.analysis.evaluate import REFER_ALL, REFER_NONE
 from outcomes.faces.plots.base import (
@@ -106,7 +107,7 @@ def confusion_matrix_plot(
 
 def confusion_grid(
     cells: pd.DataFrame,
-    axes: Sequence[Axes] | None = None,
+    axes: Sequence[Axes] | np.ndarray | None = None,
     title: str = "",
     intervals: bool = True,
 ) -> np.ndarray:
@@ -150,14 +151,16 @@ def confusion_grid(
         fig, created = plt.subplots(nrows, ncols, squeeze=False,
                                     figsize=(5.6 * ncols, 5.4 * nrows),
                                     constrained_layout=True)  # fmt: skip
-        fig.get_layout_engine().set(w_pad=0.15, h_pad=0.2, wspace=0.08, hspace=0.08)
+        engine = fig.get_layout_engine()
+        assert isinstance(engine, ConstrainedLayoutEngine)  # constrained_layout=True above
+        engine.set(w_pad=0.15, h_pad=0.2, wspace=0.08, hspace=0.08)
         for extra in created.ravel()[count:]:
             extra.set_visible(False)
         axes = created.ravel()[: len(names)]
-    axes = np.asarray(axes, dtype=object).ravel()
-    if len(axes) != len(names):
-        raise ValueError(f"got {len(axes)} axes for {len(names)} methods")
-    for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
+    panels = np.asarray(axes, dtype=object).ravel()
+    if len(panels) != len(names):
+        raise ValueError(f"got {len(panels)} axes for {len(names)} methods")
+    for k, (ax, name) in enumerate(zip(panels, names, strict=True)):
         own = cells[cells["method"] == name]
         matrix = own.pivot(index="true", columns="assigned", values="share")
         order = list(dict.fromkeys(own["true"]))
@@ -173,9 +176,9 @@ def confusion_grid(
         confusion_matrix_plot(matrix, ax=ax, title=panel, intervals=own if intervals else None)
         if k % max(ncols, 1) > 0:
             ax.set_ylabel("")
-    if title and len(axes):
-        axes[0].figure.suptitle(title, fontweight="bold")
-    return axes
+    if title and len(panels):
+        panels[0].figure.suptitle(title, fontweight="bold")
+    return panels
 
 
 def reliability_plot(table: pd.DataFrame, ax: Axes | None = None, title: str = "") -> Axes:

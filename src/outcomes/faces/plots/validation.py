@@ -250,7 +250,7 @@ def forest_plot(table: pd.DataFrame, ax: Axes | None = None, title: str = "") ->
         "missed, documented known gap",
     ]
     # Below the x label: 0.55 inch under the Axes, whatever its height.
-    height = ax.get_position().height * ax.figure.get_figheight()
+    height = ax.get_position().height * ax.figure.figure.get_figheight()
     ax.legend(
         handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.55 / height), ncol=3, fontsize=7
     )
@@ -367,7 +367,7 @@ def trial_plot(replicates: pd.DataFrame, trial, ax: Axes | None = None, title: s
     edges = np.geomspace(min(hr.min(), trial.low) / 1.05, max(hr.max(), trial.high) * 1.05, 31)
     ax.hist(
         hr,
-        bins=edges,
+        bins=edges.tolist(),  # the same edges; matplotlib's stubs want a sequence
         color=PALETTE[5],
         edgecolor="white",
         label=f"{hr.size} simulated trials of {trial.size} patients",

@@ -71,7 +71,9 @@ def _assigned_names(notebook: str | Path) -> dict[str, tuple[str, str]]:
             if isinstance(target, ast.Name):
                 annotation = getattr(node, "annotation", None)
                 names[target.id] = (
-                    ast.get_source_segment(cell.source, annotation) if annotation else "None",
+                    (ast.get_source_segment(cell.source, annotation) or "None")
+                    if annotation
+                    else "None",
                     ast.get_source_segment(cell.source, node.value) or "",
                 )
     return names
