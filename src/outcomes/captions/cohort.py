@@ -28,8 +28,13 @@ def cohort_summary(
     best
         The oracle's accuracy table, :func:`outcomes.analysis.evaluate.ceiling.ceiling`.
     targets
-        Optional published-target checks, :func:`outcomes.analysis.targets.check_targets`; only rows
-        of the cohort's setting that could be checked count.
+        Optional published-target checks, :func:`outcomes.analysis.targets.check_targets`; only
+        rows of the cohort's setting that could be checked count.
+
+    Returns
+    -------
+    outcomes.infra.summary.Summary
+        The title (patients, settings) and one sentence per headline number.
 
     Examples
     --------
@@ -79,6 +84,11 @@ def ceiling_title(best: pd.DataFrame) -> str:
     best
         The oracle's accuracy table, :func:`outcomes.analysis.evaluate.ceiling.ceiling`.
 
+    Returns
+    -------
+    str
+        The title, on two lines when a hardest pathway is named.
+
     Examples
     --------
     >>> best = pd.DataFrame({"patients": [100, 60, 40], "correct": [95, 59, 36],
@@ -113,6 +123,19 @@ def _share(value: float) -> str:
 def ceiling_reason(misses: pd.DataFrame, top: int = 2) -> str:
     """Why the ceiling is below 1, in one or two sentences, from
     :func:`outcomes.analysis.evaluate.ceiling.ceiling_misses`.
+
+    Parameters
+    ----------
+    misses
+        :func:`outcomes.analysis.evaluate.ceiling.ceiling_misses` (with its ``n`` and ``missed``
+        attributes).
+    top
+        How many of the commonest misses to name.
+
+    Returns
+    -------
+    str
+        The sentences, wrapped at 93 characters.
 
     Examples
     --------
@@ -216,6 +239,11 @@ def format_targets_table(checked: pd.DataFrame, digits: int = 3) -> pd.DataFrame
         index).
     digits
         Decimals of the proportions; means (ages) get one decimal.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target, every cell text.
 
     Examples
     --------

@@ -31,11 +31,7 @@ class InputWarning(UserWarning):
 
     A column that looks like a finding but matches none, a cohort without recorded
     provenance. The command line prints each as one line; ``--strict`` makes it an error.
-
-    Parameters
-    ----------
-    message
-        The one-line warning, naming the file and the column.
+    Its message is one line naming the file and the column.
 
     Examples
     --------
@@ -167,6 +163,14 @@ class ProblemLog:
         shown
             The values of the first rows, as they will be printed.
 
+        Examples
+        --------
+        >>> import numpy as np
+        >>> log = ProblemLog("f.csv")
+        >>> log.flag("age", "are negative", np.array([0, 2]), offset=100)
+        >>> log.found[("age", "are negative")][:2]
+        [2, [100, 102]]
+
         Returns
         -------
         None
@@ -186,6 +190,15 @@ class ProblemLog:
         Returns
         -------
         list of str
+            The problem lines.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> log = ProblemLog("f.csv")
+        >>> log.flag("age", "are negative", np.array([3]), offset=0, shown=["-4"])
+        >>> log.problems()
+        ["f.csv: column 'age': 1 row are negative (row 4: -4)"]
         """
         return [
             problem_line(self.file, column, what, count, rows, shown or None)

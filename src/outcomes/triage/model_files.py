@@ -57,10 +57,7 @@ INTEGRITY_FORMAT = "outcomes model file digests, version 1"
 class ModelFileError(ValueError):
     """A model file that is missing, corrupt, tampered with, or not a triage model.
 
-    Parameters
-    ----------
-    message
-        What is wrong, naming the file.
+    Its message says what is wrong and names the file.
 
     Examples
     --------

@@ -165,6 +165,8 @@ def safety_sentences(
 
     Parameters
     ----------
+    safety
+        :func:`~outcomes.analysis.evaluate.safety_by_method` of the methods.
     least_cost
         Plain method -> its least-expected-cost variant (e.g. ``{"oracle": "oracle, least
         cost"}``).
@@ -549,6 +551,8 @@ def triage_summary(
     crossover_size
         Training patients the boosted model needed to beat the rules
         (:func:`~outcomes.analysis.evaluate.crossover`).
+    title
+        The summary's title.
 
     Returns
     -------

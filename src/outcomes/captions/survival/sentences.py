@@ -250,6 +250,10 @@ def recovery_summary(
         The reference policy of ``saved``.
     harm_table
         :func:`~outcomes.analysis.survival.harms` of the same outcomes.
+    n_boot
+        Bootstrap replicates of the comparison with the runner-up.
+    seed
+        Seed of that bootstrap.
 
     Returns
     -------
