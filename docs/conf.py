@@ -4,13 +4,12 @@ The API reference is generated from the docstrings: ``api/index.md`` lists the e
 packages and autosummary walks each one recursively, so a module split into a package, or a new
 submodule, appears without editing this file. Notebooks are rendered from their committed
 outputs (never re-executed). numpydoc validates every documented public function, class and
-method against ``NUMPYDOC_CHECKS``; see ``numpydoc_validation_exclude`` below.
+method against ``NUMPYDOC_CHECKS``, with no module excluded.
 """
 
 from __future__ import annotations
 
 import inspect
-import re
 import sys
 from pathlib import Path
 
@@ -104,25 +103,6 @@ def setup(app):
 NUMPYDOC_CHECKS = {"PR01", "PR02", "RT01", "EX01"}
 numpydoc_validation_checks = NUMPYDOC_CHECKS
 
-#: TEMPORARY: modules being split into packages this session, whose new submodules arrive with
-#: full numpydoc sections. The lead removes each entry once its split has merged (and then
-#: fixes what `make docs` reports). Regular expressions matched against the object's full name.
-MODULES_BEING_SPLIT = [
-    "outcomes.engine.cohort",
-    "outcomes.engine.recovery",
-    "outcomes.triage.rules",
-    "outcomes.triage.models",
-    "outcomes.analysis.evaluate",
-    "outcomes.analysis.describe",
-    "outcomes.analysis.survival",
-    "outcomes.analysis.sensitivity",
-    "outcomes.analysis.userdata",
-    "outcomes.faces.cli",
-    "outcomes.faces.plots",
-    "outcomes.faces.report",
-    "outcomes.knowledge",
-]
-numpydoc_validation_exclude = {rf"^{re.escape(name)}(\.|$)" for name in MODULES_BEING_SPLIT}
 
 # -- Notebooks and Markdown ----------------------------------------------------------------------
 nb_execution_mode = "off"  # rendered from the committed outputs: never re-executed
