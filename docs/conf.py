@@ -4,13 +4,12 @@ The API reference is generated from the docstrings: ``api/index.md`` lists the e
 packages and autosummary walks each one recursively, so a module split into a package, or a new
 submodule, appears without editing this file. Notebooks are rendered from their committed
 outputs (never re-executed). numpydoc validates every documented public function, class and
-method against ``NUMPYDOC_CHECKS``; see ``numpydoc_validation_exclude`` below.
+method against ``NUMPYDOC_CHECKS``; no module is excluded (``numpydoc_validation_exclude``).
 """
 
 from __future__ import annotations
 
 import inspect
-import re
 import sys
 from pathlib import Path
 
@@ -103,26 +102,9 @@ def setup(app):
 #: a Returns section when it returns something (RT01) and an Examples section (EX01).
 NUMPYDOC_CHECKS = {"PR01", "PR02", "RT01", "EX01"}
 numpydoc_validation_checks = NUMPYDOC_CHECKS
+#: No module is excluded from validation (the package is documented throughout).
+numpydoc_validation_exclude: set[str] = set()
 
-#: TEMPORARY: modules being split into packages this session, whose new submodules arrive with
-#: full numpydoc sections. The lead removes each entry once its split has merged (and then
-#: fixes what `make docs` reports). Regular expressions matched against the object's full name.
-MODULES_BEING_SPLIT = [
-    "outcomes.engine.cohort",
-    "outcomes.engine.recovery",
-    "outcomes.triage.rules",
-    "outcomes.triage.models",
-    "outcomes.analysis.evaluate",
-    "outcomes.analysis.describe",
-    "outcomes.analysis.survival",
-    "outcomes.analysis.sensitivity",
-    "outcomes.analysis.userdata",
-    "outcomes.faces.cli",
-    "outcomes.faces.plots",
-    "outcomes.faces.report",
-    "outcomes.knowledge",
-]
-numpydoc_validation_exclude = {rf"^{re.escape(name)}(\.|$)" for name in MODULES_BEING_SPLIT}
 
 # -- Notebooks and Markdown ----------------------------------------------------------------------
 nb_execution_mode = "off"  # rendered from the committed outputs: never re-executed

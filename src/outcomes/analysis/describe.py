@@ -33,6 +33,18 @@ def table_one(df: pd.DataFrame, knowledge: Knowledge | None = None) -> pd.DataFr
     Columns are the conditions (in knowledge-base order) plus "All"; a condition that drew no
     patients shows "no patients".
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The patients table (from :func:`outcomes.engine.cohort.generate` or a study).
+    knowledge : Knowledge, optional
+        The knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per characteristic, one column per condition and "All"; cells are strings.
+
     Examples
     --------
     >>> from outcomes.engine.cohort import generate
@@ -68,6 +80,18 @@ def finding_prevalence(df: pd.DataFrame, knowledge: Knowledge | None = None) -> 
     Rows are findings (knowledge-base order), columns conditions; a condition with no patients
     (or a finding never recorded for it) gives NaN.
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The patients table (from :func:`outcomes.engine.cohort.generate` or a study).
+    knowledge : Knowledge, optional
+        The knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Finding x condition shares in [0, 1].
+
     Examples
     --------
     >>> from outcomes.engine.cohort import generate
@@ -86,8 +110,19 @@ def finding_prevalence(df: pd.DataFrame, knowledge: Knowledge | None = None) -> 
 def case_mix(knowledge: Knowledge | None = None, df: pd.DataFrame | None = None) -> pd.DataFrame:
     """Case mix per setting: the knowledge base's, and the cohort's observed share if given.
 
-    Returns a long table with columns ``setting``, ``condition``, ``expected`` and (when ``df``
-    is given) ``observed`` — the share in ``df`` for the settings it contains, NaN elsewhere.
+    Parameters
+    ----------
+    knowledge : Knowledge, optional
+        The knowledge base (default: the packaged one).
+    df : pandas.DataFrame, optional
+        A patients table whose observed case mix to add.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A long table with columns ``setting``, ``condition``, ``expected`` and (when ``df``
+        is given) ``observed`` — the share in ``df`` for the settings it contains, NaN
+        elsewhere.
 
     Examples
     --------
@@ -112,6 +147,20 @@ def case_mix(knowledge: Knowledge | None = None, df: pd.DataFrame | None = None)
 
 def format_estimate(estimate: float, low: float, high: float, digits: int = 2) -> str:
     """Format an estimate with its interval as ``"0.91 (0.89–0.93)"``.
+
+    Parameters
+    ----------
+    estimate : float
+        The point estimate.
+    low, high : float
+        The interval's ends.
+    digits : int, optional
+        Decimals shown.
+
+    Returns
+    -------
+    str
+        ``"estimate (low–high)"``, or "no patients" if any of them is NaN.
 
     Examples
     --------

@@ -120,6 +120,12 @@ def compare_calls(
     ----------
     patients, predictions
         :func:`read_patients` and :func:`read_predictions` of the team's files.
+    n_train : int, optional
+        Synthetic patients the boosted model is trained on.
+    seed : int, optional
+        Seed of the synthetic patients and of the model.
+    batch_rows : int, optional
+        Patients triaged at a time.
 
     Returns
     -------
@@ -230,6 +236,8 @@ def probability_tables(
         The confirmed pathway of each patient.
     predictions
         :func:`read_predictions` of a file with probabilities.
+    batch_rows : int, optional
+        Patients scored at a time.
 
     Returns
     -------

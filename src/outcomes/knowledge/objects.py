@@ -53,15 +53,31 @@ class Finding:
     severity_slope: float
     chronic_shift: float
     #: Log-odds shift per level of the shared pain-sensitivity factor (-1, 0, +1).
+    #:
+    #: Examples
+    #: --------
+    #: >>> Finding("x", "X", "exam", 0.0, 0.0).sensitivity_loading
+    #: 0.0
     sensitivity_loading: float = 0.0
     #: P(recorded present | truly absent) and P(recorded absent | truly present): examiner
     #: error for signs, reporting error for history items.
+    #:
+    #: Examples
+    #: --------
+    #: >>> Finding("x", "X", "exam", 0.0, 0.0, false_positive=0.05).false_positive
+    #: 0.05
     false_positive: float = 0.0
     false_negative: float = 0.0
 
     @property
     def can_be_missing(self) -> bool:
-        """Whether a setting may leave this finding unrecorded."""
+        """Whether a setting may leave this finding unrecorded.
+
+        Examples
+        --------
+        >>> Finding("rf_x", "A red flag", "red_flag", 0.0, 0.0).can_be_missing
+        True
+        """
         return self.kind in MISSABLE_KINDS
 
 
@@ -111,7 +127,14 @@ class Condition:
 
     @property
     def mean_severity(self) -> float:
-        """Mean of the condition's Beta severity distribution."""
+        """Mean of the condition's Beta severity distribution.
+
+        Examples
+        --------
+        >>> from outcomes.knowledge import load_knowledge
+        >>> 0 < load_knowledge().condition("piriformis_syndrome").mean_severity < 1
+        True
+        """
         a, b = self.severity_beta
         return a / (a + b)
 
@@ -185,21 +208,59 @@ class Knowledge:
 
     @property
     def condition_names(self) -> tuple[str, ...]:
-        """The conditions' names, in the files' order."""
+        """The conditions' names, in the files' order.
+
+        Examples
+        --------
+        >>> from outcomes.knowledge import load_knowledge
+        >>> "piriformis_syndrome" in load_knowledge().condition_names
+        True
+        """
         return tuple(c.name for c in self.conditions)
 
     @property
     def finding_names(self) -> tuple[str, ...]:
-        """The findings' names, in the files' order."""
+        """The findings' names, in the files' order.
+
+        Examples
+        --------
+        >>> from outcomes.knowledge import load_knowledge
+        >>> load_knowledge().finding_names[0]
+        'pain_low_back'
+        """
         return tuple(f.name for f in self.findings)
 
     @property
     def setting_names(self) -> tuple[str, ...]:
-        """The settings' names, in the files' order."""
+        """The settings' names, in the files' order.
+
+        Examples
+        --------
+        >>> from outcomes.knowledge import load_knowledge
+        >>> load_knowledge().setting_names[0]
+        'primary_care'
+        """
         return tuple(self.settings)
 
     def condition(self, name: str) -> Condition:
-        """Return the condition called ``name`` (``ValueError`` naming the choices if unknown)."""
+        """Return the condition called ``name`` (``ValueError`` naming the choices if unknown).
+
+        Parameters
+        ----------
+        name : str
+            The condition's name, one of :attr:`condition_names`.
+
+        Returns
+        -------
+        Condition
+            The condition of that name.
+
+        Examples
+        --------
+        >>> from outcomes.knowledge import load_knowledge
+        >>> load_knowledge().condition("piriformis_syndrome").label
+        'Piriformis syndrome'
+        """
         for c in self.conditions:
             if c.name == name:
                 return c
@@ -208,7 +269,24 @@ class Knowledge:
         )
 
     def setting(self, name: str) -> Setting:
-        """Return the setting called ``name`` (``ValueError`` naming the choices if unknown)."""
+        """Return the setting called ``name`` (``ValueError`` naming the choices if unknown).
+
+        Parameters
+        ----------
+        name : str
+            The setting's name, one of :attr:`setting_names`.
+
+        Returns
+        -------
+        Setting
+            The setting of that name.
+
+        Examples
+        --------
+        >>> from outcomes.knowledge import load_knowledge
+        >>> load_knowledge().setting("spine_clinic").name
+        'spine_clinic'
+        """
         if name not in self.settings:
             raise ValueError(
                 f"setting {name!r} is unknown; choose one of: {', '.join(self.setting_names)}"
@@ -216,13 +294,31 @@ class Knowledge:
         return self.settings[name]
 
     def pathway_of(self) -> dict[str, str]:
-        """The condition → care-pathway map."""
+        """The condition → care-pathway map.
+
+        Returns
+        -------
+        dict of str to str
+            Each condition's name -> the name of its care pathway.
+
+        Examples
+        --------
+        >>> from outcomes.knowledge import load_knowledge
+        >>> load_knowledge().pathway_of()["piriformis_syndrome"]
+        'hip'
+        """
         return {c.name: c.pathway for c in self.conditions}
 
     def provenance(self) -> pd.DataFrame:
         """Every number of every file in this knowledge base's folder with its source.
 
         The same table as :func:`provenance` of :attr:`directory`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per number: its file, key, value, source, how it was calibrated and its
+            plausible range.
 
         Examples
         --------

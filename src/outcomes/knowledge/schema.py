@@ -30,10 +30,7 @@ ENTRY_KEYS = ("value", "source", "calibrated", "low", "high")
 class KnowledgeError(ValueError):
     """A knowledge file is invalid; the message names the file, the key and the value.
 
-    Parameters
-    ----------
-    message
-        ``"<file>: [<key>] <what is wrong>"``.
+    Its message reads ``"<file>: [<key>] <what is wrong>"``.
 
     Examples
     --------
@@ -94,17 +91,79 @@ class Reader:
             raise KnowledgeError(f"{self.file}: not valid TOML ({exc})") from None
 
     def fail(self, key: str, message: str) -> KnowledgeError:
-        """The error to raise about ``key`` of this file (returned, so callers ``raise`` it)."""
+        """The error to raise about ``key`` of this file (returned, so callers ``raise`` it).
+
+        Parameters
+        ----------
+        key : str
+            The dotted key of the offending entry.
+        message : str
+            What is wrong with it.
+
+        Returns
+        -------
+        KnowledgeError
+            The error, its message naming the file and the key.
+
+        Examples
+        --------
+        >>> r = Reader(KNOWLEDGE_DIR / "trials.toml",
+        ...            References(KNOWLEDGE_DIR / "references.toml"), {})
+        >>> r.fail("a.b", "is missing")
+        KnowledgeError('trials.toml: [a.b] is missing')
+        """
         return KnowledgeError(f"{self.file}: [{key}] {message}")
 
     def table(self, node: Any, key: str) -> dict[str, Any]:
-        """``node``, which must be a TOML table."""
+        """``node``, which must be a TOML table.
+
+        Parameters
+        ----------
+        node : Any
+            The value read from the file.
+        key : str
+            Its dotted key, for the error message.
+
+        Returns
+        -------
+        dict
+            ``node`` itself, once checked to be a table.
+
+        Examples
+        --------
+        >>> r = Reader(KNOWLEDGE_DIR / "trials.toml",
+        ...            References(KNOWLEDGE_DIR / "references.toml"), {})
+        >>> r.table({"a": 1}, "x")
+        {'a': 1}
+        """
         if not isinstance(node, dict):
             raise self.fail(key, f"must be a table, got {node!r}")
         return node
 
     def text(self, node: dict[str, Any], key: str, name: str) -> str:
-        """The non-empty string ``node[name]``."""
+        """The non-empty string ``node[name]``.
+
+        Parameters
+        ----------
+        node : dict
+            The TOML table holding the entry.
+        key : str
+            The table's dotted key, for the error message.
+        name : str
+            The entry's name in ``node``.
+
+        Returns
+        -------
+        str
+            The string.
+
+        Examples
+        --------
+        >>> r = Reader(KNOWLEDGE_DIR / "trials.toml",
+        ...            References(KNOWLEDGE_DIR / "references.toml"), {})
+        >>> r.text({"label": "Hip"}, "x", "label")
+        'Hip'
+        """
         value = node.get(name)
         if not isinstance(value, str) or not value.strip():
             raise self.fail(f"{key}.{name}", f"must be a non-empty string, got {value!r}")
@@ -120,7 +179,33 @@ class Reader:
         high: float = math.inf,
         what: str = "a number",
     ) -> float:
-        """The sourced number ``node[name]``, in ``[low, high]``; its source and range recorded."""
+        """The sourced number ``node[name]``, in ``[low, high]``; its source and range recorded.
+
+        Parameters
+        ----------
+        node : dict
+            The TOML table holding the entry.
+        key : str
+            The table's dotted key, for the error message.
+        name : str
+            The entry's name in ``node``.
+        low, high : float, optional
+            The bounds the value must lie within (unbounded by default).
+        what : str, optional
+            What the number is, for the error message.
+
+        Returns
+        -------
+        float
+            The entry's value.
+
+        Examples
+        --------
+        >>> r = Reader(KNOWLEDGE_DIR / "trials.toml",
+        ...            References(KNOWLEDGE_DIR / "references.toml"), {})
+        >>> r.number({"n": {"value": 3, "source": "assumption: an example"}}, "x", "n", low=0)
+        3.0
+        """
         full = f"{key}.{name}" if key else name
         if name not in node:
             raise self.fail(full, "is missing")
@@ -188,7 +273,29 @@ class Reader:
 
     def sourced(self, node: dict[str, Any], key: str, name: str) -> Any:
         """The value of a ``{ value = ..., source = "..." }`` entry of any type (a range as a
-        list, a flag), its source checked and recorded; numbers go through :meth:`number`."""
+        list, a flag), its source checked and recorded; numbers go through :meth:`number`.
+
+        Parameters
+        ----------
+        node : dict
+            The TOML table holding the entry.
+        key : str
+            The table's dotted key, for the error message.
+        name : str
+            The entry's name in ``node``.
+
+        Returns
+        -------
+        Any
+            The entry's value, unchecked.
+
+        Examples
+        --------
+        >>> r = Reader(KNOWLEDGE_DIR / "trials.toml",
+        ...            References(KNOWLEDGE_DIR / "references.toml"), {})
+        >>> r.sourced({"r": {"value": [18, 65], "source": "assumption: an example"}}, "x", "r")
+        [18, 65]
+        """
         full = f"{key}.{name}" if key else name
         entry = node.get(name)
         if not isinstance(entry, dict) or set(entry) != {"value", "source"}:
@@ -198,13 +305,58 @@ class Reader:
         return entry["value"]
 
     def probability(self, node: dict[str, Any], key: str, name: str) -> float:
-        """A sourced number in [0, 1] (:meth:`number`)."""
+        """A sourced number in [0, 1] (:meth:`number`).
+
+        Parameters
+        ----------
+        node : dict
+            The TOML table holding the entry.
+        key : str
+            The table's dotted key, for the error message.
+        name : str
+            The entry's name in ``node``.
+
+        Returns
+        -------
+        float
+            The probability.
+
+        Examples
+        --------
+        >>> r = Reader(KNOWLEDGE_DIR / "trials.toml",
+        ...            References(KNOWLEDGE_DIR / "references.toml"), {})
+        >>> r.probability({"p": {"value": 0.2, "source": "assumption: an example"}}, "x", "p")
+        0.2
+        """
         return self.number(node, key, name, low=0.0, high=1.0, what="a probability")
 
     def distribution(
         self, node: Any, key: str, categories: tuple[str, ...] | None = None
     ) -> dict[str, float]:
-        """A categorical distribution: probabilities over named categories summing to 1."""
+        """A categorical distribution: probabilities over named categories summing to 1.
+
+        Parameters
+        ----------
+        node : Any
+            The TOML table of sourced probabilities, one per category.
+        key : str
+            Its dotted key, for the error message.
+        categories : tuple of str, optional
+            The allowed categories (any by default).
+
+        Returns
+        -------
+        dict of str to float
+            Category -> probability.
+
+        Examples
+        --------
+        >>> r = Reader(KNOWLEDGE_DIR / "trials.toml",
+        ...            References(KNOWLEDGE_DIR / "references.toml"), {})
+        >>> p = {"value": 0.5, "source": "assumption: an example"}
+        >>> r.distribution({"yes": p, "no": p}, "x", ("yes", "no"))
+        {'yes': 0.5, 'no': 0.5}
+        """
         node = self.table(node, key)
         if categories is not None:
             unknown = sorted(set(node) - set(categories))
@@ -242,7 +394,26 @@ class References:
 
     def check(self, reader: Reader, key: str, source: Any) -> None:
         """Raise ``reader``'s error about ``key`` unless ``source`` cites a seed section, a
-        listed study or an assumption."""
+        listed study or an assumption.
+
+        Parameters
+        ----------
+        reader : Reader
+            The reader of the file the source is in (its :meth:`Reader.fail` makes the error).
+        key : str
+            The dotted key of the entry, for the error message.
+        source : Any
+            The entry's source.
+
+        Examples
+        --------
+        >>> refs = References(KNOWLEDGE_DIR / "references.toml")
+        >>> r = Reader(KNOWLEDGE_DIR / "trials.toml", refs, {})
+        >>> refs.check(r, "x", "study:henschke2009")
+        >>> refs.check(r, "x", "a hunch")
+        Traceback (most recent call last):
+        outcomes.knowledge.schema.KnowledgeError: trials.toml: [x] source 'a hunch' must ...
+        """
         if not isinstance(source, str) or not source.strip():
             raise reader.fail(key, f"source {source!r} must be a non-empty string")
         if source.startswith("assumption"):

@@ -371,7 +371,29 @@ class FoldRecalibrated(ClassifierMixin, BaseEstimator):
         self.seed = seed
 
     def fit(self, X: Any, y: Any) -> FoldRecalibrated:
-        """Fit one copy and one calibrator per fold (see the class notes)."""
+        """Fit one copy and one calibrator per fold (see the class notes).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            The input ``estimator`` takes (for ours, the patients table).
+        y : array-like
+            The pathway of each row.
+
+        Returns
+        -------
+        FoldRecalibrated
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> from outcomes.engine.cohort import generate, feature_columns
+        >>> train = generate(1500, seed=1)
+        >>> X, y = train[feature_columns()], train["pathway"]
+        >>> model = FoldRecalibrated(make_model("logistic", calibrate=False))
+        >>> model.fit(X, y) is model
+        True
+        """
         y = np.asarray(column_or_1d(y), dtype=object)
         folds = StratifiedKFold(n_splits=self.n_folds, shuffle=True, random_state=self.seed)
         models, calibrators = [], []
@@ -395,7 +417,28 @@ class FoldRecalibrated(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Mean of the folds' calibrated probabilities (columns follow ``classes_``)."""
+        """Mean of the folds' calibrated probabilities (columns follow ``classes_``).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            The input, as in :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray
+            One row per row of ``X``, one column per pathway; each row sums to 1.
+
+        Examples
+        --------
+        >>> from outcomes.engine.cohort import generate, feature_columns
+        >>> train = generate(1500, seed=1)
+        >>> X, y = train[feature_columns()], train["pathway"]
+        >>> model = FoldRecalibrated(make_model("logistic", calibrate=False))
+        >>> proba = model.fit(X, y).predict_proba(X.head(3))
+        >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1))
+        ((3, 5), True)
+        """
         check_is_fitted(self, "calibrators_")
         return np.mean(
             [
@@ -406,7 +449,28 @@ class FoldRecalibrated(ClassifierMixin, BaseEstimator):
         )
 
     def predict(self, X: Any) -> np.ndarray:
-        """The most probable pathway of each row."""
+        """The most probable pathway of each row.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            The input, as in :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray
+            The pathway of each row of ``X``, one of ``classes_``.
+
+        Examples
+        --------
+        >>> from outcomes.engine.cohort import generate, feature_columns
+        >>> train = generate(1500, seed=1)
+        >>> X, y = train[feature_columns()], train["pathway"]
+        >>> model = FoldRecalibrated(make_model("logistic", calibrate=False))
+        >>> predicted = model.fit(X, y).predict(X.head(3))
+        >>> len(predicted), set(predicted) <= set(model.classes_)
+        (3, True)
+        """
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
@@ -547,13 +611,15 @@ def tune_model(
     """Choose hyper-parameters over :data:`TUNING_GRID`: the best 3-fold stratified CV
     log-loss of the deployed pipeline (recalibrated as :func:`fit_model` would).
 
-    Returns the fitted :class:`~sklearn.model_selection.GridSearchCV` (``best_params_``,
-    ``best_score_``, ``cv_results_``).
-
     Parameters
     ----------
     name, patients, seed, calibrate
         As for :func:`fit_model`.
+
+    Returns
+    -------
+    sklearn.model_selection.GridSearchCV
+        The fitted search (``best_params_``, ``best_score_``, ``cv_results_``).
 
     Examples
     --------

@@ -317,6 +317,11 @@ class RulesTriage(ClassifierMixin, BaseEstimator):
     def rules_table(self) -> pd.DataFrame:
         """The fitted decision list as a table (see :func:`rules_table`).
 
+        Returns
+        -------
+        pandas.DataFrame
+            One row per rule, in order, the default rule last.
+
         Examples
         --------
         >>> from outcomes.engine.cohort import generate
@@ -457,6 +462,10 @@ def explain_misses(
         A fitted :class:`RulesTriage`.
     patients
         The patients table, including the true ``condition`` and ``pathway``.
+    n : int, optional
+        How many misclassified patients to show (all of them if fewer).
+    seed : int, optional
+        Seed of the sample.
 
     Returns
     -------

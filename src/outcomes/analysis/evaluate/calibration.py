@@ -136,6 +136,12 @@ def calibration_table(
 
     Parameters
     ----------
+    y_true : array-like
+        The true pathway of each patient.
+    proba : numpy.ndarray
+        Predicted probabilities, one row per patient, one column per pathway of ``classes``.
+    classes : sequence of str
+        The pathways, in the order of ``proba``'s columns.
     n_bins
         Number of equal-width bins, or the bin edges themselves (rising from 0 to 1, e.g.
         :data:`RELIABILITY_EDGES`).
@@ -283,6 +289,12 @@ def brier_scores(
 
     Parameters
     ----------
+    y_true : array-like
+        The true pathway of each patient.
+    proba : numpy.ndarray
+        Predicted probabilities, one row per patient, one column per pathway of ``classes``.
+    classes : sequence of str
+        The pathways, in the order of ``proba``'s columns.
     n_boot, seed, level
         With ``n_boot`` replicates, add ``low`` and ``high``: a percentile-bootstrap interval
         of each Brier score (patients resampled, the same replicates for every pathway).
@@ -380,6 +392,14 @@ def brier_table(
     methods
         Name -> a fitted method with ``predict_proba`` and ``classes_``, or a
         ``(proba, classes)`` pair.
+    patients : pandas.DataFrame
+        The patients to score them on, with their true ``pathway``.
+    n_boot : int, optional
+        Bootstrap replicates of each interval.
+    seed : int, optional
+        Seed of the bootstrap.
+    level : float, optional
+        Coverage of the intervals.
 
     Returns
     -------

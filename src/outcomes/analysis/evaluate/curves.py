@@ -35,8 +35,20 @@ def learning_curve(
     ----------
     fit
         Called with the first ``size`` rows of ``train``; returns a fitted method.
+    train : pandas.DataFrame
+        The training patients, in the order they are taken.
+    test : pandas.DataFrame
+        The test patients, with their true ``pathway``.
+    sizes : sequence of int
+        The training-set sizes.
     reference
         The reference method (e.g. the fitted rules) or its predictions on ``test``.
+    n_boot : int, optional
+        Bootstrap replicates of each interval.
+    seed : int, optional
+        Seed of the bootstrap.
+    level : float, optional
+        Coverage of the intervals.
 
     Returns
     -------
@@ -152,6 +164,10 @@ def shift_table(
 
     Parameters
     ----------
+    methods : mapping of str to method
+        Name -> a fitted method (with ``predict``).
+    cohorts : mapping of str to pandas.DataFrame
+        Name -> a test cohort, with its true ``pathway``.
     reference
         A key of ``cohorts`` (e.g. the in-setting test cohort). If given, each other cohort's
         row also has the change in accuracy from the reference for the same method,
@@ -161,6 +177,12 @@ def shift_table(
         paired bootstrap of per-patient differences; ``False`` for different patients (another
         setting), whose interval combines two independent bootstraps and is wider. The
         reference's own rows have NaN there.
+    n_boot : int, optional
+        Bootstrap replicates of each interval.
+    seed : int, optional
+        Seed of the bootstrap.
+    level : float, optional
+        Coverage of the intervals.
 
     Returns
     -------

@@ -141,6 +141,10 @@ def safety_table(
 
     Parameters
     ----------
+    y_true : array-like
+        The true pathway of each patient.
+    y_pred : array-like
+        The pathway each patient was sent to.
     patients
         If given (the rows of ``y_true``), also counts missed emergencies whose record shows a
         red flag (:func:`red_flag_recorded`: one of the knowledge base's red-flag findings

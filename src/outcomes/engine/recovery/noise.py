@@ -53,7 +53,24 @@ detection_u, deficit_u, pain_z, odi_z, flare_u
     flare_u: np.ndarray
 
     def take(self, rows: np.ndarray) -> Noise:
-        """The draws of some patients only (``rows``: positions), as a new :class:`Noise`."""
+        """The draws of some patients only, as a new :class:`Noise`.
+
+        Parameters
+        ----------
+        rows : numpy.ndarray
+            The patients' row positions (or a boolean mask over the rows).
+
+        Returns
+        -------
+        Noise
+            Every draw of those rows, in their order.
+
+        Examples
+        --------
+        >>> noise = draw_noise(4, seed=0)
+        >>> bool((noise.take(np.array([3, 1])).rate_z == noise.rate_z[[3, 1]]).all())
+        True
+        """
         return Noise(**{name: getattr(self, name)[rows] for name in Noise.__dataclass_fields__})
 
 

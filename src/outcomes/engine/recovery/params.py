@@ -41,6 +41,31 @@ class RecoveryParams:
     :meth:`with_values` returns a copy with some numbers changed (the sensitivity analysis
     uses it). The structured views (:attr:`fit`, :attr:`modifiers`, …) are read from
     :attr:`values`.
+
+    Parameters
+    ----------
+    values : mapping of str to float
+        Every number, under its dotted key.
+    ranges : mapping of str to (float, float)
+        The plausible range ``(low, high)`` of each number that states one.
+    conditions : tuple of str
+        The conditions, in the knowledge base's order.
+    aggravating : mapping of str to tuple of str
+        Condition -> the care pathways that aggravate it.
+    surgery_conditions : tuple of str
+        The conditions that may be operated on.
+    surgery_pathway : str
+        The care pathway whose patients with such a condition may be referred to surgery.
+    sources : mapping of str to str, optional
+        ``"recovery.toml:key" -> source`` of every number read.
+
+    Examples
+    --------
+    >>> p = load_recovery()
+    >>> p["fit.matched.rate_multiplier"], p.surgery_pathway
+    (1.15, 'spinal')
+    >>> p.ranges["relapse.probability_within_year"]
+    (0.15, 0.35)
     """
 
     values: Mapping[str, float]
@@ -98,7 +123,13 @@ class RecoveryParams:
 
     @property
     def fit(self) -> dict[str, dict[str, float]]:
-        """Fit -> field -> value (:data:`FIT_FIELDS`)."""
+        """Fit -> field -> value (:data:`FIT_FIELDS`).
+
+        Examples
+        --------
+        >>> sorted(load_recovery().fit)
+        ['aggravating', 'harmful', 'matched', 'mismatched', 'redirected']
+        """
         return {name: self._table(f"fit.{name}") for name in FITS}
 
     @property
@@ -128,6 +159,12 @@ class RecoveryParams:
     def class_table(self) -> pd.DataFrame:
         """Half-life, floor and persistence weight of each class (rows in :data:`CLASSES`).
 
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``half_life_weeks``, ``floor`` and ``persistence_weight``, indexed by
+            ``trajectory_class``.
+
         Examples
         --------
         >>> float(load_recovery().class_table().loc["persistent_severe", "floor"])
@@ -138,6 +175,11 @@ class RecoveryParams:
 
     def membership(self) -> pd.DataFrame:
         """Class shares under usual care per condition (rows conditions, columns classes).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Condition x trajectory class shares; each row sums to 1.
 
         Examples
         --------
@@ -157,6 +199,16 @@ class RecoveryParams:
         with a stated range may leave it: the one-way sensitivity analysis sets exactly its
         ends, and a user may explore beyond them on purpose). Membership rows must still sum
         to 1.
+
+        Parameters
+        ----------
+        changes : mapping of str to float
+            Dotted key -> new value.
+
+        Returns
+        -------
+        RecoveryParams
+            The copy; this one is unchanged.
 
         Examples
         --------
@@ -179,6 +231,11 @@ class RecoveryParams:
 
     def provenance(self) -> pd.DataFrame:
         """Every number of ``recovery.toml`` with its source and plausible range.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``key``, ``source``, ``low`` and ``high`` (NaN without a stated range).
 
         Examples
         --------

@@ -47,12 +47,7 @@ MAX_SEED = 2**63 - 1
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so it unwinds like Ctrl-C: temporaries removed,
-    worker processes shut down, previous files untouched.
-
-    Parameters
-    ----------
-    *args
-        As for any exception (none are needed).
+    worker processes shut down, previous files untouched. It takes no arguments.
 
     Examples
     --------
@@ -64,10 +59,7 @@ class Terminated(KeyboardInterrupt):
 class CommandError(Exception):
     """An error a user can fix; printed as one line, exit code 2.
 
-    Parameters
-    ----------
-    message
-        The line to print: what is wrong and what would be right.
+    Its message is the line printed: what is wrong and what would be right.
 
     Examples
     --------

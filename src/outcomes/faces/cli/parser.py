@@ -76,10 +76,6 @@ class _HelpFormatter(argparse.HelpFormatter):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``outcomes``, with every subcommand of :data:`COMMANDS` registered.
 
-    Parameters
-    ----------
-    None
-
     Returns
     -------
     argparse.ArgumentParser

@@ -48,10 +48,6 @@ STYLE: dict[RcKeyType, Any] = {
 def use_style() -> None:
     """Apply the project's plot style, :data:`STYLE` (idempotent).
 
-    Parameters
-    ----------
-    None
-
     Returns
     -------
     None

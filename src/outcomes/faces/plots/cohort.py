@@ -25,6 +25,10 @@ def finding_heatmap(
     ----------
     prevalence
         Output of :func:`outcomes.analysis.describe.finding_prevalence`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure's).
+    knowledge : Knowledge, optional
+        The knowledge base whose finding labels name the rows (default: the packaged one).
 
     Returns
     -------
@@ -81,6 +85,8 @@ def case_mix_bars(mix: pd.DataFrame, ax: Axes | None = None) -> Axes:
     mix
         Output of :func:`outcomes.analysis.describe.case_mix`. Each setting's ``expected`` mix gets
         a bar; where ``observed`` shares are present, the cohort gets its own bar beside it.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure's).
 
     Returns
     -------

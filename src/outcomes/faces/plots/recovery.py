@@ -30,8 +30,13 @@ def km_curves(
 
     Parameters
     ----------
-    km Output of :func:`outcomes.analysis.survival.kaplan_meier` (``group``, ``week``, ``survival``,
-        ``lower``, ``upper``, ``at_risk``).
+    km : pandas.DataFrame
+        Output of :func:`outcomes.analysis.survival.kaplan_meier` (``group``, ``week``,
+        ``survival``, ``lower``, ``upper``, ``at_risk``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure's).
+    title : str, optional
+        Axes title (none by default).
     at_risk_weeks
         Weeks whose at-risk counts are printed under the axis, one row per group (default:
         five evenly spaced weeks up to the last week in ``km``, whatever the follow-up).
@@ -164,6 +169,12 @@ def trajectory_bands(
     summary
         Output of :func:`outcomes.analysis.survival.trajectory` (``group``, ``week``, ``mean``,
         ``lower``, ``upper``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure's).
+    ylabel : str, optional
+        Label of the y axis (the score drawn).
+    title : str, optional
+        Axes title (none by default).
 
     Returns
     -------

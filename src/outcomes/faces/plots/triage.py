@@ -36,6 +36,12 @@ def confusion_matrix_plot(
     ----------
     matrix
         :func:`outcomes.analysis.evaluate.confusion` with ``normalize=True`` (rows: true pathway).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure's).
+    title : str, optional
+        Axes title (none by default).
+    colorbar : bool, optional
+        Draw a colour bar of the shares beside the matrix.
     intervals
         Optional :func:`outcomes.analysis.evaluate.confusion_long` of the same calls: each cell then
         shows its 95% interval under the share (``"41"`` over ``"38–44"``).
@@ -192,6 +198,10 @@ def reliability_plot(table: pd.DataFrame, ax: Axes | None = None, title: str = "
     table
         :func:`outcomes.analysis.evaluate.calibration_table` (``pathway``, ``mean_predicted``,
         ``observed``, ``low``, ``high``, ``n``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure's).
+    title : str, optional
+        Axes title (none by default).
 
     Returns
     -------
@@ -256,8 +266,14 @@ def learning_curve_plot(
         several models may be stacked with a ``model`` column.
     reference
         ``(estimate, low, high)`` of the reference method (drawn as a line with a band).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure's).
+    reference_label : str, optional
+        Legend label of the reference line.
     ceiling
         The oracle's accuracy, drawn as a dashed line.
+    title : str, optional
+        Axes title (none by default).
 
     Returns
     -------
@@ -311,6 +327,14 @@ def metric_forest(
     table
         :func:`outcomes.analysis.evaluate.evaluate_methods` (``method``, ``metric``, ``pathway``,
         ``estimate``, ``low``, ``high``).
+    metric : str
+        The metric to draw (a value of the ``metric`` column).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure's).
+    xlabel : str, optional
+        Label of the x axis (default: the metric's display name).
+    title : str, optional
+        Axes title (none by default).
 
     Returns
     -------
@@ -380,8 +404,12 @@ def decision_curve_plot(
         :func:`outcomes.analysis.evaluate.decision_curves`.
     pathway
         The pathway to draw (one-vs-rest).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure's).
     max_threshold
         Right end of the threshold axis (thresholds above it are rarely clinical choices).
+    title : str, optional
+        Axes title (none by default).
     legend
         Draw the legend, outside the axes on the right (a grid draws one for all panels).
     mark
