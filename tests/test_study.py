@@ -164,3 +164,42 @@ def test_a_real_cluster_gives_the_in_process_results(spec_file, in_process, tmp_
                 proc.kill()
                 proc.wait(timeout=10)
     assert all(proc.returncode is not None for proc in started)
+
+
+def test_the_recovery_step_records_weeks_in_pain_and_the_saving_against_the_rules(tmp_path):
+    # Each method's restricted mean weeks to recovery on its replicate's simulated test
+    # cohort, as lifelines' Kaplan-Meier curve gives it for the same simulation, and the weeks
+    # saved per 100 patients against the rules; the accuracy rows are those of the same study
+    # without the step (the recovery draws have a seed of their own).
+    from outcomes.analysis.survival import KaplanMeierByGroup
+    from outcomes.engine.cohort import feature_columns, generate
+    from outcomes.engine.recovery import simulate_policies, stack
+    from outcomes.triage.oracle import BayesOracle
+    from outcomes.triage.rules import RulesTriage
+
+    study = {"replicates": 1, "seed": 3, "methods": ["rules", "oracle"]}
+    grid = {"n_test": [400]}
+    with_recovery = parse_spec({"study": {**study, "recovery": True}, "grid": grid})
+    run_study(with_recovery, tmp_path / "r", local=True)
+    results = read_study(tmp_path / "r").set_index(["method", "metric"])["value"]
+    run_study(parse_spec({"study": study, "grid": grid}), tmp_path / "plain", local=True)
+    plain = read_study(tmp_path / "plain").set_index(["method", "metric"])["value"]
+    pd.testing.assert_series_equal(results.loc[plain.index], plain)
+
+    _, test_seed, _, recovery_seed = replicate_seeds(3, 0, 0)
+    test = generate(400, seed=test_seed)
+    features = test[feature_columns()]
+    calls = {"rules": RulesTriage().fit(features.head(1)).predict(features),
+             "oracle": BayesOracle().fit(test).predict(features)}  # fmt: skip
+    sims = simulate_policies(test, calls, seed=recovery_seed, visits=False)
+    expected = KaplanMeierByGroup("policy").fit(stack(sims)).rmst()
+    for method in ("rules", "oracle"):
+        assert results[(method, "rmst_weeks")] == pytest.approx(expected[method], abs=1e-9)
+    saved = 100 * (expected["rules"] - expected["oracle"])
+    assert results[("oracle", "weeks_saved_per_100")] == pytest.approx(saved, abs=1e-7)
+    assert ("rules", "weeks_saved_per_100") not in results.index
+
+
+def test_recovery_must_be_true_or_false():
+    with pytest.raises(SpecError, match=r"\[study\] recovery must be true or false, got 'yes'"):
+        parse_spec({"study": {"replicates": 1, "recovery": "yes"}, "grid": {"n_test": [100]}})

@@ -7,6 +7,7 @@ A study is described by a TOML spec (see :data:`SPEC_HELP`, also ``outcomes stud
     seed = 1                  # the study's seed (>= 0)
     methods = ["rules", "logistic"]   # rules, oracle, logistic, boosted
     block = 10                # replicates per result part (the unit of resuming)
+    recovery = false          # true: also simulate the test cohort's recovery per method
 
     [grid]                    # every combination is a grid point; each list non-empty
     n_train = [500, 2000]     # training patients (learned methods)
@@ -18,6 +19,13 @@ A study is described by a TOML spec (see :data:`SPEC_HELP`, also ``outcomes stud
 Replicate ``r`` of grid point ``c`` draws its training and test cohorts and fits its models
 with seeds spawned from ``SeedSequence(seed, spawn_key=(c, r))``, so its results do not
 depend on which worker ran it, in what order, or on how many replicates run at once.
+
+With ``recovery = true`` each replicate then simulates its test cohort's year of recovery
+under each method's calls (:func:`outcomes.engine.recovery.simulate_policies`: common random
+numbers from a fourth spawned seed, so methods differ only where their calls differ) and
+records each method's restricted mean weeks to recovery and, paired with the rules, the
+weeks of pain it saves per 100 patients: the study engine then sizes the suite's headline
+question as well as its accuracy question.
 
 :func:`run_study` runs the blocks of replicates on ``dask.distributed`` (a ``LocalCluster``
 of one single-threaded worker per core by default, or an existing scheduler by address: the
@@ -55,6 +63,12 @@ METHOD_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "emergency_sensit
 #: Metrics recorded for each method other than the rules, paired with the rules on the same
 #: test patients (McNemar's exact test on the discordant patients).
 PAIRED_METRICS = ("only_method_right", "only_rules_right", "mcnemar_p")
+#: Recorded for each method when the spec asks for recovery (``recovery = true``): restricted
+#: mean weeks to recovery over the follow-up year.
+RECOVERY_METRICS = ("rmst_weeks",)
+#: Recorded for each method other than the rules when the spec asks for recovery: 100 x (the
+#: rules' restricted mean weeks - the method's), on the same simulated patients.
+PAIRED_RECOVERY_METRICS = ("weeks_saved_per_100",)
 RESULT_COLUMNS = ("cell", "replicate", "method", "metric", "value")
 
 
@@ -62,9 +76,9 @@ RESULT_COLUMNS = ("cell", "replicate", "method", "metric", "value")
 # One block of replicates
 
 
-def replicate_seeds(seed: int, cell: int, replicate: int) -> tuple[int, int, int]:
-    """Seeds of the training cohort, the test cohort and the models of one replicate,
-    spawned from ``SeedSequence(seed, spawn_key=(cell, replicate))``.
+def replicate_seeds(seed: int, cell: int, replicate: int) -> tuple[int, int, int, int]:
+    """Seeds of the training cohort, the test cohort, the models and the recovery draws of one
+    replicate, spawned from ``SeedSequence(seed, spawn_key=(cell, replicate))``.
 
     Parameters
     ----------
@@ -78,16 +92,17 @@ def replicate_seeds(seed: int, cell: int, replicate: int) -> tuple[int, int, int
     Returns
     -------
     tuple of int
-        Training-cohort, test-cohort and model seeds.
+        Training-cohort, test-cohort, model and recovery seeds (the first three are those of
+        studies without recovery: adding the step leaves their results unchanged).
 
     Examples
     --------
     >>> replicate_seeds(1, 0, 0) == replicate_seeds(1, 0, 0) != replicate_seeds(1, 0, 1)
     True
     """
-    state = np.random.SeedSequence(seed, spawn_key=(cell, replicate)).generate_state(3)
-    train, test, models = (int(s) for s in state)
-    return train, test, models
+    state = np.random.SeedSequence(seed, spawn_key=(cell, replicate)).generate_state(4)
+    train, test, models, recovery = (int(s) for s in state)
+    return train, test, models, recovery
 
 
 def run_replicate(spec: Spec, cell: int, replicate: int) -> pd.DataFrame:
@@ -124,7 +139,7 @@ def run_replicate(spec: Spec, cell: int, replicate: int) -> pd.DataFrame:
 
     point = spec.points()[cell]
     setting, overrides = generator_args(point)
-    train_seed, test_seed, model_seed = replicate_seeds(spec.seed, cell, replicate)
+    train_seed, test_seed, model_seed, recovery_seed = replicate_seeds(spec.seed, cell, replicate)
     test = generate(point["n_test"], seed=test_seed, setting=setting, **overrides)
     truth = test["pathway"].astype(str).to_numpy()
     learned = [m for m in spec.methods if m in ("logistic", "boosted")]
@@ -132,10 +147,12 @@ def run_replicate(spec: Spec, cell: int, replicate: int) -> pd.DataFrame:
              if learned else None)  # fmt: skip
     rows: list[tuple[str, str, float]] = []
     right: dict[str, np.ndarray] = {}
+    calls: dict[str, np.ndarray] = {}
     with threadpool_limits(limits=1):
         for name in spec.methods:
             method = _fit(name, train, test, model_seed)
             predicted = np.asarray(method.predict(test[feature_columns()]), dtype=object)
+            calls[name] = predicted
             right[name] = predicted == truth
             table = ev.metric_table(truth, predicted, n_boot=1).set_index(["metric", "pathway"])
             emergency = table.loc[("sensitivity", ev.EMERGENCY)]
@@ -154,10 +171,35 @@ def run_replicate(spec: Spec, cell: int, replicate: int) -> pd.DataFrame:
                 (name, "only_rules_right", float(only_r)),
                 (name, "mcnemar_p", float(p)),
             ]
+    if spec.recovery:
+        rows += _recovery_rows(test, calls, recovery_seed)
     frame = pd.DataFrame(rows, columns=["method", "metric", "value"])
     frame.insert(0, "replicate", replicate)
     frame.insert(0, "cell", cell)
     return frame
+
+
+def _recovery_rows(
+    test: pd.DataFrame, calls: Mapping[str, np.ndarray], seed: int
+) -> list[tuple[str, str, float]]:
+    """Each method's restricted mean weeks to recovery on the simulated test cohort, and the
+    weeks saved per 100 patients against the rules (when the rules are among the methods)."""
+    from outcomes.analysis.survival.fits import DURATION, EVENT, follow_up_weeks
+    from outcomes.analysis.survival.restricted_mean import rmst
+    from outcomes.engine.recovery import simulate_policies
+
+    simulated = simulate_policies(test, calls, seed=seed % 2**32, visits=False)
+    means = {}
+    for name, sim in simulated.items():
+        outcomes = sim.outcomes
+        horizon = follow_up_weeks(outcomes)
+        durations = outcomes[DURATION].to_numpy(dtype=np.int64)
+        means[name] = float(rmst(durations, outcomes[EVENT].to_numpy(dtype=bool), horizon)[0])
+    rows = [(name, "rmst_weeks", value) for name, value in means.items()]
+    if "rules" in means:
+        rows += [(name, "weeks_saved_per_100", 100.0 * (means["rules"] - value))
+                 for name, value in means.items() if name != "rules"]  # fmt: skip
+    return rows
 
 
 def _fit(name: str, train: pd.DataFrame | None, test: pd.DataFrame, seed: int) -> Any:
@@ -202,7 +244,7 @@ def run_block(spec_json: Mapping[str, Any], cell: int, block: int) -> pd.DataFra
     >>> sorted(set(run_block(spec.as_json(), 0, 0)["replicate"]))
     [0, 1]
     """
-    spec = parse_spec({"study": {k: spec_json[k] for k in STUDY_KEYS},
+    spec = parse_spec({"study": {k: spec_json[k] for k in STUDY_KEYS if k in spec_json},
                        "grid": spec_json["grid"]})  # fmt: skip
     first = block * spec.block
     reps = range(first, min(spec.replicates, first + spec.block))
@@ -427,7 +469,8 @@ def read_study(out: str | Path) -> pd.DataFrame:
     if not recorded.is_file():
         raise SpecError(f"{out} holds no study ({SPEC_NAME})")
     spec_json = json.loads(recorded.read_text(encoding="utf-8"))
-    spec = parse_spec({"study": {k: spec_json[k] for k in STUDY_KEYS}, "grid": spec_json["grid"]})
+    study = {k: spec_json[k] for k in STUDY_KEYS if k in spec_json}
+    spec = parse_spec({"study": study, "grid": spec_json["grid"]})
     parts = [out / part_name(c, b) for c, b in _blocks(spec)]
     frames = [pd.read_parquet(p) for p in parts if _readable(p)]
     if not frames:

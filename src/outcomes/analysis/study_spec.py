@@ -15,11 +15,13 @@ from typing import Any
 #: Parameters a grid may vary: cohort sizes, the setting and every generator override.
 SIZE_PARAMETERS = ("n_train", "n_test")
 METHODS = ("rules", "oracle", "logistic", "boosted")
-STUDY_KEYS = ("replicates", "seed", "methods", "block")
+STUDY_KEYS = ("replicates", "seed", "methods", "block", "recovery")
 
 SPEC_HELP = """\
 spec (TOML): [study] replicates (>= 1), seed (>= 0), methods (rules, oracle, logistic,
-boosted; default rules and logistic), block (replicates per result part, default 10);
+boosted; default rules and logistic), block (replicates per result part, default 10),
+recovery (true: also simulate each test cohort's recovery under each method's calls;
+default false);
 [grid] lists, every combination a grid point: n_train, n_test (patients, >= 1; defaults
 [1000] and [1000]), setting (default [primary_care]), and any generator override
 (exam_missing_rate, red_flag_missing_rate, chronic_fraction, combined_fraction, case_mix;
@@ -54,6 +56,8 @@ class Spec:
         Replicates per block (one task, one results file).
     grid : tuple of (str, tuple)
         Each varied parameter with its values, in order.
+    recovery : bool, default False
+        Whether each replicate also simulates its test cohort's recovery under each method.
 
     Examples
     --------
@@ -68,6 +72,7 @@ class Spec:
     methods: tuple[str, ...]
     block: int
     grid: tuple[tuple[str, tuple[Any, ...]], ...]
+    recovery: bool = False
 
     def points(self) -> list[dict[str, Any]]:
         """The grid's points in order (the last parameter varying fastest).
@@ -89,8 +94,29 @@ class Spec:
                 for values in itertools.product(*(v for _, v in self.grid))]  # fmt: skip
 
     def as_json(self) -> dict[str, Any]:
-        return {"replicates": self.replicates, "seed": self.seed, "methods": list(self.methods),
-                "block": self.block, "grid": {k: list(v) for k, v in self.grid}}  # fmt: skip
+        """The spec as plain JSON data (recorded beside a study's results).
+
+        ``recovery`` appears only when true, so a study written before the recovery step
+        existed still resumes under the same spec.
+
+        Returns
+        -------
+        dict
+            ``replicates``, ``seed``, ``methods``, ``block``, ``grid`` (and ``recovery``).
+
+        Examples
+        --------
+        >>> spec = parse_spec({"study": {"replicates": 2, "recovery": True},
+        ...                    "grid": {"n_test": [200]}})
+        >>> plain = parse_spec({"study": {"replicates": 2}})
+        >>> spec.as_json()["recovery"], "recovery" in plain.as_json()
+        (True, False)
+        """
+        plain = {"replicates": self.replicates, "seed": self.seed, "methods": list(self.methods),
+                 "block": self.block, "grid": {k: list(v) for k, v in self.grid}}  # fmt: skip
+        if self.recovery:
+            plain["recovery"] = True
+        return plain
 
 
 def _int(where: str, value: Any, minimum: int) -> int:
@@ -155,6 +181,9 @@ def parse_spec(spec: Mapping[str, Any]) -> Spec:
             raise SpecError(f"[study] methods: unknown method {m!r}; known: {', '.join(METHODS)}")
     if len(set(methods)) != len(methods):
         raise SpecError("[study] methods lists a method twice")
+    recovery = study.get("recovery", False)
+    if not isinstance(recovery, bool):
+        raise SpecError(f"[study] recovery must be true or false, got {recovery!r}")
     grid_in = spec.get("grid", {})
     if not isinstance(grid_in, Mapping):
         raise SpecError("[grid] must be a table of parameter = [values]")
@@ -173,7 +202,7 @@ def parse_spec(spec: Mapping[str, Any]) -> Spec:
         if name in SIZE_PARAMETERS:
             values = [_int(f"[grid] {name}", v, 1) for v in values]
         grid.append((name, tuple(_plain(v) for v in values)))
-    parsed = Spec(replicates, seed, tuple(methods), block, tuple(grid))
+    parsed = Spec(replicates, seed, tuple(methods), block, tuple(grid), recovery)
     for point in parsed.points():
         setting, overrides = generator_args(point)
         try:
