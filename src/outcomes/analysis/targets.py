@@ -69,7 +69,9 @@ class Target:
     share is counted, whose patients are the positives of a sensitivity, or whose mean age is
     taken (empty = the whole population). A specificity is computed on ``against`` (default:
     the population's other conditions). A proportion is the share of the population whose
-    ``column`` is true, or is one of ``values`` for a categorical column. ``basis`` is one of
+    ``column`` is true, or is one of ``values`` for a categorical column. ``most_severe``
+    (sensitivity only) keeps, of the patients of ``conditions``, only that fraction with the
+    highest latent severity: the patients a surgical series enrols. ``basis`` is one of
     :data:`BASES` and ``source`` the source of the expected figure.
 
     Parameters
@@ -102,6 +104,9 @@ class Target:
         Source of the expected figure.
     records : str, default "history_and_exam"
         Which records the statistic reads.
+    most_severe : float, optional
+        Fraction (0, 1] of the most severe patients of ``conditions`` a sensitivity is
+        computed on (default: all of them).
 
     Examples
     --------
@@ -129,6 +134,7 @@ class Target:
     basis: str = "published"
     source: str = ""
     records: str = "history_and_exam"
+    most_severe: float | None = None
 
 
 def _names(reader: Reader, node: dict, key: str, field: str, allowed: tuple[str, ...]) -> tuple:
@@ -166,8 +172,9 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
     Examples
     --------
     >>> targets = {t.name: t for t in load_targets()}
-    >>> targets["slr_sensitivity"].conditions, targets["slr_sensitivity"].derived
-    (('disc_herniation',), False)
+    >>> surgical = targets["slr_sensitivity"]
+    >>> surgical.conditions, surgical.derived, surgical.most_severe
+    (('disc_herniation',), True, 0.1)
     """
     from outcomes.engine.cohort import patient_columns
 
@@ -219,6 +226,15 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
                 f"{name}.records",
                 f"is for auc targets only and one of {', '.join(AUC_RECORDS)}, got {records!r}",
             )
+        most_severe = None
+        if "most_severe" in node:
+            if statistic != "sensitivity":
+                raise reader.fail(f"{name}.most_severe", "is for sensitivity targets only")
+            most_severe = reader.number(
+                node, name, "most_severe", low=0, high=1, what="a fraction of the patients"
+            )
+            if most_severe == 0:
+                raise reader.fail(f"{name}.most_severe", "must be above 0")
         bound = 120.0 if statistic == "mean_age" else 1.0
         value, low, high = (
             reader.number(node, name, k, low=0, high=bound) for k in ("target", "low", "high")
@@ -249,6 +265,7 @@ def load_targets(knowledge: Knowledge | None = None) -> tuple[Target, ...]:
                 basis=basis,
                 source=source,
                 records=records,
+                most_severe=most_severe,
             )
         )
     return tuple(targets)
@@ -388,12 +405,23 @@ def _oracle_auc(df: pd.DataFrame, t: Target, rows: np.ndarray, of_interest: np.n
     return (*auc_ci(score, of_interest[rows]), int(rows.sum()))
 
 
+def _most_severe(df: pd.DataFrame, rows: np.ndarray, fraction: float) -> np.ndarray:
+    """Mask of the ``fraction`` of ``rows`` with the highest latent severity (ties kept)."""
+    severity = df["latent_severity"].to_numpy(dtype=float)
+    if not rows.any():
+        return rows
+    threshold = np.quantile(severity[rows], 1.0 - fraction)
+    return rows & (severity >= threshold)
+
+
 def _statistic(
     df: pd.DataFrame, t: Target, kb: Knowledge | None = None
 ) -> tuple[float, float, float, int]:
     condition = df["condition"].astype(str).to_numpy()
     in_population = np.isin(condition, t.population) if t.population else np.ones(len(df), bool)
     of_interest = np.isin(condition, t.conditions) if t.conditions else in_population
+    if t.most_severe is not None:
+        of_interest = of_interest & _most_severe(df, of_interest & in_population, t.most_severe)
     kb = kb if kb is not None else load_knowledge()
     if t.statistic == "auc":
         return _oracle_auc(df, t, in_population, of_interest, kb)

@@ -114,7 +114,7 @@ def _read_findings(reader: Reader) -> tuple[Finding, ...]:
                 name=name,
                 label=reader.text(node, name, "label"),
                 kind=kind,
-                severity_slope=reader.number(node, name, "severity_slope", low=-10, high=10),
+                severity_slope=reader.number(node, name, "severity_slope", low=-20, high=20),
                 chronic_shift=reader.number(node, name, "chronic_shift", low=-10, high=10),
                 **{
                     field: reader.number(node, name, field, low=low, high=high)
