@@ -39,8 +39,9 @@ KNOWN_LIMITS = """\
 - Findings are independent given the condition, latent severity, chronicity, secondary
   contributor and one shared pain-sensitivity factor; real findings are correlated in more
   ways than that. Recorded findings carry examiner and reporting error (red flags do not).
-- The oracle still separates radicular from other leg pain better than published
-  multivariable history-and-examination models (targets.toml lists the gap).
+- From the history alone the oracle still separates radicular from other leg pain better
+  than published multivariable models (targets.toml lists the gap); with the examination it
+  is within the published range.
 - Exam findings and red flags are missing completely at random at each setting's rate; in
   real records what is examined depends on what the clinician suspects.
 - One setting per generated file; the case mix is the setting's, not a measured one.

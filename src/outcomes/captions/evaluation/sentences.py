@@ -272,6 +272,46 @@ def oracle_gap_caption(gap: pd.DataFrame, oracle: str = "oracle") -> str:
     return f"The {oracle} (the ceiling) triages {ceiling:.1%} correctly; " + ", ".join(parts) + "."
 
 
+def discrimination_caption(
+    table: pd.DataFrame, published: float, low: float, high: float, source: str
+) -> str:
+    """One sentence on :func:`~outcomes.analysis.discrimination.radicular_discrimination`
+    beside the published figure it is judged against.
+
+    Parameters
+    ----------
+    table
+        The AUC table, indexed by method (``auc``, ``low``, ``high``, ``n``).
+    published, low, high
+        The published AUC and its accepted range.
+    source
+        Who published it (for the reader).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"auc": [0.88, 0.86], "low": [0.87, 0.85], "high": [0.89, 0.87],
+    ...                   "n": [9000, 9000]}, index=["oracle", "boosted"])
+    >>> print(discrimination_caption(t, 0.83, 0.78, 0.88, "Vroomen 2002"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Radicular versus other leg pain on 9,000 patients (AUC, 95% interval): oracle 0.88
+    (0.87–0.89), boosted 0.86 (0.85–0.87); 2 of 2 within the published 0.78–0.88
+    (0.83, Vroomen 2002).
+    """
+    parts = [f"{name} {r.auc:.2f} ({r.low:.2f}–{r.high:.2f})" for name, r in table.iterrows()]
+    within = int(((table["high"] >= low) & (table["low"] <= high)).sum())
+    n = int(table["n"].max())
+    return (
+        f"Radicular versus other leg pain on {n:,} patients (AUC, 95% interval): "
+        + ", ".join(parts)
+        + f"; {within} of {len(table)} within the published {low:.2f}–{high:.2f} "
+        f"({published:.2f}, {source})."
+    )
+
+
 def calibration_caption(
     check: pd.DataFrame, method: str, alpha: float = CALIBRATION_ALPHA, short: bool = False
 ) -> str:
