@@ -104,6 +104,19 @@ def test_headline_carries_both_intervals_and_is_reproducible(cohort):
     )
 
 
+def test_the_parameter_draws_run_on_a_dask_cluster_with_the_same_result(cohort):
+    # The probabilistic sensitivity analysis on the study engine: blocks of draws on a local
+    # cluster of two worker processes, finishing in any order, give the in-process table
+    # exactly (each draw depends only on its parameters and the shared random draws).
+    patients, policies = cohort
+    kw = {"n_boot": 20, "n_draws": 7}
+    here = headline(patients, policies, 2, "everyone_spinal", **kw)
+    on_dask = headline(patients, policies, 2, "everyone_spinal", workers=2, block=2, **kw)
+    pd.testing.assert_frame_equal(on_dask, here)
+    with pytest.raises(ValueError, match="block must be an integer >= 1, got 0"):
+        headline(patients, policies, 2, "everyone_spinal", block=0, **kw)
+
+
 def test_one_way_names_what_moves_the_answer(cohort):
     patients, policies = cohort
     table = one_way(patients, policies, 2, "everyone_spinal", "perfect")

@@ -15,6 +15,12 @@ saved, operations, and lasting deficits avoided. Each number carries two 95% int
 :func:`one_way` moves one ranged number at a time to each end of its range (a tornado plot's
 data), naming the few numbers the answer rests on. Numbers with no range (the calibrated
 class shares, the recovery criterion, the noise) are held at their values.
+
+The parameter draws are independent of one another, so :func:`headline` can run them on the
+study engine's Dask cluster (``workers=N`` for a local cluster, ``scheduler=ADDRESS`` for a
+running one; :func:`outcomes.infra.cluster.connect`), in blocks of draws: every draw depends
+only on its own parameter set and the shared random draws, so the result is the same as in
+this process, whatever the scheduling.
 """
 
 from __future__ import annotations
@@ -212,6 +218,9 @@ def headline(
     n_draws: int = 200,
     params: RecoveryParams | None = None,
     dropout: float | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    block: int = 10,
 ) -> pd.DataFrame:
     """The headline metrics with a sampling and a parameter-uncertainty interval.
 
@@ -233,6 +242,13 @@ def headline(
         Central recovery parameters (default: :func:`outcomes.engine.recovery.load_recovery`).
     dropout
         Share lost to follow-up (default: ``recovery.toml``'s).
+    scheduler
+        Address of a running Dask scheduler to run the parameter draws on.
+    workers
+        Run the parameter draws on a new local Dask cluster of this many workers (ignored with
+        ``scheduler``). Neither given: the draws run in this process (the same result).
+    block
+        Parameter draws per Dask task.
 
     Returns
     -------
@@ -249,27 +265,27 @@ def headline(
     >>> list(h.columns)[:3]
     ['estimate', 'sampling_low', 'sampling_high']
     """
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+        raise ValueError(f"block must be an integer >= 1, got {block!r}")
     params = params if params is not None else load_recovery()
     noise = draw_noise(len(patients), seed, params)
-
-    def run(p: RecoveryParams) -> dict[str, pd.DataFrame]:
-        sims = simulate_policies(
-            patients, policies, seed, dropout=dropout, visits=False, params=p, noise=noise
-        )
-        return {name: sim.outcomes for name, sim in sims.items()}
-
-    central = run(params)
+    shared = (patients, policies, seed, reference, dropout, params, noise)
+    central = _simulated(patients, policies, seed, dropout, params, noise)
     point = policy_metrics(central, reference)
     n = len(patients)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PSA_STREAM + 1,)))
     counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot)
     boot = policy_metrics(central, reference, weights=counts)
-    draws = draw_parameters(n_draws, seed, params)
-    psa = []
+    draws = [row.to_dict() for _, row in draw_parameters(n_draws, seed, params).iterrows()]
+    blocks = [draws[i : i + block] for i in range(0, len(draws), block)]
+    psa: list[pd.DataFrame] = []
     with progress_bar(total=n_draws, desc="parameter draws", unit="draw") as bar:
-        for _, row in draws.iterrows():
-            psa.append(policy_metrics(run(_with_ties(params, row.to_dict())), reference))
-            bar.update(1)
+        if scheduler is None and workers is None:
+            for values in blocks:
+                psa += _draw_metrics(*shared, values)
+                bar.update(len(values))
+        else:
+            psa = _draws_on_dask(shared, blocks, scheduler, workers, bar)
     psa_table = pd.concat(psa, keys=range(len(psa)), names=["draw"])
     rows = []
     for name in policies:
@@ -289,6 +305,50 @@ def headline(
                 }
             )
     return pd.DataFrame(rows).set_index(["policy", "metric"])
+
+
+def _simulated(patients, policies, seed, dropout, params, noise) -> dict[str, pd.DataFrame]:
+    sims = simulate_policies(
+        patients, policies, seed, dropout=dropout, visits=False, params=params, noise=noise
+    )
+    return {name: sim.outcomes for name, sim in sims.items()}
+
+
+def _draw_metrics(
+    patients, policies, seed, reference, dropout, params, noise, draws: list[dict]
+) -> list[pd.DataFrame]:
+    """The headline metrics under each parameter set of ``draws`` (changes to ``params``;
+    ``{}`` is the central set): plain arguments, so a Dask worker can run a block of them."""
+    return [
+        policy_metrics(
+            _simulated(patients, policies, seed, dropout, _with_ties(params, values), noise),
+            reference,
+        )
+        for values in draws
+    ]
+
+
+def _draws_on_dask(shared: tuple, blocks: list[list[dict]], scheduler, workers, bar):
+    """The blocks of parameter draws run on Dask, in draw order whatever finishes first."""
+    from distributed import as_completed
+
+    from outcomes.infra.cluster import connect
+
+    with connect(scheduler, workers) as client:
+        scattered = client.scatter(list(shared), broadcast=True)
+        futures = {client.submit(_draw_metrics, *scattered, values, pure=False): i
+                   for i, values in enumerate(blocks)}  # fmt: skip
+        results: dict[int, list[pd.DataFrame]] = {}
+        try:
+            with client.as_current():  # as_completed finds its client there
+                done = as_completed(futures)
+            for future in done:
+                results[futures[future]] = future.result()
+                bar.update(len(blocks[futures[future]]))
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+    return [table for i in range(len(blocks)) for table in results[i]]
 
 
 def one_way(
