@@ -46,6 +46,8 @@ DROPOUT: float = 0.1
 N_BOOT: int = 400
 N_PSA: int = 2000  # patients in the sensitivity analysis (the first N_PSA of the cohort)
 N_DRAWS: int = 100  # parameter draws of the probabilistic sensitivity analysis
+PSA_WORKERS: int | None = None  # run the parameter draws on a local Dask cluster of this many workers
+PSA_SCHEDULER: str | None = None  # ... or on a running Dask scheduler (tcp://HOST:PORT); both None: here
 
 # %%
 import matplotlib.pyplot as plt
@@ -311,7 +313,8 @@ print(captions.harm_caption(harm_table))
 subset = patients.head(N_PSA).reset_index(drop=True)
 subset_policies = {name: plan.head(N_PSA).reset_index(drop=True) for name, plan in policies.items()}
 headline = sensitivity.headline(
-    subset, subset_policies, SEED, REFERENCE, n_boot=N_BOOT, n_draws=N_DRAWS, dropout=DROPOUT
+    subset, subset_policies, SEED, REFERENCE, n_boot=N_BOOT, n_draws=N_DRAWS, dropout=DROPOUT,
+    workers=PSA_WORKERS, scheduler=PSA_SCHEDULER,
 )
 styled(format_headline_table(headline))
 

@@ -42,6 +42,8 @@ N_TRIALS: int = 200  # simulated replays of each published trial
 SETTING: str = "primary_care"  # care setting of the sensitivity-analysis cohort
 N_PSA: int = 2000  # patients in the sensitivity-analysis cohort
 N_DRAWS: int = 200  # parameter draws (probabilistic sensitivity analysis)
+PSA_WORKERS: int | None = None  # run the parameter draws on a local Dask cluster of this many workers
+PSA_SCHEDULER: str | None = None  # ... or on a running Dask scheduler (tcp://HOST:PORT); both None: here
 N_BOOT: int = 200  # bootstrap replicates (sampling intervals)
 REFERENCE: str = "rules"  # the policy every other is compared against
 TOP: int = 10  # numbers shown in the tornado plot
@@ -133,7 +135,7 @@ for t in load_trials():
 patients = generate(N_PSA, seed=SEED, setting=SETTING)
 policies = build_policies(patients, POLICIES, seed=SEED)
 headline = sensitivity.headline(patients, policies, SEED, REFERENCE, n_boot=N_BOOT,
-                                n_draws=N_DRAWS)
+                                n_draws=N_DRAWS, workers=PSA_WORKERS, scheduler=PSA_SCHEDULER)
 print(f"{N_PSA:,} patients in setting '{SETTING}', {N_BOOT} bootstrap replicates, "
       f"{N_DRAWS} parameter draws; reference policy: {REFERENCE}")
 captions.format_headline(headline)

@@ -35,6 +35,8 @@ HEADERS = {
     "diff_low": "Difference 95% CI low",
     "diff_high": "Difference 95% CI high",
     "n": "Patients",
+    "auc": "AUC",
+    "radicular": "Radicular pain",
 }
 
 
