@@ -24,11 +24,11 @@ from outcomes.engine.cohort import generate
 from outcomes.engine.recovery import (
     draw_noise,
     load_recovery,
-    policy,
     simulate,
     simulate_policies,
     stack,
 )
+from outcomes.triage.policies import policy
 
 TARGET_SECONDS = 5.0
 
