@@ -162,10 +162,11 @@ styled(captions.format_safety_table(safety))
 # The same patients are triaged by every method, so methods are compared pairwise: McNemar's exact
 # test on the patients where exactly one of the two is right, and the difference in accuracy with a
 # paired-bootstrap interval. The gap to the oracle is each method's accuracy as a fraction of the
-# best achievable on these patients. The ceiling is well below 1 because the records overlap as real
-# ones do (a shared pain-sensitivity factor, examiner and reporting error, somatic referred leg pain
-# as the commonest mimic; see notebook 01), so a learned model's distance from it is a real gap, not
-# rounding.
+# best achievable on these patients. The ceiling is below 1 because the records overlap as real ones
+# do (a shared pain-sensitivity factor, examiner and reporting error, a straight-leg raise that
+# follows severity; see notebook 01). It stays high because the hardest distinction, radicular
+# against somatic referred leg pain, does not change the pathway: both go to spinal care. The next
+# table measures that distinction itself.
 
 # %%
 pairs = [("logistic", "rules"), ("boosted", "rules"), ("boosted", "logistic"),
