@@ -330,24 +330,15 @@ def _draw_metrics(
 
 def _draws_on_dask(shared: tuple, blocks: list[list[dict]], scheduler, workers, bar):
     """The blocks of parameter draws run on Dask, in draw order whatever finishes first."""
-    from distributed import as_completed
+    from outcomes.infra.cluster import completed, connect
 
-    from outcomes.infra.cluster import connect
-
+    results: dict[int, list[pd.DataFrame]] = {}
     with connect(scheduler, workers) as client:
         scattered = client.scatter(list(shared), broadcast=True)
-        futures = {client.submit(_draw_metrics, *scattered, values, pure=False): i
-                   for i, values in enumerate(blocks)}  # fmt: skip
-        results: dict[int, list[pd.DataFrame]] = {}
-        try:
-            with client.as_current():  # as_completed finds its client there
-                done = as_completed(futures)
-            for future in done:
-                results[futures[future]] = future.result()
-                bar.update(len(blocks[futures[future]]))
-        except BaseException:
-            client.cancel(list(futures))
-            raise
+        tasks = [(*scattered, values) for values in blocks]
+        for index, tables in completed(client, _draw_metrics, tasks):
+            results[index] = tables
+            bar.update(len(blocks[index]))
     return [table for i in range(len(blocks)) for table in results[i]]
 
 

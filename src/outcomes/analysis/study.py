@@ -330,19 +330,12 @@ def _serial(spec: Spec, todo: list[tuple[int, int]]) -> Iterator[tuple[int, int,
 
 
 def _on_dask(client: Any, spec: Spec, todo) -> Iterator[tuple[int, int, pd.DataFrame]]:
-    from distributed import as_completed
+    from outcomes.infra.cluster import completed
 
-    futures = {client.submit(run_block, spec.as_json(), cell, block, pure=False): (cell, block)
-               for cell, block in todo}  # fmt: skip
-    try:
-        with client.as_current():  # as_completed finds its client there
-            done = as_completed(futures)
-        for future in done:
-            cell, block = futures[future]
-            yield cell, block, future.result()
-    except BaseException:
-        client.cancel(list(futures))
-        raise
+    tasks = [(spec.as_json(), cell, block) for cell, block in todo]
+    for index, frame in completed(client, run_block, tasks):
+        cell, block = todo[index]
+        yield cell, block, frame
 
 
 @dataclass(frozen=True)

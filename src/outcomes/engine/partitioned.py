@@ -297,18 +297,11 @@ def _run_local(recipe, todo, folder, workers) -> Iterator[dict[str, Any]]:
 
 
 def _run_dask(recipe, todo, folder, client) -> Iterator[dict[str, Any]]:
-    from distributed import as_completed
+    from outcomes.infra.cluster import completed
 
-    futures = [client.submit(write_partition, recipe, part, str(folder), pure=False)
-               for part in todo]  # fmt: skip
-    try:
-        with client.as_current():  # as_completed finds its client there
-            done = as_completed(futures)
-        for future in done:
-            yield future.result()
-    except BaseException:
-        client.cancel(futures)
-        raise
+    tasks = [(recipe, part, str(folder)) for part in todo]
+    for _, record in completed(client, write_partition, tasks):
+        yield record
 
 
 def write_partitioned(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 #: Seconds to wait for a scheduler to answer before calling it unreachable.
@@ -113,3 +113,43 @@ def connect(
         Client(cluster, set_as_default=False) as client,
     ):
         yield client
+
+
+def completed(
+    client: Any, function: Callable[..., Any], tasks: Sequence[Sequence[Any]]
+) -> Iterator[tuple[int, Any]]:
+    """Run ``function(*task)`` for every task on ``client``; yield ``(index, result)`` as each
+    finishes, in any order. If a task fails, or the caller stops early (an interrupt, an error
+    while handling a result), the tasks not yet finished are cancelled.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        From :func:`connect`.
+    function : callable
+        A module-level function (it is sent to the workers).
+    tasks : sequence of sequences
+        The positional arguments of each call.
+
+    Yields
+    ------
+    tuple of (int, object)
+        The task's index in ``tasks`` and its result.
+
+    Examples
+    --------
+    >>> with connect(workers=1) as client:  # doctest: +SKIP
+    ...     sorted(completed(client, pow, [(2, 3), (3, 2)]))
+    [(0, 8), (1, 9)]
+    """
+    from distributed import as_completed
+
+    futures = {client.submit(function, *task, pure=False): i for i, task in enumerate(tasks)}
+    try:
+        with client.as_current():  # as_completed finds its client there
+            done = as_completed(futures)
+        for future in done:
+            yield futures[future], future.result()
+    except BaseException:
+        client.cancel(list(futures))
+        raise
