@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outcomes.analysis.discrimination import RADICULAR, leg_pain, radicular_discrimination
+from outcomes.analysis.discrimination import discrimination_target, radicular_discrimination
 from outcomes.analysis.targets import load_targets
 from outcomes.engine.cohort import generate
 
@@ -34,18 +34,24 @@ def test_learned_models_learn_but_do_not_beat_the_oracle(table):
 
 
 def test_only_leg_pain_is_scored_and_radicular_means_disc_or_stenosis():
+    # The patients and positives are the published target's: leg pain (every condition but
+    # the arm-nerve one), radicular = disc herniation or stenosis.
+    target = discrimination_target()
+    assert target.conditions == ("disc_herniation", "spinal_stenosis")
     patients = generate(2000, seed=4)
-    legs = leg_pain(patients)
-    assert len(legs) == int((patients["condition"] != "upper_limb_nerve").sum())
+    legs = patients[patients["condition"] != "upper_limb_nerve"]
     table = radicular_discrimination(patients, patients, ["oracle"])
     assert table.loc["oracle", "n"] == len(legs)
-    assert table.loc["oracle", "radicular"] == int(legs["condition"].isin(RADICULAR).sum())
+    radicular = legs["condition"].isin(["disc_herniation", "spinal_stenosis"])
+    assert table.loc["oracle", "radicular"] == int(radicular.sum())
+    with pytest.raises(ValueError, match="'slr_kappa' is not an auc target"):
+        discrimination_target("slr_kappa")
 
 
 def test_bad_methods_and_one_sided_cohorts_are_refused():
     patients = generate(500, seed=5)
     with pytest.raises(ValueError, match="'rules' is unknown"):
         radicular_discrimination(patients, patients, ["rules"])
-    radicular_only = patients[patients["condition"].isin(RADICULAR)]
+    radicular_only = patients[patients["condition"].isin(discrimination_target().conditions)]
     with pytest.raises(ValueError, match="test cohort needs patients with and without"):
         radicular_discrimination(patients, radicular_only, ["oracle"])

@@ -391,17 +391,56 @@ def auc_ci(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float, floa
     return (a, max(0.0, a - 1.959964 * se), min(1.0, a + 1.959964 * se))
 
 
-def _oracle_auc(df: pd.DataFrame, t: Target, rows: np.ndarray, of_interest: np.ndarray, kb):
+def oracle_score(
+    cohort: pd.DataFrame,
+    records: pd.DataFrame,
+    conditions: tuple[str, ...] | list[str],
+    *,
+    setting: str | None = None,
+    knowledge: Knowledge | None = None,
+) -> np.ndarray:
+    """The Bayes oracle's posterior probability that each record has one of ``conditions``.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        The cohort the oracle is fitted on (it reads the overrides the cohort records).
+    records : pandas.DataFrame
+        The records scored (rows of ``cohort``, or copies with signs left unrecorded).
+    conditions : sequence of str
+        The conditions whose probabilities are summed.
+    setting : str, optional
+        Care setting whose case mix is the prior (default: each record's own ``setting``).
+    knowledge : Knowledge, optional
+        Knowledge base (default: the packaged one).
+
+    Returns
+    -------
+    numpy.ndarray
+        One probability per record.
+
+    Examples
+    --------
+    >>> from outcomes.engine.cohort import generate
+    >>> cohort = generate(200, seed=1)
+    >>> score = oracle_score(cohort, cohort, ["disc_herniation", "spinal_stenosis"])
+    >>> score.shape, bool(((score >= 0) & (score <= 1)).all())
+    ((200,), True)
+    """
     from outcomes.triage.oracle import BayesOracle
 
+    oracle = BayesOracle(setting=setting, knowledge=knowledge).fit(cohort)
+    return oracle.condition_proba(records)[list(conditions)].sum(axis=1).to_numpy()
+
+
+def _oracle_auc(df: pd.DataFrame, t: Target, rows: np.ndarray, of_interest: np.ndarray, kb):
     records = df.loc[rows]
     if t.records == "history":
         records = records.copy()
         for f in kb.findings:
             if f.kind == "exam":
                 records[f.name] = pd.array([pd.NA] * len(records), dtype="boolean")
-    oracle = BayesOracle(setting=t.setting, knowledge=kb).fit(df)
-    score = oracle.condition_proba(records)[list(t.conditions)].sum(axis=1).to_numpy()
+    score = oracle_score(df, records, t.conditions, setting=t.setting, knowledge=kb)
     return (*auc_ci(score, of_interest[rows]), int(rows.sum()))
 
 
